@@ -1,0 +1,3 @@
+from ics2b24.cli import main
+
+main()

@@ -1,0 +1,47 @@
+"""Every failure a user can meet is one of these types; the CLI maps them to exit codes in one
+place, so a message is always one clear line and never a traceback."""
+
+from __future__ import annotations
+
+
+class Ics2b24Error(Exception):
+    """Base of all errors the CLI reports as one line."""
+
+
+class UsageError(Ics2b24Error):
+    """Bad flags or combinations the command line parser could not catch (exit 2)."""
+
+
+class ParseError(Ics2b24Error):
+    """Input that cannot be read (exit 65). Carries where, so the line says file and line."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = self.file or "<input>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class PortalError(Ics2b24Error):
+    """The portal refused or failed a call (exit 1). `error` is the portal's code, which is
+    empty for calendar method errors; `description` is its `error_description`."""
+
+    def __init__(self, error: str, description: str, *, status: int | None = None) -> None:
+        self.error = error
+        self.description = description
+        self.status = status
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        code = f"{self.error}: " if self.error else ""
+        return f"portal: {code}{self.description}"
+
+
+class SafetyError(Ics2b24Error):
+    """Refused for safety: the prune guard, or another run holding the state DB (exit 3)."""

@@ -1,0 +1,165 @@
+"""The data every part shares: what the parser says must exist in the portal.
+
+`EventParams` mirrors the `calendar.event.add` parameters (less `type`, `ownerId`, `section`)
+so that the converter's output, the diff engine's comparison and the pusher's payload are one
+structure, and `to_params()` is the only place that spells the wire names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+ReminderUnit = Literal["min", "hour", "day"]
+Freq = Literal["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]
+Kind = Literal["single", "series", "override", "occurrence"]
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+@dataclass(frozen=True)
+class Reminder:
+    type: ReminderUnit
+    count: int
+
+    def to_params(self) -> dict[str, Any]:
+        return {"type": self.type, "count": self.count}
+
+
+@dataclass(frozen=True)
+class Rrule:
+    """The subset of RFC 5545 that a Bitrix24 `rrule` object can hold (SPEC §3)."""
+
+    freq: Freq
+    interval: int = 1
+    count: int | None = None
+    until: date | None = None
+    byday: tuple[str, ...] = ()
+
+    def to_params(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"FREQ": self.freq, "INTERVAL": self.interval}
+        if self.count is not None:
+            out["COUNT"] = self.count
+        if self.until is not None:
+            out["UNTIL"] = self.until.isoformat()
+        if self.byday:
+            out["BYDAY"] = list(self.byday)
+        return out
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """Defaults keep a migration from sending an invitation storm (SPEC §4)."""
+
+    notify: bool = False
+    reinvite: bool = False
+    allow_invite: bool = False
+    hide_guests: bool = False
+
+    def to_params(self) -> dict[str, Any]:
+        return {
+            "notify": self.notify,
+            "reinvite": self.reinvite,
+            "allow_invite": self.allow_invite,
+            "hide_guests": self.hide_guests,
+        }
+
+
+@dataclass(frozen=True)
+class EventParams:
+    """`date_from`/`date_to` are wall-clock `YYYY-MM-DDTHH:MM:SS`, or `YYYY-MM-DD` with
+    `skip_time` (then `date_to` is the last day, inclusive)."""
+
+    name: str
+    date_from: str
+    date_to: str
+    skip_time: bool = False
+    timezone_from: str | None = None
+    timezone_to: str | None = None
+    description: str | None = None
+    location: str | None = None
+    color: str | None = None
+    remind: tuple[Reminder, ...] = ()
+    accessibility: str = "busy"
+    importance: str = "normal"
+    private_event: bool = False
+    rrule: Rrule | None = None
+    is_meeting: bool = False
+    attendees: tuple[int, ...] = ()
+    meeting: Meeting | None = None
+
+    def to_params(self) -> dict[str, Any]:
+        """The JSON-ready parameters, keys without value left out (SPEC §2)."""
+        out: dict[str, Any] = {"name": self.name, "from": self.date_from, "to": self.date_to}
+        if not self.skip_time:
+            if self.timezone_from:
+                out["timezone_from"] = self.timezone_from
+            if self.timezone_to:
+                out["timezone_to"] = self.timezone_to
+        out["skip_time"] = "Y" if self.skip_time else "N"
+        if self.description:
+            out["description"] = self.description
+        if self.location:
+            out["location"] = self.location
+        if self.color:
+            out["color"] = self.color
+        if self.remind:
+            out["remind"] = [r.to_params() for r in self.remind]
+        out["accessibility"] = self.accessibility
+        out["importance"] = self.importance
+        out["private_event"] = "Y" if self.private_event else "N"
+        if self.rrule is not None:
+            out["rrule"] = self.rrule.to_params()
+        if self.is_meeting:
+            out["is_meeting"] = "Y"
+            out["attendees"] = list(self.attendees)
+            out["meeting"] = (self.meeting or Meeting()).to_params()
+        return out
+
+
+@dataclass
+class DesiredEvent:
+    """One line of `ics2b24 convert`: one Bitrix24 event that must exist.
+
+    `recurrence_id` is `YYYY-MM-DD` (all-day) or UTC `YYYY-MM-DDTHH:MM:SSZ` for overrides and
+    occurrences; `source` is `file:line` of the VEVENT, for messages and the reject file;
+    `ical` is the VEVENT's text, kept so refused events can be written back out.
+    """
+
+    uid: str
+    recurrence_id: str | None
+    kind: Kind
+    params: EventParams
+    exdate: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    range: Literal["thisandfuture"] | None = None
+    cancelled: bool = False
+    source: str | None = field(default=None, compare=False)
+    ical: str | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Sort and pairing key: (uid, recurrence_id) with null first."""
+        return (self.uid, self.recurrence_id or "")
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "uid": self.uid,
+            "recurrence_id": self.recurrence_id,
+            "kind": self.kind,
+        }
+        if self.range:
+            out["range"] = self.range
+        out["params"] = self.params.to_params()
+        out["exdate"] = list(self.exdate)
+        out["warnings"] = list(self.warnings)
+        return out
+
+
+@dataclass
+class Section:
+    """Calendar metadata from VCALENDAR (X-WR-CALNAME, X-WR-CALDESC, COLOR...)."""
+
+    name: str | None = None
+    description: str | None = None
+    color: str | None = None
