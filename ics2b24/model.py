@@ -133,7 +133,6 @@ class DesiredEvent:
     exdate: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     range: Literal["thisandfuture"] | None = None
-    cancelled: bool = False
     source: str | None = field(default=None, compare=False)
     ical: str | None = field(default=None, compare=False, repr=False)
 
