@@ -1,0 +1,186 @@
+"""VEVENT properties → the pieces of `EventParams` (SPEC §4). Pure: component in, values out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+from icalendar.prop import vBroken
+
+from ics2b24.ical.colors import to_hex
+from ics2b24.ical.read import zone_name
+
+NO_TITLE = "(no title)"
+DAY = timedelta(days=1)
+_BUSY_STATUS = {"FREE": "free", "TENTATIVE": "quest", "BUSY": "busy", "OOF": "absent"}
+
+
+class BrokenEvent(Exception):
+    """A VEVENT that cannot become an event at all; the converter skips it with a warning."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """Start and RFC 5545 (exclusive) end, both dates or both datetimes."""
+
+    start: date | datetime
+    end: date | datetime
+
+
+@dataclass(frozen=True)
+class DateParams:
+    date_from: str
+    date_to: str
+    skip_time: bool
+    timezone_from: str | None
+    timezone_to: str | None
+
+
+@dataclass(frozen=True)
+class Details:
+    """Everything of an event that does not depend on which occurrence it is."""
+
+    name: str
+    description: str | None
+    location: str | None
+    color: str | None
+    accessibility: str
+    importance: str
+    private_event: bool
+
+
+def is_all_day(value: date | datetime) -> bool:
+    return not isinstance(value, datetime)
+
+
+def event_span(event: icalendar.Component) -> Span:
+    """DTSTART with DTEND, DTSTART + DURATION, or RFC 5545's default length."""
+    start = _date_value(event, "DTSTART")
+    if start is None:
+        raise BrokenEvent("it has no DTSTART")
+    end = _date_value(event, "DTEND")
+    if end is None:
+        duration = _duration(event)
+        if duration is None:
+            end = start + DAY if is_all_day(start) else start
+        elif is_all_day(start):
+            end = start + timedelta(days=duration.days)
+        else:
+            end = start + duration
+    return Span(start, _conform(start, end))
+
+
+def _date_value(event: icalendar.Component, name: str) -> date | datetime | None:
+    prop = event.get(name)
+    if prop is None:
+        return None
+    if isinstance(prop, (list, vBroken)):
+        raise BrokenEvent(f"its {name} cannot be read")
+    value = getattr(prop, "dt", None)
+    if not isinstance(value, date):
+        raise BrokenEvent(f"its {name} is not a date or date-time")
+    return value
+
+
+def _duration(event: icalendar.Component) -> timedelta | None:
+    prop = event.get("DURATION")
+    if prop is None:
+        return None
+    value = getattr(prop, "dt", None)
+    if isinstance(prop, vBroken) or not isinstance(value, timedelta):
+        raise BrokenEvent("its DURATION cannot be read")
+    return value
+
+
+def _conform(start: date | datetime, end: date | datetime) -> date | datetime:
+    """An end of the start's kind, never before the start (producers do write both mistakes)."""
+    if is_all_day(start) and isinstance(end, datetime):
+        end = end.date()
+    elif isinstance(start, datetime) and not isinstance(end, datetime):
+        end = datetime.combine(end, start.timetz())
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        if (start.tzinfo is None) != (end.tzinfo is None):
+            end = end.replace(tzinfo=start.tzinfo)
+        return max(start, end)
+    return max(start, end)
+
+
+def date_params(start: date | datetime, end: date | datetime, floating: ZoneInfo) -> DateParams:
+    """`from`/`to` as SPEC §2 writes them: all-day `to` is the last day, inclusive."""
+    if not isinstance(start, datetime):
+        last = end - DAY if not isinstance(end, datetime) else end.date()
+        return DateParams(start.isoformat(), max(start, last).isoformat(), True, None, None)
+    end_dt = end if isinstance(end, datetime) else datetime.combine(end, start.timetz())
+    return DateParams(_wall(start), _wall(end_dt), False, _zone_label(start, floating),
+                      _zone_label(end_dt, floating))
+
+
+def _wall(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _zone_label(value: datetime, floating: ZoneInfo) -> str:
+    tz = value.tzinfo
+    return zone_name(tz if isinstance(tz, ZoneInfo) else floating)
+
+
+def details(event: icalendar.Component, extra_description: list[str]) -> Details:
+    """Text, busy status, importance, privacy and colour, with URL and people folded into the
+    description because Bitrix24 has no fields for them."""
+    return Details(
+        name=_text(event, "SUMMARY") or NO_TITLE,
+        description=compose_description(_text(event, "DESCRIPTION"), _text(event, "URL"),
+                                        extra_description),
+        location=_text(event, "LOCATION"),
+        color=to_hex(_text(event, "COLOR") or ""),
+        accessibility=accessibility(event),
+        importance=importance(event),
+        private_event=_text(event, "CLASS").upper() in ("PRIVATE", "CONFIDENTIAL"),
+    )
+
+
+def _text(event: icalendar.Component, name: str) -> str:
+    value = event.get(name)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return "" if value is None else str(value).strip()
+
+
+def compose_description(description: str, url: str, extra: list[str]) -> str | None:
+    parts = [description] if description else []
+    if url and url not in description:
+        parts.append(url)
+    parts.extend(extra)
+    return "\n\n".join(parts) or None
+
+
+def accessibility(event: icalendar.Component) -> str:
+    """Outlook's busy status is the most specific statement, so it wins; then an event that
+    blocks no time is free whatever its status."""
+    busy_status = _text(event, "X-MICROSOFT-CDO-BUSYSTATUS").upper()
+    if busy_status in _BUSY_STATUS:
+        return _BUSY_STATUS[busy_status]
+    if _text(event, "TRANSP").upper() == "TRANSPARENT":
+        return "free"
+    if _text(event, "STATUS").upper() == "TENTATIVE":
+        return "quest"
+    return "busy"
+
+
+def importance(event: icalendar.Component) -> str:
+    """RFC 5545 PRIORITY: 1–4 high, 5 (or 0, undefined) normal, 6–9 low."""
+    try:
+        priority = int(_text(event, "PRIORITY") or 0)
+    except ValueError:
+        return "normal"
+    if 1 <= priority <= 4:
+        return "high"
+    if 6 <= priority <= 9:
+        return "low"
+    return "normal"
+
+
+def is_cancelled(event: icalendar.Component) -> bool:
+    return _text(event, "STATUS").upper() == "CANCELLED"

@@ -1,0 +1,122 @@
+"""ATTENDEE / ORGANIZER → portal users, and the people no portal user stands for.
+
+Bitrix24 attendees are portal user ids, so a person only becomes an attendee through the
+--user-map; everyone else is named in the description so the information is not lost.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import icalendar
+
+from ics2b24.errors import ParseError, UsageError
+
+
+@dataclass
+class People:
+    attendees: tuple[int, ...] = ()
+    description_lines: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_user_map(path: str) -> dict[str, int]:
+    """Read `email,user_id` CSV (with that header) or JSON `{email: id}`; keys lower-cased."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UsageError(f"--user-map {path}: {exc.strerror or 'cannot be read'}") from exc
+    except UnicodeDecodeError as exc:
+        raise ParseError("the user map is not UTF-8 text", file=path) from exc
+    if text.lstrip().startswith("{"):
+        return parse_json_user_map(path, text)
+    return parse_csv_user_map(path, text)
+
+
+def parse_json_user_map(path: str, text: str) -> dict[str, int]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"invalid JSON: {exc.msg}", file=path, line=exc.lineno) from exc
+    if not isinstance(data, dict):
+        raise ParseError("expected a JSON object {email: user_id}", file=path)
+    out = {}
+    for email, user_id in data.items():
+        out[_email_key(email)] = _user_id(user_id, path, None, email)
+    return out
+
+
+def parse_csv_user_map(path: str, text: str) -> dict[str, int]:
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, None)
+    if header is None or [h.strip().lower() for h in header[:2]] != ["email", "user_id"]:
+        raise ParseError("a CSV user map starts with the header email,user_id", file=path,
+                         line=1)
+    out = {}
+    for number, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < 2:
+            raise ParseError("expected email,user_id", file=path, line=number)
+        out[_email_key(row[0])] = _user_id(row[1], path, number, row[0])
+    return out
+
+
+def _email_key(value: str) -> str:
+    text = value.strip()
+    if text.lower().startswith("mailto:"):
+        text = text[7:]
+    return text.lower()
+
+
+def _user_id(value: object, path: str, line: int | None, email: str) -> int:
+    try:
+        user_id = int(str(value).strip())
+    except ValueError:
+        user_id = 0
+    if user_id <= 0:
+        raise ParseError(f"user id for {email!r} must be a positive integer", file=path,
+                         line=line)
+    return user_id
+
+
+def people(event: icalendar.Component, user_map: dict[str, int], no_attendees: bool) -> People:
+    """Mapped attendees become the meeting; unmapped ones and an organizer are named."""
+    if no_attendees:
+        return People()
+    attendees: list[int] = []
+    unmapped: list[str] = []
+    for address in _addresses(event.get("ATTENDEE")):
+        user_id = user_map.get(_email_key(str(address)))
+        if user_id is None:
+            unmapped.append(_label(address))
+        elif user_id not in attendees:
+            attendees.append(user_id)
+    out = People(attendees=tuple(attendees))
+    organizer = event.get("ORGANIZER")
+    if organizer is not None and str(organizer).strip():
+        out.description_lines.append(f"Organizer: {_label(organizer)}")
+    if unmapped:
+        out.description_lines.append("Attendees: " + ", ".join(unmapped))
+        names = ", ".join(unmapped)
+        out.warnings.append(f"no portal user for {names}: named in the description")
+    return out
+
+
+def _addresses(value: object) -> list[object]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _label(address: object) -> str:
+    email = _email_key(str(address))
+    params = getattr(address, "params", {})
+    name = str(params.get("CN", "")).strip().strip('"')
+    if name and email:
+        return f"{name} <{email}>"
+    return name or email
