@@ -1,0 +1,114 @@
+"""The REST wire format as a PHP portal sees it: query strings and form bodies with nested keys
+(`rrule[BYDAY][0]=MO`), and the JSON shapes PHP's `json_encode` gives back.
+
+Bitrix24 is PHP: `parse_str` turns `a[b][0]=x` into nested arrays, and `json_encode` writes an
+array as a JSON list only when its keys are exactly 0..n-1 (an empty array is `[]`, never `{}`).
+Clients depend on both, so the portal reproduces them instead of inventing its own rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+_KEY = re.compile(r"([^\[]+)((?:\[[^\]]*\])*)")
+_SUBKEY = re.compile(r"\[([^\]]*)\]")
+
+
+@dataclass
+class RestError(Exception):
+    """One error answer: `{"error": error, "error_description": description}` with `status`."""
+
+    error: str
+    description: str
+    status: int = 400
+
+    def body(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": self.description}
+
+
+def _split_key(key: str) -> list[str]:
+    """`a[b][]` → ["a", "b", ""]; text after the last `]` is dropped and a key without a
+    well-formed bracket stays whole, as PHP's `parse_str` does."""
+    match = _KEY.match(key)
+    if not match or not match.group(2):
+        return [key]
+    return [match.group(1), *_SUBKEY.findall(match.group(2))]
+
+
+def _insert(target: dict[str, Any], path: list[str], value: str) -> None:
+    node = target
+    for depth, part in enumerate(path):
+        last = depth == len(path) - 1
+        key = part if part else str(_next_index(node))
+        if last:
+            node[key] = value
+            return
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = {}
+            node[key] = child
+        node = child
+
+
+def _next_index(node: Mapping[str, Any]) -> int:
+    """PHP's `a[]=` appends after the largest integer key so far."""
+    numbers = [int(k) for k in node if k.lstrip("-").isdigit()]
+    return max(numbers) + 1 if numbers else 0
+
+
+def php_shape(value: Any) -> Any:
+    """Turn decoded nested maps into what the same PHP array would be as JSON: maps keyed exactly
+    0..n-1 become lists, recursively."""
+    if isinstance(value, dict):
+        shaped = {k: php_shape(v) for k, v in value.items()}
+        if list(shaped) == [str(i) for i in range(len(shaped))]:
+            return list(shaped.values())
+        return shaped
+    if isinstance(value, list):
+        return [php_shape(v) for v in value]
+    return value
+
+
+def decode_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """Build the parameter tree PHP's `parse_str` would, from already URL-decoded pairs."""
+    tree: dict[str, Any] = {}
+    for key, value in pairs:
+        _insert(tree, _split_key(key), value)
+    return {key: php_shape(value) for key, value in tree.items()}
+
+
+def parse_query(query: str) -> dict[str, Any]:
+    """`rrule[FREQ]=WEEKLY&rrule[BYDAY][0]=MO` → {"rrule": {"FREQ": "WEEKLY", "BYDAY": ["MO"]}}."""
+    return decode_pairs(parse_qsl(query, keep_blank_values=True))
+
+
+def split_command(command: str) -> tuple[str, dict[str, Any]]:
+    """One batch command `method?query` → (method, params)."""
+    method, _, query = command.partition("?")
+    return method.strip(), parse_query(query)
+
+
+def json_array(mapping: Mapping[str, Any]) -> Any:
+    """A result map as PHP writes it: `[]` when empty, a list when keyed 0..n-1, else an object."""
+    if list(mapping) == [str(i) for i in range(len(mapping))]:
+        return list(mapping.values())
+    return dict(mapping)
+
+
+def method_name(raw: str) -> str:
+    """Method names are case-insensitive and may carry the `.json` response-format suffix."""
+    name = raw.strip().lower()
+    return name.removesuffix(".json")
+
+
+def php_string(value: Any) -> str:
+    """A scalar as PHP would write it into a query string (`true` → "1", `false`/null → "")."""
+    if value is True:
+        return "1"
+    if value is False or value is None:
+        return ""
+    return str(value)
