@@ -1,0 +1,128 @@
+"""Dates as a Bitrix24 portal reads and writes them.
+
+A portal answers in its *display* format (US locale: `12/11/2024 05:59:00 pm`, all-day values
+`12/11/2024`) in the event's own zone, next to UTC timestamps; it reads ISO 8601 with or
+without an offset, its own display format, and Unix timestamps. Everything here is pure: values
+in, values out; stored values are naive wall-clock times plus a zone name.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+_DISPLAY = re.compile(
+    r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([aApP][mM])?)?$"
+)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def zone(name: str) -> ZoneInfo:
+    """The zone called `name`; ValueError for a name that is not an IANA zone."""
+    if not name or name.startswith(("/", ".")) or ".." in name:
+        raise ValueError(f"unknown time zone {name!r}")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+
+
+def display_date(value: date) -> str:
+    return f"{value.month:02d}/{value.day:02d}/{value.year:04d}"
+
+
+def display_datetime(value: datetime) -> str:
+    """`m/d/Y h:i:s a` as the portal writes it, e.g. `12/11/2024 05:59:00 pm`."""
+    hour = value.hour % 12 or 12
+    half = "am" if value.hour < 12 else "pm"
+    return f"{display_date(value.date())} {hour:02d}:{value.minute:02d}:{value.second:02d} {half}"
+
+
+def display(value: date | datetime) -> str:
+    return display_datetime(value) if isinstance(value, datetime) else display_date(value)
+
+
+def formatted(value: date | datetime) -> str:
+    """The `DATE_FROM_FORMATTED` form, e.g. `Wed Dec 11 2024 17:59:00`."""
+    wall = value if isinstance(value, datetime) else datetime.combine(value, time())
+    return wall.strftime("%a %b %d %Y %H:%M:%S")
+
+
+def parse(value: object, *, tz: ZoneInfo) -> date | datetime:
+    """Read a date or date-time a client sent; values with an offset are moved into `tz`.
+
+    Raises ValueError for anything else, for the caller to turn into the method's error.
+    """
+    if isinstance(value, datetime):
+        return _wall(value, tz)
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"not a date: {value!r}")
+    text = str(value).strip()
+    if _ISO_DATE.match(text):
+        return date.fromisoformat(text)
+    shown = _DISPLAY.match(text)
+    if shown:
+        return _from_display(shown)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not a date: {value!r}") from None
+    return _wall(parsed, tz)
+
+
+def parse_day(value: object) -> date:
+    """The calendar day of a date, date-time or display value (no zone conversion)."""
+    parsed = parse(value, tz=ZoneInfo("UTC"))
+    return parsed.date() if isinstance(parsed, datetime) else parsed
+
+
+def from_timestamp(value: object, tz: ZoneInfo) -> datetime:
+    if isinstance(value, bool):
+        raise ValueError("not a timestamp")
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"not a timestamp: {value!r}") from None
+    return datetime.fromtimestamp(seconds, tz).replace(tzinfo=None)
+
+
+def instant(wall: date | datetime, tz: ZoneInfo) -> datetime:
+    """The aware instant of a wall-clock value (a date means its midnight)."""
+    full = wall if isinstance(wall, datetime) else datetime.combine(wall, time())
+    return full.replace(tzinfo=tz)
+
+
+def timestamp(wall: date | datetime, tz: ZoneInfo) -> int:
+    return int(instant(wall, tz).timestamp())
+
+
+def offset_seconds(wall: date | datetime, tz: ZoneInfo) -> int:
+    delta = instant(wall, tz).utcoffset() or timedelta(0)
+    return int(delta.total_seconds())
+
+
+def utc_stamp(wall: date | datetime, tz: ZoneInfo) -> str:
+    """`YYYYMMDDTHHMMSSZ`, the head of a portal-made DAV_XML_ID."""
+    return instant(wall, tz).astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _wall(value: datetime, tz: ZoneInfo) -> datetime:
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(tz).replace(tzinfo=None)
+
+
+def _from_display(match: re.Match[str]) -> date | datetime:
+    month, day, year, hour, minute, second, half = match.groups()
+    day_value = date(int(year), int(month), int(day))
+    if hour is None:
+        return day_value
+    hours = int(hour)
+    if half:
+        if not 1 <= hours <= 12:
+            raise ValueError("hour out of range")
+        hours = hours % 12 + (12 if half.lower() == "pm" else 0)
+    return datetime.combine(day_value, time(hours, int(minute), int(second or 0)))
