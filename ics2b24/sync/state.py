@@ -1,0 +1,266 @@
+"""The local state DB (SPEC §7): which portal event each input event became, and what was sent.
+
+It is what lets a run be interrupted and re-run without duplicates, lets an unchanged input
+send nothing, and limits `--prune` and `undo` to events this tool created. It is the only
+module of sync that touches SQLite.
+
+Safety properties, each checked by a test: the file is created 0600 (its directory 0700);
+one run at a time holds an exclusive `flock` on `STATE.lock` (released by the kernel even
+after SIGKILL); the schema is versioned with `PRAGMA user_version`, and a file from a newer
+release or a file that is not ours is refused rather than altered; the pusher records each
+batch in one transaction, so a crash leaves either all or none of that batch's rows.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from ics2b24.errors import SafetyError, UsageError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE events (
+    portal TEXT NOT NULL,
+    target TEXT NOT NULL,
+    uid TEXT NOT NULL,
+    recurrence_id TEXT NOT NULL,
+    event_id INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    timestamp_x TEXT,
+    created INTEGER NOT NULL,
+    PRIMARY KEY (portal, target, uid, recurrence_id)
+);
+CREATE INDEX events_by_event_id ON events (portal, event_id);
+"""
+
+
+def default_state_path(environ: Mapping[str, str] | None = None) -> Path:
+    """`$XDG_DATA_HOME/ics2b24/state.sqlite3`, else `~/.local/share/ics2b24/state.sqlite3`."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_DATA_HOME") or ""
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".local" / "share"
+    return root / "ics2b24" / "state.sqlite3"
+
+
+def portal_identity(url: str, user_id: int | str) -> str:
+    """The non-secret name of "this user on this portal": scheme, host and user id, so that
+    neither a webhook token nor an OAuth token ever reaches the state DB."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not parts.scheme or not host:
+        raise UsageError("portal URL must look like https://HOST/")
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme.lower()}://{host}{port}/user/{user_id}"
+
+
+def target_key(calendar_type: str, owner_id: int | str, section_id: int | str) -> str:
+    """`type:owner:section`, the calendar a run writes into."""
+    return f"{calendar_type}:{owner_id}:{section_id}"
+
+
+def params_fingerprint(params: Mapping[str, Any]) -> str:
+    """A stable hash of the parameters last pushed, so a later run can tell whether the input
+    changed without keeping event contents on disk."""
+    text = json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Record:
+    """One paired event. `recurrence_id` is None for singles and series; `timestamp_x` is the
+    portal's TIMESTAMP_X seen right after the push (an edit in the portal changes it);
+    `created` says this tool added the event, the only events prune and undo may delete."""
+
+    portal: str
+    target: str
+    uid: str
+    recurrence_id: str | None
+    event_id: int
+    fingerprint: str
+    timestamp_x: str | None
+    created: bool
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return (self.uid, self.recurrence_id)
+
+
+def _record(row: sqlite3.Row) -> Record:
+    return Record(
+        portal=row["portal"],
+        target=row["target"],
+        uid=row["uid"],
+        recurrence_id=row["recurrence_id"] or None,
+        event_id=int(row["event_id"]),
+        fingerprint=row["fingerprint"],
+        timestamp_x=row["timestamp_x"],
+        created=bool(row["created"]),
+    )
+
+
+class Transaction:
+    """The writes of one batch; committed together when the `with` block ends normally."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    def record(self, record: Record) -> None:
+        """Insert or replace the row for (portal, target, uid, recurrence_id). Once this tool
+        created an event it stays "created", even if a later run only updated it."""
+        self._db.execute(
+            """INSERT INTO events (portal, target, uid, recurrence_id, event_id, fingerprint,
+                                   timestamp_x, created)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (portal, target, uid, recurrence_id) DO UPDATE SET
+                   created = CASE WHEN events.event_id = excluded.event_id
+                                  THEN max(events.created, excluded.created)
+                                  ELSE excluded.created END,
+                   event_id = excluded.event_id,
+                   fingerprint = excluded.fingerprint,
+                   timestamp_x = excluded.timestamp_x""",
+            (record.portal, record.target, record.uid, record.recurrence_id or "",
+             record.event_id, record.fingerprint, record.timestamp_x, int(record.created)),
+        )
+
+    def forget(self, portal: str, target: str, uid: str, recurrence_id: str | None) -> None:
+        """Drop the row of an event that no longer exists in the portal."""
+        self._db.execute(
+            "DELETE FROM events WHERE portal = ? AND target = ? AND uid = ? "
+            "AND recurrence_id = ?",
+            (portal, target, uid, recurrence_id or ""),
+        )
+
+
+class StateDB:
+    """An open state DB, holding the run lock until `close()` (or the end of a `with`)."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection, lock: IO[bytes]) -> None:
+        self.path = path
+        self._db = connection
+        self._lock = lock
+
+    @classmethod
+    def open(cls, path: Path | str | None = None) -> StateDB:
+        """Open (or create) the state DB at `path` (default: `default_state_path()`), or raise
+        SafetyError when another run holds it."""
+        db_path = Path(path) if path is not None else default_state_path()
+        lock = _acquire_lock(db_path)
+        try:
+            connection = _connect(db_path)
+        except BaseException:
+            lock.close()
+            raise
+        return cls(db_path, connection, lock)
+
+    def close(self) -> None:
+        self._db.close()
+        self._lock.close()
+
+    def __enter__(self) -> StateDB:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One batch's writes, all or nothing."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield Transaction(self._db)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def records(self, portal: str, target: str) -> list[Record]:
+        """Every event paired in this target, sorted by (uid, recurrence_id) null first."""
+        rows = self._db.execute(
+            "SELECT * FROM events WHERE portal = ? AND target = ? ORDER BY uid, recurrence_id",
+            (portal, target),
+        )
+        return [_record(row) for row in rows]
+
+    def get(self, portal: str, target: str, uid: str, recurrence_id: str | None) -> Record | None:
+        row = self._db.execute(
+            "SELECT * FROM events WHERE portal = ? AND target = ? AND uid = ? "
+            "AND recurrence_id = ?",
+            (portal, target, uid, recurrence_id or ""),
+        ).fetchone()
+        return None if row is None else _record(row)
+
+
+def _acquire_lock(db_path: Path) -> IO[bytes]:
+    _make_private_dir(db_path.parent)
+    lock_path = db_path.with_name(db_path.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    lock = os.fdopen(fd, "r+b")
+    try:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise SafetyError(
+            f"another ics2b24 run is using {db_path}; wait for it to finish "
+            "(or give this run its own --state)"
+        ) from None
+    return lock
+
+
+def _make_private_dir(directory: Path) -> None:
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create state directory {directory}: {exc.strerror}") from exc
+
+
+def _connect(db_path: Path) -> sqlite3.Connection:
+    try:
+        fd = os.open(db_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise UsageError(f"cannot open state DB {db_path}: {exc.strerror}") from exc
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    connection = sqlite3.connect(db_path, isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    try:
+        _migrate(connection, db_path)
+    except sqlite3.DatabaseError as exc:
+        connection.close()
+        raise UsageError(f"{db_path} is not an ics2b24 state DB ({exc})") from exc
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _migrate(connection: sqlite3.Connection, db_path: Path) -> None:
+    connection.execute("PRAGMA synchronous = FULL")
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    if version > SCHEMA_VERSION:
+        raise SafetyError(
+            f"state DB {db_path} has schema version {version}, newer than this ics2b24 "
+            f"understands ({SCHEMA_VERSION}); upgrade ics2b24 or choose another --state"
+        )
+    tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    if tables:
+        raise UsageError(f"{db_path} is not an ics2b24 state DB (it holds other tables)")
+    connection.executescript(
+        f"BEGIN IMMEDIATE;\n{_SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+    )
