@@ -1,0 +1,649 @@
+"""Decide how a recurring VEVENT reaches Bitrix24: one `series`, or its `occurrence`s (SPEC §3).
+
+The reference for what a recurrence set means is `recurring-ical-events`: a `series` is written
+only when the Bitrix24 model (ics2b24.ical.bxrule) provably yields the same occurrences. The
+proof is analytic, so the common case (a plain rule with some EXDATEs) expands nothing; every
+EXDATE and RECURRENCE-ID is matched the way recurring-ical-events matches it (by UTC or by
+wall-clock value), so a quirk of the reference can never make the two sides differ silently.
+Anything the proof cannot hold is written out through recurring-ical-events itself, bounded by
+the horizon and the occurrence cap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import recurring_ical_events as rie
+from dateutil import rrule as du  # type: ignore[import-untyped]
+from icalendar import Event
+
+from ics2b24.errors import ParseError
+from ics2b24.ical import bxrule
+from ics2b24.model import WEEKDAYS, Freq, Rrule
+
+Value = date | datetime
+
+
+@dataclass(frozen=True)
+class RecurrenceContext:
+    floating_zone: ZoneInfo
+    horizon_end: date
+    max_occurrences: int
+    since: date | None
+
+
+@dataclass
+class Instance:
+    """One occurrence written out as its own event; `end` is RFC-exclusive."""
+
+    recurrence_id: Value
+    start: Value
+    end: Value
+    component: Event
+
+
+@dataclass
+class OverridePlan:
+    """A RECURRENCE-ID VEVENT that changes one occurrence of a series (or, with
+    RANGE=THISANDFUTURE, the series from that occurrence on: `rrule` then counts only the
+    remaining occurrences)."""
+
+    recurrence_id: Value
+    start: Value
+    end: Value
+    component: Event
+    range: Literal["thisandfuture"] | None = None
+    rrule: Rrule | None = None
+
+
+@dataclass
+class SeriesPlan:
+    rrule: Rrule
+    start: Value
+    end: Value
+    exdates: list[date] = field(default_factory=list)
+    overrides: list[OverridePlan] = field(default_factory=list)
+    cancelled: list[Value] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class OccurrencesPlan:
+    instances: list[Instance] = field(default_factory=list)
+    cancelled: list[Value] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class _NotSeries(Exception):
+    """Why the recurrence set cannot be one Bitrix24 series (the text ends up in a warning)."""
+
+
+_ALLOWED_PARTS = {
+    "FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "WKST", "BYMONTHDAY", "BYMONTH",
+    "BYHOUR", "BYMINUTE", "BYSECOND",
+}  # fmt: skip
+_SUBSET_FREQS: tuple[Freq, ...] = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+
+
+def plan_recurrence(
+    master: Event, overrides: Sequence[Event], ctx: RecurrenceContext
+) -> SeriesPlan | OccurrencesPlan | None:
+    """Plan one UID's recurrence set; None when nothing of it is left to write (every
+    occurrence ends before `ctx.since`, or the set is empty)."""
+    uid = str(master.get("UID", ""))
+    chosen = _latest_overrides(overrides)
+    try:
+        plan = _series_plan(master, chosen, ctx)
+    except _NotSeries as why:
+        return _occurrences_plan(master, chosen, ctx, str(why), uid)
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise ParseError(f"UID {uid}: recurrence cannot be read: {exc}") from None
+    if ctx.since is not None and _series_ends_before(plan, ctx.since):
+        return None
+    return plan
+
+
+def _latest_overrides(overrides: Sequence[Event]) -> list[Event]:
+    """One VEVENT per RECURRENCE-ID, the highest SEQUENCE winning (the first on a tie), as
+    recurring-ical-events picks them."""
+    chosen: dict[Any, Event] = {}
+    for event in overrides:
+        key = _recurrence_keys(_dt(event, "RECURRENCE-ID"))[0]
+        held = chosen.get(key)
+        if held is None or _sequence(event) > _sequence(held):
+            chosen[key] = event
+    return list(chosen.values())
+
+
+def _dt(event: Event, name: str) -> Any:
+    """A date property's value (icalendar types properties as a wide union)."""
+    prop: Any = event[name]
+    return prop.dt
+
+
+def _sequence(event: Event) -> int:
+    try:
+        return int(event.get("SEQUENCE", -1))
+    except (TypeError, ValueError):
+        return -1
+
+
+def _recurrence_keys(value: Value) -> tuple[datetime, ...]:
+    """The keys recurring-ical-events identifies an occurrence by (its `to_recurrence_ids`)."""
+    if not isinstance(value, datetime):
+        return (datetime(value.year, value.month, value.day),)
+    if value.tzinfo is None:
+        return (value,)
+    return (value.astimezone(timezone.utc).replace(tzinfo=None), value.replace(tzinfo=None))
+
+
+def event_end(event: Event) -> Value:
+    """The RFC-exclusive end: DTEND, or DTSTART + DURATION, or one day (all-day) / zero."""
+    start: Value = _dt(event, "DTSTART")
+    if "DTEND" in event:
+        end: Value = _dt(event, "DTEND")
+        return end
+    if "DURATION" in event:
+        duration: timedelta = _dt(event, "DURATION")
+        if not isinstance(start, datetime) and duration.seconds:
+            return datetime(start.year, start.month, start.day) + duration
+        return start + duration
+    if isinstance(start, datetime):
+        return start
+    return start + timedelta(days=1)
+
+
+# --- the series side -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Where the series' occurrences sit in time: every one on its own day at `clock`
+    (midnight for all-day), in `zone` (None: all-day or floating)."""
+
+    start: Value
+    clock: time
+    zone: tzinfo | None
+
+    @property
+    def all_day(self) -> bool:
+        return not isinstance(self.start, datetime)
+
+    @property
+    def day(self) -> date:
+        return _day(self.start)
+
+    def local(self, day: date) -> datetime:
+        return datetime.combine(day, self.clock, tzinfo=self.zone)
+
+
+def _day(value: Value) -> date:
+    return date(value.year, value.month, value.day)
+
+
+def _series_plan(master: Event, overrides: list[Event], ctx: RecurrenceContext) -> SeriesPlan:
+    start: Value = _dt(master, "DTSTART")
+    end = event_end(master)
+    if isinstance(start, datetime) != isinstance(end, datetime):
+        raise _NotSeries("DTSTART and DTEND mix a date with a date-time")
+    rules = _as_list(master.get("RRULE"))
+    if not rules:
+        raise _NotSeries("RDATE dates cannot be held by Bitrix24")
+    if len(rules) > 1:
+        raise _NotSeries("several RRULEs cannot be held by Bitrix24")
+    exdates = _values(master.get("EXDATE"))
+    rdates = _values(master.get("RDATE"))
+    _check_zones(start, end, exdates + rdates)
+    shape = _Shape(
+        start=start,
+        clock=start.time() if isinstance(start, datetime) else time(0),
+        zone=start.tzinfo if isinstance(start, datetime) else None,
+    )
+    rule = _subset_rule(dict(rules[0]), shape)
+    _check_rdates(rdates, shape, rule)
+
+    warnings: list[str] = []
+    removed: set[date] = set()
+    for value in exdates:
+        days = _matching_days(value, shape, rule)
+        if not days:
+            warnings.append(f"EXDATE {_show(value)} matches no occurrence")
+        removed |= days
+
+    plans: list[OverridePlan] = []
+    cancelled: list[Value] = []
+    replaced: set[date] = set()
+    for event in overrides:
+        plan = _override_plan(event, shape, rule, removed, replaced, ctx)
+        if str(event.get("STATUS", "")).upper() == "CANCELLED":
+            cancelled.append(plan.recurrence_id)
+            removed.add(_day(_in_zone(plan.recurrence_id, shape)))
+        else:
+            plans.append(plan)
+
+    plans.sort(key=lambda p: _sort_key(p.recurrence_id, ctx))
+    cancelled.sort(key=lambda v: _sort_key(v, ctx))
+    return SeriesPlan(
+        rrule=rule,
+        start=_aware(start, ctx),
+        end=_aware(end, ctx),
+        exdates=sorted(removed),
+        overrides=plans,
+        cancelled=[_aware(v, ctx) for v in cancelled],
+        warnings=warnings,
+    )
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _values(prop: Any) -> list[Any]:
+    """The dates of EXDATE/RDATE properties (several properties, several values each)."""
+    return [item.dt for entry in _as_list(prop) for item in entry.dts]
+
+
+def _check_zones(start: Value, end: Value, others: list[Any]) -> None:
+    """recurring-ical-events reads the whole set in the first zone it meets; only a set that
+    agrees with DTSTART on date vs. date-time and floating vs. zoned is analysed."""
+    for value in [end, *others]:
+        if isinstance(value, tuple):
+            raise _NotSeries("RDATE periods cannot be held by Bitrix24")
+        if not isinstance(start, datetime) and isinstance(value, datetime):
+            raise _NotSeries("date-time values in an all-day recurrence set")
+        if (
+            isinstance(start, datetime)
+            and start.tzinfo is None
+            and isinstance(value, datetime)
+            and value.tzinfo is not None
+        ):
+            raise _NotSeries("zoned values in a floating recurrence set")
+
+
+def _subset_rule(parts: dict[str, list[Any]], shape: _Shape) -> Rrule:
+    """The Bitrix24 rule holding this RRULE, or _NotSeries naming what it cannot hold."""
+    for key in parts:
+        if key not in _ALLOWED_PARTS:
+            raise _NotSeries(f"{key} cannot be held by Bitrix24")
+    freq = str(parts["FREQ"][0]).upper() if parts.get("FREQ") else ""
+    if freq not in _SUBSET_FREQS:
+        raise _NotSeries(f"FREQ={freq or '?'} cannot be held by Bitrix24")
+    interval = int(parts.get("INTERVAL", [1])[0])
+    count = int(parts["COUNT"][0]) if "COUNT" in parts else None
+    if interval < 1 or (count is not None and count < 1):
+        raise _NotSeries("INTERVAL or COUNT below 1 cannot be held by Bitrix24")
+    if count is not None and "UNTIL" in parts:
+        raise _NotSeries("COUNT together with UNTIL cannot be held by Bitrix24")
+    _check_redundant_parts(parts, freq, shape)
+    byday = _byday(parts.get("BYDAY", []), freq)
+    draft = Rrule(freq=freq, interval=interval, byday=byday)
+    extra_start = freq == "WEEKLY" and bool(byday) and WEEKDAYS[shape.day.weekday()] not in byday
+    if freq == "WEEKLY":
+        _check_weekly_pattern(draft, str(parts.get("WKST", ["MO"])[0]).upper(), shape)
+    if count is not None:
+        # recurring-ical-events counts COUNT occurrences of the rule and adds DTSTART when
+        # the rule itself skips it; Bitrix24 counts `from` as the first of COUNT.
+        return Rrule(freq=draft.freq, interval=interval, count=count + extra_start, byday=byday)
+    if "UNTIL" in parts:
+        until = _until_day(parts["UNTIL"][0], shape)
+        if until < shape.day:
+            raise _NotSeries("UNTIL before DTSTART leaves no occurrence")
+        return Rrule(freq=draft.freq, interval=interval, until=until, byday=byday)
+    return draft
+
+
+def _check_redundant_parts(parts: dict[str, list[Any]], freq: str, shape: _Shape) -> None:
+    """BY-parts are accepted only where they repeat what DTSTART already implies."""
+    clock = shape.clock
+    own_clock = {"BYHOUR": clock.hour, "BYMINUTE": clock.minute, "BYSECOND": clock.second}
+    for key, own in own_clock.items():
+        if key in parts and [int(v) for v in parts[key]] != [own]:
+            raise _NotSeries(f"{key} cannot be held by Bitrix24")
+    own_day = [shape.day.day]
+    if "BYMONTHDAY" in parts and (
+        freq not in ("MONTHLY", "YEARLY") or [int(v) for v in parts["BYMONTHDAY"]] != own_day
+    ):
+        raise _NotSeries("BYMONTHDAY other than the start's day cannot be held by Bitrix24")
+    if "BYMONTH" in parts and (
+        freq != "YEARLY" or [int(v) for v in parts["BYMONTH"]] != [shape.day.month]
+    ):
+        raise _NotSeries("BYMONTH cannot be held by Bitrix24")
+    if freq == "YEARLY" and "BYMONTHDAY" in parts and "BYMONTH" not in parts:
+        raise _NotSeries("BYMONTHDAY in a YEARLY rule repeats every month")
+
+
+def _byday(values: list[Any], freq: str) -> tuple[str, ...]:
+    if not values:
+        return ()
+    days = [str(v).upper() for v in values]
+    if freq != "WEEKLY" or any(day not in WEEKDAYS for day in days):
+        raise _NotSeries(f"BYDAY={','.join(days)} cannot be held by Bitrix24")
+    return tuple(sorted(set(days), key=WEEKDAYS.index))
+
+
+def _check_weekly_pattern(rule: Rrule, wkst: str, shape: _Shape) -> None:
+    """Bitrix24 weeks start on Monday; RFC weeks on WKST. Where that could matter (INTERVAL>1,
+    WKST not MO, and several days or a DTSTART off the BYDAY days) both patterns repeat every
+    INTERVAL weeks, so comparing the first two periods after DTSTART settles all of them."""
+    if wkst not in WEEKDAYS:
+        raise _NotSeries(f"WKST={wkst} cannot be read")
+    own_day = WEEKDAYS[shape.day.weekday()]
+    if rule.interval == 1 or wkst == "MO" or rule.byday in ((), (own_day,)):
+        return
+    first = shape.day
+    span = timedelta(weeks=2 * rule.interval + 1)
+    dtstart = datetime(first.year, first.month, first.day)
+    rfc = du.rrule(
+        du.WEEKLY,
+        dtstart=dtstart,
+        interval=rule.interval,
+        byweekday=[WEEKDAYS.index(d) for d in rule.byday],
+        wkst=WEEKDAYS.index(wkst),
+        until=dtstart + span,
+    )
+    rfc_days = {first} | {moment.date() for moment in rfc}
+    bx_days = set()
+    for day in bxrule.iter_days(first, rule):
+        if day > first + span:
+            break
+        bx_days.add(day)
+    if rfc_days != bx_days:
+        raise _NotSeries(f"WKST={wkst} with INTERVAL>1 and these BYDAY cannot be held by Bitrix24")
+
+
+def _until_day(until: Value, shape: _Shape) -> date:
+    """UNTIL as the last day with an occurrence at or before it, reading UNTIL the way
+    recurring-ical-events does: all-day → its date; floating → wall clock; zoned → UTC (a
+    date or a floating UNTIL taken as UTC)."""
+    if shape.all_day:
+        return _day(until)
+    if shape.zone is None:
+        limit: datetime = (
+            until.replace(tzinfo=None)
+            if isinstance(until, datetime)
+            else datetime(until.year, until.month, until.day)
+        )
+        return limit.date() if shape.clock <= limit.time() else limit.date() - timedelta(days=1)
+    if not isinstance(until, datetime):
+        until = datetime(until.year, until.month, until.day)
+    instant = until if until.tzinfo is not None else until.replace(tzinfo=timezone.utc)
+    day = instant.astimezone(shape.zone).date()
+    if _utc(shape.local(day)) > _utc(instant):
+        day -= timedelta(days=1)
+    return day
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc)
+
+
+def _matching_days(value: Value, shape: _Shape, rule: Rrule) -> set[date]:
+    """The days whose occurrence recurring-ical-events would take `value` (an EXDATE or a
+    RECURRENCE-ID) to name: a date names its whole day; a date-time names the occurrence
+    whose UTC or wall-clock key equals one of its own keys."""
+    if not isinstance(value, datetime):
+        candidates = {value}
+    else:
+        candidates = set()
+        for key in _recurrence_keys(value):
+            if key.time() == shape.clock:
+                candidates.add(key.date())
+            if shape.zone is not None:
+                local = key.replace(tzinfo=timezone.utc).astimezone(shape.zone)
+                if local.replace(tzinfo=None).time() == shape.clock:
+                    candidates.add(local.date())
+    return {day for day in candidates if bxrule.occurs_on(shape.day, rule, day)}
+
+
+def _check_rdates(rdates: list[Any], shape: _Shape, rule: Rrule) -> None:
+    """An RDATE that is already an occurrence adds nothing (a set has no duplicates)."""
+    for value in rdates:
+        if isinstance(value, datetime) and shape.zone is not None:
+            value = (
+                value.astimezone(shape.zone) if value.tzinfo else value.replace(tzinfo=shape.zone)
+            )
+        clock = value.time() if isinstance(value, datetime) else time(0)
+        if clock != shape.clock or not bxrule.occurs_on(shape.day, rule, _day(value)):
+            raise _NotSeries("RDATE dates cannot be held by Bitrix24")
+
+
+def _override_plan(
+    event: Event,
+    shape: _Shape,
+    rule: Rrule,
+    removed: set[date],
+    replaced: set[date],
+    ctx: RecurrenceContext,
+) -> OverridePlan:
+    prop: Any = event["RECURRENCE-ID"]
+    recurrence_id: Value = prop.dt
+    if any(name in event for name in ("RRULE", "RDATE", "EXDATE")):
+        raise _NotSeries("a RECURRENCE-ID VEVENT with its own rule")
+    days = _matching_days(recurrence_id, shape, rule)
+    if len(days) != 1:
+        raise _NotSeries(f"RECURRENCE-ID {_show(recurrence_id)} matches no single occurrence")
+    (day,) = days
+    if day in removed or day in replaced:
+        raise _NotSeries(f"RECURRENCE-ID {_show(recurrence_id)} names a removed occurrence")
+    replaced.add(day)
+    start: Value = _dt(event, "DTSTART")
+    end = event_end(event)
+    original = shape.local(day) if not shape.all_day else day
+    plan = OverridePlan(
+        recurrence_id=_aware(original, ctx),
+        start=_aware(start, ctx),
+        end=_aware(end, ctx),
+        component=event,
+    )
+    if str(prop.params.get("RANGE", "")).upper() == "THISANDFUTURE":
+        plan.range = "thisandfuture"
+        plan.rrule = _tail_rule(start, shape, rule, day)
+    return plan
+
+
+def _tail_rule(start: Value, shape: _Shape, rule: Rrule, day: date) -> Rrule:
+    """The series from `day` on: recurring-ical-events moves every later occurrence by the
+    override's shift, which a series from the new start holds while the shift keeps the day."""
+    if isinstance(start, datetime) != (not shape.all_day):
+        raise _NotSeries("RANGE=THISANDFUTURE changes all-day into timed")
+    if isinstance(start, datetime):
+        zone = start.tzinfo
+        if (zone is None) != (shape.zone is None) or (
+            zone is not None and str(zone) != str(shape.zone)
+        ):
+            raise _NotSeries("RANGE=THISANDFUTURE moves the series to another time zone")
+    if _day(start) != day:
+        raise _NotSeries("RANGE=THISANDFUTURE moves the series to other days")
+    count = None
+    if rule.count is not None:
+        count = rule.count - bxrule.count_before(shape.day, rule, day)
+    return Rrule(freq=rule.freq, interval=rule.interval, count=count, until=rule.until,
+                 byday=rule.byday)  # fmt: skip
+
+
+def _in_zone(value: Value, shape: _Shape) -> Value:
+    if isinstance(value, datetime) and shape.zone is not None and value.tzinfo is not None:
+        return value.astimezone(shape.zone)
+    return value
+
+
+def _series_ends_before(plan: SeriesPlan, since: date) -> bool:
+    first = _day(plan.start)
+    last = bxrule.last_day(first, plan.rrule)
+    if last is None:
+        return False
+    ends = [_shift(plan.end, last - first)] + [o.end for o in plan.overrides]
+    return all(_ends_before(end, since) for end in ends)
+
+
+def _shift(value: Value, by: timedelta) -> Value:
+    return value + by
+
+
+def _ends_before(end: Value, since: date) -> bool:
+    if isinstance(end, datetime):
+        limit = datetime.combine(since, time(0), tzinfo=end.tzinfo)
+        return _utc(end) <= _utc(limit) if end.tzinfo else end <= limit
+    return end <= since
+
+
+# --- the occurrence side ---------------------------------------------------------------------
+
+
+def _occurrences_plan(
+    master: Event, overrides: list[Event], ctx: RecurrenceContext, reason: str, uid: str
+) -> OccurrencesPlan | None:
+    try:
+        found = _expand(master, overrides, ctx)
+    except (rie.InvalidCalendar, rie.BadRuleStringFormat, rie.PeriodEndBeforeStart) as exc:
+        raise ParseError(f"UID {uid}: recurrence cannot be read: {exc}") from None
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise ParseError(f"UID {uid}: recurrence cannot be read: {exc}") from None
+    plan = OccurrencesPlan()
+    for item in found.items:
+        if item.component is not master and _cancelled(item.component):
+            plan.cancelled.append(item.recurrence_id)
+        else:
+            plan.instances.append(item)
+    if not plan.instances and not plan.cancelled:
+        return None
+    plan.instances.sort(key=lambda i: _sort_key(i.recurrence_id, ctx))
+    plan.cancelled.sort(key=lambda v: _sort_key(v, ctx))
+    count = len(plan.instances)
+    if found.capped:
+        last = _day(plan.instances[-1].start).isoformat() if count else "-"
+        plan.warnings.append(
+            f"rule cut to {count} occurrences (--max-occurrences), the last on {last}: {reason}"
+        )
+    elif found.reached_horizon:
+        plan.warnings.append(
+            f"rule expanded to {ctx.horizon_end.isoformat()} as {count} occurrences: {reason}"
+        )
+    else:
+        plan.warnings.append(f"rule written out as {count} occurrences: {reason}")
+    return plan
+
+
+@dataclass
+class _Expansion:
+    items: list[Instance]
+    capped: bool
+    reached_horizon: bool
+
+
+class _Found(rie.Occurrence):
+    """An occurrence that remembers its original start (before a THISANDFUTURE shift)."""
+
+    def __init__(self, adapter: Any, start: Any, end: Any, sequence: int) -> None:
+        super().__init__(adapter, start, end, sequence=sequence)
+        self.adapter = adapter
+        self.original = None if start is None else start - adapter.move_recurrences_by
+
+
+class _TrackedSeries(rie.Series):
+    def occurrence(self, adapter: Any, start: Any = None, end: Any = None) -> _Found:
+        return _Found(adapter, start, end, self.sequence)
+
+
+_FIRST_WINDOW = timedelta(hours=6)
+_WANTED_PER_WINDOW = (64, 2048)
+
+
+def _expand(master: Event, overrides: list[Event], ctx: RecurrenceContext) -> _Expansion:
+    """Walk recurring-ical-events window by window, in start order, so that the cap and the
+    horizon stop it early (an endless FREQ=SECONDLY rule yields only what is kept)."""
+    events = [master, *overrides]
+    adapters = [rie.EventAdapter(event) for event in events]
+    owner = {id(adapter): event for adapter, event in zip(adapters, events, strict=True)}
+    series = _TrackedSeries(adapters)
+    start: Value = _dt(master, "DTSTART")
+    frame = start.tzinfo if isinstance(start, datetime) else None
+    horizon = datetime.combine(ctx.horizon_end, time(0), tzinfo=frame)
+    cursor = min(_in_frame(_dt(event, "DTSTART"), frame, ctx) for event in events)
+    cursor -= timedelta(days=1)
+    span = _FIRST_WINDOW
+    items: list[Instance] = []
+    while cursor < horizon:
+        stop = min(cursor + span, horizon)
+        batch = [
+            found
+            for found in series.between(cursor, stop)
+            if cursor <= _in_frame(found.start, frame, ctx) < stop
+        ]
+        batch.sort(key=lambda found: _sort_key(_aware(found.start, ctx), ctx))
+        for found in batch:
+            item = _instance(found, owner, ctx)
+            if ctx.since is not None and _ends_before(item.end, ctx.since):
+                continue
+            if len(items) == ctx.max_occurrences:
+                return _Expansion(items, capped=True, reached_horizon=False)
+            items.append(item)
+        cursor = stop
+        if len(batch) < _WANTED_PER_WINDOW[0]:
+            span *= 2
+        elif len(batch) > _WANTED_PER_WINDOW[1]:
+            span /= 2
+    return _Expansion(items, capped=False, reached_horizon=_goes_on(series, master, horizon))
+
+
+def _instance(found: _Found, owner: dict[int, Event], ctx: RecurrenceContext) -> Instance:
+    event = owner[id(found.adapter)]
+    original: Value = found.original if found.original is not None else _dt(event, "RECURRENCE-ID")
+    if not isinstance(found.start, datetime) and isinstance(original, datetime):
+        original = original.date()
+    return Instance(
+        recurrence_id=_aware(original, ctx),
+        start=_aware(found.start, ctx),
+        end=_aware(found.end, ctx),
+        component=event,
+    )
+
+
+def _in_frame(value: Value, frame: tzinfo | None, ctx: RecurrenceContext) -> datetime:
+    """A value as a date-time comparable with the master's own (zoned or naive) clock."""
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time(0), tzinfo=frame)
+    if frame is None:
+        return value.astimezone(ctx.floating_zone).replace(tzinfo=None) if value.tzinfo else value
+    return value.astimezone(frame) if value.tzinfo else value.replace(tzinfo=frame)
+
+
+def _goes_on(series: Any, master: Event, horizon: datetime) -> bool:
+    """Whether the set has occurrences at or after the horizon (always, for an endless rule)."""
+    rules = _as_list(master.get("RRULE"))
+    if any("COUNT" not in rule and "UNTIL" not in rule for rule in rules):
+        return True
+    return any(True for _ in series.between(horizon, horizon + _FINITE_LOOKAHEAD))
+
+
+_FINITE_LOOKAHEAD = timedelta(days=366 * 100)
+
+
+def _cancelled(event: Event) -> bool:
+    return str(event.get("STATUS", "")).upper() == "CANCELLED"
+
+
+def _aware(value: Value, ctx: RecurrenceContext) -> Value:
+    """Floating date-times are read in the floating zone; dates stay dates."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=ctx.floating_zone)
+    return value
+
+
+def _sort_key(value: Value, ctx: RecurrenceContext) -> datetime:
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day, tzinfo=ctx.floating_zone)
+    return _utc(_aware(value, ctx))  # type: ignore[arg-type]
+
+
+def _show(value: Value) -> str:
+    if isinstance(value, datetime):
+        zone = f" {value.tzinfo}" if value.tzinfo is not None else ""
+        return f"{value:%Y-%m-%dT%H:%M:%S}{zone}"
+    return value.isoformat()
