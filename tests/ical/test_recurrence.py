@@ -1,0 +1,575 @@
+"""SPEC §3 and the recurrence parts of §2: one test per behaviour of the recurrence planner.
+
+Each test checks the plan's occurrences against recurring-ical-events (the reference) through
+`series_starts`, a day-by-day expander of the §3 model written from the spec text alone.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+import recurring_ical_events
+
+from ics2b24.errors import ParseError
+from ics2b24.ical.recurrence import (
+    OccurrencesPlan,
+    RecurrenceContext,
+    SeriesPlan,
+    plan_recurrence,
+)
+from ics2b24.model import WEEKDAYS, Rrule
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+HORIZON = date(2027, 1, 1)
+
+
+def ctx(
+    horizon: date = HORIZON, cap: int = 10_000, since: date | None = None
+) -> RecurrenceContext:
+    return RecurrenceContext(
+        floating_zone=BERLIN, horizon_end=horizon, max_occurrences=cap, since=since
+    )
+
+
+def calendar(body: str) -> icalendar.Calendar:
+    text = "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//EN\n" + body.strip() + "\nEND:VCALENDAR\n"
+    return icalendar.Calendar.from_ical(text.replace("\n", "\r\n"))
+
+
+def split(cal: icalendar.Calendar) -> tuple[Any, list[Any]]:
+    events = cal.walk("VEVENT")
+    master = next(e for e in events if "RECURRENCE-ID" not in e)
+    return master, [e for e in events if "RECURRENCE-ID" in e]
+
+
+def plan(body: str, context: RecurrenceContext | None = None) -> Any:
+    master, overrides = split(calendar(body))
+    return plan_recurrence(master, overrides, context or ctx())
+
+
+# --- the two sides of every comparison ---------------------------------------------------------
+
+
+def as_instant(value: date | datetime) -> date | datetime:
+    """Comparable form: all-day stays a date, floating is read in BERLIN, zoned goes to UTC."""
+    if not isinstance(value, datetime):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=BERLIN)
+    return value.astimezone(timezone.utc)
+
+
+def reference_starts(body: str, horizon: date = HORIZON) -> list[date | datetime]:
+    """recurring-ical-events' occurrences that start before the horizon in the event's zone,
+    cancelled ones left out (SPEC §4: they must not exist)."""
+    cal = calendar(body)
+    master, _ = split(cal)
+    zone = getattr(master["DTSTART"].dt, "tzinfo", None)
+    limit = datetime.combine(horizon, datetime.min.time(), tzinfo=zone)
+    starts = []
+    for event in recurring_ical_events.of(cal).between(date(1990, 1, 1), horizon):
+        if str(event.get("STATUS", "")).upper() == "CANCELLED":
+            continue
+        start = event["DTSTART"].dt
+        if isinstance(start, datetime):
+            if (start.replace(tzinfo=zone) if start.tzinfo is None else start) >= limit:
+                continue
+        elif start >= horizon:
+            continue
+        starts.append(as_instant(start))
+    return sorted(starts, key=sort_key)
+
+
+def sort_key(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime(value.year, value.month, value.day, tzinfo=BERLIN).astimezone(timezone.utc)
+
+
+def bx_days(first: date, rule: Rrule, until: date) -> list[date]:
+    """SPEC §3 day by day: `from` first, then the days the frequency allows, COUNT counting
+    from `from`, UNTIL inclusive."""
+    weekdays = [WEEKDAYS.index(d) for d in rule.byday] or [first.weekday()]
+    monday = first - timedelta(days=first.weekday())
+    days: list[date] = []
+    day = first
+    while day < until:
+        if rule.count is not None and len(days) == rule.count:
+            break
+        if rule.until is not None and day > rule.until:
+            break
+        if day == first:
+            hit = True
+        elif rule.freq == "DAILY":
+            hit = (day - first).days % rule.interval == 0
+        elif rule.freq == "WEEKLY":
+            weeks = (day - timedelta(days=day.weekday()) - monday).days // 7
+            hit = weeks % rule.interval == 0 and day.weekday() in weekdays
+        elif rule.freq == "MONTHLY":
+            months = (day.year - first.year) * 12 + day.month - first.month
+            hit = day.day == first.day and months % rule.interval == 0
+        else:
+            hit = (day.month, day.day) == (first.month, first.day) and (
+                day.year - first.year
+            ) % rule.interval == 0
+        if hit:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def at(day: date, start: date | datetime) -> date | datetime:
+    if not isinstance(start, datetime):
+        return day
+    return datetime.combine(day, start.time(), tzinfo=start.tzinfo)
+
+
+def series_starts(series: SeriesPlan, horizon: date = HORIZON) -> list[date | datetime]:
+    """What the portal shows for a series plan: the §3 days less EXDATEs, each override at its
+    own start, a THISANDFUTURE override cutting the series and starting its own."""
+    tails = sorted(
+        (o for o in series.overrides if o.range == "thisandfuture"), key=lambda o: sort_key(o.start)
+    )
+    pieces: list[tuple[date | datetime, Rrule, date]] = []
+    start, rule = series.start, series.rrule
+    for tail in tails:
+        assert tail.rrule is not None
+        pieces.append((start, rule, date_of(tail.recurrence_id)))
+        start, rule = tail.start, tail.rrule
+    pieces.append((start, rule, horizon))
+    moved = {
+        date_of(o.recurrence_id): o.start for o in series.overrides if o.range != "thisandfuture"
+    }
+    starts: list[date | datetime] = []
+    for first, piece_rule, stop in pieces:
+        for day in bx_days(date_of(first), piece_rule, min(stop, horizon)):
+            if day in series.exdates:
+                continue
+            starts.append(moved.pop(day) if day in moved else at(day, first))
+    assert not moved, f"overrides of no occurrence: {moved}"
+    return sorted((as_instant(s) for s in starts), key=sort_key)
+
+
+def date_of(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def occurrence_starts(result: OccurrencesPlan) -> list[date | datetime]:
+    return sorted((as_instant(i.start) for i in result.instances), key=sort_key)
+
+
+def assert_series_matches_reference(body: str) -> SeriesPlan:
+    result = plan(body)
+    assert isinstance(result, SeriesPlan), result
+    assert series_starts(result) == reference_starts(body)
+    return result
+
+
+def assert_written_out_like_reference(body: str) -> OccurrencesPlan:
+    result = plan(body)
+    assert isinstance(result, OccurrencesPlan), result
+    assert occurrence_starts(result) == reference_starts(body)
+    return result
+
+
+# --- series -----------------------------------------------------------------------------------
+
+
+def test_weekly_rule_with_exdate_is_a_series_listing_the_exdate_day() -> None:
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:weekly
+DTSTART;TZID=Europe/Berlin:20240603T100000
+DTEND;TZID=Europe/Berlin:20240603T110000
+RRULE:FREQ=WEEKLY;BYDAY=MO,WE
+EXDATE;TZID=Europe/Berlin:20240612T100000
+END:VEVENT""")
+    assert result.rrule == Rrule(freq="WEEKLY", byday=("MO", "WE"))
+    assert result.exdates == [date(2024, 6, 12)]
+    assert result.start == datetime(2024, 6, 3, 10, tzinfo=BERLIN)
+    assert result.end == datetime(2024, 6, 3, 11, tzinfo=BERLIN)
+    assert result.warnings == []
+
+
+def test_exdate_that_matches_no_occurrence_only_warns() -> None:
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:stray
+DTSTART;TZID=Europe/Berlin:20240603T100000
+RRULE:FREQ=WEEKLY;COUNT=5
+EXDATE;TZID=Europe/Berlin:20240611T100000
+END:VEVENT""")
+    assert result.exdates == []
+    assert result.warnings == ["EXDATE 2024-06-11T10:00:00 Europe/Berlin matches no occurrence"]
+
+
+def test_exdate_in_utc_names_the_occurrence_at_that_instant() -> None:
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:utc-exdate
+DTSTART;TZID=Europe/Berlin:20240603T100000
+RRULE:FREQ=DAILY;COUNT=5
+EXDATE:20240604T080000Z
+END:VEVENT""")
+    assert result.exdates == [date(2024, 6, 4)]
+
+
+def test_count_with_exdate_counts_the_removed_occurrence() -> None:
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:count-exdate
+DTSTART;TZID=Europe/Berlin:20240603T100000
+RRULE:FREQ=DAILY;COUNT=4
+EXDATE;TZID=Europe/Berlin:20240604T100000
+END:VEVENT""")
+    assert result.rrule.count == 4
+    assert result.exdates == [date(2024, 6, 4)]
+
+
+def test_all_day_until_is_the_inclusive_last_day() -> None:
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:all-day
+DTSTART;VALUE=DATE:20240603
+DTEND;VALUE=DATE:20240604
+RRULE:FREQ=DAILY;UNTIL=20240610
+END:VEVENT""")
+    assert result.rrule.until == date(2024, 6, 10)
+    assert result.start == date(2024, 6, 3)
+    assert result.end == date(2024, 6, 4)
+
+
+def test_until_mid_day_becomes_the_date_of_the_last_occurrence() -> None:
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:mid-day
+DTSTART;TZID=Europe/Berlin:20240603T100000
+RRULE:FREQ=DAILY;UNTIL=20240610T070000Z
+END:VEVENT""")
+    assert result.rrule.until == date(2024, 6, 9)
+
+
+def test_date_until_of_an_evening_event_in_new_york_is_read_as_utc_midnight() -> None:
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:ny
+DTSTART;TZID=America/New_York:20240603T193000
+RRULE:FREQ=DAILY;UNTIL=20240606
+END:VEVENT""")
+    assert result.rrule.until == date(2024, 6, 5)
+
+
+def test_daily_series_keeps_wall_clock_across_berlin_dst() -> None:
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:dst
+DTSTART;TZID=Europe/Berlin:20240325T090000
+RRULE:FREQ=DAILY;COUNT=14
+END:VEVENT""")
+    assert result.rrule == Rrule(freq="DAILY", count=14)
+
+
+def test_weekly_series_across_new_york_dst_is_a_series() -> None:
+    assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:ny-dst
+DTSTART;TZID=America/New_York:20241021T083000
+RRULE:FREQ=WEEKLY;BYDAY=MO,FR;UNTIL=20241130T000000Z
+END:VEVENT""")
+
+
+def test_monthly_on_the_31st_skips_short_months() -> None:
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:31st
+DTSTART;TZID=Europe/Berlin:20240131T120000
+RRULE:FREQ=MONTHLY;COUNT=8;BYMONTHDAY=31
+END:VEVENT""")
+    assert result.rrule == Rrule(freq="MONTHLY", count=8)
+
+
+def test_yearly_on_leap_day_occurs_in_leap_years_only() -> None:
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:leap
+DTSTART;VALUE=DATE:20240229
+RRULE:FREQ=YEARLY;BYMONTH=2
+END:VEVENT""")
+    assert result.rrule == Rrule(freq="YEARLY")
+
+
+def test_weekly_interval_2_with_several_days_is_a_series() -> None:
+    assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:biweekly
+DTSTART;TZID=Europe/Berlin:20240604T100000
+RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH,SA;COUNT=9
+END:VEVENT""")
+
+
+def test_wkst_sunday_that_changes_nothing_is_a_series() -> None:
+    assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:wkst-same
+DTSTART;TZID=Europe/Berlin:20240604T100000
+RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH;WKST=SU
+END:VEVENT""")
+
+
+def test_wkst_sunday_that_regroups_the_weeks_is_written_out() -> None:
+    result = assert_written_out_like_reference("""
+BEGIN:VEVENT
+UID:wkst-differs
+DTSTART;TZID=Europe/Berlin:20240602T100000
+RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=SU,MO;WKST=SU;COUNT=6
+END:VEVENT""")
+    assert "WKST=SU" in result.warnings[0]
+
+
+def test_dtstart_off_the_byday_days_is_one_more_occurrence() -> None:
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:extra-start
+DTSTART;TZID=Europe/Berlin:20240603T100000
+RRULE:FREQ=WEEKLY;BYDAY=TU,TH;COUNT=3
+END:VEVENT""")
+    assert result.rrule.count == 4
+
+
+def test_rdate_equal_to_an_occurrence_adds_nothing() -> None:
+    assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:rdate-same
+DTSTART;TZID=Europe/Berlin:20240603T100000
+RRULE:FREQ=DAILY;COUNT=3
+RDATE;TZID=Europe/Berlin:20240603T100000
+END:VEVENT""")
+
+
+def test_floating_series_takes_the_floating_zone() -> None:
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:floating
+DTSTART:20240603T100000
+RRULE:FREQ=DAILY;COUNT=3
+END:VEVENT""")
+    assert result.start == datetime(2024, 6, 3, 10, tzinfo=BERLIN)
+
+
+# --- overrides --------------------------------------------------------------------------------
+
+MEETING = """
+BEGIN:VEVENT
+UID:meeting
+DTSTART;TZID=Europe/Berlin:20240603T100000
+DTEND;TZID=Europe/Berlin:20240603T110000
+RRULE:FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10
+END:VEVENT
+"""
+
+
+def test_moved_occurrence_is_an_override_and_not_an_exdate() -> None:
+    result = assert_series_matches_reference(MEETING + """
+BEGIN:VEVENT
+UID:meeting
+RECURRENCE-ID;TZID=Europe/Berlin:20240610T100000
+DTSTART;TZID=Europe/Berlin:20240611T140000
+DTEND;TZID=Europe/Berlin:20240611T150000
+SUMMARY:moved
+END:VEVENT""")
+    assert result.exdates == []
+    (moved,) = result.overrides
+    assert moved.recurrence_id == datetime(2024, 6, 10, 10, tzinfo=BERLIN)
+    assert moved.start == datetime(2024, 6, 11, 14, tzinfo=BERLIN)
+    assert moved.range is None
+    assert str(moved.component["SUMMARY"]) == "moved"
+
+
+def test_cancelled_occurrence_is_an_exdate_and_listed_as_cancelled() -> None:
+    result = assert_series_matches_reference(MEETING + """
+BEGIN:VEVENT
+UID:meeting
+RECURRENCE-ID:20240612T080000Z
+DTSTART:20240612T080000Z
+STATUS:CANCELLED
+END:VEVENT""")
+    assert result.exdates == [date(2024, 6, 12)]
+    assert result.cancelled == [datetime(2024, 6, 12, 10, tzinfo=BERLIN)]
+    assert result.overrides == []
+
+
+def test_thisandfuture_carries_the_rule_with_the_remaining_count() -> None:
+    result = assert_series_matches_reference(MEETING + """
+BEGIN:VEVENT
+UID:meeting
+RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Berlin:20240617T100000
+DTSTART;TZID=Europe/Berlin:20240617T120000
+DTEND;TZID=Europe/Berlin:20240617T130000
+END:VEVENT""")
+    (tail,) = result.overrides
+    assert tail.range == "thisandfuture"
+    assert tail.rrule == Rrule(freq="WEEKLY", count=6, byday=("MO", "WE"))
+
+
+def test_thisandfuture_to_other_days_is_written_out() -> None:
+    assert_written_out_like_reference(MEETING + """
+BEGIN:VEVENT
+UID:meeting
+RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Berlin:20240617T100000
+DTSTART;TZID=Europe/Berlin:20240618T100000
+DTEND;TZID=Europe/Berlin:20240618T110000
+END:VEVENT""")
+
+
+def test_override_of_no_occurrence_is_written_out() -> None:
+    result = assert_written_out_like_reference(MEETING + """
+BEGIN:VEVENT
+UID:meeting
+RECURRENCE-ID;TZID=Europe/Berlin:20240611T100000
+DTSTART;TZID=Europe/Berlin:20240611T100000
+END:VEVENT""")
+    assert "matches no single occurrence" in result.warnings[0]
+
+
+def test_written_out_instances_carry_their_component_and_original_start() -> None:
+    result = plan("""
+BEGIN:VEVENT
+UID:monthly
+DTSTART;TZID=Europe/Berlin:20240603T100000
+RRULE:FREQ=MONTHLY;BYDAY=1MO;COUNT=3
+SUMMARY:master
+END:VEVENT
+BEGIN:VEVENT
+UID:monthly
+RECURRENCE-ID;TZID=Europe/Berlin:20240701T100000
+DTSTART;TZID=Europe/Berlin:20240702T100000
+SUMMARY:moved
+END:VEVENT
+BEGIN:VEVENT
+UID:monthly
+RECURRENCE-ID;TZID=Europe/Berlin:20240805T100000
+DTSTART;TZID=Europe/Berlin:20240805T100000
+STATUS:CANCELLED
+END:VEVENT""")
+    assert isinstance(result, OccurrencesPlan)
+    june_3, july_1, july_2 = (datetime(2024, m, d, 10, tzinfo=BERLIN) for m, d in
+                              ((6, 3), (7, 1), (7, 2)))  # fmt: skip
+    assert [(i.recurrence_id, i.start, str(i.component["SUMMARY"])) for i in result.instances] == [
+        (june_3, june_3, "master"),
+        (july_1, july_2, "moved"),
+    ]
+    assert result.cancelled == [datetime(2024, 8, 5, 10, tzinfo=BERLIN)]
+
+
+# --- occurrences ------------------------------------------------------------------------------
+
+
+def test_bysetpos_is_expanded_to_the_horizon_with_a_warning() -> None:
+    result = assert_written_out_like_reference("""
+BEGIN:VEVENT
+UID:setpos
+DTSTART;TZID=Europe/Berlin:20240628T100000
+RRULE:FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1
+END:VEVENT""")
+    assert result.warnings == [
+        f"rule expanded to {HORIZON.isoformat()} as {len(result.instances)} occurrences: "
+        "BYSETPOS cannot be held by Bitrix24"
+    ]
+
+
+def test_rdate_is_written_out_whole() -> None:
+    result = assert_written_out_like_reference("""
+BEGIN:VEVENT
+UID:rdate
+DTSTART;VALUE=DATE:20240603
+RRULE:FREQ=YEARLY;COUNT=2
+RDATE;VALUE=DATE:20240704
+END:VEVENT""")
+    assert result.warnings == [
+        "rule written out as 3 occurrences: RDATE dates cannot be held by Bitrix24"
+    ]
+    assert [i.recurrence_id for i in result.instances] == [
+        date(2024, 6, 3), date(2024, 7, 4), date(2025, 6, 3)
+    ]
+
+
+def test_several_rrules_are_written_out() -> None:
+    assert_written_out_like_reference("""
+BEGIN:VEVENT
+UID:two-rules
+DTSTART;TZID=America/New_York:20240603T090000
+RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=4
+RRULE:FREQ=WEEKLY;BYDAY=TH;COUNT=4
+END:VEVENT""")
+
+
+def test_secondly_rule_from_2007_is_capped_quickly() -> None:
+    started = time.monotonic()
+    result = plan(
+        """
+BEGIN:VEVENT
+UID:secondly
+DTSTART:20070101T000000Z
+RRULE:FREQ=SECONDLY
+END:VEVENT""",
+        ctx(cap=500),
+    )
+    assert isinstance(result, OccurrencesPlan)
+    assert len(result.instances) == 500
+    assert result.instances[-1].start == datetime(2007, 1, 1, 0, 8, 19, tzinfo=ZoneInfo("UTC"))
+    assert "--max-occurrences" in result.warnings[0]
+    assert time.monotonic() - started < 2
+
+
+def test_since_leaves_out_occurrences_that_end_before_it() -> None:
+    result = plan(
+        """
+BEGIN:VEVENT
+UID:since
+DTSTART;VALUE=DATE:20240603
+DTEND;VALUE=DATE:20240605
+RRULE:FREQ=DAILY;COUNT=5;BYMONTH=6,7
+END:VEVENT""",
+        ctx(since=date(2024, 6, 6)),
+    )
+    assert isinstance(result, OccurrencesPlan)
+    assert [i.start for i in result.instances] == [
+        date(2024, 6, 5), date(2024, 6, 6), date(2024, 6, 7)
+    ]
+
+
+def test_series_that_ends_before_since_is_left_out() -> None:
+    assert plan(MEETING, ctx(since=date(2024, 8, 1))) is None
+
+
+def test_series_still_running_at_since_is_kept_whole() -> None:
+    result = plan(MEETING, ctx(since=date(2024, 6, 20)))
+    assert isinstance(result, SeriesPlan)
+    assert result.start == datetime(2024, 6, 3, 10, tzinfo=BERLIN)
+
+
+def test_broken_rrule_is_a_parse_error() -> None:
+    with pytest.raises(ParseError, match="UID broken"):
+        plan("""
+BEGIN:VEVENT
+UID:broken
+DTSTART;TZID=Europe/Berlin:20240603T100000
+RRULE:FREQ=WEEKLY;BYDAY=XX
+END:VEVENT""")
+
+
+def test_exdate_matching_only_by_wall_clock_removes_what_the_reference_removes() -> None:
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:wall-clock-exdate
+DTSTART;TZID=Europe/Berlin:20240603T100000
+RRULE:FREQ=DAILY;COUNT=5
+EXDATE:20240604T100000Z
+END:VEVENT""")
+    assert result.exdates == [date(2024, 6, 4)]
