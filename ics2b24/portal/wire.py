@@ -8,6 +8,9 @@ Clients depend on both, so the portal reproduces them instead of inventing its o
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -112,3 +115,38 @@ def php_string(value: Any) -> str:
     if value is False or value is None:
         return ""
     return str(value)
+
+
+def _form_pairs(body: bytes, content_type: str) -> list[tuple[str, str]]:
+    if content_type.lower().startswith("multipart/form-data"):
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+        )
+        pairs = []
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            if isinstance(name, str) and isinstance(payload, bytes):
+                pairs.append((name, payload.decode("utf-8", errors="replace")))
+        return pairs
+    return parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+
+
+def decode_request(query: str, body: bytes, content_type: str) -> dict[str, Any]:
+    """Query string and body as one parameter tree; a JSON body's keys win over the query's."""
+    kind = content_type.lower()
+    pairs = parse_qsl(query, keep_blank_values=True)
+    stripped = body.lstrip()
+    if "json" in kind or (not kind and stripped.startswith(b"{")):
+        params = decode_pairs(pairs)
+        if not stripped:
+            return params
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise RestError("INVALID_REQUEST", "The request body is not valid JSON", 400) from exc
+        if not isinstance(data, dict):
+            raise RestError("INVALID_REQUEST", "The JSON body must be an object", 400)
+        params.update(data)
+        return params
+    return decode_pairs(pairs + _form_pairs(body, content_type))

@@ -1,0 +1,36 @@
+"""Shared fixtures: a fresh embedded portal on a free loopback port for each test that asks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from ics2b24.portal.limits import LimitSettings
+from ics2b24.portal.server import Portal, PortalConfig
+
+FAST_LIMITS = LimitSettings(rate=100_000, burst=100_000, operating_limit=1e9)
+"""Limits no ordinary test reaches; tests about limits pass their own."""
+
+
+@pytest.fixture
+def make_portal() -> Iterator[Callable[..., Portal]]:
+    """Start portals with PortalConfig fields (and `clock=`); all are stopped after the test."""
+    started: list[Portal] = []
+
+    def make(clock: Callable[[], float] | None = None, **fields: Any) -> Portal:
+        config = PortalConfig(**{"limits": FAST_LIMITS, **fields})
+        portal = Portal(config, clock=clock) if clock else Portal(config)
+        started.append(portal.start())
+        return portal
+
+    yield make
+    for portal in started:
+        portal.stop()
+
+
+@pytest.fixture
+def portal(make_portal: Callable[..., Portal]) -> Portal:
+    """A fresh in-memory portal with the default seed (admin user 1, one OAuth app)."""
+    return make_portal()

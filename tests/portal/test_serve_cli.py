@@ -1,0 +1,117 @@
+"""`ics2b24 portal serve` as a process (SPEC §8): one stdout line, the webhook URL; clean stop
+on SIGTERM/SIGINT; `--data` survives a restart; `--tls` serves HTTPS with its own certificate."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+WEBHOOK = re.compile(r"^(https?)://127\.0\.0\.1:(\d+)/rest/1/([0-9a-zA-Z]+)/$")
+SECTION = {"type": "user", "ownerId": 1, "name": "Survives"}
+
+
+@contextmanager
+def serving(*args: str, stop: signal.Signals = signal.SIGTERM) -> Iterator[tuple[str, list[int]]]:
+    """Run the portal; yield its URL and, after the block, the exit code in the list."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ics2b24", "portal", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    exit_code: list[int] = []
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        yield line, exit_code
+    finally:
+        process.send_signal(stop)
+        try:
+            _, err = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+        rest = process.stdout.read() if process.stdout and not process.stdout.closed else ""
+        exit_code.append(process.returncode)
+        assert rest == "", "only one line may be written to stdout"
+        assert "Traceback" not in err
+
+
+def test_prints_the_webhook_url_and_stops_on_sigterm() -> None:
+    with serving() as (line, code):
+        assert WEBHOOK.match(line.strip())
+        answer = requests.post(line.strip() + "calendar.section.add", json=SECTION, timeout=5)
+        assert answer.status_code == 200
+    assert code == [0]
+
+
+def test_stops_cleanly_on_sigint() -> None:
+    with serving(stop=signal.SIGINT) as (line, code):
+        assert WEBHOOK.match(line.strip())
+    assert code == [0]
+
+
+def test_log_goes_to_stderr_without_the_token() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ics2b24", "portal", "serve", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    url = process.stdout.readline().strip()
+    requests.post(url + "calendar.section.add", json=SECTION, timeout=5)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=10)
+    token = WEBHOOK.match(url).group(3)  # type: ignore[union-attr]
+    assert "calendar.section.add 200" in err
+    assert token not in err
+
+
+def test_data_file_survives_a_restart(tmp_path: Path) -> None:
+    data = str(tmp_path / "portal.sqlite")
+    with serving("--data", data) as (first, _):
+        requests.post(first.strip() + "calendar.section.add", json=SECTION, timeout=5)
+    with serving("--data", data) as (second, _):
+        assert WEBHOOK.match(second.strip()).group(3) == WEBHOOK.match(  # type: ignore[union-attr]
+            first.strip()).group(3)  # type: ignore[union-attr]
+        sections = requests.post(second.strip() + "calendar.section.get",
+                                 json={"type": "user", "ownerId": 1}, timeout=5).json()
+        assert "Survives" in [s["NAME"] for s in sections["result"]]
+
+
+def test_tls_serves_https_trusted_through_its_certificate(tmp_path: Path) -> None:
+    data = tmp_path / "portal.sqlite"
+    with serving("--tls", "--data", str(data)) as (line, code):
+        url = line.strip()
+        assert url.startswith("https://")
+        cert = tmp_path / "portal.sqlite.pem"
+        answer = requests.post(url + "calendar.section.get", json={"type": "user", "ownerId": 1},
+                               verify=str(cert), timeout=5)
+        assert answer.status_code == 200
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.post(url + "calendar.section.get", json={}, timeout=5)
+    assert code == [0]
+
+
+def test_bad_faults_spec_is_a_usage_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ics2b24", "portal", "serve", "--port", "0",
+         "--faults", "explode=1"], capture_output=True, text=True, timeout=20,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().count("\n") == 0 and "--faults" in result.stderr
+
+
+def test_bad_rate_is_a_usage_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ics2b24", "portal", "serve", "--port", "0", "--rate", "fast"],
+        capture_output=True, text=True, timeout=20,
+    )
+    assert result.returncode == 2
+    assert "--rate" in result.stderr
