@@ -73,6 +73,46 @@ def convert_options(func: click.decorators.FC) -> click.decorators.FC:
     return func
 
 
+def credential_options(func: click.decorators.FC) -> click.decorators.FC:
+    """Webhook or OAuth credentials; each also read from its B24_* variable (SPEC §5), so
+    secrets need not appear on a command line. Use `connect.Credentials.from_options`."""
+    options = [
+        click.option("--webhook", metavar="URL", help="https://PORTAL/rest/USER_ID/TOKEN/ "
+                     "(or B24_WEBHOOK)."),
+        click.option("--portal", metavar="URL", help="Portal for OAuth (or B24_PORTAL)."),
+        click.option("--access-token", metavar="TOKEN", help="OAuth (or B24_ACCESS_TOKEN)."),
+        click.option("--refresh-token", metavar="TOKEN", help="OAuth (or B24_REFRESH_TOKEN)."),
+        click.option("--client-id", metavar="ID", help="OAuth app (or B24_CLIENT_ID)."),
+        click.option("--client-secret", metavar="SECRET", help="OAuth app "
+                     "(or B24_CLIENT_SECRET)."),
+        click.option("--oauth-server", metavar="URL", default="https://oauth.bitrix.info",
+                     show_default=True, help="Where OAuth tokens are refreshed."),
+        click.option("--token-file", type=click.Path(dir_okay=False), metavar="PATH",
+                     help="Keep refreshed OAuth tokens here (created 0600)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def target_options(func: click.decorators.FC) -> click.decorators.FC:
+    """TARGET: calendar type, owner and exactly one of --section / --section-name."""
+    options = [
+        click.option("--type", "calendar_type", required=True,
+                     type=click.Choice(["user", "group", "company_calendar"]),
+                     help="Calendar type."),
+        click.option("--owner", type=int, required=True,
+                     help="Owner id (user or group id; 0 for company_calendar)."),
+        click.option("--section", "section_id", type=int, metavar="ID",
+                     help="Target section id."),
+        click.option("--section-name", metavar="NAME",
+                     help="Target section by name (created for user and group calendars)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @cli.command()
 @click.argument("files", nargs=-1)
 @convert_options

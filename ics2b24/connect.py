@@ -1,0 +1,121 @@
+"""Credentials and TARGET (SPEC §5) → a ready `Client`, shared by every command that talks to a
+portal. Flags win over the environment, so secrets can live in the environment alone."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ics2b24.errors import UsageError
+from ics2b24.push.client import (
+    DEFAULT_OAUTH_SERVER,
+    Client,
+    OAuthAuth,
+    WebhookAuth,
+    read_token_file,
+)
+from ics2b24.push.limits import Pacer, Rate
+
+CalendarType = Literal["user", "group", "company_calendar"]
+CALENDAR_TYPES: tuple[CalendarType, ...] = ("user", "group", "company_calendar")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Either a webhook URL or the OAuth set; `repr` hides every secret."""
+
+    webhook: str | None = field(default=None, repr=False)
+    portal: str | None = None
+    access_token: str | None = field(default=None, repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    client_id: str | None = field(default=None, repr=False)
+    client_secret: str | None = field(default=None, repr=False)
+    oauth_server: str = DEFAULT_OAUTH_SERVER
+    token_file: Path | None = None
+
+    @classmethod
+    def from_options(cls, env: Mapping[str, str], **flags: str | Path | None) -> Credentials:
+        """Merge flags with `B24_*` variables: a flag given on the command line wins."""
+
+        def pick(name: str, var: str) -> str | None:
+            value = flags.get(name)
+            return str(value) if value else (env.get(var) or None)
+
+        token_file = flags.get("token_file")
+        return cls(
+            webhook=pick("webhook", "B24_WEBHOOK"),
+            portal=pick("portal", "B24_PORTAL"),
+            access_token=pick("access_token", "B24_ACCESS_TOKEN"),
+            refresh_token=pick("refresh_token", "B24_REFRESH_TOKEN"),
+            client_id=pick("client_id", "B24_CLIENT_ID"),
+            client_secret=pick("client_secret", "B24_CLIENT_SECRET"),
+            oauth_server=str(flags.get("oauth_server") or DEFAULT_OAUTH_SERVER),
+            token_file=Path(token_file) if token_file else None,
+        )
+
+    def auth(self) -> WebhookAuth | OAuthAuth:
+        """Exactly one kind of credentials, or a UsageError that says what is missing."""
+        if self.webhook and self.portal:
+            raise UsageError("give either --webhook or --portal with OAuth tokens, not both")
+        if self.webhook:
+            return WebhookAuth.parse(self.webhook)
+        if not self.portal:
+            raise UsageError(
+                "no credentials: give --webhook URL (or B24_WEBHOOK), or --portal with "
+                "--access-token, --refresh-token, --client-id and --client-secret"
+            )
+        access, refresh = self.access_token, self.refresh_token
+        if self.token_file is not None:
+            kept = read_token_file(self.token_file)
+            if kept is not None:
+                access, refresh = kept
+        missing = [
+            flag
+            for flag, value in (
+                ("--access-token", access),
+                ("--refresh-token", refresh),
+                ("--client-id", self.client_id),
+                ("--client-secret", self.client_secret),
+            )
+            if not value
+        ]
+        if missing:
+            raise UsageError(f"OAuth needs {', '.join(missing)} (or their B24_* variables)")
+        assert access and refresh and self.client_id and self.client_secret
+        return OAuthAuth(
+            base_url=self.portal,
+            access_token=access,
+            refresh_token=refresh,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            oauth_server=self.oauth_server,
+            token_file=self.token_file,
+        )
+
+
+def make_client(
+    credentials: Credentials, *, rate: str = "2/50", operating_limit: float = 480.0
+) -> Client:
+    """A client paced for the portal's two limits (SPEC §7)."""
+    pacer = Pacer(Rate.parse(rate), operating_limit)
+    return Client(credentials.auth(), pacer=pacer)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where events go: a calendar (type + owner) and one of its sections, by id or by name."""
+
+    type: CalendarType
+    owner: int
+    section_id: int | None = None
+    section_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.type not in CALENDAR_TYPES:
+            raise UsageError(f"--type must be one of {', '.join(CALENDAR_TYPES)}")
+        if self.type == "company_calendar" and self.owner != 0:
+            raise UsageError("--type company_calendar takes --owner 0")
+        if (self.section_id is None) == (self.section_name is None):
+            raise UsageError("give exactly one of --section ID or --section-name NAME")
