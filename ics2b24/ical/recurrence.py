@@ -565,9 +565,12 @@ def _expand(master: Event, overrides: list[Event], ctx: RecurrenceContext) -> _E
     start: Value = _dt(master, "DTSTART")
     frame = start.tzinfo if isinstance(start, datetime) else None
     horizon = datetime.combine(ctx.horizon_end, time(0), tzinfo=frame)
-    cursor = min(_in_frame(_dt(event, "DTSTART"), frame, ctx) for event in events)
-    cursor -= timedelta(days=1)
-    span = _FIRST_WINDOW
+    earliest = min(_in_frame(_dt(event, "DTSTART"), frame, ctx) for event in events)
+    cursor = datetime.combine(earliest.date() - timedelta(days=1), time(0), tzinfo=frame)
+    # An all-day occurrence is one date however the rule generated it, so its windows are
+    # whole days: each date then falls in exactly one window.
+    smallest = timedelta(days=1) if frame is None and not isinstance(start, datetime) else None
+    span = smallest or _FIRST_WINDOW
     items: list[Instance] = []
     while cursor < horizon:
         stop = min(cursor + span, horizon)
@@ -588,7 +591,7 @@ def _expand(master: Event, overrides: list[Event], ctx: RecurrenceContext) -> _E
         if len(batch) < _WANTED_PER_WINDOW[0]:
             span *= 2
         elif len(batch) > _WANTED_PER_WINDOW[1]:
-            span /= 2
+            span = max(span / 2, smallest) if smallest else span / 2
     return _Expansion(items, capped=False, reached_horizon=_goes_on(series, master, horizon))
 
 

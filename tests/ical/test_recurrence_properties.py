@@ -1,0 +1,154 @@
+"""The two properties of SPEC §3: a random rule inside the Bitrix24 subset becomes a `series`
+with exactly the reference's occurrences; a random rule outside it is written out as
+occurrences that are exactly the reference's (up to the horizon)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ics2b24.ical.recurrence import OccurrencesPlan, SeriesPlan
+from ics2b24.model import WEEKDAYS
+from tests.ical.test_recurrence import occurrence_starts, plan, reference_starts, series_starts
+
+ZONES = ("Europe/Berlin", "America/New_York", "UTC", "floating", "all-day")
+PROPERTY_SETTINGS = settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def dtstart(zone: str, day: date, clock: time) -> str:
+    if zone == "all-day":
+        return f"DTSTART;VALUE=DATE:{day:%Y%m%d}"
+    stamp = datetime.combine(day, clock).strftime("%Y%m%dT%H%M%S")
+    if zone == "UTC":
+        return f"DTSTART:{stamp}Z"
+    if zone == "floating":
+        return f"DTSTART:{stamp}"
+    return f"DTSTART;TZID={zone}:{stamp}"
+
+
+def exdate(zone: str, day: date, clock: time) -> str:
+    return "EX" + dtstart(zone, day, clock)[2:]
+
+
+def event(zone: str, day: date, clock: time, rrule: str, extra: list[str]) -> str:
+    lines = ["BEGIN:VEVENT", "UID:property", dtstart(zone, day, clock), f"RRULE:{rrule}"]
+    return "\n".join([*lines, *extra, "END:VEVENT"])
+
+
+starts = st.tuples(
+    st.sampled_from(ZONES),
+    st.dates(min_value=date(2023, 1, 1), max_value=date(2025, 12, 31)),
+    st.times().map(lambda t: t.replace(second=0, microsecond=0)),
+)
+
+
+@st.composite
+def subset_rules(draw: st.DrawFn) -> tuple[str, bool]:
+    """A rule inside §3, and whether the planner must prove it (WKST may regroup weeks)."""
+    zone, day, clock = draw(starts)
+    freq = draw(st.sampled_from(["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]))
+    interval = draw(st.integers(1, 3))
+    parts = [f"FREQ={freq}", f"INTERVAL={interval}"]
+    proven = True
+    if freq == "WEEKLY":
+        days = draw(st.sets(st.sampled_from(WEEKDAYS), max_size=4))
+        if days:
+            parts.append("BYDAY=" + ",".join(sorted(days, key=WEEKDAYS.index)))
+        wkst = draw(st.sampled_from(["MO", "MO", "SU", "WE"]))
+        parts.append(f"WKST={wkst}")
+        proven = wkst == "MO" or interval == 1
+    if freq in ("MONTHLY", "YEARLY") and draw(st.booleans()):
+        parts.append(f"BYMONTHDAY={day.day}")
+        if freq == "YEARLY":
+            parts.append(f"BYMONTH={day.month}")
+    end = draw(st.sampled_from(["none", "count", "until-date", "until-utc"]))
+    if end == "count":
+        parts.append(f"COUNT={draw(st.integers(1, 30))}")
+    elif end != "none":
+        until = day + timedelta(days=draw(st.integers(0, 800)))
+        suffix = "" if end == "until-date" else f"T{draw(st.integers(0, 23)):02d}0000Z"
+        parts.append(f"UNTIL={until:%Y%m%d}{suffix}")
+    offsets = draw(st.lists(st.integers(0, 90), max_size=4))
+    extra = [exdate(zone, day + timedelta(days=n), clock) for n in offsets]
+    return event(zone, day, clock, ";".join(parts), extra), proven
+
+
+@PROPERTY_SETTINGS
+@given(subset_rules())
+def test_rules_inside_the_subset_round_trip_as_series(case: tuple[str, bool]) -> None:
+    body, proven = case
+    result = plan(body)
+    if result is None:  # an UNTIL before DTSTART leaves an empty set
+        assert reference_starts(body) == []
+        return
+    if proven:
+        assert isinstance(result, SeriesPlan), result
+    if isinstance(result, SeriesPlan):
+        assert series_starts(result) == reference_starts(body)
+    else:
+        assert isinstance(result, OccurrencesPlan)
+        assert "WKST" in result.warnings[0]
+        assert occurrence_starts(result) == reference_starts(body)
+
+
+OUTSIDE = [
+    "FREQ=MONTHLY;BYDAY=2TU",
+    "FREQ=MONTHLY;BYDAY=-1FR;COUNT=12",
+    "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+    "FREQ=MONTHLY;BYMONTHDAY=1,15",
+    "FREQ=MONTHLY;BYMONTHDAY=-1",
+    "FREQ=YEARLY;BYMONTH=3,9",
+    "FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10",
+    "FREQ=DAILY;BYHOUR=9,17",
+    "FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR",
+    "FREQ=WEEKLY;BYMONTH=1,2",
+    "FREQ=HOURLY;INTERVAL=7;COUNT=40",
+    "FREQ=YEARLY;BYWEEKNO=20;BYDAY=MO",
+    "FREQ=YEARLY;BYYEARDAY=100",
+]
+
+
+@st.composite
+def outside_rules(draw: st.DrawFn) -> str:
+    zone, day, clock = draw(starts)
+    rule = draw(st.sampled_from(OUTSIDE))
+    if draw(st.booleans()):
+        rule += f";INTERVAL={draw(st.integers(2, 3))}"
+    if "COUNT" not in rule and draw(st.booleans()):
+        rule += f";COUNT={draw(st.integers(1, 20))}"
+    offsets = draw(st.lists(st.integers(0, 90), max_size=3))
+    extra = [exdate(zone, day + timedelta(days=n), clock) for n in offsets]
+    return event(zone, day, clock, rule, extra)
+
+
+@PROPERTY_SETTINGS
+@given(outside_rules())
+def test_rules_outside_the_subset_are_written_out_like_the_reference(body: str) -> None:
+    result = plan(body)
+    expected = reference_starts(body)
+    if result is None:
+        assert expected == []
+        return
+    assert isinstance(result, OccurrencesPlan), result
+    assert occurrence_starts(result) == expected
+
+
+@PROPERTY_SETTINGS
+@given(starts, st.sampled_from(["FREQ=DAILY", "FREQ=WEEKLY;BYDAY=MO,TH", "FREQ=MONTHLY"]))
+def test_an_extra_rdate_is_written_out_like_the_reference(
+    start: tuple[str, date, time], rule: str
+) -> None:
+    zone, day, clock = start
+    rdate = "R" + dtstart(zone, day + timedelta(days=3), clock)[1:]
+    body = event(zone, day, clock, rule + ";COUNT=6", [rdate])
+    result = plan(body)
+    expected = reference_starts(body)
+    if isinstance(result, SeriesPlan):
+        assert series_starts(result) == expected
+    else:
+        assert isinstance(result, OccurrencesPlan)
+        assert occurrence_starts(result) == expected
