@@ -558,9 +558,10 @@ _WANTED_PER_WINDOW = (64, 2048)
 def _expand(master: Event, overrides: list[Event], ctx: RecurrenceContext) -> _Expansion:
     """Walk recurring-ical-events window by window, in start order, so that the cap and the
     horizon stop it early (an endless FREQ=SECONDLY rule yields only what is kept)."""
-    events = [master, *overrides]
+    events = [_rebased(master, ctx), *overrides]
     adapters = [rie.EventAdapter(event) for event in events]
     owner = {id(adapter): event for adapter, event in zip(adapters, events, strict=True)}
+    owner[id(adapters[0])] = master
     series = _TrackedSeries(adapters)
     start: Value = _dt(master, "DTSTART")
     frame = start.tzinfo if isinstance(start, datetime) else None
@@ -593,6 +594,39 @@ def _expand(master: Event, overrides: list[Event], ctx: RecurrenceContext) -> _E
         elif len(batch) > _WANTED_PER_WINDOW[1]:
             span = max(span / 2, smallest) if smallest else span / 2
     return _Expansion(items, capped=False, reached_horizon=_goes_on(series, master, horizon))
+
+
+_SUB_DAILY = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600}
+
+
+def _rebased(master: Event, ctx: RecurrenceContext) -> Event:
+    """dateutil walks every occurrence from DTSTART, so a sub-daily rule from 2007 read with
+    --since 2025 would walk 10^8 of them. Without COUNT or BYSETPOS (the only parts that
+    depend on where the walk starts), moving DTSTART forward by whole rule periods to just
+    before `since` leaves the same occurrences from there on."""
+    rules = _as_list(master.get("RRULE"))
+    if ctx.since is None or len(rules) != 1 or "RDATE" in master:
+        return master
+    rule = rules[0]
+    freq = str(rule.get("FREQ", [""])[0]).upper()
+    if freq not in _SUB_DAILY or "COUNT" in rule or "BYSETPOS" in rule:
+        return master
+    start: Value = _dt(master, "DTSTART")
+    end = event_end(master)
+    if not isinstance(start, datetime) or not isinstance(end, datetime):
+        return master
+    period = timedelta(seconds=_SUB_DAILY[freq] * int(rule.get("INTERVAL", [1])[0]))
+    target = datetime.combine(ctx.since, time(0), tzinfo=start.tzinfo) - (end - start)
+    steps = (target - start - timedelta(days=2)) // period
+    if steps <= 0:
+        return master
+    moved = master.copy()
+    moved.pop("DURATION", None)
+    moved.pop("DTSTART", None)
+    moved.pop("DTEND", None)
+    moved.add("DTSTART", start + steps * period)
+    moved.add("DTEND", end + steps * period)
+    return moved
 
 
 def _instance(found: _Found, owner: dict[int, Event], ctx: RecurrenceContext) -> Instance:

@@ -573,3 +573,26 @@ RRULE:FREQ=DAILY;COUNT=5
 EXDATE:20240604T100000Z
 END:VEVENT""")
     assert result.exdates == [date(2024, 6, 4)]
+
+
+def test_secondly_rule_from_2007_with_since_starts_at_since_quickly() -> None:
+    body = """
+BEGIN:VEVENT
+UID:secondly-since
+DTSTART;TZID=Europe/Berlin:20070101T000000
+DTEND;TZID=Europe/Berlin:20070101T000001
+RRULE:FREQ=SECONDLY;INTERVAL=7
+EXDATE;TZID=Europe/Berlin:20250301T000004
+END:VEVENT"""
+    started = time.monotonic()
+    result = plan(body, ctx(cap=100, since=date(2025, 3, 1)))
+    assert isinstance(result, OccurrencesPlan)
+    seconds_2007_to_since = int(
+        (datetime(2025, 3, 1, tzinfo=BERLIN) - datetime(2007, 1, 1, tzinfo=BERLIN)).total_seconds()
+    )
+    first = datetime(2025, 3, 1, tzinfo=BERLIN) + timedelta(seconds=-seconds_2007_to_since % 7)
+    expected = [first + timedelta(seconds=7 * n) for n in range(101)]
+    expected = [s for s in expected if s != datetime(2025, 3, 1, 0, 0, 4, tzinfo=BERLIN)][:100]
+    assert [i.start for i in result.instances] == expected
+    assert result.instances[0].component["DTSTART"].dt == datetime(2007, 1, 1, tzinfo=BERLIN)
+    assert time.monotonic() - started < 2
