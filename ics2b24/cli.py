@@ -7,14 +7,22 @@ Exit codes live in `main()` alone: 0 success, 1 portal refused some work, 2 bad 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Callable
+from contextlib import closing
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ics2b24 import __version__
 from ics2b24.errors import Ics2b24Error, ParseError, PortalError, SafetyError, UsageError
+
+if TYPE_CHECKING:
+    from ics2b24.connect import CalendarType
+    from ics2b24.push.client import Client
 
 EXIT_OK = 0
 EXIT_PORTAL = 1
@@ -165,6 +173,249 @@ def portal_serve(**kwargs: object) -> None:
     from ics2b24.portal.server import serve_from_cli
 
     serve_from_cli(**kwargs)
+
+
+_CREDENTIAL_KEYS = ("webhook", "portal", "access_token", "refresh_token", "client_id",
+                    "client_secret", "oauth_server", "token_file")
+
+
+def _connect(options: dict[str, Any]) -> Client:
+    """A client from the credential flags (popped from `options`) and the B24_* variables."""
+    from ics2b24.connect import Credentials, make_client
+
+    flags = {key: options.pop(key) for key in _CREDENTIAL_KEYS}
+    return make_client(Credentials.from_options(os.environ, **flags))
+
+
+def calendar_options(func: click.decorators.FC) -> click.decorators.FC:
+    """A calendar without a section: its type and owner (the caller's own by default)."""
+    options = [
+        click.option("--type", "calendar_type", required=True,
+                     type=click.Choice(["user", "group", "company_calendar"]),
+                     help="Calendar type."),
+        click.option("--owner", type=int, help="Owner id: user or group id (default for "
+                     "user: the caller; company_calendar: 0)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _owner(client: Client, calendar_type: str, owner: int | None) -> int:
+    if owner is not None:
+        return owner
+    if calendar_type == "user":
+        return client.user_id()
+    if calendar_type == "company_calendar":
+        return 0
+    raise UsageError("--type group needs --owner GROUP_ID")
+
+
+def section_field_options(func: click.decorators.FC) -> click.decorators.FC:
+    """The documented fields of calendar.section.add/update."""
+    options = [
+        click.option("--description", help="Section description."),
+        click.option("--color", metavar="COLOR", help="#rrggbb, #rgb or a CSS colour name."),
+        click.option("--text-color", metavar="COLOR", help="Text colour, same forms."),
+        click.option("--export/--no-export", "export_allow", default=None,
+                     help="Allow exporting the section (export.ALLOW)."),
+        click.option("--export-period", type=click.Choice(["all", "3_9", "6_12"]),
+                     help="Export period (export.SET): all, 3 months back and 9 ahead, "
+                     "or 6 and 12."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.group()
+def section() -> None:
+    """Calendar sections: list, add, update (calendar.section.*)."""
+
+
+@section.command("list")
+@calendar_options
+@credential_options
+@click.option("--json", "as_json", is_flag=True, help="A JSON array instead of a table.")
+def section_list(calendar_type: CalendarType, owner: int | None, as_json: bool,
+                 **options: Any) -> None:
+    """List the sections of one calendar."""
+    from ics2b24.sections import list_sections, table
+
+    with closing(_connect(options)) as client:
+        rows = list_sections(client, calendar_type, _owner(client, calendar_type, owner))
+    if as_json:
+        click.echo(json.dumps([row.to_json() for row in rows], ensure_ascii=False, indent=2))
+        return
+    for line in table(rows):
+        click.echo(line)
+
+
+@section.command("add")
+@calendar_options
+@click.option("--name", required=True, help="Section name.")
+@section_field_options
+@credential_options
+def section_add(calendar_type: CalendarType, owner: int | None, name: str,
+                description: str | None, color: str | None, text_color: str | None,
+                export_allow: bool | None, export_period: str | None, **options: Any) -> None:
+    """Add a section to a user or group calendar; print its id."""
+    from ics2b24.sections import SectionFields, add_section
+
+    fields = SectionFields.build(name=name, description=description, color=color,
+                                 text_color=text_color, export_allow=export_allow,
+                                 export_set=export_period)
+    with closing(_connect(options)) as client:
+        click.echo(add_section(client, calendar_type, _owner(client, calendar_type, owner),
+                               fields))
+
+
+@section.command("update")
+@calendar_options
+@click.option("--id", "section_id", type=int, required=True, help="Section id.")
+@click.option("--name", help="New name.")
+@section_field_options
+@click.option("--from-ics", "from_ics", metavar="FILE",
+              help="Name, description and colour from this calendar's VCALENDAR "
+              "(X-WR-CALNAME/NAME, X-WR-CALDESC/DESCRIPTION, COLOR/X-APPLE-CALENDAR-COLOR); "
+              "the other flags win over it.")
+@credential_options
+def section_update(calendar_type: CalendarType, owner: int | None, section_id: int,
+                   name: str | None, description: str | None, color: str | None,
+                   text_color: str | None, export_allow: bool | None,
+                   export_period: str | None, from_ics: str | None, **options: Any) -> None:
+    """Change a section; only what differs is sent."""
+    from ics2b24.sections import SectionFields, metadata_of_ics, update_section
+
+    fields = SectionFields.build(name=name, description=description, color=color,
+                                 text_color=text_color, export_allow=export_allow,
+                                 export_set=export_period)
+    if from_ics is not None:
+        [(path, data)] = _read_inputs((from_ics,))
+        fields = fields.over(SectionFields.from_metadata(metadata_of_ics(path, data)))
+    if fields.empty:
+        raise UsageError("nothing to update: give --name, --description, --color, "
+                         "--text-color, --export/--no-export, --export-period or --from-ics")
+    with closing(_connect(options)) as client:
+        changed = update_section(client, calendar_type, _owner(client, calendar_type, owner),
+                                 section_id, fields)
+    if not changed:
+        click.echo(f"section {section_id} unchanged")
+        return
+    click.echo(f"section {section_id} updated: {', '.join(changed)}")
+
+
+@cli.group()
+def settings() -> None:
+    """The calling user's calendar settings (calendar.user.settings.*)."""
+
+
+@settings.command("get")
+@credential_options
+@click.option("--json", "as_json", is_flag=True, help="The portal's object as JSON.")
+def settings_get(as_json: bool, **options: Any) -> None:
+    """Show the calling user's calendar settings."""
+    from ics2b24.settings import describe, get_settings
+
+    with closing(_connect(options)) as client:
+        current = get_settings(client)
+    if as_json:
+        click.echo(json.dumps(current, ensure_ascii=False, indent=2))
+        return
+    for line in describe(current):
+        click.echo(line)
+
+
+def _yes_no(name: str, key: str) -> Callable[[click.decorators.FC], click.decorators.FC]:
+    return click.option(f"--{name}/--no-{name}", default=None, help=f"{key} (Y/N).")
+
+
+@settings.command("set")
+@click.option("--view", type=click.Choice(["day", "week", "month", "list"]),
+              help="Default view (view).")
+@click.option("--meet-section", type=int, metavar="ID", help="Section for invitations.")
+@click.option("--crm-section", type=int, metavar="ID", help="Section for CRM events.")
+@click.option("--show-declined/--no-show-declined", default=None,
+              help="Show events the user declined (showDeclined).")
+@click.option("--deny-busy-invitation/--no-deny-busy-invitation", default=None,
+              help="Refuse invitations when busy (denyBusyInvitation).")
+@_yes_no("collapse-off-hours", "Hide non-working hours (collapseOffHours)")
+@_yes_no("show-week-numbers", "Show week numbers (showWeekNumbers)")
+@_yes_no("show-tasks", "Show tasks (showTasks)")
+@_yes_no("sync-tasks", "Synchronise the task calendar (syncTasks)")
+@_yes_no("show-completed-tasks", "Show completed tasks (showCompletedTasks)")
+@click.option("--last-used-section", metavar="ID|none",
+              help="Section for events added without one (lastUsedSection).")
+@click.option("--send-from-email", metavar="EMAIL",
+              help="Address mail invitations come from ('' clears it).")
+@click.option("--default-section", "default_sections", multiple=True, metavar="KEY=ID",
+              help="Preset section of a calendar, e.g. user12=4 or group36=49 (repeatable).")
+@click.option("--sync-period-past", type=int, metavar="MONTHS",
+              help="Months synchronised into the past.")
+@click.option("--sync-period-future", type=int, metavar="MONTHS",
+              help="Months synchronised into the future.")
+@click.option("--reminder-with-time", multiple=True, metavar="15m|2h|1d|none",
+              help="Default reminder of timed events (repeatable).")
+@click.option("--reminder-full-day", multiple=True, metavar="15m|2h|1d|none",
+              help="Default reminder of all-day events (repeatable).")
+@click.option("--from-ics", "from_ics", metavar="FILE",
+              help="Default reminders from this calendar's default alarms "
+              "(X-APPLE-DEFAULT-ALARM, else the most common alarm of each kind).")
+@click.option("--dry-run", is_flag=True, help="Show the call; send nothing.")
+@credential_options
+@click.pass_context
+def settings_set(ctx: click.Context, view: str | None, meet_section: int | None,
+                 crm_section: int | None, show_declined: bool | None,
+                 deny_busy_invitation: bool | None, collapse_off_hours: bool | None,
+                 show_week_numbers: bool | None, show_tasks: bool | None,
+                 sync_tasks: bool | None, show_completed_tasks: bool | None,
+                 last_used_section: str | None, send_from_email: str | None,
+                 default_sections: tuple[str, ...], sync_period_past: int | None,
+                 sync_period_future: int | None, reminder_with_time: tuple[str, ...],
+                 reminder_full_day: tuple[str, ...], from_ics: str | None, dry_run: bool,
+                 **options: Any) -> None:
+    """Change calendar settings; every other key keeps its value."""
+    from ics2b24.settings import (
+        SettingsRequest,
+        alarms_of_ics,
+        parse_default_section,
+        parse_last_used_section,
+        parse_reminders,
+        set_settings,
+        show,
+        with_proposed,
+    )
+
+    last_used, clear_last_used = parse_last_used_section(last_used_section)
+    request = SettingsRequest(
+        view=view, meet_section=meet_section, crm_section=crm_section,
+        show_declined=show_declined, deny_busy_invitation=deny_busy_invitation,
+        collapse_off_hours=collapse_off_hours, show_week_numbers=show_week_numbers,
+        show_tasks=show_tasks, sync_tasks=sync_tasks,
+        show_completed_tasks=show_completed_tasks, last_used_section=last_used,
+        clear_last_used_section=clear_last_used, send_from_email=send_from_email,
+        default_sections=tuple(parse_default_section(v) for v in default_sections),
+        sync_period_past=sync_period_past, sync_period_future=sync_period_future,
+        reminders_with_time=parse_reminders(reminder_with_time, "--reminder-with-time"),
+        reminders_full_day=parse_reminders(reminder_full_day, "--reminder-full-day"),
+    )
+    if from_ics is not None:
+        [(path, data)] = _read_inputs((from_ics,))
+        request, notes = with_proposed(request, alarms_of_ics(path, data))
+        if not ctx.obj["quiet"]:
+            for note in notes:
+                click.echo(f"ics2b24: {note}", err=True)
+    with closing(_connect(options)) as client:
+        outcome = set_settings(client, request, dry_run=dry_run)
+    if dry_run:
+        click.echo(json.dumps({"method": "calendar.user.settings.set",
+                               "params": outcome.params}, ensure_ascii=False, indent=2))
+        return
+    if not outcome.changes:
+        click.echo("settings unchanged")
+    for change in outcome.changes:
+        click.echo(f"{change.key}: {show(change.key, change.old)} -> "
+                   f"{show(change.key, change.new)}")
 
 
 def main(argv: list[str] | None = None) -> None:

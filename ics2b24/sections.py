@@ -15,6 +15,8 @@ from typing import Any
 from ics2b24.connect import CalendarType, Target
 from ics2b24.errors import UsageError
 from ics2b24.ical.colors import to_hex
+from ics2b24.ical.read import read_input
+from ics2b24.ical.section import section_of
 from ics2b24.model import Section
 from ics2b24.push.client import Client
 
@@ -234,6 +236,33 @@ def update_section_from_ics(client: Client, target: Target, section_id: int,
     if fields.empty:
         return False
     return bool(update_section(client, target.type, target.owner, section_id, fields))
+
+
+def metadata_of_ics(name: str, data: bytes) -> Section:
+    """The first VCALENDAR's name, description and colour; UsageError when it has none."""
+    for calendar in read_input(name, data).calendars:
+        meta = section_of(calendar)
+        if meta is not None:
+            return meta
+    raise UsageError(f"{name}: the calendar has no name, description or colour "
+                     "(X-WR-CALNAME/NAME, X-WR-CALDESC/DESCRIPTION, "
+                     "COLOR/X-APPLE-CALENDAR-COLOR)")
+
+
+def table(sections: list[PortalSection]) -> list[str]:
+    """Aligned columns for a terminal: id, name, colours, export, description."""
+    head = ("ID", "NAME", "COLOR", "TEXT", "EXPORT", "DESCRIPTION")
+    rows = [head] + [
+        (str(s.id), s.name, s.color, s.text_color,
+         f"{'yes' if s.export_allow else 'no'} ({s.export_set or 'all'})", s.description)
+        for s in sections
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head) - 1)]
+    return [
+        "  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)),
+                   row[-1]]).rstrip()
+        for row in rows
+    ]
 
 
 def _colour(option: str, value: str | None) -> str | None:
