@@ -1,0 +1,250 @@
+"""`ics2b24 section list|add|update` (SPEC §5), run through `cli.main` against the embedded
+portal over loopback HTTP, exit codes included."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ics2b24.cli import main
+from ics2b24.errors import UsageError
+from ics2b24.portal.server import Portal
+from ics2b24.push.client import Client, WebhookAuth
+from ics2b24.sections import SectionFields
+
+SAMPLES = Path(__file__).parent.parent / "samples"
+
+
+def run(portal: Portal, capsys: pytest.CaptureFixture[str], *args: str,
+        webhook: str | None = None) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of one command line."""
+    with pytest.raises(SystemExit) as exited:
+        main([*args, "--webhook", webhook or portal.webhook_url])
+    out, err = capsys.readouterr()
+    return int(exited.value.code or 0), out, err
+
+
+def sections(portal: Portal, cal_type: str = "user", owner: int = 1) -> dict[str, Any]:
+    client = Client(WebhookAuth.parse(portal.webhook_url))
+    rows = client.call("calendar.section.get", {"type": cal_type, "ownerId": owner})
+    return {row["NAME"]: row for row in rows}
+
+
+def add(portal: Portal, capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    code, out, err = run(portal, capsys, "section", "add", "--type", "user", *args)
+    assert code == 0, err
+    return out.strip()
+
+
+# --- list ---------------------------------------------------------------------------------
+
+
+def test_list_prints_a_table_of_the_calendars_sections(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    section_id = add(portal, capsys, "--name", "Imported", "--description", "from Google",
+                     "--color", "#9cbeee", "--no-export")
+    code, out, _ = run(portal, capsys, "section", "list", "--type", "user", "--owner", "1")
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[0].split() == ["ID", "NAME", "COLOR", "TEXT", "EXPORT", "DESCRIPTION"]
+    assert lines[-1].split() == [section_id, "Imported", "#9cbeee", "#000000", "no", "(all)",
+                                 "from", "Google"]
+
+
+def test_list_json_gives_each_section_with_its_export_object(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    section_id = add(portal, capsys, "--name", "Imported", "--export-period", "6_12")
+    code, out, _ = run(portal, capsys, "section", "list", "--type", "user", "--json")
+    listed = {s["id"]: s for s in json.loads(out)}
+    assert code == 0
+    assert listed[int(section_id)] == {
+        "id": int(section_id), "name": "Imported", "description": "", "color": "#E6A469",
+        "text_color": "#000000", "export": {"ALLOW": True, "SET": "6_12"}, "type": "user",
+        "owner": 1,
+    }
+
+
+def test_list_of_a_group_needs_its_owner(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(portal, capsys, "section", "list", "--type", "group")
+    assert code == 2
+    assert "--type group needs --owner GROUP_ID" in err
+
+
+# --- add ----------------------------------------------------------------------------------
+
+
+def test_add_sends_every_documented_field(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    section_id = add(portal, capsys, "--name", "Trips", "--description", "travel",
+                     "--color", "darkorange", "--text-color", "#FFF", "--no-export",
+                     "--export-period", "3_9")
+    row = sections(portal)["Trips"]
+    assert row["ID"] == section_id
+    assert (row["DESCRIPTION"], row["COLOR"], row["TEXT_COLOR"]) == ("travel", "#ff8c00",
+                                                                     "#ffffff")
+    assert row["EXPORT"] == {"ALLOW": False, "SET": "3_9"}
+
+
+def test_add_to_a_group_calendar(portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(portal, capsys, "section", "add", "--type", "group", "--owner", "8",
+                       "--name", "Sprints")
+    assert code == 0
+    assert sections(portal, "group", 8)["Sprints"]["ID"] == out.strip()
+
+
+def test_add_to_the_company_calendar_is_refused_before_sending(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(portal, capsys, "section", "add", "--type", "company_calendar",
+                       "--name", "Holidays")
+    assert code == 2
+    assert "cannot be added to the company calendar" in err
+    assert portal.counters().requests == 0
+
+
+def test_add_with_a_colour_that_is_not_one_is_refused_before_sending(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(portal, capsys, "section", "add", "--type", "user", "--name", "X",
+                       "--color", "blurple")
+    assert code == 2
+    assert "--color 'blurple' is not a colour" in err
+    assert portal.counters().requests == 0
+
+
+def test_add_the_portal_refuses_is_exit_1_with_its_description(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(portal, capsys, "section", "add", "--type", "user", "--owner", "5",
+                         "--name", "Not mine")
+    assert (code, out) == (1, "")
+    assert err == "ics2b24: portal: Access denied\n"
+
+
+# --- update -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("flags", "field", "expected"), [
+    (["--name", "Renamed"], "NAME", "Renamed"),
+    (["--description", "New words"], "DESCRIPTION", "New words"),
+    (["--color", "#ABC"], "COLOR", "#aabbcc"),
+    (["--text-color", "navy"], "TEXT_COLOR", "#000080"),
+    (["--no-export"], "EXPORT", {"ALLOW": False, "SET": "6_12"}),
+    (["--export-period", "all"], "EXPORT", {"ALLOW": True, "SET": "all"}),
+])
+def test_update_changes_the_field_of_each_flag_and_keeps_the_rest(
+        portal: Portal, capsys: pytest.CaptureFixture[str], flags: list[str], field: str,
+        expected: Any) -> None:
+    section_id = add(portal, capsys, "--name", "Base", "--description", "words",
+                     "--color", "#112233", "--text-color", "#445566",
+                     "--export-period", "6_12")
+    before = next(r for r in sections(portal).values() if r["ID"] == section_id)
+    code, out, _ = run(portal, capsys, "section", "update", "--type", "user",
+                       "--id", section_id, *flags)
+    after = next(r for r in sections(portal).values() if r["ID"] == section_id)
+    assert code == 0
+    assert out.startswith(f"section {section_id} updated")
+    assert after[field] == expected
+    fields = ("NAME", "DESCRIPTION", "COLOR", "TEXT_COLOR", "EXPORT")
+    assert {f: after[f] for f in fields if f != field} == {f: before[f] for f in fields
+                                                           if f != field}
+
+
+def test_export_turned_back_on_keeps_its_period(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    section_id = add(portal, capsys, "--name", "Base", "--no-export", "--export-period", "3_9")
+    run(portal, capsys, "section", "update", "--type", "user", "--id", section_id, "--export")
+    assert sections(portal)["Base"]["EXPORT"] == {"ALLOW": True, "SET": "3_9"}
+
+
+def test_update_from_ics_takes_google_name_and_description(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    section_id = add(portal, capsys, "--name", "Imported")
+    code, _, _ = run(portal, capsys, "section", "update", "--type", "user", "--id", section_id,
+                     "--from-ics", str(SAMPLES / "google-export.ics"))
+    row = sections(portal)["Team Berlin"]
+    assert code == 0
+    assert (row["ID"], row["DESCRIPTION"]) == (section_id, "Shared calendar of the Berlin team")
+
+
+def test_update_from_ics_takes_apple_colour_without_its_alpha(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    section_id = add(portal, capsys, "--name", "Imported")
+    run(portal, capsys, "section", "update", "--type", "user", "--id", section_id,
+        "--from-ics", str(SAMPLES / "icloud-export.ics"))
+    assert sections(portal)["Home"]["COLOR"] == "#ff2968"
+
+
+def test_update_flags_win_over_the_ics_file(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    section_id = add(portal, capsys, "--name", "Imported")
+    run(portal, capsys, "section", "update", "--type", "user", "--id", section_id,
+        "--from-ics", str(SAMPLES / "icloud-export.ics"), "--name", "Family")
+    assert sections(portal)["Family"]["COLOR"] == "#ff2968"
+
+
+def test_update_from_ics_without_calendar_metadata_is_a_usage_error(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(portal, capsys, "section", "update", "--type", "user", "--id", "1",
+                       "--from-ics", str(SAMPLES / "attendees.ics"))
+    assert code == 2
+    assert "the calendar has no name, description or colour" in err
+    assert portal.counters().requests == 0
+
+
+def test_update_from_an_unreadable_ics_is_exit_65(
+        portal: Portal, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    broken = tmp_path / "broken.ics"
+    broken.write_text("BEGIN:VCALENDAR\nX-WR-CALNAME:Half\n")
+    code, _, err = run(portal, capsys, "section", "update", "--type", "user", "--id", "1",
+                       "--from-ics", str(broken))
+    assert code == 65
+    assert err.count("\n") == 1 and "broken.ics" in err
+
+
+def test_update_that_changes_nothing_sends_no_update(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    section_id = add(portal, capsys, "--name", "Same", "--color", "#123456")
+    before = portal.counters().requests
+    code, out, _ = run(portal, capsys, "section", "update", "--type", "user", "--id",
+                       section_id, "--name", "Same", "--color", "#123456")
+    assert (code, out) == (0, f"section {section_id} unchanged\n")
+    assert portal.counters().requests == before + 1
+
+
+def test_update_of_a_section_not_in_that_calendar_is_a_usage_error(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(portal, capsys, "section", "update", "--type", "group", "--owner", "3",
+                       "--id", "1", "--name", "X")
+    assert code == 2
+    assert "section 1 does not exist in the group calendar 3" in err
+
+
+def test_update_without_anything_to_change_is_a_usage_error(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(portal, capsys, "section", "update", "--type", "user", "--id", "1")
+    assert code == 2
+    assert "nothing to update" in err
+
+
+def test_a_wrong_webhook_token_is_one_line_without_the_token(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    webhook = f"{portal.base_url}/rest/1/notthetoken123/"
+    code, _, err = run(portal, capsys, "section", "list", "--type", "user", webhook=webhook)
+    assert code == 1
+    assert err.count("\n") == 1 and err.startswith("ics2b24: portal: ")
+    assert "notthetoken123" not in err
+
+
+# --- fields, without a portal -------------------------------------------------------------
+
+
+def test_colours_are_normalised_to_lowercase_rrggbb() -> None:
+    fields = SectionFields.build(color="#FF2968FF", text_color="White")
+    assert (fields.color, fields.text_color) == ("#ff2968", "#ffffff")
+
+
+def test_an_empty_name_is_refused() -> None:
+    with pytest.raises(UsageError, match="--name must not be empty"):
+        SectionFields.build(name="  ")
