@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,8 @@ from ics2b24.errors import Ics2b24Error, ParseError, PortalError, SafetyError, U
 if TYPE_CHECKING:
     from ics2b24.connect import CalendarType
     from ics2b24.push.client import Client
+    from ics2b24.sync.plan import Plan
+    from ics2b24.sync.run import Connection, Summary, SyncOptions
 
 EXIT_OK = 0
 EXIT_PORTAL = 1
@@ -143,6 +145,203 @@ def convert(ctx: click.Context, files: tuple[str, ...], tz: str | None,
         click.echo(f"ics2b24: {len(result.warnings)} warning(s):", err=True)
         for warning in result.warnings:
             click.echo(f"  {warning}", err=True)
+
+
+def _connection(flags: dict[str, Any]) -> Connection:
+    """Pop the credential, target and pacing flags into the run's Connection."""
+    from ics2b24.connect import Credentials, Target
+    from ics2b24.sync.run import Connection
+
+    credentials = Credentials.from_options(
+        os.environ, **{name: flags.pop(name) for name in (
+            "webhook", "portal", "access_token", "refresh_token", "client_id",
+            "client_secret", "oauth_server", "token_file")})
+    target = Target(flags.pop("calendar_type"), flags.pop("owner"),
+                    flags.pop("section_id"), flags.pop("section_name"))
+    state = flags.pop("state", None)
+    return Connection(credentials, target, Path(state) if state else None,
+                      rate=flags.pop("rate", "2/50"),
+                      operating_limit=flags.pop("operating_limit", 480.0))
+
+
+def _sync_options(flags: dict[str, Any]) -> SyncOptions:
+    from ics2b24.sync.run import SyncOptions
+
+    convert_keys = ("tz", "horizon_end", "since", "max_occurrences", "user_map",
+                    "no_attendees", "strict")
+    return SyncOptions(
+        convert={name: flags.pop(name) for name in convert_keys},
+        prune=flags.pop("prune", False), force=flags.pop("force", False),
+        force_delete=flags.pop("force_delete", False),
+        section_from_ics=flags.pop("section_from_ics", False),
+    )
+
+
+def sync_options(func: click.decorators.FC) -> click.decorators.FC:
+    """The flags `plan` and `push` share beyond credentials, target and convert options."""
+    options = [
+        click.option("--json", "as_json", is_flag=True, help="Machine-readable output."),
+        click.option("--state", type=click.Path(dir_okay=False), metavar="PATH",
+                     help="State DB (default: ~/.local/share/ics2b24/state.sqlite3)."),
+        click.option("--prune", is_flag=True, help="Also delete events this tool created "
+                     "that are no longer in the input."),
+        click.option("--force", is_flag=True, help="Rewrite events even where the input "
+                     "did not change (overwrites edits made in the portal)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _print_plan(plan: Plan, as_json: bool) -> None:
+    writes = plan.writes
+    if as_json:
+        for op in writes:
+            click.echo(json.dumps(op.to_json(), ensure_ascii=False))
+        return
+    if not writes:
+        click.echo(f"Nothing to do: {plan.unchanged} event(s) unchanged.")
+        return
+    rows = [("OP", "EVENT", "UID", "RECURRENCE-ID", "NAME")]
+    for op in writes:
+        name = op.desired.params.name if op.desired is not None else ""
+        rows.append((op.kind, str(op.event_id or "new"), op.uid, op.recurrence_id or "",
+                     name))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4]))
+                   + "  " + row[4])
+    click.echo(f"{len(writes)} write call(s); {plan.unchanged} event(s) unchanged.")
+
+
+def _warn(ctx: click.Context, warnings: list[str]) -> None:
+    if not ctx.obj["quiet"] and warnings:
+        click.echo(f"ics2b24: {len(warnings)} warning(s):", err=True)
+        for warning in warnings:
+            click.echo(f"  {warning}", err=True)
+
+
+@cli.command()
+@click.argument("files", nargs=-1)
+@credential_options
+@target_options
+@convert_options
+@sync_options
+@click.pass_context
+def plan(ctx: click.Context, files: tuple[str, ...], as_json: bool, **flags: Any) -> None:
+    """Show what push would change in TARGET for FILE… (or -); sends no write call."""
+    from ics2b24.sync.run import make_plan
+
+    connection = _connection(flags)
+    options = _sync_options(flags)
+    the_plan, warnings = make_plan(_read_inputs(files), connection, options)
+    _warn(ctx, warnings)
+    _print_plan(the_plan, as_json)
+
+
+@cli.command()
+@click.argument("files", nargs=-1)
+@credential_options
+@target_options
+@convert_options
+@sync_options
+@click.option("--dry-run", is_flag=True, help="Only show the plan (same as `plan`).")
+@click.option("--reject-file", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Write the events the portal refused here (.ics, X-ICS2B24-ERROR).")
+@click.option("--force-delete", is_flag=True,
+              help="Let --prune delete more than half of the managed events.")
+@click.option("--section-from-ics", is_flag=True,
+              help="Name, describe and colour the section like the VCALENDAR.")
+@click.option("--rate", default="2/50", show_default=True, metavar="Y/X",
+              help="Portal request limit: Y per second, burst X (Enterprise: 5/250).")
+@click.option("--operating-limit", type=float, default=480.0, show_default=True,
+              metavar="SECONDS", help="Portal operating time per method per 10 minutes.")
+@click.pass_context
+def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: bool,
+         reject_file: str | None, **flags: Any) -> None:
+    """Make TARGET match FILE… (or -), recording every confirmed change."""
+    from ics2b24.sync import run
+
+    connection = _connection(flags)
+    options = _sync_options(flags)
+    inputs = _read_inputs(files)
+    if dry_run:
+        the_plan, warnings = run.make_plan(inputs, connection, options)
+        _warn(ctx, warnings)
+        _print_plan(the_plan, as_json)
+        return
+    with _progress(ctx) as progress:
+        summary = run.push(inputs, connection, options, progress=progress)
+    _finish(ctx, summary, as_json, reject_file)
+
+
+@cli.command()
+@credential_options
+@target_options
+@click.option("--state", type=click.Path(dir_okay=False), metavar="PATH",
+              help="State DB (default: ~/.local/share/ics2b24/state.sqlite3).")
+@click.option("--yes", is_flag=True, help="Do not ask before deleting.")
+@click.option("--json", "as_json", is_flag=True, help="Summary as one JSON object.")
+@click.pass_context
+def undo(ctx: click.Context, yes: bool, as_json: bool, **flags: Any) -> None:
+    """Delete every event this tool created in TARGET (as its state DB records)."""
+    from ics2b24.sync import run
+
+    connection = _connection(flags)
+    count = run.undo_count(connection)
+    if count == 0:
+        click.echo("Nothing to undo: the state DB records no event created in this target.",
+                   err=True)
+        return
+    if not yes:
+        click.confirm(f"Delete {count} event(s) that ics2b24 created in this target?",
+                      abort=True, err=True)
+    with _progress(ctx) as progress:
+        summary = run.undo(connection, progress=progress)
+    _finish(ctx, summary, as_json, None)
+
+
+@contextmanager
+def _progress(ctx: click.Context) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr when it is a terminal and not -q; otherwise nothing."""
+    shown = not ctx.obj["quiet"] and sys.stderr.isatty()
+    bar: Any = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if not shown or total == 0:
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label="pushing", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def _finish(ctx: click.Context, summary: Summary, as_json: bool,
+            reject_file: str | None) -> None:
+    from ics2b24.sync.run import write_rejects
+
+    _warn(ctx, summary.warnings)
+    if reject_file and summary.failures:
+        write_rejects(Path(reject_file), summary.failures)
+    if as_json:
+        click.echo(json.dumps(summary.to_json(), ensure_ascii=False))
+    elif not ctx.obj["quiet"]:
+        click.echo(f"ics2b24: {summary.line()}", err=True)
+    if not ctx.obj["quiet"]:
+        for failure in summary.failures:
+            click.echo(f"  refused: {failure.op.kind} {failure.op.uid}"
+                       f"{' ' + failure.op.recurrence_id if failure.op.recurrence_id else ''}"
+                       f": {failure.error}", err=True)
+    if summary.failures:
+        where = f"; they are in {reject_file}" if reject_file else ""
+        raise PortalError("", f"the portal refused {summary.failed} change(s){where}")
 
 
 @cli.group()

@@ -1,0 +1,216 @@
+"""The pusher (SPEC §7): a Plan → `batch` requests of at most 50 commands → the state DB.
+
+Each batch's confirmed results are recorded in one transaction as soon as its answer is in,
+so an interrupted run loses at most the answer it was waiting for (and the diff engine's
+recovery rule pairs that on the next run). Phases go in order because an override needs its
+series' ID: when the series is added in the same run, the ID comes from an earlier batch.
+An exclusion is two commands in one batch — detach the occurrence, then delete what was
+detached through `$result[cmd][recEventId]` — so it never waits for a second request.
+A write whose outcome is unknown raises `UncertainWriteError` from the client; the run
+re-reads the portal before anything is sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from ics2b24.errors import PortalError
+from ics2b24.model import DesiredEvent
+from ics2b24.push.client import Client
+from ics2b24.push.encoding import MAX_BATCH_COMMANDS, ResultRef
+from ics2b24.sync.plan import Key, Op, Plan
+from ics2b24.sync.state import Record, StateDB, Transaction
+
+Commands = dict[str, tuple[str, Mapping[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An op the portal refused, with the portal's reason (code may be empty)."""
+
+    op: Op
+    error: PortalError
+
+
+@dataclass
+class PushReport:
+    """What was confirmed so far, by op kind, and what was refused."""
+
+    done: dict[str, int] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        return self.done.get(kind, 0)
+
+    def add(self, kind: str) -> None:
+        self.done[kind] = self.done.get(kind, 0) + 1
+
+
+class Pusher:
+    """Sends plans for one target of one portal and records what the portal confirmed."""
+
+    def __init__(self, client: Client, db: StateDB, portal: str, target: str, *,
+                 progress: Callable[[int], None] | None = None) -> None:
+        self.client = client
+        self.db = db
+        self.portal = portal
+        self.target = target
+        self.progress = progress or (lambda done: None)
+
+    def push(self, plan: Plan, report: PushReport) -> None:
+        ids: dict[Key, int] = {r.key: r.event_id for r in self.db.records(self.portal,
+                                                                           self.target)}
+        state_only = [op for op in plan.ops if not op.is_write]
+        if state_only:
+            with self.db.transaction() as tx:
+                for op in state_only:
+                    self._apply_state(tx, op, report)
+                    if op.kind == "record" and op.event_id is not None:
+                        ids[op.key] = op.event_id
+        for phase in sorted({op.phase for op in plan.ops if op.is_write}):
+            ready = []
+            for op in plan.ops:
+                if op.phase != phase or not op.is_write:
+                    continue
+                target = op.event_id if op.event_id is not None else (
+                    ids.get(op.parent) if op.parent else None)
+                if op.kind != "add" and target is None:
+                    report.failures.append(Failure(op, PortalError(
+                        "", "its series is not in the portal (adding it failed)")))
+                    self.progress(1)
+                    continue
+                ready.append((op, target))
+            for chunk in _chunks(ready):
+                self._send(chunk, ids, report)
+
+    def _send(self, chunk: list[tuple[Op, int | None]], ids: dict[Key, int],
+              report: PushReport) -> None:
+        commands: Commands = {}
+        keys: list[str] = []
+        for index, (op, target) in enumerate(chunk):
+            key = f"c{index}"
+            keys.append(key)
+            params = dict(op.params)
+            if op.kind != "add":
+                params["id"] = target
+            assert op.method is not None
+            commands[key] = (op.method, params)
+            if op.kind == "exclude":
+                commands[key + "d"] = ("calendar.event.delete",
+                                       {"id": ResultRef(key, ("recEventId",))})
+        answer = self.client.batch(commands)
+        with self.db.transaction() as tx:
+            for key, (op, target) in zip(keys, chunk, strict=True):
+                error = answer.errors.get(key) or answer.errors.get(key + "d")
+                if error is not None or key not in answer.results:
+                    report.failures.append(Failure(op, error or PortalError(
+                        "", "the portal gave no result for this call")))
+                    continue
+                event_id = self._confirmed(tx, op, target, answer.results[key])
+                if event_id is not None:
+                    ids[op.key] = event_id
+                report.add(op.kind)
+        self.progress(len(chunk))
+
+    def _confirmed(self, tx: Transaction, op: Op, target: int | None, result: Any) -> int | None:
+        if op.kind == "delete":
+            for key in op.forget or (op.key,):
+                tx.forget(self.portal, self.target, key[0], key[1])
+            return None
+        if op.kind == "exclude":
+            return None
+        if op.kind == "add":
+            event_id = int(result)
+        elif op.kind in ("override", "split"):
+            event_id = int(result["recEventId"])
+        else:
+            assert target is not None
+            event_id = target
+        tx.record(Record(self.portal, self.target, op.uid, op.recurrence_id, event_id,
+                         op.fingerprint, None, op.created))
+        return event_id
+
+    def _apply_state(self, tx: Transaction, op: Op, report: PushReport) -> None:
+        if op.kind == "forget":
+            tx.forget(self.portal, self.target, op.uid, op.recurrence_id)
+            return
+        assert op.event_id is not None
+        tx.record(Record(self.portal, self.target, op.uid, op.recurrence_id, op.event_id,
+                         op.fingerprint, None, op.created))
+        report.add(op.kind)
+
+
+def _chunks(ready: list[tuple[Op, int | None]]) -> Iterator[list[tuple[Op, int | None]]]:
+    """Batches of at most 50 commands; an exclusion's two commands stay together."""
+    chunk: list[tuple[Op, int | None]] = []
+    used = 0
+    for item in ready:
+        size = 2 if item[0].kind == "exclude" else 1
+        if used + size > MAX_BATCH_COMMANDS:
+            yield chunk
+            chunk, used = [], 0
+        chunk.append(item)
+        used += size
+    if chunk:
+        yield chunk
+
+
+def reject_calendar(failures: list[Failure]) -> bytes:
+    """An .ics of the events the portal refused, each with the portal's reason in
+    X-ICS2B24-ERROR, so they can be fixed and pushed again (SPEC §7)."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//ics2b24//reject file//EN")
+    calendar.add("version", "2.0")
+    seen: set[Key] = set()
+    for failure in failures:
+        event = failure.op.desired
+        if event is None or failure.op.key in seen:
+            continue
+        seen.add(failure.op.key)
+        vevent = _vevent(event)
+        vevent.add("x-ics2b24-error", str(failure.error))
+        calendar.add_component(vevent)
+    return bytes(calendar.to_ical())
+
+
+def _vevent(event: DesiredEvent) -> icalendar.Event:
+    """The VEVENT as the input had it when the converter kept its text, else rebuilt from
+    the parameters that were sent."""
+    if event.ical:
+        try:
+            parsed = icalendar.Event.from_ical(event.ical)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, icalendar.Event):
+            return parsed
+    params = event.params
+    vevent = icalendar.Event()
+    vevent.add("uid", event.uid)
+    vevent.add("summary", params.name)
+    if params.skip_time:
+        vevent.add("dtstart", date.fromisoformat(params.date_from))
+        vevent.add("dtend", date.fromisoformat(params.date_to) + timedelta(days=1))
+    else:
+        vevent.add("dtstart", _local(params.date_from, params.timezone_from))
+        vevent.add("dtend", _local(params.date_to, params.timezone_to or params.timezone_from))
+    if event.recurrence_id:
+        rid = event.recurrence_id
+        vevent.add("recurrence-id", date.fromisoformat(rid) if "T" not in rid else
+                   datetime.strptime(rid, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc))
+    if params.rrule is not None:
+        vevent.add("rrule", {k.lower(): v for k, v in params.rrule.to_params().items()})
+    if params.description:
+        vevent.add("description", params.description)
+    if params.location:
+        vevent.add("location", params.location)
+    return vevent
+
+
+def _local(wall: str, zone: str | None) -> datetime:
+    return datetime.fromisoformat(wall).replace(tzinfo=ZoneInfo(zone) if zone else timezone.utc)
