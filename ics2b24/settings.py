@@ -88,8 +88,8 @@ class SettingsRequest:
                                  "groupID=SECTION")
         for reminder in (self.reminders_with_time or ()) + (self.reminders_full_day or ()):
             if reminder.type not in ("min", "hour", "day") or reminder.count < 0:
-                raise UsageError(f"a reminder must be a whole number of min, hour or day, "
-                                 f"not {reminder}")
+                raise UsageError("a reminder must be a whole number (0 or more) of min, hour "
+                                 f"or day, not {reminder.count} {reminder.type}")
 
     def wire(self) -> dict[str, Any]:
         """The keys asked for, in wire form; `defaultSections` and `defaultReminders` hold
