@@ -1,0 +1,263 @@
+"""The sync commands' contract at the command line (SPEC §5): exit codes, --json, stdin,
+--prune and its guard, STATUS:CANCELLED, the reject file, one run per state DB, secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import icalendar
+import pytest
+
+from ics2b24.portal.server import Portal
+from ics2b24.sync.state import StateDB
+from tests.sync.test_e2e import (
+    Cli,
+    MethodLog,
+    portal_rows,
+    run_cli,
+    sample_files,
+    target_args,
+    vcalendar,
+    vevent,
+    write,
+)
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "state.sqlite3"
+
+
+@pytest.fixture
+def spy(portal: Portal) -> MethodLog:
+    return MethodLog(portal)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
+    return lambda *args: run_cli(capsys, *args)
+
+
+ONE = vevent("one@test", "20250303T090000", "One")
+TWO = vevent("two@test", "20250304T090000", "Two")
+THREE = vevent("three@test", "20250305T090000", "Three")
+FOUR = vevent("four@test", "20250306T090000", "Four")
+
+
+def names(portal: Portal) -> set[str]:
+    return {row["NAME"] for row in portal_rows(portal)}
+
+
+def add_foreign(portal: Portal, name: str) -> int:
+    return int(portal.api.call(portal.first_user, "calendar.event.add", {
+        "type": "user", "ownerId": 1, "section": 1, "name": name,
+        "from": "2025-03-04T12:00:00", "to": "2025-03-04T13:00:00",
+        "timezone_from": "Europe/Berlin", "timezone_to": "Europe/Berlin"}))
+
+
+def test_second_run_on_a_locked_state_db_exits_3(portal: Portal, state: Path, cli: Cli,
+                                                 tmp_path: Path) -> None:
+    source = write(tmp_path / "a.ics", vcalendar(ONE))
+    with StateDB.open(state):
+        code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 3
+    assert "another ics2b24 run" in err
+    assert portal_rows(portal) == []
+
+
+def test_prune_deletes_only_events_the_tool_created(portal: Portal, state: Path, cli: Cli,
+                                                    tmp_path: Path) -> None:
+    source = write(tmp_path / "a.ics", vcalendar(ONE, TWO, THREE, FOUR))
+    cli("push", str(source), *target_args(portal, state))
+    add_foreign(portal, "Someone else's")
+    write(source, vcalendar(ONE, TWO, THREE))
+    code, _, err = cli("push", str(source), *target_args(portal, state), "--prune")
+    assert code == 0, err
+    assert names(portal) == {"One", "Two", "Three", "Someone else's"}
+
+
+def test_without_prune_an_event_removed_from_the_input_stays(
+        portal: Portal, state: Path, cli: Cli, tmp_path: Path) -> None:
+    source = write(tmp_path / "a.ics", vcalendar(ONE, TWO))
+    cli("push", str(source), *target_args(portal, state))
+    write(source, vcalendar(ONE))
+    cli("push", str(source), *target_args(portal, state))
+    assert names(portal) == {"One", "Two"}
+
+
+def test_prune_refuses_to_delete_more_than_half_without_force_delete(
+        portal: Portal, state: Path, cli: Cli, tmp_path: Path) -> None:
+    source = write(tmp_path / "a.ics", vcalendar(ONE, TWO, THREE, FOUR))
+    cli("push", str(source), *target_args(portal, state))
+    write(source, vcalendar(ONE))
+    code, _, err = cli("push", str(source), *target_args(portal, state), "--prune")
+    assert code == 3
+    assert "--force-delete" in err
+    assert names(portal) == {"One", "Two", "Three", "Four"}
+    code, _, err = cli("push", str(source), *target_args(portal, state), "--prune",
+                       "--force-delete")
+    assert code == 0, err
+    assert names(portal) == {"One"}
+
+
+def test_prune_refuses_to_empty_the_target(portal: Portal, state: Path, cli: Cli,
+                                           tmp_path: Path) -> None:
+    source = write(tmp_path / "a.ics", vcalendar(ONE))
+    cli("push", str(source), *target_args(portal, state))
+    write(source, vcalendar(vevent("other@test", "20250310T090000", "Other")))
+    code, _, _ = cli("push", str(source), *target_args(portal, state), "--prune")
+    assert code == 3
+    assert names(portal) == {"One"}
+
+
+def test_cancelled_event_is_deleted_without_prune(portal: Portal, state: Path, cli: Cli,
+                                                  tmp_path: Path) -> None:
+    source = write(tmp_path / "a.ics", vcalendar(ONE, TWO))
+    cli("push", str(source), *target_args(portal, state))
+    cancelled = TWO.replace("SUMMARY:Two\n", "SUMMARY:Two\nSTATUS:CANCELLED\nSEQUENCE:1\n")
+    write(source, vcalendar(ONE, cancelled))
+    code, out, err = cli("push", str(source), *target_args(portal, state), "--json")
+    assert code == 0, err
+    assert json.loads(out)["deleted"] == 1
+    assert names(portal) == {"One"}
+
+
+def test_cancelled_event_the_tool_did_not_create_is_left_alone(
+        portal: Portal, state: Path, cli: Cli, tmp_path: Path) -> None:
+    add_foreign(portal, "Two")
+    cancelled = TWO.replace("SUMMARY:Two\n", "SUMMARY:Two\nSTATUS:CANCELLED\n")
+    source = write(tmp_path / "a.ics", vcalendar(ONE, cancelled))
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0, err
+    assert names(portal) == {"One", "Two"}
+
+
+def test_push_json_is_one_summary_object(portal: Portal, state: Path, cli: Cli) -> None:
+    code, out, _ = cli("push", *sample_files(), *target_args(portal, state), "--json")
+    assert code == 0
+    summary = json.loads(out)
+    assert set(summary) >= {"added", "updated", "excluded", "deleted", "unchanged", "failed",
+                            "requests", "seconds"}
+    assert summary["failed"] == 0 and summary["added"] > 0
+
+
+def test_plan_json_lines_name_the_write_calls(portal: Portal, state: Path, cli: Cli,
+                                              tmp_path: Path) -> None:
+    source = write(tmp_path / "a.ics", vcalendar(ONE))
+    code, out, _ = cli("plan", str(source), *target_args(portal, state), "--json")
+    assert code == 0
+    (line,) = [json.loads(text) for text in out.splitlines()]
+    assert set(line) == {"op", "uid", "recurrence_id", "event_id", "method",
+                         "recurrence_mode", "params"}
+    assert (line["op"], line["uid"], line["method"]) == ("add", "one@test",
+                                                         "calendar.event.add")
+    assert line["params"]["from"] == "2025-03-03T09:00:00"
+
+
+def test_dry_run_is_plan(portal: Portal, spy: MethodLog, state: Path, cli: Cli) -> None:
+    plan = cli("plan", *sample_files(), *target_args(portal, state), "--json")
+    dry = cli("push", *sample_files(), *target_args(portal, state), "--json", "--dry-run")
+    assert plan == dry
+    assert spy.writes() == Counter()
+
+
+def test_plan_table_lists_each_change(portal: Portal, state: Path, cli: Cli,
+                                      tmp_path: Path) -> None:
+    source = write(tmp_path / "a.ics", vcalendar(ONE, TWO))
+    code, out, _ = cli("plan", str(source), *target_args(portal, state))
+    assert code == 0
+    assert "one@test" in out and "two@test" in out
+    assert "2 write call(s)" in out
+
+
+def test_unreadable_input_exits_65(portal: Portal, state: Path, cli: Cli) -> None:
+    code, _, err = cli("push", "/nonexistent.ics", *target_args(portal, state))
+    assert code == 65
+    assert "Traceback" not in err
+
+
+def test_missing_section_choice_exits_2(portal: Portal, state: Path, cli: Cli,
+                                       tmp_path: Path) -> None:
+    source = write(tmp_path / "a.ics", vcalendar(ONE))
+    args = target_args(portal, state)
+    args.remove("--section")
+    args.remove("1")
+    code, _, _ = cli("push", str(source), *args)
+    assert code == 2
+
+
+def test_section_name_is_created_and_used(portal: Portal, state: Path, cli: Cli,
+                                          tmp_path: Path) -> None:
+    source = write(tmp_path / "a.ics", vcalendar(ONE))
+    args = target_args(portal, state)
+    args[args.index("--section"):args.index("--section") + 2] = ["--section-name", "Imported"]
+    code, _, err = cli("push", str(source), *args)
+    assert code == 0, err
+    sections = portal.api.call(portal.first_user, "calendar.section.get",
+                               {"type": "user", "ownerId": 1})
+    imported = [s for s in sections if s["NAME"] == "Imported"]
+    assert len(imported) == 1
+    assert [r["SECTION_ID"] for r in portal_rows(portal)] == [imported[0]["ID"]]
+    code, out, _ = cli("plan", str(source), *args, "--json")
+    assert (code, out) == (0, "")
+
+
+REFUSED = (
+    "BEGIN:VEVENT\nUID:zones@test\nDTSTAMP:20250101T000000Z\n"
+    "DTSTART;TZID=Europe/Berlin:20250303T100000\n"
+    "DTEND;TZID=America/New_York:20250303T050000\nSUMMARY:Across zones\nEND:VEVENT\n"
+)
+
+
+def test_refused_event_exits_1_after_the_rest_is_done_and_goes_to_the_reject_file(
+        portal: Portal, state: Path, cli: Cli, tmp_path: Path) -> None:
+    """The portal compares wall clocks across zones and refuses this (valid) event."""
+    source = write(tmp_path / "a.ics", vcalendar(ONE, REFUSED))
+    rejects = tmp_path / "rejects.ics"
+    code, _, err = cli("push", str(source), *target_args(portal, state),
+                       "--reject-file", str(rejects))
+    assert code == 1
+    assert "refused" in err
+    assert names(portal) == {"One"}
+    calendar = icalendar.Calendar.from_ical(rejects.read_bytes())
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["UID"]) == "zones@test"
+    assert "error occurred" in str(event["X-ICS2B24-ERROR"]).lower()
+
+
+def test_push_from_stdin(portal: Portal, state: Path, tmp_path: Path) -> None:
+    data = vcalendar(ONE, TWO).replace("\n", "\r\n").encode()
+    result = subprocess.run(
+        [sys.executable, "-m", "ics2b24", "push", "-", *target_args(portal, state), "--json"],
+        input=data, capture_output=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["added"] == 2
+    assert names(portal) == {"One", "Two"}
+
+
+def test_no_secret_in_output_logs_errors_or_files(portal: Portal, tmp_path: Path) -> None:
+    token = portal.first_user.webhook_token
+    state_db = tmp_path / "state.sqlite3"
+    rejects = tmp_path / "rejects.ics"
+    source = write(tmp_path / "a.ics", vcalendar(ONE, REFUSED))
+    env = {**os.environ, "B24_WEBHOOK": portal.webhook_url}
+    args = ["--type", "user", "--owner", "1", "--section", "1", "--state", str(state_db)]
+    outputs = []
+    for command in (["-v", "push", str(source), *args, "--reject-file", str(rejects)],
+                    ["-v", "plan", str(source), *args, "--json"],
+                    ["-v", "push", str(source), *args, "--json", "--section", "999"],
+                    ["-v", "undo", *args, "--yes"]):
+        result = subprocess.run([sys.executable, "-m", "ics2b24", *command], env=env,
+                                capture_output=True, timeout=60)
+        outputs += [result.stdout, result.stderr]
+    assert any(b"refused" in out for out in outputs)
+    files = [p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(files) >= 3
+    for blob in outputs + files:
+        assert token.encode() not in blob
