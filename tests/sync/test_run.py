@@ -1,0 +1,90 @@
+"""Runs that go wrong on the way (SPEC §7, §9 robustness): injected portal faults, and a
+push killed with SIGKILL, each re-run until done, end with the portal equal to the input —
+nothing lost, nothing duplicated."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ics2b24.portal.faults import parse_faults
+from ics2b24.portal.server import Portal
+from tests.sync.test_e2e import (
+    MEETING,
+    Cli,
+    ics_occurrences,
+    meeting_expected,
+    portal_occurrences,
+    run_cli,
+    target_args,
+    thousand_events,
+    vcalendar,
+    vevent,
+    write,
+)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
+    return lambda *args: run_cli(capsys, *args)
+
+
+def expected_of(text: str) -> Counter[tuple[str, str]]:
+    return ics_occurrences(text.encode(), date(2000, 1, 1), date(2037, 12, 31))
+
+
+def push_until_done(cli: Cli, *args: str, attempts: int = 4) -> int:
+    """Re-run as the user would after exit 1 ("run the same command again")."""
+    code = -1
+    for _ in range(attempts):
+        code, _, _ = cli("push", *args)
+        if code == 0:
+            break
+    return code
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_push_under_portal_faults_ends_equal_to_the_input(
+        make_portal: Callable[..., Portal], tmp_path: Path, cli: Cli, seed: int) -> None:
+    portal = make_portal(faults=parse_faults(f"rate=0.1,error=0.02,reset=0.01,seed={seed}"))
+    events = [vevent(f"f{i}@test", f"202504{1 + i % 28:02d}T{8 + i % 10:02d}0000",
+                     f"Event {i}") for i in range(240)]
+    source = write(tmp_path / "many.ics", vcalendar(*events))
+    meeting = write(tmp_path / "meeting.ics", MEETING)
+    state = tmp_path / "state.sqlite3"
+    code = push_until_done(cli, str(source), str(meeting), *target_args(portal, state))
+    assert code == 0
+    assert portal_occurrences(portal) == expected_of(vcalendar(*events)) + meeting_expected()
+    assert portal.counters().query_limit_exceeded > 0
+
+
+def test_push_killed_mid_run_and_run_again_ends_equal_to_the_input(
+        portal: Portal, tmp_path: Path, cli: Cli) -> None:
+    text = thousand_events()
+    source = write(tmp_path / "bulk.ics", text)
+    state = tmp_path / "state.sqlite3"
+    args = ["push", str(source), *target_args(portal, state), "--rate", "8/1"]
+    process = subprocess.Popen([sys.executable, "-m", "ics2b24", *args],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while portal.counters().requests < 8 and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    partial = sum(portal_occurrences(portal).values())
+    assert 0 < partial < 1000
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0, err
+    got = portal_occurrences(portal)
+    assert got == expected_of(text)
+    assert set(got.values()) == {1}
