@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import cache, lru_cache
@@ -26,14 +27,14 @@ UTC = ZoneInfo("UTC")
 DATE_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Zulu", "Zulu", "Etc/UCT", "UCT"})
 _BEGIN_VEVENT = re.compile(r"^BEGIN:VEVENT[ \t]*\r?$", re.MULTILINE | re.IGNORECASE)
-_END_VCALENDAR = re.compile(r"END:VCALENDAR\s*\Z", re.IGNORECASE)
+_BEGIN_END = re.compile(r"^(BEGIN|END):([^\r\n]*?)[ \t]*\r?$", re.MULTILINE | re.IGNORECASE)
 
 
 @dataclass
 class SourceEvent:
     """A VEVENT with where it came from, so every message can point the user at it."""
 
-    component: icalendar.Component
+    component: icalendar.Event
     file: str
     line: int | None
 
@@ -72,26 +73,59 @@ def read_input(name: str, data: bytes) -> ReadInput:
     text = decode(name, data)
     if not text.strip():
         raise ParseError("empty input, no calendar in it", file=name)
-    if not _END_VCALENDAR.search(text):
-        line = text.count("\n", 0, len(text.rstrip())) + 1
-        raise ParseError("truncated: the input does not end with END:VCALENDAR", file=name,
-                         line=line)
+    _check_balanced(name, text)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             components = icalendar.Calendar.from_ical(text, multiple=True)
     except ValueError as exc:
         raise ParseError(_first_line_of(str(exc)), file=name, line=_locate_error(text)) from exc
-    calendars = [c for c in components if isinstance(c, icalendar.Calendar)]
-    if not calendars:
+    if not components:
         raise ParseError("not iCalendar data: no BEGIN:VCALENDAR", file=name)
-    calendars = [_standardise(name, c) for c in calendars]
-    events = [e for c in calendars for e in c.walk("VEVENT")]
+    calendars = [_standardise(name, c) for c in _as_calendars(components)]
+    events = [e for c in calendars for e in c.walk("VEVENT") if isinstance(e, icalendar.Event)]
     lines = _vevent_lines(text)
     if len(lines) != len(events):
         return ReadInput(calendars, [SourceEvent(e, name, None) for e in events])
     located = zip(events, lines, strict=True)
     return ReadInput(calendars, [SourceEvent(e, name, n) for e, n in located])
+
+
+def _check_balanced(name: str, text: str) -> None:
+    """Every BEGIN has its END: icalendar silently drops what a truncated file leaves open."""
+    stack: list[tuple[str, int]] = []
+    line, pos = 1, 0
+    for match in _BEGIN_END.finditer(text):
+        line += text.count("\n", pos, match.start())
+        pos = match.start()
+        kind, component = match.group(1).upper(), match.group(2).upper()
+        if kind == "BEGIN":
+            stack.append((component, line))
+        elif stack and stack[-1][0] == component:
+            stack.pop()
+        else:
+            raise ParseError(f"END:{component} without a matching BEGIN", file=name, line=line)
+    if stack:
+        component, opened = stack[-1]
+        raise ParseError(f"truncated: BEGIN:{component} is never closed", file=name,
+                         line=opened)
+
+
+def _as_calendars(components: Sequence[icalendar.Component]) -> list[icalendar.Calendar]:
+    """Bare VEVENTs (as some tools export single events) are read as a calendar of their own,
+    in input order, so that line numbers still follow `walk`."""
+    out: list[icalendar.Calendar] = []
+    wrapper: icalendar.Calendar | None = None
+    for component in components:
+        if isinstance(component, icalendar.Calendar):
+            out.append(component)
+            wrapper = None
+            continue
+        if wrapper is None:
+            wrapper = icalendar.Calendar()
+            out.append(wrapper)
+        wrapper.add_component(component)
+    return out
 
 
 def _standardise(name: str, calendar: icalendar.Calendar) -> icalendar.Calendar:

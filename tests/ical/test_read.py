@@ -63,8 +63,9 @@ def test_text_that_is_not_icalendar_is_a_parse_error_with_its_line() -> None:
 
 def test_truncated_input_is_a_parse_error() -> None:
     data = calendar(EVENT)[:-27]
-    with pytest.raises(ParseError, match="truncated"):
+    with pytest.raises(ParseError) as info:
         read_input("cut.ics", data)
+    assert (info.value.line, info.value.message) == (4, "truncated: BEGIN:VEVENT is never closed")
 
 
 def test_vevent_lines_point_at_their_begin_line() -> None:
@@ -149,3 +150,16 @@ def test_tz_option_accepts_windows_names_and_rejects_unknown_ones() -> None:
     assert resolve_zone("Etc/UTC").key == "UTC"
     with pytest.raises(KeyError):
         resolve_zone("Mars/Olympus")
+
+
+def test_end_without_begin_is_a_parse_error_with_its_line() -> None:
+    data = calendar(EVENT).replace(b"END:VEVENT", b"END:VTODO")
+    with pytest.raises(ParseError) as info:
+        read_input("x.ics", data)
+    assert (info.value.line, info.value.message) == (8, "END:VTODO without a matching BEGIN")
+
+
+def test_bare_vevents_are_read_as_a_calendar() -> None:
+    data = b"BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20240617T100000Z\r\nEND:VEVENT\r\n"
+    read = read_input("bare.ics", data)
+    assert [(str(e.component["UID"]), e.line) for e in read.events] == [("a", 1)]

@@ -1,0 +1,405 @@
+"""The converter: inputs → the Bitrix24 events that must exist (SPEC §2).
+
+Pure apart from reading the --user-map file in `ConvertOptions.build`, so the sync part can call
+`convert_inputs` the same way the `convert` command does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC as DT_UTC
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from ics2b24.errors import ParseError, UsageError
+from ics2b24.ical.alarms import reminders
+from ics2b24.ical.fields import (
+    BrokenEvent,
+    Details,
+    date_params,
+    details,
+    event_span,
+    is_cancelled,
+)
+from ics2b24.ical.people import load_user_map, people
+from ics2b24.ical.read import (
+    SourceEvent,
+    as_aware,
+    day_start,
+    normalise_event,
+    read_input,
+    resolve_zone,
+    zone_name,
+)
+from ics2b24.ical.recurrence import (
+    OccurrencesPlan,
+    RecurrenceContext,
+    SeriesPlan,
+    plan_recurrence,
+)
+from ics2b24.ical.section import section_of
+from ics2b24.model import DesiredEvent, EventParams, Kind, Meeting, Reminder, Rrule, Section
+
+DEFAULT_HORIZON_DAYS = 2 * 365 + 1
+_CRITICAL = frozenset({"DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "RRULE", "RDATE",
+                       "EXDATE", None})
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    tz: ZoneInfo
+    tz_name: str
+    horizon_end: date
+    since: date | None
+    max_occurrences: int
+    user_map: dict[str, int]
+    no_attendees: bool
+    strict: bool
+
+    @classmethod
+    def build(cls, *, tz: str | None, horizon_end: date | None, since: date | None,
+              max_occurrences: int, user_map: str | None, no_attendees: bool,
+              strict: bool) -> ConvertOptions:
+        """Options from command-line values: resolves the zone, reads the user map."""
+        name = tz if tz is not None else system_zone_name()
+        try:
+            zone = resolve_zone(name)
+        except KeyError:
+            raise UsageError(f"--tz {name}: unknown time zone (use an IANA name such as "
+                             "Europe/Berlin)") from None
+        return cls(
+            tz=zone,
+            tz_name=zone_name(zone),
+            horizon_end=_as_date(horizon_end) or date.today() + timedelta(DEFAULT_HORIZON_DAYS),
+            since=_as_date(since),
+            max_occurrences=max_occurrences,
+            user_map=load_user_map(user_map) if user_map else {},
+            no_attendees=no_attendees,
+            strict=strict,
+        )
+
+
+def _as_date(value: date | None) -> date | None:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def system_zone_name() -> str:
+    """The system's zone: $TZ, /etc/timezone, the /etc/localtime link; else UTC."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    with contextlib.suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    localtime = os.path.realpath("/etc/localtime")
+    if "zoneinfo/" in localtime:
+        candidates.append(localtime.split("zoneinfo/", 1)[1])
+    for candidate in candidates:
+        if not candidate:
+            continue
+        try:
+            resolve_zone(candidate)
+        except KeyError:
+            continue
+        return candidate
+    return "UTC"
+
+
+@dataclass
+class ConvertResult:
+    events: list[DesiredEvent] = field(default_factory=list)
+    cancelled: list[tuple[str, str | None]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    section: Section = field(default_factory=Section)
+
+
+@dataclass
+class _Group:
+    """The VEVENTs that share one UID, in input order."""
+
+    masters: list[SourceEvent] = field(default_factory=list)
+    overrides: list[SourceEvent] = field(default_factory=list)
+
+
+@dataclass
+class _Static:
+    """What every line made from one component shares; computed once per component."""
+
+    details: Details
+    remind: tuple[Reminder, ...]
+    attendees: tuple[int, ...]
+    warnings: list[str]
+
+
+def convert_inputs(inputs: list[tuple[str, bytes]], options: ConvertOptions) -> ConvertResult:
+    result = ConvertResult()
+    section: Section | None = None
+    groups: dict[str, _Group] = {}
+    for name, data in inputs:
+        read = read_input(name, data)
+        for calendar in read.calendars:
+            section = section or section_of(calendar)
+        for source in read.events:
+            group = groups.setdefault(_uid(source.component), _Group())
+            target = group.overrides if "RECURRENCE-ID" in source.component else group.masters
+            target.append(source)
+    if section is not None:
+        result.section = section
+    for uid, group in groups.items():
+        _UidConverter(uid, options, result).convert(group)
+    result.events.sort(key=lambda event: event.key)
+    result.cancelled.sort(key=lambda item: (item[0], item[1] or ""))
+    return result
+
+
+def _uid(event: icalendar.Component) -> str:
+    """The UID, or a stable stand-in when a producer left it out."""
+    uid = str(event.get("UID", "")).strip()
+    if uid:
+        return uid
+    start = event.get("DTSTART")
+    seed = f"{getattr(start, 'dt', '')}|{event.get('SUMMARY', '')}"
+    return "ics2b24-" + hashlib.sha1(seed.encode("utf-8", "replace")).hexdigest()[:20]
+
+
+class _UidConverter:
+    """All lines of one UID, with the warnings that belong to it."""
+
+    def __init__(self, uid: str, options: ConvertOptions, result: ConvertResult) -> None:
+        self.uid = uid
+        self.options = options
+        self.result = result
+        self.statics: dict[int, _Static] = {}
+        self.where: dict[int, str] = {}
+        self.seen_warnings: set[str] = set()
+        self.notes: dict[int, list[str]] = {}
+
+    def convert(self, group: _Group) -> None:
+        masters = [s for s in group.masters if self._usable(s)]
+        overrides = [s for s in group.overrides if self._usable(s)]
+        master = self._latest_version(masters)
+        overrides = self._latest_overrides(overrides)
+        if master is not None and is_cancelled(master.component):
+            self.result.cancelled.append((self.uid, None))
+            return
+        if master is not None and _is_recurring(master.component):
+            self._recurring(master, overrides)
+            return
+        if master is not None:
+            overrides = self._single(master, overrides)
+        for override in overrides:
+            self._orphan_override(override)
+
+    def _usable(self, source: SourceEvent) -> bool:
+        """Readable enough to convert; otherwise skipped and said, or fatal with --strict."""
+        component = source.component
+        self.where[id(component)] = source.where
+        broken = [name for name, _ in component.errors if name in _CRITICAL]
+        reason = None
+        if broken:
+            names = ", ".join(sorted({n or "a content line" for n in broken}))
+            reason = f"{names} cannot be read"
+        else:
+            try:
+                event_span(component)
+                if "RECURRENCE-ID" in component:
+                    _recurrence_id(component)
+            except BrokenEvent as exc:
+                reason = str(exc)
+        if reason is None:
+            for note in normalise_event(component, self.options.tz):
+                self._warn(component, note)
+            return True
+        message = f"VEVENT skipped: {reason}"
+        if self.options.strict:
+            raise ParseError(f"UID {self.uid}: {message}", file=source.file, line=source.line)
+        self._report(source.where, message)
+        return False
+
+    def _latest_version(self, sources: list[SourceEvent]) -> SourceEvent | None:
+        """SPEC §2: the highest SEQUENCE wins, then the last in the input."""
+        if not sources:
+            return None
+        winner = max(enumerate(sources), key=lambda item: (_sequence(item[1]), item[0]))[1]
+        if len(sources) > 1:
+            self._warn(winner.component, f"{len(sources)} versions of this event; the one at "
+                       f"{winner.where} (SEQUENCE {_sequence(winner)}) is used")
+        return winner
+
+    def _latest_overrides(self, sources: list[SourceEvent]) -> list[SourceEvent]:
+        by_id: dict[object, list[SourceEvent]] = {}
+        for source in sources:
+            rid = _recurrence_id(source.component)
+            key = rid if not isinstance(rid, datetime) or rid.tzinfo is None else \
+                rid.astimezone(DT_UTC)
+            by_id.setdefault(key, []).append(source)
+        out = []
+        for versions in by_id.values():
+            latest = self._latest_version(versions)
+            if latest is not None:
+                out.append(latest)
+        return out
+
+    def _recurring(self, master: SourceEvent, overrides: list[SourceEvent]) -> None:
+        ctx = RecurrenceContext(floating_zone=self.options.tz,
+                                horizon_end=self.options.horizon_end,
+                                max_occurrences=self.options.max_occurrences,
+                                since=self.options.since)
+        try:
+            plan = plan_recurrence(master.component, [o.component for o in overrides], ctx)
+        except (ValueError, TypeError, OverflowError) as exc:
+            message = f"VEVENT skipped: its recurrence cannot be read ({exc})"
+            if self.options.strict:
+                raise ParseError(f"UID {self.uid}: {message}", file=master.file,
+                                 line=master.line) from exc
+            self._report(master.where, message)
+            return
+        if plan is None:
+            return
+        for note in plan.warnings:
+            self._warn(master.component, note)
+        for rid in plan.cancelled:
+            self.result.cancelled.append((self.uid, self._rid_text(rid)))
+        if isinstance(plan, SeriesPlan):
+            self._series(master, plan)
+        else:
+            self._occurrences(plan)
+
+    def _series(self, master: SourceEvent, plan: SeriesPlan) -> None:
+        exdates = sorted({d.isoformat() for d in plan.exdates})
+        self._emit("series", None, master.component, plan.start, plan.end, rrule=plan.rrule,
+                   exdate=exdates)
+        for override in plan.overrides:
+            self._emit("override", self._rid_text(override.recurrence_id), override.component,
+                       override.start, override.end, rrule=override.rrule,
+                       range_=override.range)
+
+    def _occurrences(self, plan: OccurrencesPlan) -> None:
+        for instance in plan.instances:
+            self._emit("occurrence", self._rid_text(instance.recurrence_id), instance.component,
+                       instance.start, instance.end)
+
+    def _single(self, master: SourceEvent, overrides: list[SourceEvent]) -> list[SourceEvent]:
+        """A non-recurring event; an override of its only occurrence takes its place."""
+        span = event_span(master.component)
+        rest = []
+        replacement = master
+        for override in overrides:
+            if _same_instant(_recurrence_id(override.component), span.start, self.options.tz):
+                replacement = override
+            else:
+                rest.append(override)
+        if is_cancelled(replacement.component):
+            self.result.cancelled.append((self.uid, None))
+        else:
+            span = event_span(replacement.component)
+            if not self._ends_before_since(span.end):
+                self._emit("single", None, replacement.component, span.start, span.end)
+        return rest
+
+    def _orphan_override(self, source: SourceEvent) -> None:
+        """A RECURRENCE-ID without its series: written as that one occurrence."""
+        rid = self._rid_text(_recurrence_id(source.component))
+        if is_cancelled(source.component):
+            self.result.cancelled.append((self.uid, rid))
+            return
+        span = event_span(source.component)
+        if not self._ends_before_since(span.end):
+            self._emit("occurrence", rid, source.component, span.start, span.end)
+
+    def _ends_before_since(self, end: date | datetime) -> bool:
+        since = self.options.since
+        if since is None:
+            return False
+        if not isinstance(end, datetime):
+            return end <= since
+        return as_aware(end, self.options.tz) <= day_start(since, end.tzinfo or self.options.tz)
+
+    def _emit(self, kind: Kind, rid: str | None, component: icalendar.Component,
+              start: date | datetime, end: date | datetime, *, rrule: Rrule | None = None,
+              exdate: Sequence[str] = (), range_: str | None = None) -> None:
+        static = self._static(component)
+        dates = date_params(start, end, self.options.tz)
+        d = static.details
+        params = EventParams(
+            name=d.name, date_from=dates.date_from, date_to=dates.date_to,
+            skip_time=dates.skip_time, timezone_from=dates.timezone_from,
+            timezone_to=dates.timezone_to, description=d.description, location=d.location,
+            color=d.color, remind=static.remind, accessibility=d.accessibility,
+            importance=d.importance, private_event=d.private_event, rrule=rrule,
+            is_meeting=bool(static.attendees), attendees=static.attendees,
+            meeting=Meeting() if static.attendees else None,
+        )
+        self.result.events.append(DesiredEvent(
+            uid=self.uid, recurrence_id=rid, kind=kind, params=params, exdate=list(exdate),
+            warnings=list(static.warnings),
+            range="thisandfuture" if range_ == "thisandfuture" else None,
+            source=self.where.get(id(component)),
+        ))
+
+    def _static(self, component: icalendar.Component) -> _Static:
+        cached = self.statics.get(id(component))
+        if cached is not None:
+            return cached
+        span = event_span(component)
+        who = people(component, self.options.user_map, self.options.no_attendees)
+        alarms = reminders(component, span.start, span.end, self.options.tz)
+        for note in who.warnings + alarms.warnings:
+            self._warn(component, note)
+        static = _Static(details(component, who.description_lines), alarms.reminders,
+                         who.attendees, self.notes.setdefault(id(component), []))
+        self.statics[id(component)] = static
+        return static
+
+    def _warn(self, component: icalendar.Component, note: str) -> None:
+        """A warning that rides on the component's lines and in the run's summary."""
+        notes = self.notes.setdefault(id(component), [])
+        if note not in notes:
+            notes.append(note)
+        self._report(self.where.get(id(component), "<input>"), note)
+
+    def _report(self, where: str, note: str) -> None:
+        line = f"{where}: UID {self.uid}: {note}"
+        if line not in self.seen_warnings:
+            self.seen_warnings.add(line)
+            self.result.warnings.append(line)
+
+    def _rid_text(self, value: date | datetime) -> str:
+        return recurrence_id_text(value, self.options.tz)
+
+
+def recurrence_id_text(value: date | datetime, floating: ZoneInfo) -> str:
+    """`YYYY-MM-DD` for all-day, else the UTC instant `YYYY-MM-DDTHH:MM:SSZ` (SPEC §2)."""
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    return as_aware(value, floating).astimezone(DT_UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _is_recurring(event: icalendar.Component) -> bool:
+    return "RRULE" in event or "RDATE" in event
+
+
+def _sequence(source: SourceEvent) -> int:
+    try:
+        return int(str(source.component.get("SEQUENCE", 0)))
+    except ValueError:
+        return 0
+
+
+def _recurrence_id(event: icalendar.Component) -> date | datetime:
+    value = getattr(event["RECURRENCE-ID"], "dt", None)
+    if not isinstance(value, date):
+        raise BrokenEvent("its RECURRENCE-ID is not a date or date-time")
+    return value
+
+
+def _same_instant(a: date | datetime, b: date | datetime, floating: ZoneInfo) -> bool:
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        return as_aware(a, floating) == as_aware(b, floating)
+    if isinstance(a, datetime) or isinstance(b, datetime):
+        return False
+    return a == b

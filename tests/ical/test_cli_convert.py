@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ics2b24.cli import main
+
+SAMPLES = Path(__file__).parents[2] / "samples"
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+    out = capsys.readouterr()
+    return int(info.value.code or 0), out.out, out.err
+
+
+def test_convert_writes_one_json_object_per_line_sorted(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "convert", str(SAMPLES / "outlook-export.ics"), "--tz", "UTC")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert [line["uid"] for line in lines] == sorted(line["uid"] for line in lines)
+    assert {line["params"]["timezone_from"] for line in lines} == {"Europe/Berlin"}
+
+
+def test_every_sample_converts_without_error(capsys: pytest.CaptureFixture[str]) -> None:
+    samples = sorted(str(p) for p in SAMPLES.glob("*.ics"))
+    assert len(samples) >= 6
+    code, out, _ = _run(capsys, "convert", *samples, "--tz", "Europe/Berlin",
+                        "--horizon-end", "2027-01-01", "--user-map", str(SAMPLES / "users.csv"))
+    kinds = {json.loads(line)["kind"] for line in out.splitlines()}
+    assert code == 0
+    assert kinds == {"single", "series", "override", "occurrence"}
+
+
+def test_warnings_are_summarised_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "convert", str(SAMPLES / "attendees.ics"), "--tz", "UTC")
+    assert code == 0
+    assert "warning(s):" in err
+    assert "UID kickoff-2025@example.org" in err
+
+
+def test_unreadable_file_exits_65_with_one_line(capsys: pytest.CaptureFixture[str],
+                                                tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ics"
+    bad.write_bytes(b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\n")
+    code, out, err = _run(capsys, "convert", str(bad))
+    assert (code, out) == (65, "")
+    assert err.strip().splitlines() == [f"ics2b24: {bad}:2: truncated: BEGIN:VEVENT is never "
+                                        "closed"]
+
+
+def test_strict_exits_65_on_a_broken_vevent(capsys: pytest.CaptureFixture[str],
+                                            tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ics"
+    bad.write_bytes(b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:2024\r\n"
+                    b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+    assert _run(capsys, "convert", str(bad))[0] == 0
+    code, _, err = _run(capsys, "convert", "--strict", str(bad))
+    assert code == 65
+    assert "UID a: VEVENT skipped: DTSTART cannot be read" in err
+
+
+def test_unknown_tz_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "convert", str(SAMPLES / "all-day.ics"), "--tz", "Mars/Base")
+    assert code == 2
+    assert "unknown time zone" in err
+
+
+def test_stdin_is_read_with_a_dash(capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    data = (SAMPLES / "all-day.ics").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, out, _ = _run(capsys, "convert", "-", "--horizon-end", "2027-01-01")
+    assert code == 0
+    assert "trip-lisbon@example.org" in out

@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ics2b24.errors import ParseError, UsageError
+from ics2b24.ical.convert import (
+    ConvertOptions,
+    ConvertResult,
+    convert_inputs,
+    recurrence_id_text,
+    system_zone_name,
+)
+from ics2b24.model import Section
+from tests.ical.ics import calendar
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def _options(**changes: object) -> ConvertOptions:
+    values: dict[str, object] = {
+        "tz": "Europe/Berlin", "horizon_end": date(2030, 1, 1), "since": None,
+        "max_occurrences": 10_000, "user_map": None, "no_attendees": False, "strict": False}
+    values.update(changes)
+    return ConvertOptions.build(**values)  # type: ignore[arg-type]
+
+
+def _convert(*events: str, header: str = "", **changes: object) -> ConvertResult:
+    return convert_inputs([("in.ics", calendar(*events, header=header))], _options(**changes))
+
+
+def _lines(result: ConvertResult) -> list[dict[str, object]]:
+    return [event.to_json() for event in result.events]
+
+
+def test_single_event_is_one_line_as_spec_section_2_shows() -> None:
+    result = _convert("""UID:a
+        DTSTART;TZID=Europe/Berlin:20240617T100000
+        DTEND;TZID=Europe/Berlin:20240617T110000
+        SUMMARY:Review
+        DESCRIPTION:Agenda
+        LOCATION:Room 1
+        BEGIN:VALARM
+        ACTION:DISPLAY
+        TRIGGER:-PT15M
+        END:VALARM""")
+    assert _lines(result) == [{
+        "uid": "a", "recurrence_id": None, "kind": "single",
+        "params": {"name": "Review", "from": "2024-06-17T10:00:00",
+                   "to": "2024-06-17T11:00:00", "timezone_from": "Europe/Berlin",
+                   "timezone_to": "Europe/Berlin", "skip_time": "N", "description": "Agenda",
+                   "location": "Room 1", "remind": [{"type": "min", "count": 15}],
+                   "accessibility": "busy", "importance": "normal", "private_event": "N"},
+        "exdate": [], "warnings": []}]
+
+
+def test_all_day_single_has_no_zone_keys_and_inclusive_to() -> None:
+    params = _lines(_convert("UID:a\nDTSTART;VALUE=DATE:20240617\nDTEND;VALUE=DATE:20240619"))[0][
+        "params"]
+    assert params == {"name": "(no title)", "from": "2024-06-17", "to": "2024-06-18",
+                      "skip_time": "Y", "accessibility": "busy", "importance": "normal",
+                      "private_event": "N"}
+
+
+def test_lines_are_sorted_by_uid() -> None:
+    result = _convert("UID:b\nDTSTART:20240617T100000Z", "UID:a\nDTSTART:20240618T100000Z")
+    assert [e.uid for e in result.events] == ["a", "b"]
+
+
+def test_higher_sequence_wins_over_input_order_with_a_warning() -> None:
+    result = _convert("UID:a\nSEQUENCE:2\nDTSTART:20240617T100000Z\nSUMMARY:new",
+                      "UID:a\nSEQUENCE:1\nDTSTART:20240616T100000Z\nSUMMARY:old")
+    assert [e.params.name for e in result.events] == ["new"]
+    assert result.warnings == ["in.ics:4: UID a: 2 versions of this event; the one at "
+                               "in.ics:4 (SEQUENCE 2) is used"]
+    assert result.events[0].warnings == ["2 versions of this event; the one at in.ics:4 "
+                                         "(SEQUENCE 2) is used"]
+
+
+def test_equal_sequence_takes_the_last_version() -> None:
+    result = _convert("UID:a\nDTSTART:20240617T100000Z\nSUMMARY:first",
+                      "UID:a\nDTSTART:20240617T100000Z\nSUMMARY:last")
+    assert [e.params.name for e in result.events] == ["last"]
+
+
+def test_cancelled_single_is_listed_as_cancelled_not_as_an_event() -> None:
+    result = _convert("UID:a\nDTSTART:20240617T100000Z\nSTATUS:CANCELLED")
+    assert (result.events, result.cancelled) == ([], [("a", None)])
+
+
+def test_override_without_master_is_an_occurrence_with_its_recurrence_id() -> None:
+    result = _convert("UID:a\nRECURRENCE-ID;TZID=Europe/Berlin:20240617T100000\n"
+                      "DTSTART;TZID=Europe/Berlin:20240617T120000\nSUMMARY:moved")
+    assert [(e.kind, e.recurrence_id, e.params.date_from) for e in result.events] == [
+        ("occurrence", "2024-06-17T08:00:00Z", "2024-06-17T12:00:00")]
+
+
+def test_cancelled_override_without_master_is_cancelled() -> None:
+    result = _convert("UID:a\nRECURRENCE-ID;VALUE=DATE:20240617\nDTSTART;VALUE=DATE:20240617\n"
+                      "STATUS:CANCELLED")
+    assert (result.events, result.cancelled) == ([], [("a", "2024-06-17")])
+
+
+def test_override_of_a_single_events_only_occurrence_replaces_it() -> None:
+    result = _convert("UID:a\nDTSTART:20240617T100000Z\nSUMMARY:planned",
+                      "UID:a\nRECURRENCE-ID:20240617T100000Z\nDTSTART:20240617T140000Z\n"
+                      "SUMMARY:moved")
+    assert [(e.kind, e.recurrence_id, e.params.name, e.params.date_from)
+            for e in result.events] == [("single", None, "moved", "2024-06-17T14:00:00")]
+
+
+def test_since_leaves_out_singles_that_end_before_it() -> None:
+    result = _convert("UID:old\nDTSTART:20240101T100000Z\nDTEND:20240101T110000Z",
+                      "UID:spans\nDTSTART;VALUE=DATE:20240105\nDTEND;VALUE=DATE:20240111",
+                      "UID:ended\nDTSTART;VALUE=DATE:20240105\nDTEND;VALUE=DATE:20240110",
+                      since=datetime(2024, 1, 10))
+    assert [e.uid for e in result.events] == ["spans"]
+
+
+def test_broken_vevent_is_skipped_with_a_warning_naming_uid_and_line() -> None:
+    result = _convert("UID:bad\nDTSTART:2024013T100000", "UID:good\nDTSTART:20240617T100000Z")
+    assert [e.uid for e in result.events] == ["good"]
+    assert result.warnings == ["in.ics:4: UID bad: VEVENT skipped: DTSTART cannot be read"]
+
+
+def test_vevent_without_dtstart_is_skipped_with_a_warning() -> None:
+    result = _convert("UID:nostart\nSUMMARY:x")
+    assert result.events == []
+    assert result.warnings == ["in.ics:4: UID nostart: VEVENT skipped: it has no DTSTART"]
+
+
+def test_strict_turns_a_skipped_vevent_into_a_parse_error() -> None:
+    with pytest.raises(ParseError) as info:
+        _convert("UID:bad\nDTSTART:2024013T100000", strict=True)
+    assert (info.value.file, info.value.line) == ("in.ics", 4)
+    assert "UID bad" in info.value.message
+
+
+def test_vevent_without_uid_gets_a_stable_one() -> None:
+    first = _convert("DTSTART:20240617T100000Z\nSUMMARY:x")
+    again = _convert("DTSTART:20240617T100000Z\nSUMMARY:x")
+    assert first.events[0].uid == again.events[0].uid
+    assert first.events[0].uid.startswith("ics2b24-")
+
+
+def test_undefined_tzid_is_read_in_tz_with_a_warning() -> None:
+    result = _convert("UID:a\nDTSTART;TZID=Mars/Olympus:20240617T100000", tz="Asia/Tokyo")
+    event = result.events[0]
+    assert event.params.timezone_from == "Asia/Tokyo"
+    assert event.warnings == ["time zone 'Mars/Olympus' is not defined; read in Asia/Tokyo"]
+
+
+def test_section_comes_from_the_first_calendar_with_metadata() -> None:
+    data = calendar("UID:a\nDTSTART:20240617T100000Z") + calendar(
+        "UID:b\nDTSTART:20240617T100000Z", header="X-WR-CALNAME:Second")
+    result = convert_inputs([("in.ics", data)], _options())
+    assert result.section == Section("Second", None, None)
+
+
+def test_attendees_in_the_user_map_make_a_meeting_without_invitations(tmp_path: Path) -> None:
+    users = tmp_path / "users.csv"
+    users.write_text("email,user_id\nann@example.org,7\n")
+    result = _convert("UID:a\nDTSTART:20240617T100000Z\nATTENDEE:mailto:ann@example.org",
+                      user_map=str(users))
+    params = result.events[0].to_json()["params"]
+    assert (params["is_meeting"], params["attendees"], params["meeting"]) == (
+        "Y", [7], {"notify": False, "reinvite": False, "allow_invite": False,
+                   "hide_guests": False})
+
+
+def test_unmapped_attendee_warning_names_where_and_uid() -> None:
+    result = _convert("UID:a\nDTSTART:20240617T100000Z\nATTENDEE;CN=Bo:mailto:bo@example.org")
+    assert result.warnings == ["in.ics:4: UID a: no portal user for Bo <bo@example.org>: "
+                               "named in the description"]
+    assert result.events[0].params.description == "Attendees: Bo <bo@example.org>"
+
+
+def test_events_of_several_inputs_are_merged() -> None:
+    inputs = [("one.ics", calendar("UID:a\nDTSTART:20240617T100000Z")),
+              ("two.ics", calendar("UID:b\nDTSTART:20240617T100000Z"))]
+    result = convert_inputs(inputs, _options())
+    assert [(e.uid, e.source) for e in result.events] == [("a", "one.ics:4"), ("b", "two.ics:4")]
+
+
+def test_unreadable_input_is_a_parse_error_naming_the_file() -> None:
+    with pytest.raises(ParseError) as info:
+        convert_inputs([("bad.ics", b"not a calendar\n")], _options())
+    assert info.value.file == "bad.ics"
+
+
+def test_recurrence_id_text_is_utc_for_timed_and_a_date_for_all_day() -> None:
+    assert recurrence_id_text(datetime(2024, 6, 17, 10, tzinfo=BERLIN), BERLIN) == (
+        "2024-06-17T08:00:00Z")
+    assert recurrence_id_text(datetime(2024, 1, 17, 10), BERLIN) == "2024-01-17T09:00:00Z"
+    assert recurrence_id_text(date(2024, 6, 17), BERLIN) == "2024-06-17"
+
+
+def test_unknown_tz_option_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="Mars/Olympus"):
+        _options(tz="Mars/Olympus")
+
+
+def test_default_horizon_is_two_years_ahead() -> None:
+    options = _options(horizon_end=None)
+    assert 729 <= (options.horizon_end - date.today()).days <= 732
+
+
+def test_horizon_given_as_a_datetime_is_read_as_its_date() -> None:
+    assert _options(horizon_end=datetime(2031, 5, 6)).horizon_end == date(2031, 5, 6)
+
+
+def test_default_tz_is_the_systems_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "America/Chicago")
+    assert system_zone_name() == "America/Chicago"
+    assert _options(tz=None).tz_name == "America/Chicago"
