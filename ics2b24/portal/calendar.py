@@ -769,12 +769,15 @@ def _flag(value: Any) -> bool:
 
 
 def _items(value: Any) -> list[Any]:
-    """A list as JSON gives it, or as PHP-style form keys decode it (`{"0": …}`)."""
+    """A list as JSON gives it, or as PHP-style form keys decode it (`{"0": …}`). A form can
+    only say "empty array" as `key[]=`, which decodes to one empty string: that is no item."""
     if isinstance(value, Mapping):
-        return list(value.values())
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    return [value]
+        items = list(value.values())
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        items = [value]
+    return [item for item in items if item != ""]
 
 
 def _day(value: date | datetime) -> date:

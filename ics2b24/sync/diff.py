@@ -83,7 +83,15 @@ class _Differ:
         self.records = {record.key: record for record in records}
         self.options = options
         self.paired: dict[Key, tuple[RemoteEvent, Record | None, bool]] = {}
+        self.paired_by_uid: dict[str, list[tuple[Key, RemoteEvent]]] = {}
         self.claimed: set[int] = set()
+        self.detached: dict[int, list[RemoteEvent]] = {}
+        self.split_off: dict[int, list[RemoteEvent]] = {}
+        for row in remote:
+            if row.recurrence_id is not None:
+                self.detached.setdefault(row.recurrence_id, []).append(row)
+            if row.original_recursion_id is not None:
+                self.split_off.setdefault(row.original_recursion_id, []).append(row)
         self.ops: list[Op] = []
         self.unchanged = 0
         self.series = {d.uid: d for d in self.desired if d.kind == "series"}
@@ -119,6 +127,7 @@ class _Differ:
     def _claim(self, event: DesiredEvent, remote: RemoteEvent, record: Record | None,
                created: bool) -> None:
         self.paired[_key(event)] = (remote, record, created)
+        self.paired_by_uid.setdefault(event.uid, []).append((_key(event), remote))
         self.claimed.add(remote.id)
 
     def _pair_override(self, event: DesiredEvent) -> None:
@@ -127,26 +136,22 @@ class _Differ:
             return
         series, _, created = parent
         day = occurrence_day(event.recurrence_id, series.params.timezone_from)
-        for remote in self.remote.values():
-            if remote.id in self.claimed:
-                continue
-            if event.range == "thisandfuture":
-                root = remote.original_recursion_id
-                hit = root == series.id and remote.params.date_from[:10] == day
-            else:
-                hit = (remote.recurrence_id in self._series_ids(event.uid)
-                       and (remote.original_date_from or "")[:10] == day)
-            if hit:
+        if event.range == "thisandfuture":
+            candidates = [r for r in self.split_off.get(series.id, [])
+                          if r.params.date_from[:10] == day]
+        else:
+            candidates = [r for sid in self._series_ids(event.uid)
+                          for r in self.detached.get(sid, [])
+                          if (r.original_date_from or "")[:10] == day]
+        for remote in candidates:
+            if remote.id not in self.claimed:
                 self._claim(event, remote, None, created)
                 return
 
     def _series_ids(self, uid: str) -> set[int]:
         """The portal IDs of a uid's series and of the series split off from it."""
-        ids = set()
-        for key, (remote, _, _) in self.paired.items():
-            if key[0] == uid and (key[1] is None or remote.params.rrule is not None):
-                ids.add(remote.id)
-        return ids
+        return {remote.id for key, remote in self.paired_by_uid.get(uid, [])
+                if key[1] is None or remote.params.rrule is not None}
 
     def _recover(self) -> None:
         section = self.options.section_id
@@ -168,9 +173,10 @@ class _Differ:
 
     # --- changes ------------------------------------------------------------------------
 
+
     def changes(self, cancelled: Sequence[Key]) -> None:
         for event in self.desired:
-            before = len([op for op in self.ops if op.is_write])
+            before = len(self.ops)
             if event.kind == "override" and event.range == "thisandfuture":
                 self._split(event)
             elif event.kind == "override":
@@ -179,7 +185,7 @@ class _Differ:
                 self._event(event)
             if event.kind == "series":
                 self._exclusions(event)
-            if len([op for op in self.ops if op.is_write]) == before:
+            if not any(op.is_write for op in self.ops[before:]):
                 self.unchanged += 1
         self._leftover_detached()
         self._deletions(cancelled)
@@ -205,7 +211,7 @@ class _Differ:
             return
         if event.kind == "series" and event.uid in self.splits and remote.params.rrule:
             wanted = replace(wanted, rrule=remote.params.rrule)
-        if normalised(wanted) == normalised(_comparable(remote.params, wanted)):
+        if normalised(wanted) == normalised(remote.params):
             self.ops.append(Op("record", event.uid, event.recurrence_id, phase,
                                event_id=remote.id, fingerprint=print_, created=created,
                                desired=event))
@@ -276,16 +282,16 @@ class _Differ:
     def _leftover_detached(self) -> None:
         """An occurrence detached for an exclusion whose delete never ran: the series
         already skips that day, and the detached copy must go."""
+        recorded = {record.event_id for record in self.records.values()}
         for series in self.series.values():
             pair = self.paired.get((series.uid, None))
             if pair is None or not pair[2]:
                 continue
-            ids = self._series_ids(series.uid)
-            recorded = {record.event_id for record in self.records.values()}
-            for remote in self.remote.values():
+            exdates = set(series.exdate)
+            for remote in (r for sid in self._series_ids(series.uid)
+                           for r in self.detached.get(sid, [])):
                 if (remote.id not in self.claimed and remote.id not in recorded
-                        and remote.recurrence_id in ids
-                        and (remote.original_date_from or "")[:10] in series.exdate):
+                        and (remote.original_date_from or "")[:10] in exdates):
                     self.claimed.add(remote.id)
                     self.ops.append(Op("delete", series.uid, remote.original_date_from, 0,
                                        event_id=remote.id, params={"id": remote.id}))
@@ -344,20 +350,16 @@ def _identity(params: EventParams) -> tuple[Any, ...]:
     return (params.name.strip(), params.date_from, params.date_to, shape)
 
 
-def _comparable(current: EventParams, wanted: EventParams) -> EventParams:
-    return current if wanted.remind else replace(current, remind=())
-
-
 def _clearing(wanted: EventParams, current: EventParams) -> dict[str, Any]:
     """Fields the portal holds and the input no longer has: an update that leaves a key out
-    keeps the old value, so these are sent empty. Reminders cannot be emptied this way: a
-    batch command's `remind[]=` reaches the portal as one empty reminder, which it refuses;
-    `_comparable` therefore leaves the portal's reminders alone when the input has none."""
+    keeps the old value, so these are sent empty (`remind[]=` on the wire)."""
     out: dict[str, Any] = {}
     if current.description and not wanted.description:
         out["description"] = ""
     if current.location and not wanted.location:
         out["location"] = ""
+    if current.remind and not wanted.remind:
+        out["remind"] = []
     return out
 
 

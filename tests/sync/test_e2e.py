@@ -284,3 +284,16 @@ def test_editing_one_event_of_a_thousand_sends_exactly_one_update(
     assert (summary["updated"], summary["unchanged"]) == (1, 999)
     names = {row["NAME"] for row in portal_rows(portal)}
     assert "Meeting 617 (edited)" in names and "Meeting 617" not in names
+
+
+def test_reminders_removed_from_the_input_are_removed_in_the_portal(
+        portal: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
+    alarm = "BEGIN:VALARM\nACTION:DISPLAY\nTRIGGER:-PT15M\nEND:VALARM\n"
+    source = tmp_path / "review.ics"
+    write(source, vcalendar(vevent("review@test", "20250305T140000", "Review", alarm)))
+    cli("push", str(source), *target_args(portal, state))
+    assert [row["REMIND"] for row in portal_rows(portal)] == [[{"type": "min", "count": 15}]]
+    write(source, vcalendar(vevent("review@test", "20250305T140000", "Review")))
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0, err
+    assert [row["REMIND"] for row in portal_rows(portal)] == [[]]
