@@ -1,0 +1,1 @@
+"""Benchmarks and robustness runs for SPEC §9; `make bench` runs every script here."""

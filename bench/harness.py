@@ -1,0 +1,156 @@
+"""What the bench scripts and the robustness tests share: a portal to push to, a count of what
+it executed, the library push with a client paced for a time-scaled portal, and the check that
+the portal ended equal to the input."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ics2b24.connect import Credentials, Target
+from ics2b24.ical.convert import ConvertResult
+from ics2b24.portal.limits import LimitSettings
+from ics2b24.portal.server import Portal, PortalConfig
+from ics2b24.push.client import Client
+from ics2b24.push.limits import Pacer, Rate
+from ics2b24.sync import run
+
+WRITES = frozenset({"calendar.event.add", "calendar.event.update", "calendar.event.delete"})
+TZ = "Europe/Berlin"
+HORIZON_END = date(2028, 1, 1)
+LIFTED = LimitSettings(rate=100_000, burst=100_000, operating_limit=1e9)
+"""Limits nothing reaches: for runs about something else than the limits."""
+
+
+class MethodLog:
+    """Every method the portal executes, batch commands included: what the portal saw, not
+    what the client believes it sent."""
+
+    def __init__(self, portal: Portal) -> None:
+        self.calls: Counter[str] = Counter()
+        original = portal.api.call
+
+        def call(user: Any, method: str, params: Any) -> Any:
+            self.calls[method] += 1
+            return original(user, method, params)
+
+        portal.api.call = call  # type: ignore[method-assign]
+
+    @property
+    def writes(self) -> int:
+        return sum(n for m, n in self.calls.items() if m in WRITES)
+
+
+def start_portal(limits: LimitSettings, **fields: Any) -> Portal:
+    return Portal(PortalConfig(limits=limits, **fields)).start()
+
+
+def convert_options() -> dict[str, Any]:
+    """Fixed converter options, so every run expands the same occurrences."""
+    return {"tz": TZ, "horizon_end": HORIZON_END, "since": None, "max_occurrences": 10_000,
+            "user_map": None, "no_attendees": False, "strict": False}
+
+
+def connection(portal: Portal, state: Path, limits: LimitSettings) -> run.Connection:
+    """The target every run uses: user 1's first section; pacing as the portal's limits."""
+    scale = limits.time_scale
+    return run.Connection(
+        Credentials(webhook=portal.webhook_url), Target("user", 1, section_id=1), state,
+        rate=f"{limits.rate * scale}/{limits.burst}",
+        operating_limit=limits.operating_limit / scale,
+    )
+
+
+@contextmanager
+def paced_for(limits: LimitSettings) -> Iterator[None]:
+    """Clients made inside pace themselves for a portal running `time_scale` times faster.
+
+    `push` takes `--rate` and `--operating-limit` but has no flag for the window (600 s on
+    every real portal), so the library call gets its client through this hook instead."""
+    scale = limits.time_scale
+    original = run.make_client
+
+    def make_client(credentials: Credentials, *, rate: str = "2/50",
+                    operating_limit: float = 480.0) -> Client:
+        pacer = Pacer(Rate.parse(rate), operating_limit,
+                      window=limits.operating_window / scale)
+        return Client(credentials.auth(), pacer=pacer)
+
+    run.make_client = make_client
+    try:
+        yield
+    finally:
+        run.make_client = original
+
+
+@dataclass
+class Pushed:
+    summary: run.Summary
+    seconds: float
+
+
+def push(portal: Portal, data: bytes, state: Path, limits: LimitSettings) -> Pushed:
+    """One `push` of `data` through the library, as the CLI would run it."""
+    options = run.SyncOptions(convert=convert_options())
+    started = time.monotonic()
+    with paced_for(limits):
+        summary = run.push([("generated.ics", data)], connection(portal, state, limits),
+                           options)
+    return Pushed(summary, time.monotonic() - started)
+
+
+def planned_writes(portal: Portal, data: bytes, state: Path, limits: LimitSettings) -> int:
+    """The write calls a push would send now: 0 when the portal equals the input."""
+    options = run.SyncOptions(convert=convert_options())
+    with paced_for(limits):
+        plan, _ = run.make_plan([("generated.ics", data)], connection(portal, state, limits),
+                                options)
+    return len(plan.writes)
+
+
+@dataclass(frozen=True)
+class Equality:
+    """How the portal's section compares with what the input says must exist."""
+
+    expected: int
+    stored: int
+    duplicates: int
+    missing: int
+    planned_writes: int
+
+    @property
+    def equal(self) -> bool:
+        return (self.stored == self.expected and self.duplicates == 0 and self.missing == 0
+                and self.planned_writes == 0)
+
+
+def compare(portal: Portal, converted: ConvertResult, data: bytes, state: Path,
+            limits: LimitSettings) -> Equality:
+    """Equal to the input: every desired event stored exactly once (by name, start and
+    end), nothing else stored, and a fresh plan with no write left to send.
+
+    Only for inputs whose events are all adds (no overrides or exclusions), where one desired
+    line is one stored event."""
+    wanted = Counter(_desired_key(e.params.to_params()) for e in converted.events)
+    stored = Counter(_stored_key(row) for row in portal.store.events("user", 1, [1]))
+    return Equality(
+        expected=sum(wanted.values()),
+        stored=sum(stored.values()),
+        duplicates=sum(n - 1 for n in stored.values() if n > 1),
+        missing=sum((wanted - stored).values()),
+        planned_writes=planned_writes(portal, data, state, limits),
+    )
+
+
+def _desired_key(params: dict[str, Any]) -> tuple[str, str, str]:
+    return (params["name"], params["from"], params["to"])
+
+
+def _stored_key(row: dict[str, Any]) -> tuple[str, str, str]:
+    return (row["name"], row["from"], row["to"])

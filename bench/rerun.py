@@ -1,0 +1,56 @@
+"""Re-run of an unchanged 5,000-event calendar (SPEC §9: an unchanged re-run sends no write
+call): write calls the portal executed, HTTP read requests, seconds.
+
+The first push fills a portal kept in a SQLite file with the limits lifted (so it takes
+seconds, not the half hour the real operating limit needs); the portal is then restarted on
+the same file with the real, unscaled limits and the same push is run again. The calendar has
+the full mix: series with EXDATEs and moved occurrences, rules written out as occurrences.
+
+    python -m bench.rerun [--events 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from bench.gen import generate
+from bench.harness import LIFTED, MethodLog, push, start_portal
+from ics2b24.portal.limits import LimitSettings
+
+REAL = LimitSettings()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=5000)
+    args = parser.parse_args()
+    data = generate(args.events, seed=args.events)
+    with tempfile.TemporaryDirectory() as tmp:
+        store, state = str(Path(tmp) / "portal.sqlite3"), Path(tmp) / "state.sqlite3"
+        portal = start_portal(LIFTED, data=store)
+        try:
+            first = push(portal, data, state, LIFTED)
+        finally:
+            portal.stop()
+        portal = start_portal(REAL, data=store)
+        log = MethodLog(portal)
+        try:
+            again = push(portal, data, state, REAL)
+            counters = portal.counters()
+        finally:
+            portal.stop()
+    reads = {m: n for m, n in sorted(log.calls.items()) if n}
+    print("\n## Unchanged re-run\n")
+    print(f"- first push: {first.summary.line()}")
+    print(f"- re-run (real limits, unscaled): {again.summary.line()}")
+    print(f"- write calls executed by the portal on the re-run: **{log.writes}** "
+          f"({'ok' if log.writes == 0 else 'NOT 0'})")
+    print(f"- HTTP requests: {counters.requests}; 503/429: {counters.query_limit_exceeded}/"
+          f"{counters.operation_time_limit}; methods executed: {reads}")
+    print(f"- seconds: {again.seconds:.1f} (first push: {first.seconds:.1f})")
+
+
+if __name__ == "__main__":
+    main()
