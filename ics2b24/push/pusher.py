@@ -104,6 +104,11 @@ class Pusher:
             if op.kind == "exclude":
                 commands[key + "d"] = ("calendar.event.delete",
                                        {"id": ResultRef(key, ("recEventId",))})
+        creations = [op for op, _ in chunk if op.kind in ("add", "override", "split")]
+        if creations:
+            with self.db.transaction() as tx:
+                for op in creations:
+                    tx.intend(self.portal, self.target, op.uid, op.recurrence_id)
         answer = self.client.batch(commands)
         with self.db.transaction() as tx:
             for key, (op, target) in zip(keys, chunk, strict=True):
@@ -111,6 +116,7 @@ class Pusher:
                 if error is not None or key not in answer.results:
                     report.failures.append(Failure(op, error or PortalError(
                         "", "the portal gave no result for this call")))
+                    tx.settle(self.portal, self.target, op.uid, op.recurrence_id)
                     continue
                 event_id = self._confirmed(tx, op, target, answer.results[key])
                 if event_id is not None:

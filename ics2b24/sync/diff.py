@@ -30,8 +30,8 @@ from ics2b24.sync.state import Record, params_fingerprint
 
 @dataclass(frozen=True)
 class DiffOptions:
-    """The target and the run's flags. `sent_keys` are events this process sent without
-    learning the outcome: if recovery finds them in the portal, this tool created them."""
+    """The target and the run's flags. `sent_keys` are creations sent (by this run or one
+    that died) whose outcome was never recorded: if recovery finds them, this tool made them."""
 
     calendar_type: str
     owner: int

@@ -28,7 +28,7 @@ from ics2b24.push.client import Client, UncertainWriteError
 from ics2b24.push.pusher import Failure, Pusher, PushReport, reject_calendar
 from ics2b24.sections import list_sections, resolve_section, update_section_from_ics
 from ics2b24.sync.diff import DiffOptions, diff
-from ics2b24.sync.plan import Key, Op, Plan
+from ics2b24.sync.plan import Op, Plan
 from ics2b24.sync.remote import RemoteEvent, parse_event, parse_events
 from ics2b24.sync.state import Record, StateDB, portal_identity, target_key
 
@@ -112,7 +112,7 @@ def _session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
             user = _current_user(client)
             converted = ConvertResult()
             if inputs is not None and options is not None:
-                tz = user.get("TIME_ZONE") or options.convert.get("tz")
+                tz = options.convert.get("tz") or user.get("TIME_ZONE")
                 converted = convert_inputs(
                     inputs, ConvertOptions.build(**{**options.convert, "tz": tz or None}))
             section_id = _section(client, connection.target, converted, options, writes)
@@ -151,9 +151,9 @@ def _section(client: Client, target: Target, converted: ConvertResult,
     return section_id
 
 
-def _diff(session: _Session, connection: Connection, options: SyncOptions,
-          sent: frozenset[Key] = frozenset()) -> Plan:
+def _diff(session: _Session, connection: Connection, options: SyncOptions) -> Plan:
     records = session.db.records(session.portal, session.target)
+    sent = session.db.pending(session.portal, session.target)
     events = session.converted.events
     remote = read_remote(session.client, connection.target, session.section_id, events, records)
     return diff(events, session.converted.cancelled, remote, records, DiffOptions(
@@ -190,7 +190,6 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
         pusher = Pusher(session.client, session.db, session.portal, session.target,
                         progress=step)
         report = PushReport()
-        sent: frozenset[Key] = frozenset()
         for attempt in range(MAX_RECOVERIES + 1):
             try:
                 pusher.push(plan, report)
@@ -202,8 +201,7 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
                         "re-reading the portal. Everything confirmed is recorded: run the "
                         "same command again to finish")) from None
                 sleep(min(30.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
-                sent = sent | {op.key for op in plan.writes}
-                plan = _diff(session, connection, options, sent)
+                plan = _diff(session, connection, options)
         summary = _summary(plan_unchanged=unchanged, report=report)
         summary.requests = session.client.requests_sent
         summary.seconds = time.monotonic() - started

@@ -43,6 +43,13 @@ CREATE TABLE events (
     PRIMARY KEY (portal, target, uid, recurrence_id)
 );
 CREATE INDEX events_by_event_id ON events (portal, event_id);
+CREATE TABLE pending (
+    portal TEXT NOT NULL,
+    target TEXT NOT NULL,
+    uid TEXT NOT NULL,
+    recurrence_id TEXT NOT NULL,
+    PRIMARY KEY (portal, target, uid, recurrence_id)
+);
 """
 
 
@@ -133,6 +140,25 @@ class Transaction:
             (record.portal, record.target, record.uid, record.recurrence_id or "",
              record.event_id, record.fingerprint, record.timestamp_x, int(record.created)),
         )
+        self.settle(record.portal, record.target, record.uid, record.recurrence_id)
+
+    def intend(self, portal: str, target: str, uid: str, recurrence_id: str | None) -> None:
+        """Note, before sending, that this tool is about to create this event: if the run
+        dies before the answer is recorded, the next run's recovery adopts the event as the
+        tool's own, so `undo` and `--prune` still know it."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO pending (portal, target, uid, recurrence_id) "
+            "VALUES (?, ?, ?, ?)",
+            (portal, target, uid, recurrence_id or ""),
+        )
+
+    def settle(self, portal: str, target: str, uid: str, recurrence_id: str | None) -> None:
+        """The outcome of an intended creation is known (recorded, or refused)."""
+        self._db.execute(
+            "DELETE FROM pending WHERE portal = ? AND target = ? AND uid = ? "
+            "AND recurrence_id = ?",
+            (portal, target, uid, recurrence_id or ""),
+        )
 
     def forget(self, portal: str, target: str, uid: str, recurrence_id: str | None) -> None:
         """Drop the row of an event that no longer exists in the portal."""
@@ -192,6 +218,14 @@ class StateDB:
             (portal, target),
         )
         return [_record(row) for row in rows]
+
+    def pending(self, portal: str, target: str) -> frozenset[tuple[str, str | None]]:
+        """Creations sent by an earlier (or this) run whose outcome was never recorded."""
+        rows = self._db.execute(
+            "SELECT uid, recurrence_id FROM pending WHERE portal = ? AND target = ?",
+            (portal, target),
+        )
+        return frozenset((row["uid"], row["recurrence_id"] or None) for row in rows)
 
     def get(self, portal: str, target: str, uid: str, recurrence_id: str | None) -> Record | None:
         row = self._db.execute(

@@ -18,6 +18,7 @@ import pytest
 
 from ics2b24.portal.faults import parse_faults
 from ics2b24.portal.server import Portal
+from ics2b24.sync.state import StateDB, portal_identity, target_key
 from tests.sync.test_e2e import (
     MEETING,
     Cli,
@@ -88,3 +89,25 @@ def test_push_killed_mid_run_and_run_again_ends_equal_to_the_input(
     got = portal_occurrences(portal)
     assert got == expected_of(text)
     assert set(got.values()) == {1}
+
+
+def test_creation_sent_but_never_recorded_is_adopted_as_the_tools_own(
+        portal: Portal, tmp_path: Path, cli: Cli) -> None:
+    """A run killed after the portal created an event but before the answer was recorded:
+    the next run adopts the event (no duplicate) and `undo` still knows it is ours."""
+    source = write(tmp_path / "one.ics", vcalendar(vevent("lost@test", "20250402T100000",
+                                                          "Lost answer")))
+    state = tmp_path / "state.sqlite3"
+    portal.api.call(portal.first_user, "calendar.event.add", {
+        "type": "user", "ownerId": 1, "section": 1, "name": "Lost answer",
+        "from": "2025-04-02T10:00:00", "to": "2025-04-02T11:00:00",
+        "timezone_from": "Europe/Berlin", "timezone_to": "Europe/Berlin"})
+    identity = portal_identity(portal.base_url, 1)
+    with StateDB.open(state) as db, db.transaction() as tx:
+        tx.intend(identity, target_key("user", 1, 1), "lost@test", None)
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0, err
+    assert sum(portal_occurrences(portal).values()) == 1
+    code, _, err = cli("undo", *target_args(portal, state), "--yes")
+    assert code == 0, err
+    assert portal_occurrences(portal) == Counter()
