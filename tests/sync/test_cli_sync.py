@@ -261,3 +261,26 @@ def test_no_secret_in_output_logs_errors_or_files(portal: Portal, tmp_path: Path
     assert len(files) >= 3
     for blob in outputs + files:
         assert token.encode() not in blob
+
+
+FLOATING = vcalendar("BEGIN:VEVENT\nUID:floating@test\nDTSTAMP:20250101T000000Z\n"
+                     "DTSTART:20250310T090000\nDTEND:20250310T100000\nSUMMARY:Floating\n"
+                     "END:VEVENT\n")
+
+
+def test_floating_times_default_to_the_portal_users_zone(
+        portal: Portal, state: Path, tmp_path: Path, cli: Cli) -> None:
+    source = write(tmp_path / "floating.ics", FLOATING)
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0, err
+    assert [row["TZ_FROM"] for row in portal_rows(portal)] == [portal.first_user.time_zone]
+
+
+def test_explicit_tz_wins_over_the_portal_users_zone(
+        portal: Portal, state: Path, tmp_path: Path, cli: Cli) -> None:
+    source = write(tmp_path / "floating.ics", FLOATING)
+    assert portal.first_user.time_zone != "America/New_York"
+    code, _, err = cli("push", str(source), *target_args(portal, state),
+                       "--tz", "America/New_York")
+    assert code == 0, err
+    assert [row["TZ_FROM"] for row in portal_rows(portal)] == ["America/New_York"]
