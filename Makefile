@@ -18,7 +18,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/python -m ics2b24 convert samples/*.ics
+	bash scripts/demo.sh $(BIN)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check ics2b24 tests bench
