@@ -17,6 +17,10 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
 demo: $(VENV)/.installed
 	bash scripts/demo.sh $(BIN)
 
@@ -30,6 +34,17 @@ pytest: $(VENV)/.installed-test
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# SPEC §9 figures (not part of `make test`; about 20 minutes on 2 cores). Each script prints
+# its own section; bench/RESULTS.md keeps the last run's figures.
+# Every script runs even when an earlier one misses its target; the target fails at the end.
+BENCH_SCRIPTS := machine "convert_speed --profile" migration rerun fuzz soak
+
+bench: $(VENV)/.installed-bench
+	@status=0; for script in $(BENCH_SCRIPTS); do \
+		echo "+ python -m bench.$$script"; \
+		$(BIN)/python -m bench.$$script || status=1; \
+	done; exit $$status
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -34,11 +34,16 @@ class MethodLog:
 
     def __init__(self, portal: Portal) -> None:
         self.calls: Counter[str] = Counter()
+        self.on_write: Callable[[int], None] | None = None
+        """Called with the running count after each write the portal carried out."""
         original = portal.api.call
 
         def call(user: Any, method: str, params: Any) -> Any:
+            result = original(user, method, params)
             self.calls[method] += 1
-            return original(user, method, params)
+            if method in WRITES and self.on_write is not None:
+                self.on_write(self.writes)
+            return result
 
         portal.api.call = call  # type: ignore[method-assign]
 
