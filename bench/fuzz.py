@@ -17,6 +17,8 @@ import argparse
 import contextlib
 import io
 import os
+import re
+import signal
 import sys
 import tempfile
 import time
@@ -118,6 +120,14 @@ def mutate(data: bytes, mutations: Sequence[Mutation], other: bytes) -> bytes:
     return data
 
 
+TIME_LIMIT = 10
+"""Seconds one small input may take; longer is a failure (a user would see a hang)."""
+
+
+class _TooSlow(BaseException):
+    """Raised by the alarm inside a conversion that runs past TIME_LIMIT."""
+
+
 @dataclass
 class Outcome:
     code: int | None
@@ -125,19 +135,42 @@ class Outcome:
     crash: str | None = None
 
 
+def _alarm(signum: int, frame: object) -> None:
+    raise _TooSlow
+
+
 def run_convert(path: Path) -> Outcome:
     """`ics2b24 convert` in-process: its exit code and stderr, or the escaped exception."""
     out, err = io.StringIO(), io.StringIO()
     code: int | None = None
     crash = None
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(TIME_LIMIT)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             cli_main(["convert", "--tz", "UTC", "--horizon-end", "2028-01-01", str(path)])
         except SystemExit as exc:
             code = int(exc.code or 0)
+        except _TooSlow:
+            crash = f"still converting after {TIME_LIMIT} s:\n{traceback.format_exc(limit=-6)}"
         except BaseException:
             crash = traceback.format_exc(limit=-3)
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
     return Outcome(code, err.getvalue(), crash)
+
+
+_FRAME = re.compile(r'File "[^"]*?(ics2b24/[^"]+)", line (\d+)')
+
+
+def signature(problem: str) -> str:
+    """Where a failure comes from: the innermost frame in ics2b24 and the exception's type,
+    so that a thousand inputs hitting one bug count as one bug."""
+    frames = _FRAME.findall(problem)
+    where = f"{frames[-1][0]}:{frames[-1][1]}" if frames else "outside ics2b24"
+    last = problem.strip().splitlines()[-1]
+    return f"{where}: {last.split(':', 1)[0][:80]}"
 
 
 @dataclass
@@ -214,9 +247,16 @@ def main() -> None:
     print(f"- inputs: **{report.inputs:,}** in {report.seconds:.0f} s (slowest "
           f"{report.slowest:.2f} s); exit codes: "
           f"{', '.join(f'{c}: {n:,}' for c, n in sorted(report.exits.items()))}")
-    print(f"- tracebacks or unclear failures: **{len(report.failures)}**")
-    for failure in report.failures[:10]:
-        print(f"\n```\n{failure}\n```")
+    print(f"- tracebacks, hangs or unclear failures: **{len(report.failures)}**")
+    examples: dict[str, str] = {}
+    counts: Counter[str] = Counter()
+    for failure in report.failures:
+        counts[signature(failure)] += 1
+        examples.setdefault(signature(failure), failure)
+    for where, count in counts.most_common():
+        print(f"  - {count} × {where}")
+    for example in examples.values():
+        print(f"\n```\n{example[-1500:]}\n```")
     if report.failures:
         sys.exit(1)
 
