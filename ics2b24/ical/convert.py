@@ -49,7 +49,7 @@ from ics2b24.model import DesiredEvent, EventParams, Kind, Meeting, Reminder, Rr
 
 DEFAULT_HORIZON_DAYS = 2 * 365 + 1
 _CRITICAL = frozenset({"DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "RRULE", "RDATE",
-                       "EXDATE", None})
+                       "EXDATE"})
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def convert_inputs(inputs: list[tuple[str, bytes]], options: ConvertOptions) -> 
         for calendar in read.calendars:
             section = section or section_of(calendar)
         for source in read.events:
-            group = groups.setdefault(_uid(source.component), _Group())
+            group = groups.setdefault(_uid(source.component, groups), _Group())
             target = group.overrides if "RECURRENCE-ID" in source.component else group.masters
             target.append(source)
     if section is not None:
@@ -156,14 +156,21 @@ def convert_inputs(inputs: list[tuple[str, bytes]], options: ConvertOptions) -> 
     return result
 
 
-def _uid(event: icalendar.Component) -> str:
-    """The UID, or a stable stand-in when a producer left it out."""
+def _uid(event: icalendar.Component, taken: dict[str, _Group]) -> str:
+    """The UID, or a stand-in for a producer that left it out: stable while the input is, and
+    never merging two UID-less events into versions of one."""
     uid = str(event.get("UID", "")).strip()
     if uid:
         return uid
     start = event.get("DTSTART")
     seed = f"{getattr(start, 'dt', '')}|{event.get('SUMMARY', '')}"
-    return "ics2b24-" + hashlib.sha1(seed.encode("utf-8", "replace")).hexdigest()[:20]
+    stand_in = "ics2b24-" + hashlib.sha1(seed.encode("utf-8", "replace")).hexdigest()[:20]
+    number = 1
+    candidate = stand_in
+    while candidate in taken:
+        number += 1
+        candidate = f"{stand_in}-{number}"
+    return candidate
 
 
 class _UidConverter:
@@ -198,11 +205,10 @@ class _UidConverter:
         """Readable enough to convert; otherwise skipped and said, or fatal with --strict."""
         component = source.component
         self.where[id(component)] = source.where
-        broken = [name for name, _ in component.errors if name in _CRITICAL]
+        broken = sorted({name for name, _ in component.errors if name in _CRITICAL})
         reason = None
         if broken:
-            names = ", ".join(sorted({n or "a content line" for n in broken}))
-            reason = f"{names} cannot be read"
+            reason = f"{', '.join(broken)} cannot be read"
         else:
             try:
                 event_span(component)
@@ -211,6 +217,9 @@ class _UidConverter:
             except BrokenEvent as exc:
                 reason = str(exc)
         if reason is None:
+            lost = sorted({name or "a line" for name, _ in component.errors})
+            if lost:
+                self._warn(component, f"{', '.join(lost)} could not be read and was left out")
             for note in normalise_event(component, self.options.tz):
                 self._warn(component, note)
             return True

@@ -69,7 +69,7 @@ def event_span(event: icalendar.Component) -> Span:
             end = start + timedelta(days=duration.days)
         else:
             end = start + duration
-    return Span(start, _conform(start, end))
+    return Span(*_conform(start, end))
 
 
 def _date_value(event: icalendar.Component, name: str) -> date | datetime | None:
@@ -94,17 +94,18 @@ def _duration(event: icalendar.Component) -> timedelta | None:
     return value
 
 
-def _conform(start: date | datetime, end: date | datetime) -> date | datetime:
-    """An end of the start's kind, never before the start (producers do write both mistakes)."""
+def _conform(start: date | datetime, end: date | datetime) -> tuple[date | datetime,
+                                                                   date | datetime]:
+    """Start and end of one kind, in order: producers do write a DTEND of the other kind, or
+    before DTSTART (then, as recurring-ical-events reads it, the two are swapped)."""
     if is_all_day(start) and isinstance(end, datetime):
         end = end.date()
     elif isinstance(start, datetime) and not isinstance(end, datetime):
         end = datetime.combine(end, start.timetz())
-    if isinstance(start, datetime) and isinstance(end, datetime):
-        if (start.tzinfo is None) != (end.tzinfo is None):
-            end = end.replace(tzinfo=start.tzinfo)
-        return max(start, end)
-    return max(start, end)
+    if isinstance(start, datetime) and isinstance(end, datetime) and (
+            (start.tzinfo is None) != (end.tzinfo is None)):
+        end = end.replace(tzinfo=start.tzinfo)
+    return (end, start) if end < start else (start, end)
 
 
 def date_params(start: date | datetime, end: date | datetime, floating: ZoneInfo) -> DateParams:

@@ -218,16 +218,23 @@ def iana_name_for_tzid(tzid: str) -> str | None:
 
 def zone_of(tz: tzinfo) -> ZoneInfo | None:
     """The ZoneInfo a tzinfo stands for, or None when no IANA zone is known to match it."""
+    return _zone_match(tz)[0]
+
+
+def _zone_match(tz: tzinfo) -> tuple[ZoneInfo | None, bool]:
+    """(zone, exact): a custom VTIMEZONE that only resembles an IANA zone is not exact."""
     if isinstance(tz, ZoneInfo):
-        return UTC if tz.key in _UTC_NAMES else tz
+        return (UTC if tz.key in _UTC_NAMES else tz), True
     if tz is timezone.utc or (isinstance(tz, timezone) and tz.utcoffset(None) == timedelta(0)):
-        return UTC
+        return UTC, True
     tzid = getattr(tz, "_tzid", None) or getattr(tz, "zone", None) or getattr(tz, "key", None)
     if isinstance(tzid, str):
         name = iana_name_for_tzid(tzid)
         if name is not None:
-            return _zoneinfo(name)
-    return _equivalent_zone(tz)
+            return _zoneinfo(name), True
+    if tz not in _MATCHES:
+        _MATCHES[tz] = _equivalent_zone(tz)
+    return _MATCHES[tz]
 
 
 def _zoneinfo(name: str) -> ZoneInfo:
@@ -236,24 +243,31 @@ def _zoneinfo(name: str) -> ZoneInfo:
 
 _PROBES = tuple(datetime(year, month, 15, 12) for year in (2015, 2020, 2025) for month in
                 (1, 4, 7, 10))
+_DAILY = tuple(datetime(2008, 1, 1, 12) + timedelta(days=n) for n in range(23 * 366))
 _CANDIDATES = ("Europe/London", "Europe/Berlin", "Europe/Helsinki", "Europe/Moscow",
                "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
                "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Sao_Paulo",
                "Asia/Kolkata", "Asia/Shanghai", "Asia/Tokyo", "Australia/Sydney",
                "Australia/Brisbane", "Pacific/Auckland", "Asia/Dubai", "Africa/Johannesburg")
+_MATCHES: dict[tzinfo, tuple[ZoneInfo | None, bool]] = {}
 
 
-def _equivalent_zone(tz: tzinfo) -> ZoneInfo | None:
-    """A common IANA zone with the same offsets as a custom VTIMEZONE over recent years."""
+def _equivalent_zone(tz: tzinfo) -> tuple[ZoneInfo | None, bool]:
+    """A common IANA zone with the offsets of a custom VTIMEZONE: exact when they agree on
+    every day of 2008–2030 (current rules), else the zone that agrees in recent years."""
     try:
         offsets = tuple(tz.utcoffset(p) for p in _PROBES)
     except Exception:  # a broken custom zone has no usable offsets at all
-        return None
-    for name in _CANDIDATES:
-        zone = ZoneInfo(name)
-        if tuple(zone.utcoffset(p) for p in _PROBES) == offsets:
-            return zone
-    return None
+        return None, False
+    resembling = [ZoneInfo(name) for name in _CANDIDATES
+                  if tuple(ZoneInfo(name).utcoffset(p) for p in _PROBES) == offsets]
+    if not resembling:
+        return None, False
+    daily = [tz.utcoffset(p) for p in _DAILY]
+    for zone in resembling:
+        if all(zone.utcoffset(p) == offset for p, offset in zip(_DAILY, daily, strict=True)):
+            return zone, True
+    return resembling[0], False
 
 
 def resolve_zone(name: str) -> ZoneInfo:
@@ -306,7 +320,13 @@ def _normalise_item(item: object, floating: ZoneInfo, notes: list[str]) -> None:
         return
     if isinstance(dt.tzinfo, ZoneInfo) and dt.tzinfo.key not in _UTC_NAMES:
         return
-    zone = zone_of(dt.tzinfo)
+    zone, exact = _zone_match(dt.tzinfo)
+    if zone is not None and not exact:
+        tzid = params.get("TZID") if params is not None else None
+        note = (f"time zone {tzid!r} defined in the input differs from {zone.key} on some "
+                f"dates; read as {zone.key}")
+        if note not in notes:
+            notes.append(note)
     if zone is None:
         note = "a custom time zone matches no IANA zone; its times are given in UTC"
         if note not in notes:

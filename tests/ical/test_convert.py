@@ -216,3 +216,14 @@ def test_default_tz_is_the_systems_zone(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("TZ", "America/Chicago")
     assert system_zone_name() == "America/Chicago"
     assert _options(tz=None).tz_name == "America/Chicago"
+
+
+def test_unreadable_line_is_left_out_with_a_warning_and_the_event_kept() -> None:
+    result = _convert("UID:a\nDTSTART:20240617T100000Z\nX-APPLE-RADIUS=49.9")
+    assert [e.uid for e in result.events] == ["a"]
+    assert result.events[0].warnings == ["a line could not be read and was left out"]
+
+
+def test_two_vevents_without_uid_stay_two_events() -> None:
+    result = _convert("DTSTART:20240617T100000Z\nSUMMARY:x", "DTSTART:20240617T100000Z\nSUMMARY:x")
+    assert len({e.uid for e in result.events}) == 2

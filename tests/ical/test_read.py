@@ -163,3 +163,14 @@ def test_bare_vevents_are_read_as_a_calendar() -> None:
     data = b"BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20240617T100000Z\r\nEND:VEVENT\r\n"
     read = read_input("bare.ics", data)
     assert [(str(e.component["UID"]), e.line) for e in read.events] == [("a", 1)]
+
+
+def test_custom_vtimezone_with_outdated_rules_is_read_as_the_closest_zone_with_a_note() -> None:
+    old_rules = OUTLOOK_VTIMEZONE.replace("Pacific Standard Time", "US-Pacific-1987").replace(
+        "BYDAY=1SU;BYMONTH=11", "BYDAY=-1SU;BYMONTH=10").replace(
+        "BYDAY=2SU;BYMONTH=3", "BYDAY=1SU;BYMONTH=4")
+    event = vevent("UID:a\nDTSTART;TZID=US-Pacific-1987:20240617T100000", header=old_rules)
+    notes = normalise_event(event, BERLIN)
+    assert event["DTSTART"].dt.tzinfo.key == "America/Los_Angeles"
+    assert notes == ["time zone 'US-Pacific-1987' defined in the input differs from "
+                     "America/Los_Angeles on some dates; read as America/Los_Angeles"]
