@@ -356,7 +356,7 @@ def portal() -> None:
 @click.option("--data", type=click.Path(dir_okay=False), metavar="FILE",
               help="SQLite file that keeps everything across restarts (default: memory).")
 @click.option("--users", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
-              help="JSON list of users to seed.")
+              help="JSON {\"users\": [...], \"apps\": [...]} to seed (default: admin user 1).")
 @click.option("--tls", is_flag=True, help="Serve HTTPS with a self-signed certificate.")
 @click.option("--faults", metavar="SPEC", help="e.g. 'rate=0.1,error=0.02,reset=0.01,seed=1'.")
 @click.option("--rate", default="2/50", show_default=True, metavar="Y/X",
