@@ -617,14 +617,24 @@ def settings_set(ctx: click.Context, view: str | None, meet_section: int | None,
                    f"{show(change.key, change.new)}")
 
 
+_EXIT_CODES: tuple[tuple[type[Ics2b24Error], int], ...] = (
+    (UsageError, EXIT_USAGE),
+    (ParseError, EXIT_DATAERR),
+    (SafetyError, EXIT_SAFETY),
+    (PortalError, EXIT_PORTAL),
+)
+
+
+def exit_code(error: Ics2b24Error) -> int:
+    """The one place an error type becomes an exit code (SPEC §5)."""
+    return next((code for kind, code in _EXIT_CODES if isinstance(error, kind)), EXIT_PORTAL)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and turn every known error into one line and its exit code."""
     try:
         cli.main(args=argv, prog_name="ics2b24", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("ics2b24: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except KeyboardInterrupt:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("ics2b24: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except click.exceptions.Exit as exc:
@@ -632,21 +642,9 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(EXIT_USAGE)
-    except UsageError as exc:
-        click.echo(f"ics2b24: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    except ParseError as exc:
-        click.echo(f"ics2b24: {exc}", err=True)
-        sys.exit(EXIT_DATAERR)
-    except SafetyError as exc:
-        click.echo(f"ics2b24: {exc}", err=True)
-        sys.exit(EXIT_SAFETY)
-    except PortalError as exc:
-        click.echo(f"ics2b24: {exc}", err=True)
-        sys.exit(EXIT_PORTAL)
     except Ics2b24Error as exc:
         click.echo(f"ics2b24: {exc}", err=True)
-        sys.exit(EXIT_PORTAL)
+        sys.exit(exit_code(exc))
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(EXIT_OK)

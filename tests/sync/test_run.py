@@ -111,3 +111,25 @@ def test_creation_sent_but_never_recorded_is_adopted_as_the_tools_own(
     code, _, err = cli("undo", *target_args(portal, state), "--yes")
     assert code == 0, err
     assert portal_occurrences(portal) == Counter()
+
+
+def test_ctrl_c_mid_push_exits_130_without_a_traceback_and_a_rerun_finishes(
+        portal: Portal, tmp_path: Path, cli: Cli) -> None:
+    text = thousand_events()
+    source = write(tmp_path / "bulk.ics", text)
+    state = tmp_path / "state.sqlite3"
+    args = ["push", str(source), *target_args(portal, state), "--rate", "8/1"]
+    process = subprocess.Popen([sys.executable, "-m", "ics2b24", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while portal.counters().requests < 8 and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "ics2b24: interrupted"
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0, err
+    assert portal_occurrences(portal) == expected_of(text)
