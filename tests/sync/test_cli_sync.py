@@ -284,3 +284,33 @@ def test_explicit_tz_wins_over_the_portal_users_zone(
                        "--tz", "America/New_York")
     assert code == 0, err
     assert [row["TZ_FROM"] for row in portal_rows(portal)] == ["America/New_York"]
+
+
+def test_push_over_oauth_refreshes_an_expired_token_and_keeps_the_new_pair(
+        portal: Portal, tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials from the B24_* variables, an access token that has already expired, the
+    portal as the OAuth server: the push refreshes once, succeeds, and the renewed pair
+    lands in the 0600 token file — and no token appears in the output."""
+    grant = portal.mint_tokens(ttl=-1)
+    for name, value in (("B24_PORTAL", portal.base_url), ("B24_ACCESS_TOKEN", grant.access_token),
+                        ("B24_REFRESH_TOKEN", grant.refresh_token),
+                        ("B24_CLIENT_ID", grant.client_id),
+                        ("B24_CLIENT_SECRET", grant.client_secret)):
+        monkeypatch.setenv(name, value)
+    token_file = tmp_path / "tokens.json"
+    source = write(tmp_path / "one.ics", vcalendar(ONE))
+    code, out, err = cli("push", str(source), "--oauth-server", portal.base_url,
+                         "--token-file", str(token_file), "--type", "user", "--owner", "1",
+                         "--section", "1", "--state", str(tmp_path / "state.sqlite3"))
+    assert code == 0, err
+    assert names(portal) == {"One"}
+    kept = json.loads(token_file.read_text())
+    assert kept["refresh_token"] != grant.refresh_token
+    assert oct(token_file.stat().st_mode & 0o777) == "0o600"
+    for secret in (grant.access_token, grant.refresh_token, grant.client_secret,
+                   kept["access_token"], kept["refresh_token"]):
+        assert secret not in out + err
+    code, _, err = cli("push", str(source), "--oauth-server", portal.base_url,
+                       "--token-file", str(token_file), "--type", "user", "--owner", "1",
+                       "--section", "1", "--state", str(tmp_path / "state.sqlite3"))
+    assert code == 0, err
