@@ -314,3 +314,42 @@ def test_push_over_oauth_refreshes_an_expired_token_and_keeps_the_new_pair(
                        "--token-file", str(token_file), "--type", "user", "--owner", "1",
                        "--section", "1", "--state", str(tmp_path / "state.sqlite3"))
     assert code == 0, err
+
+
+def _push_on_a_terminal(portal: Portal, tmp_path: Path, *extra: str) -> str:
+    """Run `push` with stderr on a pseudo-terminal, as a user at a terminal sees it."""
+    import pty
+
+    source = write(tmp_path / "many.ics", vcalendar(
+        *(vevent(f"tty{i}@test", f"202505{1 + i % 28:02d}T090000", f"Event {i}")
+          for i in range(120))))
+    main_fd, child_fd = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ics2b24", *extra, "push", str(source), *target_args(
+            portal, tmp_path / "state.sqlite3")],
+        stdout=subprocess.DEVNULL, stderr=child_fd, env={**os.environ, "COLUMNS": "100"})
+    os.close(child_fd)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main_fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main_fd)
+    assert process.wait(timeout=60) == 0
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_progress_bar_is_shown_on_a_terminal(portal: Portal, tmp_path: Path) -> None:
+    screen = _push_on_a_terminal(portal, tmp_path)
+    assert "pushing" in screen
+    assert "100%" in screen
+    assert "120 added" in screen
+
+
+def test_quiet_push_shows_no_progress_bar(portal: Portal, tmp_path: Path) -> None:
+    screen = _push_on_a_terminal(portal, tmp_path, "-q")
+    assert "pushing" not in screen
