@@ -297,3 +297,17 @@ def test_reminders_removed_from_the_input_are_removed_in_the_portal(
     code, _, err = cli("push", str(source), *target_args(portal, state))
     assert code == 0, err
     assert [row["REMIND"] for row in portal_rows(portal)] == [[]]
+
+
+def test_recurring_meeting_pushed_again_with_a_new_state_db_pairs_every_part(
+        portal: Portal, spy: MethodLog, tmp_path: Path, state: Path, cli: Cli) -> None:
+    """Without the state DB, the series pairs by DAV_XML_ID, the moved occurrence as the
+    series' detached event, and the this-and-future part through RELATIONS: nothing is
+    written again, nothing duplicated."""
+    source = write(tmp_path / "meeting.ics", MEETING)
+    cli("push", str(source), *target_args(portal, state))
+    spy.clear()
+    code, _, err = cli("push", str(source), *target_args(portal, tmp_path / "fresh.sqlite3"))
+    assert code == 0, err
+    assert spy.writes() == Counter()
+    assert portal_occurrences(portal) == meeting_expected()
