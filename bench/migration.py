@@ -117,9 +117,10 @@ def ours(events: int, limits: LimitSettings, label: str) -> Run:
             equal = compare(portal, converted, data, state, limits).equal
     finally:
         portal.stop()
+    accepted = counters.requests - counters.query_limit_exceeded
     return Run("ics2b24", label, events, writes, counters.requests,
                counters.query_limit_exceeded, counters.operation_time_limit, pushed.seconds,
-               bound(counters.requests, writes, limits), limits.time_scale, equal)
+               bound(accepted, writes, limits), limits.time_scale, equal)
 
 
 def fast_bitrix24(events: int, limits: LimitSettings, label: str) -> Run:
@@ -136,16 +137,21 @@ def fast_bitrix24(events: int, limits: LimitSettings, label: str) -> Run:
     try:
         client = Bitrix(portal.webhook_url, verbose=False)
         started = time.monotonic()
-        ids = client.call(ADD, items)
+        try:
+            ids = client.call(ADD, items)
+        except Exception as exc:
+            ids = []
+            label += f"; GAVE UP: {type(exc).__name__}: {str(exc)[:80]}"
         seconds = time.monotonic() - started
         counters = portal.counters()
         stored = len(portal.store.events("user", 1, [1]))
         equal = stored == len(items) and len(set(ids)) == len(items)
     finally:
         portal.stop()
+    accepted = counters.requests - counters.query_limit_exceeded
     return Run("fast-bitrix24", label, events, log.writes, counters.requests,
                counters.query_limit_exceeded, counters.operation_time_limit, seconds,
-               bound(counters.requests, log.writes, limits), limits.time_scale, equal)
+               bound(accepted, log.writes, limits), limits.time_scale, equal)
 
 
 HEADER = [
@@ -177,11 +183,12 @@ def main() -> None:
         rows.append(fast_bitrix24(small, REAL, "real limits, unscaled"))
         print(rows[-1].line(), flush=True)
         for client in (fast_bitrix24, ours):
-            rows.append(client(large, bucket_only, "real bucket, operating lifted"))
+            rows.append(client(large, bucket_only, "real bucket, operating limit lifted"))
             print(rows[-1].line(), flush=True)
     print("\n## Migration against the embedded portal\n")
     print("\n".join(HEADER + [r.line() for r in rows]))
-    print("\nBounds and wall times are in wall-clock seconds of that run (unscaled bound / K).")
+    print("\nBounds and wall times are in wall-clock seconds of that run (unscaled bound / K); "
+          "R in the bound counts the requests the bucket accepted (a 503 does not fill it).")
 
 
 if __name__ == "__main__":

@@ -436,6 +436,9 @@ def _time_block(start: float, finish: float, operating: float,
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128
+    """socketserver's default listen backlog is 5: clients that open 50 connections at once
+    (fast-bitrix24 does) then meet dropped connections no real portal would cause."""
     portal: Portal
 
     def handle_error(self, request: Any, client_address: Any) -> None:
