@@ -85,7 +85,8 @@ def count_before(start: date, rule: Rrule, day: date) -> int:
 
 
 def _first_week(start: date, weekdays: list[int]) -> list[date]:
-    """`from` always occurs, then the BYDAY days after it in its own week."""
+    """`from`, then the BYDAY days after it in its own week (`from` is itself one of the BYDAY
+    days: the planner writes no series whose rule skips its start, which §3 cannot hold)."""
     own = start.weekday()
     return [start, *(start + timedelta(days=wd - own) for wd in weekdays if wd > own)]
 

@@ -209,7 +209,7 @@ def _series_plan(master: Event, overrides: list[Event], ctx: RecurrenceContext) 
     warnings: list[str] = []
     removed: set[date] = set()
     for value in exdates:
-        days = _matching_days(value, shape, rule)
+        days = _exdate_days(value, shape, rule)
         if not days:
             warnings.append(f"EXDATE {_show(value)} matches no occurrence")
         removed |= days
@@ -282,14 +282,15 @@ def _subset_rule(parts: dict[str, list[Any]], shape: _Shape) -> Rrule:
         raise _NotSeries("COUNT together with UNTIL cannot be held by Bitrix24")
     _check_redundant_parts(parts, freq, shape)
     byday = _byday(parts.get("BYDAY", []), freq)
+    if byday and WEEKDAYS[shape.day.weekday()] not in byday:
+        # RFC 5545 (and recurring-ical-events) counts DTSTART as an occurrence even where the
+        # rule skips its day; a §3 series starts at `from` yet never leaves its BYDAY days.
+        raise _NotSeries("a DTSTART on a day the rule skips cannot be held by Bitrix24")
     draft = Rrule(freq=freq, interval=interval, byday=byday)
-    extra_start = freq == "WEEKLY" and bool(byday) and WEEKDAYS[shape.day.weekday()] not in byday
     if freq == "WEEKLY":
         _check_weekly_pattern(draft, str(parts.get("WKST", ["MO"])[0]).upper(), shape)
     if count is not None:
-        # recurring-ical-events counts COUNT occurrences of the rule and adds DTSTART when
-        # the rule itself skips it; Bitrix24 counts `from` as the first of COUNT.
-        return Rrule(freq=draft.freq, interval=interval, count=count + extra_start, byday=byday)
+        return Rrule(freq=draft.freq, interval=interval, count=count, byday=byday)
     if "UNTIL" in parts:
         until = _until_day(parts["UNTIL"][0], shape)
         if until < shape.day:
@@ -329,8 +330,8 @@ def _byday(values: list[Any], freq: str) -> tuple[str, ...]:
 
 def _check_weekly_pattern(rule: Rrule, wkst: str, shape: _Shape) -> None:
     """Bitrix24 weeks start on Monday; RFC weeks on WKST. Where that could matter (INTERVAL>1,
-    WKST not MO, and several days or a DTSTART off the BYDAY days) both patterns repeat every
-    INTERVAL weeks, so comparing the first two periods after DTSTART settles all of them."""
+    WKST not MO, several days) both patterns repeat every INTERVAL weeks, so comparing the first
+    two periods after DTSTART (itself one of the BYDAY days) settles all of them."""
     if wkst not in WEEKDAYS:
         raise _NotSeries(f"WKST={wkst} cannot be read")
     own_day = WEEKDAYS[shape.day.weekday()]
@@ -347,7 +348,7 @@ def _check_weekly_pattern(rule: Rrule, wkst: str, shape: _Shape) -> None:
         wkst=WEEKDAYS.index(wkst),
         until=dtstart + span,
     )
-    rfc_days = {first} | {moment.date() for moment in rfc}
+    rfc_days = {moment.date() for moment in rfc}
     bx_days = set()
     for day in bxrule.iter_days(first, rule):
         if day > first + span:
@@ -383,21 +384,26 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def _matching_days(value: Value, shape: _Shape, rule: Rrule) -> set[date]:
-    """The days whose occurrence recurring-ical-events would take `value` (an EXDATE or a
-    RECURRENCE-ID) to name: a date names its whole day; a date-time names the occurrence
-    whose UTC or wall-clock key equals one of its own keys."""
-    if not isinstance(value, datetime):
-        candidates = {value}
-    else:
-        candidates = set()
-        for key in _recurrence_keys(value):
-            if key.time() == shape.clock:
-                candidates.add(key.date())
-            if shape.zone is not None:
-                local = key.replace(tzinfo=timezone.utc).astimezone(shape.zone)
-                if local.replace(tzinfo=None).time() == shape.clock:
-                    candidates.add(local.date())
+def _exdate_days(value: Value, shape: _Shape, rule: Rrule) -> set[date]:
+    """The days whose occurrence recurring-ical-events removes for an EXDATE: a date removes
+    every occurrence on that day (in DTSTART's zone), a date-time only the one it names."""
+    if isinstance(value, datetime):
+        return _named_days(value, shape, rule)
+    return {value} if bxrule.occurs_on(shape.day, rule, value) else set()
+
+
+def _named_days(value: Value, shape: _Shape, rule: Rrule) -> set[date]:
+    """The days whose occurrence recurring-ical-events identifies with `value` (a RECURRENCE-ID
+    or a date-time EXDATE): one whose UTC or wall-clock key equals one of the value's own keys.
+    A date's only key is its midnight, so a date names a timed occurrence only at midnight."""
+    candidates = set()
+    for key in _recurrence_keys(value):
+        if key.time() == shape.clock:
+            candidates.add(key.date())
+        if shape.zone is not None:
+            local = key.replace(tzinfo=timezone.utc).astimezone(shape.zone)
+            if local.replace(tzinfo=None).time() == shape.clock:
+                candidates.add(local.date())
     return {day for day in candidates if bxrule.occurs_on(shape.day, rule, day)}
 
 
@@ -425,7 +431,7 @@ def _override_plan(
     recurrence_id: Value = prop.dt
     if any(name in event for name in ("RRULE", "RDATE", "EXDATE")):
         raise _NotSeries("a RECURRENCE-ID VEVENT with its own rule")
-    days = _matching_days(recurrence_id, shape, rule)
+    days = _named_days(recurrence_id, shape, rule)
     if len(days) != 1:
         raise _NotSeries(f"RECURRENCE-ID {_show(recurrence_id)} matches no single occurrence")
     (day,) = days

@@ -33,8 +33,6 @@ Occurrence = date | datetime
 # file (relative to the corpus) → why recurring-ical-events and the converter differ there
 _OLD_RULES = ("its VTIMEZONE has pre-2007 US DST rules: read as America/New_York (today's "
               "rules) with a warning, where recurring-ical-events applies the literal rules")
-_DTSTART_OFF_RULE = ("DTSTART does not fit the RRULE: recurring-ical-events counts it as an "
-                     "occurrence, the recurrence planner (ics2b24/ical/recurrence.py) does not")
 KNOWN_DIFFERENCES: dict[str, str] = {
     "ical-net/ALARM4.ics": _OLD_RULES,
     "ical-net/ALARM6.ics": _OLD_RULES,
@@ -47,11 +45,7 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "ical-net/YearlyByMonth2.ics": _OLD_RULES,
     "ical4j/calconnect2.ics": _OLD_RULES,
     "ical4j/calconnect4.ics": _OLD_RULES,
-    "ical-net/Attachment3.ics": _DTSTART_OFF_RULE + "; " + _OLD_RULES,
-    "ical-net/Attachment4.ics": _DTSTART_OFF_RULE + "; " + _OLD_RULES,
-    "ical-net/Categories1.ics": _DTSTART_OFF_RULE + "; " + _OLD_RULES,
-    "ical-net/WeeklyUntilWkst2.ics": _DTSTART_OFF_RULE + "; " + _OLD_RULES,
-    "node-ical/festival-multiday-rrule.ics": _DTSTART_OFF_RULE,
+    "ical-net/Categories1.ics": _OLD_RULES,
     "ical4j/classify.ics": "two versions with equal SEQUENCE: SPEC §2 takes the last, "
                            "recurring-ical-events 3.8 the first",
     "icalendar/tutorials__example.ics": "two versions with equal SEQUENCE: SPEC §2 takes the "
@@ -60,9 +54,6 @@ KNOWN_DIFFERENCES: dict[str, str] = {
                               "DTSTART's type), recurring-ical-events makes it timed",
     "node-ical/windows-quoted-tz-rrule.ics": "TZID '(UTC-05:00) Eastern Time (US and Canada)' "
                                              "is defined nowhere: read in --tz (SPEC §2)",
-    "radicale/event_mixed_recurrence_id_dt_type.ics": "a DATE RECURRENCE-ID on a timed series: "
-                                                      "the planner moves that day's occurrence, "
-                                                      "recurring-ical-events keeps both",
 }
 
 

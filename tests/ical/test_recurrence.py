@@ -94,7 +94,7 @@ def sort_key(value: date | datetime) -> datetime:
 
 def bx_days(first: date, rule: Rrule, until: date) -> list[date]:
     """SPEC §3 day by day: `from` first, then the days the frequency allows, COUNT counting
-    from `from`, UNTIL inclusive."""
+    from `from`, UNTIL inclusive; WEEKLY never on a day outside BYDAY (not even `from`)."""
     weekdays = [WEEKDAYS.index(d) for d in rule.byday] or [first.weekday()]
     monday = first - timedelta(days=first.weekday())
     days: list[date] = []
@@ -104,13 +104,13 @@ def bx_days(first: date, rule: Rrule, until: date) -> list[date]:
             break
         if rule.until is not None and day > rule.until:
             break
-        if day == first:
+        if rule.freq == "WEEKLY":
+            weeks = (day - timedelta(days=day.weekday()) - monday).days // 7
+            hit = weeks % rule.interval == 0 and day.weekday() in weekdays
+        elif day == first:
             hit = True
         elif rule.freq == "DAILY":
             hit = (day - first).days % rule.interval == 0
-        elif rule.freq == "WEEKLY":
-            weeks = (day - timedelta(days=day.weekday()) - monday).days // 7
-            hit = weeks % rule.interval == 0 and day.weekday() in weekdays
         elif rule.freq == "MONTHLY":
             months = (day.year - first.year) * 12 + day.month - first.month
             hit = day.day == first.day and months % rule.interval == 0
@@ -332,14 +332,40 @@ END:VEVENT""")
     assert "WKST=SU" in result.warnings[0]
 
 
-def test_dtstart_off_the_byday_days_is_one_more_occurrence() -> None:
-    result = assert_series_matches_reference("""
+def test_dtstart_on_a_day_the_rule_skips_is_written_out_with_dtstart_first() -> None:
+    result = assert_written_out_like_reference("""
 BEGIN:VEVENT
-UID:extra-start
+UID:start-off-rule
+DTSTART;TZID=Europe/Berlin:20240603T100000
+RRULE:FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20240613T235959Z
+END:VEVENT""")
+    assert [i.start.date() for i in result.instances] == [
+        date(2024, 6, 3), date(2024, 6, 4), date(2024, 6, 6), date(2024, 6, 11), date(2024, 6, 13)
+    ]  # fmt: skip
+    assert "DTSTART on a day the rule skips" in result.warnings[0]
+
+
+def test_dtstart_the_rule_skips_comes_on_top_of_count() -> None:
+    """recurring-ical-events (the reference) yields COUNT occurrences of the rule and DTSTART
+    besides, where RFC 5545 would count DTSTART as the first of COUNT."""
+    result = assert_written_out_like_reference("""
+BEGIN:VEVENT
+UID:start-off-rule-count
 DTSTART;TZID=Europe/Berlin:20240603T100000
 RRULE:FREQ=WEEKLY;BYDAY=TU,TH;COUNT=3
 END:VEVENT""")
-    assert result.rrule.count == 4
+    assert [i.start.date() for i in result.instances] == [
+        date(2024, 6, 3), date(2024, 6, 4), date(2024, 6, 6), date(2024, 6, 11)
+    ]  # fmt: skip
+
+
+def test_dtstart_on_a_byday_day_with_wkst_sunday_stays_a_series() -> None:
+    assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:start-on-rule
+DTSTART;TZID=America/New_York:20240603T090000
+RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE,FR;WKST=SU;UNTIL=20241224T000000Z
+END:VEVENT""")
 
 
 def test_rdate_equal_to_an_occurrence_adds_nothing() -> None:
@@ -435,6 +461,45 @@ RECURRENCE-ID;TZID=Europe/Berlin:20240611T100000
 DTSTART;TZID=Europe/Berlin:20240611T100000
 END:VEVENT""")
     assert "matches no single occurrence" in result.warnings[0]
+
+
+def test_date_recurrence_id_on_a_timed_series_adds_its_event_beside_the_occurrence() -> None:
+    """recurring-ical-events identifies a DATE RECURRENCE-ID by that day's midnight, which no
+    occurrence at noon has: the occurrence stays and the override is one more event."""
+    result = assert_written_out_like_reference("""
+BEGIN:VEVENT
+UID:date-rid
+DTSTART:20240102T120000Z
+RRULE:FREQ=DAILY;COUNT=3
+END:VEVENT
+BEGIN:VEVENT
+UID:date-rid
+RECURRENCE-ID;VALUE=DATE:20240103
+DTSTART:20240103T140000Z
+END:VEVENT""")
+    utc = timezone.utc
+    assert occurrence_starts(result) == [
+        datetime(2024, 1, 2, 12, tzinfo=utc), datetime(2024, 1, 3, 12, tzinfo=utc),
+        datetime(2024, 1, 3, 14, tzinfo=utc), datetime(2024, 1, 4, 12, tzinfo=utc),
+    ]  # fmt: skip
+
+
+def test_date_recurrence_id_names_a_timed_occurrence_at_midnight() -> None:
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:date-rid-midnight
+DTSTART:20240102T000000Z
+DTEND:20240102T010000Z
+RRULE:FREQ=DAILY;COUNT=3
+END:VEVENT
+BEGIN:VEVENT
+UID:date-rid-midnight
+RECURRENCE-ID;VALUE=DATE:20240103
+DTSTART:20240103T140000Z
+DTEND:20240103T150000Z
+END:VEVENT""")
+    (moved,) = result.overrides
+    assert moved.recurrence_id == datetime(2024, 1, 3, tzinfo=timezone.utc)
 
 
 def test_written_out_instances_carry_their_component_and_original_start() -> None:
