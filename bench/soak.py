@@ -176,7 +176,7 @@ def crash_resume(runs: int, events: int, *, seed: int = 0,
                 report.rerun_exits[finished.returncode] += 1
                 if finished.returncode != 0:
                     report.problems.append(f"run {run}: re-run exit {finished.returncode}: "
-                                           f"{finished.stderr.strip()[:300]}")
+                                           f"{finished.stderr.strip()[-1200:]}")
                 report.add(f"run {run} (killed at {where})",
                            compare(portal, expected, data, state, LIFTED))
             finally:
