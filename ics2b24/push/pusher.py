@@ -8,6 +8,9 @@ An exclusion is two commands in one batch — detach the occurrence, then delete
 detached through `$result[cmd][recEventId]` — so it never waits for a second request.
 A write whose outcome is unknown raises `UncertainWriteError` from the client; the run
 re-reads the portal before anything is sent again.
+A series being rebuilt is deleted in an earlier phase than it is added again; its add goes
+only when every delete it `replaces` was confirmed, and nothing is ever sent to a deleted
+event's ID.
 """
 
 from __future__ import annotations
@@ -62,10 +65,15 @@ class Pusher:
         self.portal = portal
         self.target = target
         self.progress = progress or (lambda done: None)
+        self.deleted: set[int] = set()
 
     def push(self, plan: Plan, report: PushReport) -> None:
         ids: dict[Key, int] = {r.key: r.event_id for r in self.db.records(self.portal,
                                                                            self.target)}
+        for op in plan.ops:
+            if op.kind == "delete":
+                for key in op.forget or (op.key,):
+                    ids.pop(key, None)
         state_only = [op for op in plan.ops if not op.is_write]
         if state_only:
             with self.db.transaction() as tx:
@@ -83,6 +91,12 @@ class Pusher:
                 if op.kind != "add" and target is None:
                     report.failures.append(Failure(op, PortalError(
                         "", "its series is not in the portal (adding it failed)")))
+                    self.progress(1)
+                    continue
+                if not self.deleted.issuperset(op.replaces):
+                    report.failures.append(Failure(op, PortalError(
+                        "", "the portal kept the old copy of this series (deleting it "
+                        "failed), so it was not added again")))
                     self.progress(1)
                     continue
                 ready.append((op, target))
@@ -128,6 +142,8 @@ class Pusher:
         if op.kind == "delete":
             for key in op.forget or (op.key,):
                 tx.forget(self.portal, self.target, key[0], key[1])
+            if target is not None:
+                self.deleted.add(target)
             return None
         if op.kind == "exclude":
             return None

@@ -11,6 +11,12 @@ the target section whose name, start, end and rule equal an unpaired desired eve
 An event is rewritten only when the input changed it since the last push (its fingerprint
 differs from the state row) and the portal's copy differs in a managed field, so an edit
 made in the portal survives until the input changes that event; `force` overrides that.
+
+No documented call takes a day out of a series' EXDATE, and detaching an occurrence adds its
+day there. So when a series this tool created skips a day the input no longer skips (an
+EXDATE or a cancelled occurrence dropped, an override removed), or keeps a this-and-future
+part the input dropped, the series is rebuilt: every portal part of it deleted (detached
+occurrences go with their series), then added, split, overridden and excluded again.
 """
 
 from __future__ import annotations
@@ -81,6 +87,10 @@ class _Differ:
         self.desired = list(desired)
         self.remote = {event.id: event for event in remote}
         self.records = {record.key: record for record in records}
+        self.records_by_uid: dict[str, list[Record]] = {}
+        for record in records:
+            self.records_by_uid.setdefault(record.uid, []).append(record)
+        self.wanted = {_key(event) for event in self.desired}
         self.options = options
         self.paired: dict[Key, tuple[RemoteEvent, Record | None, bool]] = {}
         self.paired_by_uid: dict[str, list[tuple[Key, RemoteEvent]]] = {}
@@ -94,11 +104,17 @@ class _Differ:
                 self.split_off.setdefault(row.original_recursion_id, []).append(row)
         self.ops: list[Op] = []
         self.unchanged = 0
+        self.warnings: list[str] = []
+        self.rebuilt: dict[str, tuple[int, ...]] = {}
+        self.rebuilt_keys: set[Key] = set()
         self.series = {d.uid: d for d in self.desired if d.kind == "series"}
         self.splits: dict[str, list[DesiredEvent]] = {}
+        self.overrides: dict[str, list[DesiredEvent]] = {}
         for event in self.desired:
             if event.kind == "override" and event.range == "thisandfuture":
                 self.splits.setdefault(event.uid, []).append(event)
+            elif event.kind == "override":
+                self.overrides.setdefault(event.uid, []).append(event)
         for items in self.splits.values():
             items.sort(key=lambda e: e.recurrence_id or "")
 
@@ -171,10 +187,85 @@ class _Differ:
                     self._claim(event, found, None, _key(event) in self.options.sent_keys)
                     break
 
+    # --- rebuilds -----------------------------------------------------------------------
+
+    def rebuilds(self) -> None:
+        for uid, series in self.series.items():
+            parts = self._portal_parts(uid)
+            if not parts or not self._needs_rebuild(series, [p for p, _ in parts.values()]):
+                continue
+            if not all(created for _, created in parts.values()):
+                self.warnings.append(
+                    f"UID {uid}: the portal's copy of this series skips days or keeps parts "
+                    "the input no longer has; ics2b24 did not create it, so it is left as it is")
+                continue
+            self._rebuild(uid, [part for part, _ in parts.values()])
+
+    def _portal_parts(self, uid: str) -> dict[int, tuple[RemoteEvent, bool]]:
+        """Every portal series holding part of this uid's series, and whether this tool
+        created it: the paired series, what was split off from it, the split parts paired
+        or recorded (also those the input dropped)."""
+        parts: dict[int, tuple[RemoteEvent, bool]] = {}
+        main = self.paired.get((uid, None))
+        if main is not None:
+            parts[main[0].id] = (main[0], main[2])
+            for split_off in self.split_off.get(main[0].id, []):
+                parts.setdefault(split_off.id, (split_off, main[2]))
+        for key, remote in self.paired_by_uid.get(uid, []):
+            if key[1] is not None and _is_series(remote):
+                parts[remote.id] = (remote, self.paired[key][2])
+        for record in self.records_by_uid.get(uid, []):
+            found = self.remote.get(record.event_id)
+            if record.key not in self.wanted and found is not None and _is_series(found):
+                parts[found.id] = (found, record.created)
+        return parts
+
+    def _needs_rebuild(self, series: DesiredEvent, parts: Iterable[RemoteEvent]) -> bool:
+        """Parts left of a series that must be added again; a this-and-future part the
+        input dropped; or a skipped day the input no longer skips — unless that is an edit
+        made in the portal while the input did not change (it survives, as edits do)."""
+        pair = self.paired.get((series.uid, None))
+        if pair is None:
+            return True
+        removed = [r for r in self.records_by_uid.get(series.uid, [])
+                   if r.recurrence_id is not None and r.key not in self.wanted]
+        if any(_is_series(self.remote[r.event_id]) for r in removed if r.event_id in self.remote):
+            return True
+        zone = series.params.timezone_from
+        kept = set(series.exdate) | {occurrence_day(o.recurrence_id or "", zone)
+                                     for o in self.overrides.get(series.uid, [])}
+        stale = {day for part in parts for day in part.exdate} - kept
+        if not stale:
+            return False
+        record = pair[1]
+        if self.options.force or record is None or record.fingerprint != fingerprint(series):
+            return True
+        return any(occurrence_day(r.recurrence_id or "", zone) in stale for r in removed)
+
+    def _rebuild(self, uid: str, parts: list[RemoteEvent]) -> None:
+        """Delete every part (phase 0); the series, unpaired, is then planned like a new
+        one, its add waiting for these deletes. Each delete forgets the state rows of its
+        part and of the occurrences detached from it, and only those: a refused delete
+        leaves its part known to the next run."""
+        rows = self.records_by_uid.get(uid, [])
+        main = self.paired.get((uid, None))
+        for part in parts:
+            keys = tuple(r.key for r in rows if r.event_id == part.id or (
+                r.event_id in self.remote and self.remote[r.event_id].recurrence_id == part.id))
+            own = [r.recurrence_id for r in rows if r.event_id == part.id]
+            rid = None if main is not None and main[0].id == part.id else (
+                own[0] if own else part.params.date_from)
+            self.ops.append(Op("delete", uid, rid, 0, event_id=part.id,
+                               params={"id": part.id}, forget=keys))
+            self.rebuilt_keys.update(keys)
+        self.rebuilt[uid] = tuple(part.id for part in parts)
+        for key, _ in self.paired_by_uid.pop(uid, []):
+            del self.paired[key]
+
     # --- changes ------------------------------------------------------------------------
 
-
     def changes(self, cancelled: Sequence[Key]) -> None:
+        self.rebuilds()
         for event in self.desired:
             before = len(self.ops)
             if event.kind == "override" and event.range == "thisandfuture":
@@ -198,10 +289,12 @@ class _Differ:
         if pair is None:
             params = {**self._base(), "section": self.options.section_id,
                       **event.params.to_params()}
-            self.ops.append(Op("add", event.uid, event.recurrence_id, 0, params=params,
-                               fingerprint=fingerprint(event), created=True, desired=event))
+            replaces = self.rebuilt.get(event.uid, ()) if event.kind == "series" else ()
+            self.ops.append(Op("add", event.uid, event.recurrence_id, 1, params=params,
+                               fingerprint=fingerprint(event), created=True, desired=event,
+                               replaces=replaces))
             return
-        self._maybe_update(event, event.params, pair, phase=0)
+        self._maybe_update(event, event.params, pair, phase=1)
 
     def _maybe_update(self, event: DesiredEvent, wanted: EventParams,
                       pair: tuple[RemoteEvent, Record | None, bool], *, phase: int) -> None:
@@ -242,16 +335,16 @@ class _Differ:
     def _split(self, event: DesiredEvent) -> None:
         pair = self.paired.get(_key(event))
         if pair is not None:
-            self._maybe_update(event, event.params, pair, phase=1)
+            self._maybe_update(event, event.params, pair, phase=2)
             return
-        self._occurrence_change("split", event, phase=1)
+        self._occurrence_change("split", event, phase=2)
 
     def _override(self, event: DesiredEvent) -> None:
         pair = self.paired.get(_key(event))
         if pair is not None:
-            self._maybe_update(event, event.params, pair, phase=2)
+            self._maybe_update(event, event.params, pair, phase=3)
             return
-        self._occurrence_change("override", event, phase=2)
+        self._occurrence_change("override", event, phase=3)
 
     def _occurrence_change(self, kind: Any, event: DesiredEvent, *, phase: int) -> None:
         if event.uid not in self.series or event.recurrence_id is None:
@@ -276,7 +369,7 @@ class _Differ:
             probe = replace(series, recurrence_id=day, kind="override")
             event_id, parent, _ = self._parent(probe)
             params = {**self._base(), "recurrence_mode": "this", "current_date_from": day}
-            self.ops.append(Op("exclude", series.uid, day, 2, event_id=event_id, parent=parent,
+            self.ops.append(Op("exclude", series.uid, day, 3, event_id=event_id, parent=parent,
                                params=params, desired=series))
 
     def _leftover_detached(self) -> None:
@@ -297,15 +390,15 @@ class _Differ:
                                        event_id=remote.id, params={"id": remote.id}))
 
     def _deletions(self, cancelled: Sequence[Key]) -> None:
-        wanted = {_key(event) for event in self.desired}
+        wanted = self.wanted
         cancelled_keys = set(cancelled)
         gone: list[Record] = []
         prunable: list[Record] = []
         for key, record in self.records.items():
-            if key in wanted:
+            if key in wanted or key in self.rebuilt_keys:
                 continue
             if record.event_id not in self.remote:
-                self.ops.append(Op("forget", record.uid, record.recurrence_id, 3,
+                self.ops.append(Op("forget", record.uid, record.recurrence_id, 4,
                                    event_id=record.event_id))
             elif key in cancelled_keys or (record.uid, None) in cancelled_keys:
                 gone.append(record)
@@ -333,13 +426,17 @@ class _Differ:
         for record in chosen:
             if record.key in {k for keys in riders.values() for k in keys}:
                 continue
-            self.ops.append(Op("delete", record.uid, record.recurrence_id, 3,
+            self.ops.append(Op("delete", record.uid, record.recurrence_id, 4,
                                event_id=record.event_id, params={"id": record.event_id},
                                forget=(record.key, *riders.get(record.event_id, []))))
 
 
 def _key(event: DesiredEvent) -> Key:
     return (event.uid, event.recurrence_id)
+
+
+def _is_series(remote: RemoteEvent) -> bool:
+    return remote.params.rrule is not None and remote.recurrence_id is None
 
 
 def _identity(params: EventParams) -> tuple[Any, ...]:
@@ -370,5 +467,6 @@ def diff(desired: Sequence[DesiredEvent], cancelled: Sequence[Key],
     differ = _Differ(desired, remote, records, options)
     differ.pair()
     differ.changes(cancelled)
-    return Plan(tuple(sorted(differ.ops, key=lambda op: op.phase)), differ.unchanged)
+    return Plan(tuple(sorted(differ.ops, key=lambda op: op.phase)), differ.unchanged,
+                tuple(differ.warnings))
 

@@ -3,8 +3,9 @@
 An `Op` is either one write call (or, for an exclusion, the pair of calls that removes one
 occurrence) or a change to the state DB alone (`record`, `forget`), which costs no request.
 Ops run in `phase` order, because an override needs its series' ID and an occurrence after
-a this-and-future split lives on the split-off series: 0 events themselves, 1 splits,
-2 overrides and exclusions, 3 deletions.
+a this-and-future split lives on the split-off series: 0 the portal copies of series being
+rebuilt (and leftovers), 1 events themselves, 2 splits, 3 overrides and exclusions,
+4 deletions.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ class Op:
     """One step. `event_id` is the event written to (the series for override, split and
     exclude); when that series is only added in this run, `parent` names its key and the
     pusher fills the ID in. `params` are the call's parameters less `id`. `forget` lists keys
-    whose state rows go with this op (occurrences detached from a deleted series)."""
+    whose state rows go with this op (occurrences detached from a deleted series). An add
+    that `replaces` portal events is sent only once their deletes were confirmed, so a
+    rebuilt series never exists twice."""
 
     kind: OpKind
     uid: str
@@ -51,6 +54,7 @@ class Op:
     created: bool = False
     desired: DesiredEvent | None = field(default=None, compare=False, repr=False)
     forget: tuple[Key, ...] = ()
+    replaces: tuple[int, ...] = ()
 
     @property
     def key(self) -> Key:
@@ -84,10 +88,12 @@ class Op:
 
 @dataclass(frozen=True)
 class Plan:
-    """The ops of one run and how many desired events need no write at all."""
+    """The ops of one run, how many desired events need no write at all, and what the run
+    cannot make equal to the input (for the user to see)."""
 
     ops: tuple[Op, ...]
     unchanged: int
+    warnings: tuple[str, ...] = ()
 
     @property
     def writes(self) -> list[Op]:

@@ -167,7 +167,8 @@ def make_plan(inputs: list[tuple[str, bytes]], connection: Connection,
               options: SyncOptions) -> tuple[Plan, list[str]]:
     """What `push` would do; sends no write call. Returns the plan and the input's warnings."""
     with _session(connection, inputs, options, writes=False) as session:
-        return _diff(session, connection, options), session.converted.warnings
+        plan = _diff(session, connection, options)
+        return plan, [*session.converted.warnings, *plan.warnings]
 
 
 def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncOptions, *,
@@ -179,6 +180,7 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
         plan = _diff(session, connection, options)
         total = len(plan.writes)
         unchanged = plan.unchanged
+        warnings = list(plan.warnings)
         done = 0
 
         def step(count: int) -> None:
@@ -205,7 +207,7 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
         summary = _summary(plan_unchanged=unchanged, report=report)
         summary.requests = session.client.requests_sent
         summary.seconds = time.monotonic() - started
-        summary.warnings = list(session.converted.warnings)
+        summary.warnings = [*session.converted.warnings, *warnings]
         return summary
 
 
@@ -237,7 +239,7 @@ def undo(connection: Connection, *, progress: Callable[[int, int], None] | None 
     started = time.monotonic()
     with _session(connection, None, None, writes=False) as session:
         created = _created(session)
-        ops = tuple(Op("delete", r.uid, r.recurrence_id, 3, event_id=r.event_id,
+        ops = tuple(Op("delete", r.uid, r.recurrence_id, 4, event_id=r.event_id,
                        params={"id": r.event_id}) for r in created)
         report = PushReport()
         done = 0

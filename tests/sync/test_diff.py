@@ -200,3 +200,125 @@ def test_occurrence_day_is_the_recurrence_id_in_the_series_zone() -> None:
     assert occurrence_day("2025-03-09T23:30:00Z", "Europe/Berlin") == "2025-03-10"
     assert occurrence_day("2025-03-09T23:30:00Z", None) == "2025-03-09"
     assert occurrence_day("2025-03-09", "Europe/Berlin") == "2025-03-09"
+
+
+MOVED_RID = "2025-03-10T08:00:00Z"
+SPLIT_RID = "2025-03-24T08:00:00Z"
+
+
+def weekly(*exdate: str) -> DesiredEvent:
+    return replace(desired(rrule=Rrule("WEEKLY", count=5)), exdate=list(exdate))
+
+
+def moved() -> DesiredEvent:
+    return DesiredEvent(uid="a@test", recurrence_id=MOVED_RID, kind="override",
+                        params=params(start="2025-03-11T09:00:00"))
+
+
+def later() -> DesiredEvent:
+    return DesiredEvent(uid="a@test", recurrence_id=SPLIT_RID, kind="override",
+                        range="thisandfuture",
+                        params=params(start="2025-03-24T11:00:00",
+                                      rrule=Rrule("WEEKLY", count=2)))
+
+
+def portal_series(event_id: int, event: DesiredEvent, *exdate: str,
+                  split_from: int | None = None) -> RemoteEvent:
+    return replace(remote(event_id, event.params), exdate=exdate,
+                   original_recursion_id=split_from)
+
+
+def detached(event_id: int, series_id: int, event: DesiredEvent) -> RemoteEvent:
+    return replace(remote(event_id, event.params), recurrence_id=series_id,
+                   original_date_from="2025-03-10T09:00:00")
+
+
+@pytest.mark.parametrize("prune", [False, True])
+def test_removed_override_rebuilds_the_series_instead_of_deleting_its_detached_event(
+        prune: bool) -> None:
+    series = weekly()
+    remotes = [portal_series(7, series, "2025-03-10"), detached(8, 7, moved())]
+    records = [record(series, 7), record(moved(), 8)]
+    plan = diff([series], [], remotes, records, replace(OPTIONS, prune=prune))
+    delete, add = plan.ops
+    assert (delete.kind, delete.event_id, delete.phase) == ("delete", 7, 0)
+    assert set(delete.forget) == {("a@test", None), ("a@test", MOVED_RID)}
+    assert (add.kind, add.replaces, add.phase) == ("add", (7,), 1)
+    assert add.params["rrule"] == {"FREQ": "WEEKLY", "INTERVAL": 1, "COUNT": 5}
+
+
+def test_removed_exdate_rebuilds_the_series_and_keeps_the_other_exclusions() -> None:
+    before = weekly("2025-03-10", "2025-03-17")
+    after = weekly("2025-03-17")
+    plan = diff([after], [], [portal_series(7, before, "2025-03-10", "2025-03-17")],
+                [record(before, 7)], OPTIONS)
+    assert kinds(plan) == [("delete", "a@test", 7), ("add", "a@test", None),
+                           ("exclude", "a@test", None)]
+    exclude = plan.ops[2]
+    assert (exclude.recurrence_id, exclude.parent) == ("2025-03-17", ("a@test", None))
+
+
+def test_rebuilt_series_gets_its_remaining_overrides_again_on_the_new_series() -> None:
+    before = weekly("2025-03-17")
+    after = weekly()
+    plan = diff([after, moved()], [],
+                [portal_series(7, before, "2025-03-10", "2025-03-17"),
+                 detached(8, 7, moved())],
+                [record(before, 7), record(moved(), 8)], OPTIONS)
+    assert kinds(plan) == [("delete", "a@test", 7), ("add", "a@test", None),
+                           ("override", "a@test", None)]
+    assert plan.ops[2].parent == ("a@test", None)
+
+
+def test_day_skipped_only_in_the_portal_is_kept_while_the_input_is_unchanged() -> None:
+    series = weekly()
+    plan = diff([series], [], [portal_series(7, series, "2025-03-17")],
+                [record(series, 7)], OPTIONS)
+    assert plan.ops == () and plan.warnings == ()
+
+
+def test_series_the_tool_did_not_create_is_not_rebuilt_but_warned_about() -> None:
+    before, after = weekly("2025-03-10"), weekly()
+    plan = diff([after], [], [portal_series(7, before, "2025-03-10")],
+                [record(before, 7, created=False)], OPTIONS)
+    assert plan.writes == []
+    (warning,) = plan.warnings
+    assert "a@test" in warning
+
+
+def test_rebuild_of_a_split_series_deletes_both_portal_series() -> None:
+    series = weekly()
+    remotes = [portal_series(7, series, "2025-03-10"), detached(8, 7, moved()),
+               portal_series(9, later(), split_from=7)]
+    records = [record(series, 7), record(moved(), 8), record(later(), 9)]
+    plan = diff([series, later()], [], remotes, records, OPTIONS)
+    assert kinds(plan) == [("delete", "a@test", 7), ("delete", "a@test", 9),
+                           ("add", "a@test", None), ("split", "a@test", None)]
+    assert plan.ops[1].forget == (("a@test", SPLIT_RID),)
+    assert plan.ops[2].replaces == (7, 9)
+    assert plan.ops[3].parent == ("a@test", None)
+
+
+def test_dropped_this_and_future_change_rebuilds_the_series() -> None:
+    series = weekly()
+    remotes = [portal_series(7, series), portal_series(9, later(), split_from=7)]
+    plan = diff([series], [], remotes, [record(series, 7), record(later(), 9)], OPTIONS)
+    assert kinds(plan) == [("delete", "a@test", 7), ("delete", "a@test", 9),
+                           ("add", "a@test", None)]
+
+
+def test_rerun_after_the_rebuild_deletes_went_through_only_adds() -> None:
+    series = weekly()
+    plan = diff([series, moved()], [], [], [record(series, 7), record(moved(), 8)], OPTIONS)
+    assert kinds(plan) == [("add", "a@test", None), ("override", "a@test", None)]
+    assert plan.ops[0].replaces == ()
+
+
+def test_rerun_after_only_part_of_a_rebuild_was_deleted_deletes_the_rest_first() -> None:
+    series = weekly()
+    remotes = [portal_series(9, later(), split_from=7)]
+    plan = diff([series, later()], [], remotes, [record(series, 7), record(later(), 9)],
+                OPTIONS)
+    assert kinds(plan) == [("delete", "a@test", 9), ("add", "a@test", None),
+                           ("split", "a@test", None)]
+    assert plan.ops[1].replaces == (9,)
