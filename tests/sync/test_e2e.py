@@ -4,6 +4,11 @@ HTTP (SPEC §5–§7). Helpers here are shared by the other sync CLI tests."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -16,6 +21,7 @@ import pytest
 import recurring_ical_events
 
 from ics2b24.cli import main
+from ics2b24.portal.calendar import MethodError
 from ics2b24.portal.server import Portal
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -193,33 +199,50 @@ def test_undo_then_push_creates_everything_again(portal: Portal, state: Path,
     assert portal_occurrences(portal) == first
 
 
-MEETING = vcalendar(
-    vevent("standup@test", "20250303T090000", "Standup", "RRULE:FREQ=WEEKLY;COUNT=10",
-           "EXDATE;TZID=Europe/Berlin:20250310T090000"),
-    "BEGIN:VEVENT\nUID:standup@test\nDTSTAMP:20250101T000000Z\n"
-    "RECURRENCE-ID;TZID=Europe/Berlin:20250317T090000\n"
-    "DTSTART;TZID=Europe/Berlin:20250318T093000\nDTEND;TZID=Europe/Berlin:20250318T103000\n"
-    "SUMMARY:Standup (moved)\nEND:VEVENT\n",
-    "BEGIN:VEVENT\nUID:standup@test\nDTSTAMP:20250101T000000Z\n"
-    "RECURRENCE-ID;TZID=Europe/Berlin:20250324T090000\nSTATUS:CANCELLED\n"
-    "DTSTART;TZID=Europe/Berlin:20250324T090000\nDTEND;TZID=Europe/Berlin:20250324T100000\n"
-    "SUMMARY:Standup\nEND:VEVENT\n",
-    "BEGIN:VEVENT\nUID:standup@test\nDTSTAMP:20250101T000000Z\n"
-    "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Berlin:20250407T090000\n"
-    "DTSTART;TZID=Europe/Berlin:20250407T110000\nDTEND;TZID=Europe/Berlin:20250407T120000\n"
-    "SUMMARY:Standup (later)\nEND:VEVENT\n",
-)
+def meeting(*, exdate: bool = True, moved: bool = True, cancelled: bool = True,
+            later: bool = True) -> str:
+    """A weekly standup with an EXDATE (10 March), an occurrence moved (17 March), one
+    cancelled (24 March) and a this-and-future change (7 April); each can be left out, as
+    an edited input would."""
+    parts = [vevent("standup@test", "20250303T090000", "Standup", "RRULE:FREQ=WEEKLY;COUNT=10",
+                    *(["EXDATE;TZID=Europe/Berlin:20250310T090000"] if exdate else []))]
+    if moved:
+        parts.append(
+            "BEGIN:VEVENT\nUID:standup@test\nDTSTAMP:20250101T000000Z\n"
+            "RECURRENCE-ID;TZID=Europe/Berlin:20250317T090000\n"
+            "DTSTART;TZID=Europe/Berlin:20250318T093000\n"
+            "DTEND;TZID=Europe/Berlin:20250318T103000\n"
+            "SUMMARY:Standup (moved)\nEND:VEVENT\n")
+    if cancelled:
+        parts.append(
+            "BEGIN:VEVENT\nUID:standup@test\nDTSTAMP:20250101T000000Z\n"
+            "RECURRENCE-ID;TZID=Europe/Berlin:20250324T090000\nSTATUS:CANCELLED\n"
+            "DTSTART;TZID=Europe/Berlin:20250324T090000\n"
+            "DTEND;TZID=Europe/Berlin:20250324T100000\n"
+            "SUMMARY:Standup\nEND:VEVENT\n")
+    if later:
+        parts.append(
+            "BEGIN:VEVENT\nUID:standup@test\nDTSTAMP:20250101T000000Z\n"
+            "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Berlin:20250407T090000\n"
+            "DTSTART;TZID=Europe/Berlin:20250407T110000\n"
+            "DTEND;TZID=Europe/Berlin:20250407T120000\n"
+            "SUMMARY:Standup (later)\nEND:VEVENT\n")
+    return vcalendar(*parts)
 
 
-def meeting_expected() -> Counter[tuple[str, str]]:
+MEETING = meeting()
+
+
+def meeting_expected(text: str = MEETING) -> Counter[tuple[str, str]]:
     """recurring-ical-events does not apply RANGE=THISANDFUTURE, so the input's meaning
     (RFC 5545 §3.8.4.4: the change applies to that and every later occurrence) is spelled
     out: from 7 April on, the remaining occurrences move to 11:00 and take the new name."""
     expected: Counter[tuple[str, str]] = Counter()
-    for (name, stamp), count in ics_occurrences(MEETING.encode(), date(2025, 1, 1),
+    split = "RANGE=THISANDFUTURE" in text
+    for (name, stamp), count in ics_occurrences(text.encode(), date(2025, 1, 1),
                                                 date(2026, 1, 1)).items():
         start = datetime.fromtimestamp(int(stamp), BERLIN)
-        if start.date() >= date(2025, 4, 7):
+        if split and start.date() >= date(2025, 4, 7):
             start = start.replace(hour=11)
             name = "Standup (later)"
         expected[(name, str(int(start.timestamp())))] += count
@@ -311,3 +334,174 @@ def test_recurring_meeting_pushed_again_with_a_new_state_db_pairs_every_part(
     assert code == 0, err
     assert spy.writes() == Counter()
     assert portal_occurrences(portal) == meeting_expected()
+
+
+def standup_at(day: int) -> tuple[str, str]:
+    """The standup's plain occurrence on that day of March 2025, at its usual 09:00."""
+    return ("Standup", str(int(datetime(2025, 3, day, 9, tzinfo=BERLIN).timestamp())))
+
+
+def push_then_drop(cli: Cli, spy: MethodLog, portal: Portal, tmp_path: Path, state: Path,
+                   *, prune: bool, back: int, **dropped: bool) -> Counter[tuple[str, str]]:
+    """Push the standup, then the standup with one part left out: the portal must show what
+    the edited input means (the occurrence on day `back` among it), and a further run must
+    write nothing."""
+    source = write(tmp_path / "meeting.ics", MEETING)
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0, err
+    assert standup_at(back) not in portal_occurrences(portal)
+    edited = meeting(**dropped)
+    write(source, edited)
+    flags = ["--prune"] if prune else []
+    code, _, err = cli("push", str(source), *target_args(portal, state), *flags)
+    assert code == 0, err
+    got = portal_occurrences(portal)
+    assert got == meeting_expected(edited)
+    assert got[standup_at(back)] == 1
+    spy.clear()
+    code, _, err = cli("push", str(source), *target_args(portal, state), *flags)
+    assert code == 0, err
+    assert spy.writes() == Counter()
+    assert portal_occurrences(portal) == got
+    return got
+
+
+@pytest.mark.parametrize("prune", [False, True], ids=["", "prune"])
+def test_removing_a_moved_occurrence_brings_it_back_at_its_original_time(
+        portal: Portal, spy: MethodLog, tmp_path: Path, state: Path, cli: Cli,
+        prune: bool) -> None:
+    got = push_then_drop(cli, spy, portal, tmp_path, state, prune=prune, back=17, moved=False)
+    assert "Standup (moved)" not in {name for name, _ in got}
+
+
+@pytest.mark.parametrize("prune", [False, True], ids=["", "prune"])
+def test_removing_an_exdate_brings_the_day_back(
+        portal: Portal, spy: MethodLog, tmp_path: Path, state: Path, cli: Cli,
+        prune: bool) -> None:
+    push_then_drop(cli, spy, portal, tmp_path, state, prune=prune, back=10, exdate=False)
+
+
+@pytest.mark.parametrize("prune", [False, True], ids=["", "prune"])
+def test_removing_a_cancelled_override_brings_the_occurrence_back(
+        portal: Portal, spy: MethodLog, tmp_path: Path, state: Path, cli: Cli,
+        prune: bool) -> None:
+    push_then_drop(cli, spy, portal, tmp_path, state, prune=prune, back=24, cancelled=False)
+
+
+def test_removing_a_this_and_future_change_restores_the_rest_of_the_series(
+        portal: Portal, spy: MethodLog, tmp_path: Path, state: Path, cli: Cli) -> None:
+    source = write(tmp_path / "meeting.ics", MEETING)
+    cli("push", str(source), *target_args(portal, state))
+    edited = meeting(later=False)
+    write(source, edited)
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0, err
+    got = portal_occurrences(portal)
+    assert got == meeting_expected(edited)
+    assert ("Standup", str(int(datetime(2025, 4, 7, 9, tzinfo=BERLIN).timestamp()))) in got
+    spy.clear()
+    cli("push", str(source), *target_args(portal, state))
+    assert spy.writes() == Counter()
+
+
+def test_occurrence_deleted_in_the_portal_stays_deleted_while_the_input_is_unchanged(
+        portal: Portal, spy: MethodLog, tmp_path: Path, state: Path, cli: Cli) -> None:
+    source = write(tmp_path / "meeting.ics", MEETING)
+    cli("push", str(source), *target_args(portal, state))
+    series = next(row for row in portal_rows(portal) if row["NAME"] == "Standup")
+    user = portal.first_user
+    detached = portal.api.call(user, "calendar.event.update", {
+        "id": series["ID"], "type": "user", "ownerId": 1, "recurrence_mode": "this",
+        "current_date_from": "2025-03-31"})
+    portal.api.call(user, "calendar.event.delete", {"id": detached["recEventId"]})
+    edited = meeting_expected() - Counter([standup_at(31)])
+    assert portal_occurrences(portal) == edited
+    spy.clear()
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0, err
+    assert spy.writes() == Counter()
+    assert portal_occurrences(portal) == edited
+
+
+def test_series_the_tool_did_not_create_is_left_as_it_is_with_a_warning(
+        portal: Portal, spy: MethodLog, tmp_path: Path, state: Path, cli: Cli) -> None:
+    """Pushed with another state DB, the series is adopted, not created by this run's
+    records: it is not rebuilt, and the user is told why it differs from the input."""
+    source = write(tmp_path / "meeting.ics", MEETING)
+    cli("push", str(source), *target_args(portal, tmp_path / "other.sqlite3"))
+    write(source, meeting(moved=False))
+    spy.clear()
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0, err
+    assert "calendar.event.delete" not in spy.writes()
+    assert "standup@test" in err and "did not create it" in err
+    assert portal_occurrences(portal) == meeting_expected()
+
+
+def test_rebuild_whose_delete_the_portal_refuses_adds_nothing_and_a_rerun_finishes(
+        portal: Portal, tmp_path: Path, state: Path, cli: Cli,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    source = write(tmp_path / "meeting.ics", MEETING)
+    cli("push", str(source), *target_args(portal, state))
+    write(source, meeting(moved=False))
+    original = portal.api.call
+
+    def refuse_deletes(user: Any, method: str, params: Any) -> Any:
+        if method == "calendar.event.delete":
+            raise MethodError("", "An error occurred while deleting the event")
+        return original(user, method, params)
+
+    monkeypatch.setattr(portal.api, "call", refuse_deletes)
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 1
+    assert "not added again" in err
+    assert portal_occurrences(portal) == meeting_expected()
+    monkeypatch.undo()
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0, err
+    assert portal_occurrences(portal) == meeting_expected(meeting(moved=False))
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["delete-recorded", "answer-lost"])
+def test_push_killed_between_deleting_and_adding_a_rebuilt_series_adds_it_on_rerun(
+        portal: Portal, tmp_path: Path, state: Path, cli: Cli,
+        monkeypatch: pytest.MonkeyPatch, recorded: bool) -> None:
+    """The run is SIGKILLed while the portal holds its next call: either the add (the
+    deletes' answer was recorded) or the second of the rebuild's two deletes (the series
+    and its this-and-future part, both gone, their answer never read)."""
+    source = write(tmp_path / "meeting.ics", MEETING)
+    cli("push", str(source), *target_args(portal, state))
+    edited = meeting(moved=False)
+    write(source, edited)
+    reached, release = threading.Event(), threading.Event()
+    deletes = 0
+    original = portal.api.call
+
+    def hold(user: Any, method: str, params: Any) -> Any:
+        nonlocal deletes
+        if recorded and method == "calendar.event.add":
+            reached.set()
+            release.wait(30)
+            raise MethodError("", "the client is gone")
+        result = original(user, method, params)
+        deletes += method == "calendar.event.delete"
+        if not recorded and deletes == 2:
+            reached.set()
+            release.wait(30)
+        return result
+
+    monkeypatch.setattr(portal.api, "call", hold)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ics2b24", "push", str(source), *target_args(portal, state)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert reached.wait(30)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    finally:
+        release.set()
+    monkeypatch.undo()
+    assert "Standup" not in {name for name, _ in portal_occurrences(portal)}
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0, err
+    assert portal_occurrences(portal) == meeting_expected(edited)
