@@ -230,11 +230,14 @@ def _warn(ctx: click.Context, warnings: list[str]) -> None:
 @click.pass_context
 def plan(ctx: click.Context, files: tuple[str, ...], as_json: bool, **flags: Any) -> None:
     """Show what push would change in TARGET for FILE… (or -); sends no write call."""
+    _show_plan(ctx, _read_inputs(files), flags, as_json)
+
+
+def _show_plan(ctx: click.Context, inputs: list[tuple[str, bytes]], flags: dict[str, Any],
+               as_json: bool) -> None:
     from ics2b24.sync.run import make_plan
 
-    connection = _connection(flags)
-    options = _sync_options(flags)
-    the_plan, warnings = make_plan(_read_inputs(files), connection, options)
+    the_plan, warnings = make_plan(inputs, _connection(flags), _sync_options(flags))
     _warn(ctx, warnings)
     _print_plan(the_plan, as_json)
 
@@ -262,16 +265,12 @@ def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: boo
     """Make TARGET match FILE… (or -), recording every confirmed change."""
     from ics2b24.sync import run
 
-    connection = _connection(flags)
-    options = _sync_options(flags)
     inputs = _read_inputs(files)
     if dry_run:
-        the_plan, warnings = run.make_plan(inputs, connection, options)
-        _warn(ctx, warnings)
-        _print_plan(the_plan, as_json)
+        _show_plan(ctx, inputs, flags, as_json)
         return
     with _progress(ctx) as progress:
-        summary = run.push(inputs, connection, options, progress=progress)
+        summary = run.push(inputs, _connection(flags), _sync_options(flags), progress=progress)
     _finish(ctx, summary, as_json, reject_file)
 
 
