@@ -162,8 +162,11 @@ def _uid(event: icalendar.Component, taken: dict[str, _Group]) -> str:
     uid = str(event.get("UID", "")).strip()
     if uid:
         return uid
-    start = event.get("DTSTART")
-    seed = f"{getattr(start, 'dt', '')}|{event.get('SUMMARY', '')}"
+    try:
+        start = getattr(event.get("DTSTART"), "dt", "")
+    except ValueError:
+        start = ""
+    seed = f"{start}|{event.get('SUMMARY', '')}"
     stand_in = "ics2b24-" + hashlib.sha1(seed.encode("utf-8", "replace")).hexdigest()[:20]
     number = 1
     candidate = stand_in
@@ -216,11 +219,17 @@ class _UidConverter:
                     _recurrence_id(component)
             except BrokenEvent as exc:
                 reason = str(exc)
+        notes: list[str] = []
+        if reason is None:
+            try:
+                notes = normalise_event(component, self.options.tz)
+            except ValueError as exc:
+                reason = f"a date cannot be read ({exc})"
         if reason is None:
             lost = sorted({name or "a line" for name, _ in component.errors})
             if lost:
                 self._warn(component, f"{', '.join(lost)} could not be read and was left out")
-            for note in normalise_event(component, self.options.tz):
+            for note in notes:
                 self._warn(component, note)
             return True
         message = f"VEVENT skipped: {reason}"

@@ -80,6 +80,10 @@ def read_input(name: str, data: bytes) -> ReadInput:
             components = icalendar.Calendar.from_ical(text, multiple=True)
     except ValueError as exc:
         raise ParseError(_first_line_of(str(exc)), file=name, line=_locate_error(text)) from exc
+    except (AttributeError, TypeError) as exc:
+        # icalendar builds VTIMEZONEs while parsing and trips over malformed ones (a
+        # property given twice becomes a list where it expects text).
+        raise ParseError(f"a VTIMEZONE cannot be read ({exc})", file=name) from exc
     if not components:
         raise ParseError("not iCalendar data: no BEGIN:VCALENDAR", file=name)
     calendars = [_standardise(name, c) for c in _as_calendars(components)]

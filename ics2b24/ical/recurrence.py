@@ -97,6 +97,7 @@ def plan_recurrence(
     uid = str(master.get("UID", ""))
     chosen = _latest_overrides(overrides)
     try:
+        _check_intervals(master)
         plan = _series_plan(master, chosen, ctx)
     except _NotSeries as why:
         return _occurrences_plan(master, chosen, ctx, str(why), uid)
@@ -105,6 +106,13 @@ def plan_recurrence(
     if ctx.since is not None and _series_ends_before(plan, ctx.since):
         return None
     return plan
+
+
+def _check_intervals(master: Event) -> None:
+    """RFC 5545 INTERVAL is positive; 0 would make the expansion loop without end."""
+    for rule in _as_list(master.get("RRULE")):
+        if any(int(n) < 1 for n in rule.get("INTERVAL", [1])):
+            raise ValueError("RRULE INTERVAL must be at least 1")
 
 
 def _latest_overrides(overrides: Sequence[Event]) -> list[Event]:
