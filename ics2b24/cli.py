@@ -141,10 +141,7 @@ def convert(ctx: click.Context, files: tuple[str, ...], tz: str | None,
     out = sys.stdout
     for event in result.events:
         out.write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
-    if not ctx.obj["quiet"] and result.warnings:
-        click.echo(f"ics2b24: {len(result.warnings)} warning(s):", err=True)
-        for warning in result.warnings:
-            click.echo(f"  {warning}", err=True)
+    _warn(ctx, result.warnings)
 
 
 def _connection(flags: dict[str, Any]) -> Connection:
