@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 from icalendar.prop import vBroken
 
-from ics2b24.ical.read import as_aware, day_start
+from ics2b24.ical.read import as_aware, day_start, prop
 from ics2b24.model import Reminder
 
 
@@ -32,7 +32,7 @@ def reminders(event: icalendar.Component, start: date | datetime, end: date | da
     for alarm in event.subcomponents:
         if alarm.name != "VALARM":
             continue
-        if str(alarm.get("ACTION", "")).upper() == "NONE":
+        if str(prop(alarm, "ACTION") or "").upper() == "NONE":
             continue
         before = _seconds_before_start(alarm, start, end, floating)
         if before is None:
@@ -62,7 +62,7 @@ def to_reminder(minutes: int) -> Reminder:
 
 def _seconds_before_start(alarm: icalendar.Component, start: date | datetime,
                           end: date | datetime, floating: ZoneInfo) -> int | None:
-    trigger = alarm.get("TRIGGER")
+    trigger = prop(alarm, "TRIGGER")
     if trigger is None or isinstance(trigger, vBroken | list):
         return None
     value = getattr(trigger, "dt", None)

@@ -34,6 +34,7 @@ from ics2b24.ical.read import (
     as_aware,
     day_start,
     normalise_event,
+    prop,
     read_input,
     resolve_zone,
     zone_name,
@@ -159,7 +160,8 @@ def convert_inputs(inputs: list[tuple[str, bytes]], options: ConvertOptions) -> 
 def _uid(event: icalendar.Component, taken: dict[str, _Group]) -> str:
     """The UID, or a stand-in for a producer that left it out: stable while the input is, and
     never merging two UID-less events into versions of one."""
-    uid = str(event.get("UID", "")).strip()
+    value = prop(event, "UID")
+    uid = str("" if value is None else value).strip()
     if uid:
         return uid
     try:
@@ -403,7 +405,8 @@ def _is_recurring(event: icalendar.Component) -> bool:
 
 def _sequence(source: SourceEvent) -> int:
     try:
-        return int(str(source.component.get("SEQUENCE", 0)))
+        value = prop(source.component, "SEQUENCE")
+        return int(str(0 if value is None else value))
     except ValueError:
         return 0
 

@@ -10,7 +10,7 @@ import icalendar
 from icalendar.prop import vBroken
 
 from ics2b24.ical.colors import to_hex
-from ics2b24.ical.read import zone_name
+from ics2b24.ical.read import prop, zone_name
 
 NO_TITLE = "(no title)"
 DAY = timedelta(days=1)
@@ -73,23 +73,23 @@ def event_span(event: icalendar.Component) -> Span:
 
 
 def _date_value(event: icalendar.Component, name: str) -> date | datetime | None:
-    prop = event.get(name)
-    if prop is None:
+    found = prop(event, name)
+    if found is None:
         return None
-    if isinstance(prop, (list, vBroken)):
+    if isinstance(found, (list, vBroken)):
         raise BrokenEvent(f"its {name} cannot be read")
-    value = getattr(prop, "dt", None)
+    value = getattr(found, "dt", None)
     if not isinstance(value, date):
         raise BrokenEvent(f"its {name} is not a date or date-time")
     return value
 
 
 def _duration(event: icalendar.Component) -> timedelta | None:
-    prop = event.get("DURATION")
-    if prop is None:
+    found = prop(event, "DURATION")
+    if found is None:
         return None
-    value = getattr(prop, "dt", None)
-    if isinstance(prop, vBroken) or not isinstance(value, timedelta):
+    value = getattr(found, "dt", None)
+    if isinstance(found, vBroken) or not isinstance(value, timedelta):
         raise BrokenEvent("its DURATION cannot be read")
     return value
 
@@ -143,7 +143,7 @@ def details(event: icalendar.Component, extra_description: list[str]) -> Details
 
 
 def _text(event: icalendar.Component, name: str) -> str:
-    value = event.get(name)
+    value = prop(event, name)
     if isinstance(value, list):
         value = value[0] if value else None
     return "" if value is None else str(value).strip()

@@ -15,6 +15,7 @@ from pathlib import Path
 import icalendar
 
 from ics2b24.errors import ParseError, UsageError
+from ics2b24.ical.read import prop
 
 
 @dataclass
@@ -90,14 +91,14 @@ def people(event: icalendar.Component, user_map: dict[str, int], no_attendees: b
         return People()
     attendees: list[int] = []
     unmapped: list[str] = []
-    for address in _addresses(event.get("ATTENDEE")):
+    for address in _addresses(prop(event, "ATTENDEE")):
         user_id = user_map.get(_email_key(str(address)))
         if user_id is None:
             unmapped.append(_label(address))
         elif user_id not in attendees:
             attendees.append(user_id)
     out = People(attendees=tuple(attendees))
-    organizer = event.get("ORGANIZER")
+    organizer = prop(event, "ORGANIZER")
     if organizer is not None and str(organizer).strip():
         out.description_lines.append(f"Organizer: {_label(organizer)}")
     if unmapped:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import cache, lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import icalendar
@@ -289,6 +290,16 @@ def zone_name(tz: ZoneInfo) -> str:
     return "UTC" if tz.key in _UTC_NAMES else tz.key
 
 
+def prop(component: icalendar.Component, name: str) -> Any:
+    """The property `name` (given in upper case), or None.
+
+    icalendar keeps property names upper-cased (its CaselessDict), so the plain dict lookup
+    finds what `Component.get` finds without case-folding the name and raising KeyError on
+    every miss; the converter reads some twenty mostly absent properties per VEVENT.
+    """
+    return dict.get(component, name)
+
+
 def normalise_event(event: icalendar.Component, floating: ZoneInfo) -> list[str]:
     """Rewrite the VEVENT's dates so each is a date, floating, or aware in a ZoneInfo.
 
@@ -298,11 +309,11 @@ def normalise_event(event: icalendar.Component, floating: ZoneInfo) -> list[str]
     """
     notes: list[str] = []
     for name in DATE_PROPERTIES:
-        value = event.get(name)
+        value = prop(event, name)
         if value is None:
             continue
-        for prop in value if isinstance(value, list) else [value]:
-            for item in getattr(prop, "dts", None) or [prop]:
+        for entry in value if isinstance(value, list) else [value]:
+            for item in getattr(entry, "dts", None) or [entry]:
                 _normalise_item(item, floating, notes)
     return notes
 
