@@ -7,9 +7,10 @@ Pure apart from reading the --user-map file in `ConvertOptions.build`, so the sy
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC as DT_UTC
 from datetime import date, datetime, timedelta
@@ -150,11 +151,31 @@ def convert_inputs(inputs: list[tuple[str, bytes]], options: ConvertOptions) -> 
             target.append(source)
     if section is not None:
         result.section = section
-    for uid, group in groups.items():
-        _UidConverter(uid, options, result).convert(group)
+    with _parsed_input_frozen():
+        for uid, group in groups.items():
+            _UidConverter(uid, options, result).convert(group)
     result.events.sort(key=lambda event: event.key)
     result.cancelled.sort(key=lambda item: (item[0], item[1] or ""))
     return result
+
+
+@contextlib.contextmanager
+def _parsed_input_frozen() -> Iterator[None]:
+    """Keep the cyclic GC from walking the parsed input again while it is converted.
+
+    The parsed components are millions of long-lived objects that conversion only reads; the
+    lines it builds would otherwise set off a full collection over all of them (a quarter of
+    the conversion's time at 50k events). Undone on the way out; a caller's own freeze is
+    left alone.
+    """
+    if gc.get_freeze_count() or not gc.isenabled():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _uid(event: icalendar.Component, taken: dict[str, _Group]) -> str:
