@@ -27,7 +27,6 @@ from ics2b24.errors import ParseError
 UTC = ZoneInfo("UTC")
 DATE_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Zulu", "Zulu", "Etc/UCT", "UCT"})
-_BEGIN_VEVENT = re.compile(r"^BEGIN:VEVENT[ \t]*\r?$", re.MULTILINE | re.IGNORECASE)
 _BEGIN_END = re.compile(r"^(BEGIN|END):([^\r\n]*?)[ \t]*\r?$", re.MULTILINE | re.IGNORECASE)
 
 
@@ -74,7 +73,7 @@ def read_input(name: str, data: bytes) -> ReadInput:
     text = decode(name, data)
     if not text.strip():
         raise ParseError("empty input, no calendar in it", file=name)
-    _check_balanced(name, text)
+    lines = _vevent_lines(name, text)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -89,15 +88,17 @@ def read_input(name: str, data: bytes) -> ReadInput:
         raise ParseError("not iCalendar data: no BEGIN:VCALENDAR", file=name)
     calendars = [_standardise(name, c) for c in _as_calendars(components)]
     events = [e for c in calendars for e in c.walk("VEVENT") if isinstance(e, icalendar.Event)]
-    lines = _vevent_lines(text)
     if len(lines) != len(events):
         return ReadInput(calendars, [SourceEvent(e, name, None) for e in events])
     located = zip(events, lines, strict=True)
     return ReadInput(calendars, [SourceEvent(e, name, n) for e, n in located])
 
 
-def _check_balanced(name: str, text: str) -> None:
-    """Every BEGIN has its END: icalendar silently drops what a truncated file leaves open."""
+def _vevent_lines(name: str, text: str) -> list[int]:
+    """Line numbers of each BEGIN:VEVENT, in document order (the order of `walk`), found in
+    the one pass that checks every BEGIN has its END: icalendar silently drops what a
+    truncated file leaves open."""
+    out = []
     stack: list[tuple[str, int]] = []
     line, pos = 1, 0
     for match in _BEGIN_END.finditer(text):
@@ -106,6 +107,8 @@ def _check_balanced(name: str, text: str) -> None:
         kind, component = match.group(1).upper(), match.group(2).upper()
         if kind == "BEGIN":
             stack.append((component, line))
+            if component == "VEVENT":
+                out.append(line)
         elif stack and stack[-1][0] == component:
             stack.pop()
         else:
@@ -114,6 +117,7 @@ def _check_balanced(name: str, text: str) -> None:
         component, opened = stack[-1]
         raise ParseError(f"truncated: BEGIN:{component} is never closed", file=name,
                          line=opened)
+    return out
 
 
 def _as_calendars(components: Sequence[icalendar.Component]) -> list[icalendar.Calendar]:
@@ -144,17 +148,6 @@ def _standardise(name: str, calendar: icalendar.Calendar) -> icalendar.Calendar:
     except Exception as exc:  # the library raises its own types for unknown zones
         raise ParseError(f"X-WR-TIMEZONE cannot be applied: {exc}", file=name) from exc
     return standard
-
-
-def _vevent_lines(text: str) -> list[int]:
-    """Line numbers of each BEGIN:VEVENT, in document order (the order of `walk`)."""
-    out = []
-    line, pos = 1, 0
-    for match in _BEGIN_VEVENT.finditer(text):
-        line += text.count("\n", pos, match.start())
-        pos = match.start()
-        out.append(line)
-    return out
 
 
 def _first_line_of(message: str) -> str:
