@@ -68,18 +68,26 @@ def test_push_under_portal_faults_ends_equal_to_the_input(
     assert portal.counters().query_limit_exceeded > 0
 
 
+def push_in_background(portal: Portal, source: Path, state: Path,
+                       stderr: int) -> subprocess.Popen[str]:
+    """`python -m ics2b24 push`, slowed to 8 requests per second, returned once the portal
+    has seen its first 8 requests: mid-run, with work done and work left."""
+    args = ["push", str(source), *target_args(portal, state), "--rate", "8/1"]
+    process = subprocess.Popen([sys.executable, "-m", "ics2b24", *args],
+                               stdout=subprocess.DEVNULL, stderr=stderr, text=True)
+    deadline = time.monotonic() + 30
+    while portal.counters().requests < 8 and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    return process
+
+
 def test_push_killed_mid_run_and_run_again_ends_equal_to_the_input(
         portal: Portal, tmp_path: Path, cli: Cli) -> None:
     text = thousand_events()
     source = write(tmp_path / "bulk.ics", text)
     state = tmp_path / "state.sqlite3"
-    args = ["push", str(source), *target_args(portal, state), "--rate", "8/1"]
-    process = subprocess.Popen([sys.executable, "-m", "ics2b24", *args],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while portal.counters().requests < 8 and process.poll() is None:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    process = push_in_background(portal, source, state, stderr=subprocess.DEVNULL)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     partial = sum(portal_occurrences(portal).values())
@@ -118,13 +126,7 @@ def test_ctrl_c_mid_push_exits_130_without_a_traceback_and_a_rerun_finishes(
     text = thousand_events()
     source = write(tmp_path / "bulk.ics", text)
     state = tmp_path / "state.sqlite3"
-    args = ["push", str(source), *target_args(portal, state), "--rate", "8/1"]
-    process = subprocess.Popen([sys.executable, "-m", "ics2b24", *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while portal.counters().requests < 8 and process.poll() is None:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    process = push_in_background(portal, source, state, stderr=subprocess.PIPE)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 130
