@@ -10,19 +10,9 @@ from typing import Any
 
 import pytest
 
-from ics2b24.cli import main
 from ics2b24.portal.server import Portal
 from ics2b24.push.client import Client, WebhookAuth
-
-SAMPLES = Path(__file__).parent.parent / "samples"
-
-
-def run(portal: Portal, capsys: pytest.CaptureFixture[str], *args: str,
-        webhook: str | None = None) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main([*args, "--webhook", webhook or portal.webhook_url])
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
+from tests.test_sections_cli import SAMPLES, run
 
 
 def client(portal: Portal) -> Client:
