@@ -209,6 +209,9 @@ def _print_plan(plan: Plan, as_json: bool) -> None:
         click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4]))
                    + "  " + row[4])
     click.echo(f"{len(writes)} write call(s); {plan.unchanged} event(s) unchanged.")
+    if plan.invitations:
+        click.echo(f"The portal would send {plan.invitations} invitation(s) to attendees of "
+                   "meetings still to come.")
 
 
 def _warn(ctx: click.Context, warnings: list[str]) -> None:

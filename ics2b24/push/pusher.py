@@ -2,20 +2,25 @@
 
 Each batch's confirmed results are recorded in one transaction as soon as its answer is in,
 so an interrupted run loses at most the answer it was waiting for (and the diff engine's
-recovery rule pairs that on the next run). Phases go in order because an override needs its
-series' ID: when the series is added in the same run, the ID comes from an earlier batch.
-An exclusion is two commands in one batch — detach the occurrence, then delete what was
-detached through `$result[cmd][recEventId]` — so it never waits for a second request.
+recovery rule pairs that on the next run). Phases go in order because an occurrence change
+needs its series part's ID: when the part is added in the same run, the ID comes from the
+plain integer an earlier batch's `add` answered.
+Nothing is read from the answer of an occurrence change (`this`): a real portal answers it
+with the series' id, not the detached copy's, so the copy is found by reading the portal
+on the next pass (sync/run.py) and recorded then.
+An update that empties an array (no reminders left) goes alone as JSON, never inside
+`batch`, where a real portal reads `remind[]=` as one reminder at the start.
 A write whose outcome is unknown raises `UncertainWriteError` from the client; the run
 re-reads the portal before anything is sent again.
 A series being rebuilt is deleted in an earlier phase than it is added again; its add goes
 only when every delete it `replaces` was confirmed, and nothing is ever sent to a deleted
-event's ID.
+event's ID. An answer of a shape nobody documented is a refusal of that one call, never a
+crash.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -25,8 +30,8 @@ import icalendar
 
 from ics2b24.errors import PortalError
 from ics2b24.model import DesiredEvent
-from ics2b24.push.client import Client
-from ics2b24.push.encoding import MAX_BATCH_COMMANDS, ResultRef
+from ics2b24.push.client import Client, UncertainWriteError
+from ics2b24.push.encoding import MAX_BATCH_COMMANDS
 from ics2b24.sync.plan import Key, Op, Plan
 from ics2b24.sync.state import Record, StateDB, Transaction
 
@@ -100,63 +105,79 @@ class Pusher:
                     self.progress(1)
                     continue
                 ready.append((op, target))
-            for chunk in _chunks(ready):
-                self._send(chunk, ids, report)
+            for op, target in ready:
+                if op.needs_json:
+                    self._send_alone(op, target, ids, report)
+            batched = [(op, target) for op, target in ready if not op.needs_json]
+            for start in range(0, len(batched), MAX_BATCH_COMMANDS):
+                self._send(batched[start:start + MAX_BATCH_COMMANDS], ids, report)
+
+    def _send_alone(self, op: Op, target: int | None, ids: dict[Key, int],
+                    report: PushReport) -> None:
+        assert op.method is not None
+        try:
+            result = self.client.call(op.method, op.call_params(target))
+        except UncertainWriteError:
+            raise
+        except PortalError as error:
+            report.failures.append(Failure(op, error))
+        else:
+            with self.db.transaction() as tx:
+                self._settle(tx, op, target, result, ids, report)
+        self.progress(1)
 
     def _send(self, chunk: list[tuple[Op, int | None]], ids: dict[Key, int],
               report: PushReport) -> None:
         commands: Commands = {}
-        keys: list[str] = []
         for index, (op, target) in enumerate(chunk):
-            key = f"c{index}"
-            keys.append(key)
-            params = dict(op.params)
-            if op.kind != "add":
-                params["id"] = target
             assert op.method is not None
-            commands[key] = (op.method, params)
-            if op.kind == "exclude":
-                commands[key + "d"] = ("calendar.event.delete",
-                                       {"id": ResultRef(key, ("recEventId",))})
-        creations = [op for op, _ in chunk if op.kind in ("add", "override", "split")]
+            commands[f"c{index}"] = (op.method, op.call_params(target))
+        creations = [op for op, _ in chunk if op.kind == "add"]
         if creations:
             with self.db.transaction() as tx:
                 for op in creations:
                     tx.intend(self.portal, self.target, op.uid, op.recurrence_id)
         answer = self.client.batch(commands)
         with self.db.transaction() as tx:
-            for key, (op, target) in zip(keys, chunk, strict=True):
-                error = answer.errors.get(key) or answer.errors.get(key + "d")
+            for index, (op, target) in enumerate(chunk):
+                key = f"c{index}"
+                error = answer.errors.get(key)
                 if error is not None or key not in answer.results:
                     report.failures.append(Failure(op, error or PortalError(
                         "", "the portal gave no result for this call")))
                     tx.settle(self.portal, self.target, op.uid, op.recurrence_id)
                     continue
-                event_id = self._confirmed(tx, op, target, answer.results[key])
-                if event_id is not None:
-                    ids[op.key] = event_id
-                report.add(op.kind)
+                self._settle(tx, op, target, answer.results[key], ids, report)
         self.progress(len(chunk))
 
-    def _confirmed(self, tx: Transaction, op: Op, target: int | None, result: Any) -> int | None:
-        if op.kind == "delete":
+    def _settle(self, tx: Transaction, op: Op, target: int | None, result: Any,
+                ids: dict[Key, int], report: PushReport) -> None:
+        """Record what one confirmed call did."""
+        if op.kind == "add":
+            event_id = _new_id(result)
+            if event_id is None:
+                report.failures.append(Failure(op, PortalError(
+                    "ERROR_UNEXPECTED_ANSWER",
+                    f"the portal answered the add with {_shown(result)} instead of the new "
+                    "event's id; re-run to pair it")))
+                return
+        elif op.kind == "delete":
             for key in op.forget or (op.key,):
                 tx.forget(self.portal, self.target, key[0], key[1])
             if target is not None:
                 self.deleted.add(target)
-            return None
-        if op.kind == "exclude":
-            return None
-        if op.kind == "add":
-            event_id = int(result)
-        elif op.kind in ("override", "split"):
-            event_id = int(result["recEventId"])
+            report.add(op.kind)
+            return
+        elif op.kind == "override":
+            report.add(op.kind)
+            return
         else:
             assert target is not None
             event_id = target
         tx.record(Record(self.portal, self.target, op.uid, op.recurrence_id, event_id,
                          op.fingerprint, None, op.created))
-        return event_id
+        ids[op.key] = event_id
+        report.add(op.kind)
 
     def _apply_state(self, tx: Transaction, op: Op, report: PushReport) -> None:
         if op.kind == "forget":
@@ -166,21 +187,6 @@ class Pusher:
         tx.record(Record(self.portal, self.target, op.uid, op.recurrence_id, op.event_id,
                          op.fingerprint, None, op.created))
         report.add(op.kind)
-
-
-def _chunks(ready: list[tuple[Op, int | None]]) -> Iterator[list[tuple[Op, int | None]]]:
-    """Batches of at most 50 commands; an exclusion's two commands stay together."""
-    chunk: list[tuple[Op, int | None]] = []
-    used = 0
-    for item in ready:
-        size = 2 if item[0].kind == "exclude" else 1
-        if used + size > MAX_BATCH_COMMANDS:
-            yield chunk
-            chunk, used = [], 0
-        chunk.append(item)
-        used += size
-    if chunk:
-        yield chunk
 
 
 def reject_calendar(failures: list[Failure]) -> bytes:
@@ -236,3 +242,19 @@ def _vevent(event: DesiredEvent) -> icalendar.Event:
 
 def _local(wall: str, zone: str | None) -> datetime:
     return datetime.fromisoformat(wall).replace(tzinfo=ZoneInfo(zone) if zone else timezone.utc)
+
+
+def _new_id(result: Any) -> int | None:
+    """The id an `add` answers: a positive integer (a digit string passes too)."""
+    if isinstance(result, bool):
+        return None
+    if isinstance(result, int):
+        return result if result > 0 else None
+    if isinstance(result, str) and result.strip().isdigit():
+        return int(result) or None
+    return None
+
+
+def _shown(result: Any) -> str:
+    text = repr(result)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -3,32 +3,36 @@
 Pure: no I/O, so every pairing and change rule is testable with plain values.
 
 Pairing, in order: (1) the state DB row for (uid, recurrence_id); (2) the portal's own
-identity — DAV_XML_ID == UID for events exported from the portal, the detached event of a
-paired series (RECURRENCE_ID + ORIGINAL_DATE_FROM) for overrides, RELATIONS'
-ORIGINAL_RECURSION_ID for a series split off by `next`; (3) recovery: an unpaired event in
-the target section whose name, start, end and rule equal an unpaired desired event.
+identity — DAV_XML_ID == UID for events exported from the portal, the detached copy of a
+paired series part (RECURRENCE_ID + ORIGINAL_DATE_FROM) for a moved occurrence; (3) recovery:
+an unpaired event in the target section whose name, start, end and rule equal an unpaired
+desired event.
 
 An event is rewritten only when the input changed it since the last push (its fingerprint
 differs from the state row) and the portal's copy differs in a managed field, so an edit
 made in the portal survives until the input changes that event; `force` overrides that.
 
-No documented call takes a day out of a series' EXDATE, and detaching an occurrence adds its
-day there. So when a series this tool created skips a day the input no longer skips (an
-EXDATE or a cancelled occurrence dropped, an override removed), or keeps a this-and-future
-part the input dropped, the series is rebuilt: every portal part of it deleted (detached
-occurrences go with their series), then added, split, overridden and excluded again.
+What a real portal's own code does decides the calls (reference/bitrix24-core/BEHAVIOUR.md in
+the project's shared material; the README's "Safe on a real portal" says it for users):
+deleting a detached occurrence deletes its whole series, an update with `all` keeps a series'
+old date and rewrites every detached occurrence, and the answer to a `this` update is the
+series' id. So a uid's series parts are kept in place only while each keeps its start date
+and, when it must change, has no detached occurrence; otherwise every portal part of the
+series is deleted (its detached occurrences go with it) and the series is added again with
+its moved occurrences. A detached occurrence is never deleted on its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ics2b24.errors import SafetyError
-from ics2b24.model import DesiredEvent, EventParams
+from ics2b24.ical import bxrule
+from ics2b24.model import DesiredEvent, EventParams, Rrule
 from ics2b24.sync.plan import Key, Op, Plan
 from ics2b24.sync.remote import RemoteEvent
 from ics2b24.sync.state import Record, params_fingerprint
@@ -37,7 +41,8 @@ from ics2b24.sync.state import Record, params_fingerprint
 @dataclass(frozen=True)
 class DiffOptions:
     """The target and the run's flags. `sent_keys` are creations sent (by this run or one
-    that died) whose outcome was never recorded: if recovery finds them, this tool made them."""
+    that died) whose outcome was never recorded: if recovery finds them, this tool made them.
+    `today` tells which meetings are still to come (a real portal invites their attendees)."""
 
     calendar_type: str
     owner: int
@@ -46,6 +51,17 @@ class DiffOptions:
     force: bool = False
     force_delete: bool = False
     sent_keys: frozenset[Key] = frozenset()
+    today: date | None = None
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """A desired event's portal event, its state row (if any), and whether this tool
+    created that portal event."""
+
+    remote: RemoteEvent
+    record: Record | None
+    created: bool
 
 
 def fingerprint(event: DesiredEvent) -> str:
@@ -56,13 +72,30 @@ def fingerprint(event: DesiredEvent) -> str:
     })
 
 
-def normalised(params: EventParams) -> EventParams:
+def canonical_rule(params: EventParams) -> Rrule | None:
+    """A rule as the days it yields: COUNT and UNTIL become the last day, and WEEKLY without
+    BYDAY is Monday, as a real portal reads it."""
+    rule = params.rrule
+    if rule is None:
+        return None
+    byday = rule.byday if rule.freq == "WEEKLY" else ()
+    if rule.freq == "WEEKLY" and not byday:
+        byday = ("MO",)
+    shaped = Rrule(freq=rule.freq, interval=rule.interval, count=rule.count, until=rule.until,
+                   byday=byday)
+    last = bxrule.last_day(_start_day(params), shaped)
+    return Rrule(freq=rule.freq, interval=rule.interval, until=last, byday=byday)
+
+
+def normalised(params: EventParams, *, description: bool = True) -> EventParams:
     """Managed fields as both sides can hold them: empty text is no text, all-day events
-    carry no zones, the end zone defaults to the start's, reminders are a set."""
+    carry no zones, the end zone defaults to the start's, reminders are a set, rules are the
+    days they yield. `description=False` leaves the description out of the comparison (a
+    `calendar.event.get` row does not carry it)."""
     return replace(
         params,
         name=params.name.strip(),
-        description=(params.description or "").strip() or None,
+        description=(params.description or "").strip() or None if description else None,
         location=(params.location or "").strip() or None,
         color=(params.color or "").lower() or None,
         timezone_from=None if params.skip_time else params.timezone_from,
@@ -70,6 +103,7 @@ def normalised(params: EventParams) -> EventParams:
         remind=tuple(sorted(set(params.remind), key=lambda r: (r.type, r.count))),
         attendees=tuple(sorted(params.attendees)) if params.is_meeting else (),
         meeting=None,
+        rrule=canonical_rule(params),
     )
 
 
@@ -79,6 +113,17 @@ def occurrence_day(recurrence_id: str, zone: str | None) -> str:
         return recurrence_id
     instant = datetime.strptime(recurrence_id, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
     return instant.astimezone(ZoneInfo(zone) if zone else timezone.utc).date().isoformat()
+
+
+def delete_op(uid: str, recurrence_id: str | None, remote: RemoteEvent, *, phase: int,
+              forget: tuple[Key, ...] = ()) -> Op:
+    """The only way a plan deletes an event. A real portal deletes the whole series with any
+    occurrence detached from it, so an event carrying RECURRENCE_ID is never a target."""
+    if remote.recurrence_id is not None:
+        raise ValueError(f"event {remote.id} is a detached occurrence: it goes only with "
+                         "its series")
+    return Op("delete", uid, recurrence_id, phase, event_id=remote.id,
+              params={"id": remote.id}, forget=forget)
 
 
 class _Differ:
@@ -92,8 +137,7 @@ class _Differ:
             self.records_by_uid.setdefault(record.uid, []).append(record)
         self.wanted = {_key(event) for event in self.desired}
         self.options = options
-        self.paired: dict[Key, tuple[RemoteEvent, Record | None, bool]] = {}
-        self.paired_by_uid: dict[str, list[tuple[Key, RemoteEvent]]] = {}
+        self.paired: dict[Key, Pairing] = {}
         self.claimed: set[int] = set()
         self.detached: dict[int, list[RemoteEvent]] = {}
         self.split_off: dict[int, list[RemoteEvent]] = {}
@@ -107,15 +151,15 @@ class _Differ:
         self.warnings: list[str] = []
         self.rebuilt: dict[str, tuple[int, ...]] = {}
         self.rebuilt_keys: set[Key] = set()
-        self.series = {d.uid: d for d in self.desired if d.kind == "series"}
-        self.splits: dict[str, list[DesiredEvent]] = {}
+        self.left: set[str] = set()
+        self.parts: dict[str, list[DesiredEvent]] = {}
         self.overrides: dict[str, list[DesiredEvent]] = {}
         for event in self.desired:
-            if event.kind == "override" and event.range == "thisandfuture":
-                self.splits.setdefault(event.uid, []).append(event)
+            if event.kind == "series":
+                self.parts.setdefault(event.uid, []).append(event)
             elif event.kind == "override":
                 self.overrides.setdefault(event.uid, []).append(event)
-        for items in self.splits.values():
+        for items in self.parts.values():
             items.sort(key=lambda e: e.recurrence_id or "")
 
     # --- pairing ------------------------------------------------------------------------
@@ -123,8 +167,9 @@ class _Differ:
     def pair(self) -> None:
         for event in self.desired:
             record = self.records.get(_key(event))
-            if record is not None and record.event_id in self.remote:
-                self._claim(event, self.remote[record.event_id], record, record.created)
+            found = self.remote.get(record.event_id) if record is not None else None
+            if record is not None and found is not None and _fits(event, found):
+                self._claim(event, found, record, record.created)
         by_dav: dict[str, RemoteEvent] = {}
         for remote in self.remote.values():
             if remote.dav_xml_id and remote.recurrence_id is None:
@@ -142,32 +187,24 @@ class _Differ:
 
     def _claim(self, event: DesiredEvent, remote: RemoteEvent, record: Record | None,
                created: bool) -> None:
-        self.paired[_key(event)] = (remote, record, created)
-        self.paired_by_uid.setdefault(event.uid, []).append((_key(event), remote))
+        self.paired[_key(event)] = Pairing(remote, record, created)
         self.claimed.add(remote.id)
 
     def _pair_override(self, event: DesiredEvent) -> None:
-        parent = self.paired.get((event.uid, None))
-        if parent is None or event.recurrence_id is None:
+        holder = self._holder(event)
+        pair = self.paired.get(_key(holder)) if holder is not None else None
+        if pair is None or holder is None or event.recurrence_id is None:
             return
-        series, _, created = parent
-        day = occurrence_day(event.recurrence_id, series.params.timezone_from)
-        if event.range == "thisandfuture":
-            candidates = [r for r in self.split_off.get(series.id, [])
-                          if r.params.date_from[:10] == day]
-        else:
-            candidates = [r for sid in self._series_ids(event.uid)
-                          for r in self.detached.get(sid, [])
-                          if (r.original_date_from or "")[:10] == day]
-        for remote in candidates:
-            if remote.id not in self.claimed:
-                self._claim(event, remote, None, created)
+        day = occurrence_day(event.recurrence_id, holder.params.timezone_from)
+        for remote in self._copies(event.uid):
+            if remote.id not in self.claimed and (remote.original_date_from or "")[:10] == day:
+                self._claim(event, remote, None, pair.created)
                 return
 
-    def _series_ids(self, uid: str) -> set[int]:
-        """The portal IDs of a uid's series and of the series split off from it."""
-        return {remote.id for key, remote in self.paired_by_uid.get(uid, [])
-                if key[1] is None or remote.params.rrule is not None}
+    def _copies(self, uid: str) -> list[RemoteEvent]:
+        """The occurrences detached from any portal part of this uid's series."""
+        return [copy for part in self._portal_parts(uid)
+                for copy in self.detached.get(part, [])]
 
     def _recover(self) -> None:
         section = self.options.section_id
@@ -179,227 +216,245 @@ class _Differ:
         for event in self.desired:
             if _key(event) in self.paired or event.kind == "override":
                 continue
-            split = event.uid in self.splits
             candidates = loose.get(_identity(event.params), [])
-            for found in candidates:
-                if split or found.params.rrule == event.params.rrule:
-                    candidates.remove(found)
-                    self._claim(event, found, None, _key(event) in self.options.sent_keys)
-                    break
+            if candidates:
+                found = candidates.pop(0)
+                self._claim(event, found, None, _key(event) in self.options.sent_keys)
 
-    # --- rebuilds -----------------------------------------------------------------------
+    def _holder(self, event: DesiredEvent) -> DesiredEvent | None:
+        """The series part an occurrence belongs to: the last part starting at or before it."""
+        rid = event.recurrence_id or ""
+        found = None
+        for part in self.parts.get(event.uid, []):
+            if (part.recurrence_id or "") <= rid:
+                found = part
+        return found
 
-    def rebuilds(self) -> None:
-        for uid, series in self.series.items():
-            parts = self._portal_parts(uid)
-            if not parts or not self._needs_rebuild(series, [p for p, _ in parts.values()]):
-                continue
-            if not all(created for _, created in parts.values()):
-                self.warnings.append(
-                    f"UID {uid}: the portal's copy of this series skips days or keeps parts "
-                    "the input no longer has; ics2b24 did not create it, so it is left as it is")
-                continue
-            self._rebuild(uid, [part for part, _ in parts.values()])
+    # --- series: kept in place, or rebuilt ----------------------------------------------
 
-    def _portal_parts(self, uid: str) -> dict[int, tuple[RemoteEvent, bool]]:
+    def _portal_parts(self, uid: str) -> dict[int, bool]:
         """Every portal series holding part of this uid's series, and whether this tool
-        created it: the paired series, what was split off from it, the split parts paired
-        or recorded (also those the input dropped)."""
-        parts: dict[int, tuple[RemoteEvent, bool]] = {}
-        main = self.paired.get((uid, None))
-        if main is not None:
-            parts[main[0].id] = (main[0], main[2])
-            for split_off in self.split_off.get(main[0].id, []):
-                parts.setdefault(split_off.id, (split_off, main[2]))
-        for key, remote in self.paired_by_uid.get(uid, []):
-            if key[1] is not None and _is_series(remote):
-                parts[remote.id] = (remote, self.paired[key][2])
+        created it: the paired parts, what the portal split off from them, and recorded
+        parts the input dropped."""
+        parts: dict[int, bool] = {}
+        for part in self.parts.get(uid, []):
+            pair = self.paired.get(_key(part))
+            if pair is not None and _is_series(pair.remote):
+                parts[pair.remote.id] = pair.created
+                for split_off in self.split_off.get(pair.remote.id, []):
+                    parts.setdefault(split_off.id, pair.created)
         for record in self.records_by_uid.get(uid, []):
             found = self.remote.get(record.event_id)
             if record.key not in self.wanted and found is not None and _is_series(found):
-                parts[found.id] = (found, record.created)
+                parts.setdefault(found.id, record.created)
         return parts
 
-    def _needs_rebuild(self, series: DesiredEvent, parts: Iterable[RemoteEvent]) -> bool:
-        """Parts left of a series that must be added again; a this-and-future part the
-        input dropped; or a skipped day the input no longer skips — unless that is an edit
-        made in the portal while the input did not change (it survives, as edits do)."""
-        pair = self.paired.get((series.uid, None))
-        if pair is None:
-            return True
-        removed = [r for r in self.records_by_uid.get(series.uid, [])
-                   if r.recurrence_id is not None and r.key not in self.wanted]
-        if any(_is_series(self.remote[r.event_id]) for r in removed if r.event_id in self.remote):
-            return True
-        zone = series.params.timezone_from
-        kept = set(series.exdate) | {occurrence_day(o.recurrence_id or "", zone)
-                                     for o in self.overrides.get(series.uid, [])}
-        stale = {day for part in parts for day in part.exdate} - kept
-        if not stale:
-            return False
-        record = pair[1]
-        if self.options.force or record is None or record.fingerprint != fingerprint(series):
-            return True
-        return any(occurrence_day(r.recurrence_id or "", zone) in stale for r in removed)
+    def _changed(self, event: DesiredEvent, pair: Pairing) -> bool:
+        """Whether the input changed this event since the last push (or `--force`)."""
+        return (self.options.force or pair.record is None
+                or pair.record.fingerprint != fingerprint(event))
 
-    def _rebuild(self, uid: str, parts: list[RemoteEvent]) -> None:
-        """Delete every part (phase 0); the series, unpaired, is then planned like a new
-        one, its add waiting for these deletes. Each delete forgets the state rows of its
-        part and of the occurrences detached from it, and only those: a refused delete
-        leaves its part known to the next run."""
+    def _stale_parts(self, uid: str, portal_parts: dict[int, bool]) -> list[int]:
+        """The portal parts that updates a real portal carries out faithfully cannot bring
+        in line, so they are deleted (and added again where the input still has them)."""
+        paired = {self.paired[_key(p)].remote.id: p for p in self.parts[uid]
+                  if _key(p) in self.paired}
+        input_changed = any(self._changed(p, self.paired[_key(p)]) for p in paired.values())
+        recorded = {r.event_id for r in self.records_by_uid.get(uid, [])}
+        return [part_id for part_id in portal_parts
+                if (part_id in paired and self._needs_rebuild(uid, paired[part_id]))
+                or (part_id not in paired and (part_id in recorded or input_changed))]
+
+    def _needs_rebuild(self, uid: str, part: DesiredEvent) -> bool:
+        """A part's start date changes; it must change and has detached occurrences (`all`
+        would rewrite them); or it skips a day the input no longer skips — unless that is an
+        edit made in the portal while the input did not change (it survives, as edits do)."""
+        pair = self.paired[_key(part)]
+        remote = pair.remote
+        if remote.params.date_from[:10] != part.params.date_from[:10]:
+            return True
+        changed = self._changed(part, pair)
+        copies = self.detached.get(remote.id, [])
+        if changed and any(copy.id not in self.claimed for copy in copies):
+            return True
+        zone = part.params.timezone_from
+        moved_days = {occurrence_day(o.recurrence_id or "", zone)
+                      for o in self.overrides.get(uid, []) if self._holder(o) is part}
+        removed_days = {occurrence_day(r.recurrence_id or "", zone)
+                        for r in self.records_by_uid.get(uid, [])
+                        if r.recurrence_id is not None and r.key not in self.wanted}
+        start, rule = _start_day(part.params), part.params.rrule
+        stale = {day for day in remote.exdate if rule is not None
+                 and bxrule.occurs_on(start, rule, date.fromisoformat(day))} - moved_days
+        if stale and (changed or stale & removed_days):
+            return True
+        return bool(changed and copies and normalised(part.params, description=False)
+                    != normalised(remote.params, description=False))
+
+    def _rebuild(self, uid: str, stale: Iterable[int]) -> None:
+        """Delete each stale part (phase 0) and unpair it and the occurrences detached from
+        it, so they are planned like new ones, the adds waiting for these deletes. Each
+        delete forgets the state rows of its part and of its detached occurrences, and only
+        those: a refused delete leaves its part known to the next run."""
         rows = self.records_by_uid.get(uid, [])
-        main = self.paired.get((uid, None))
-        for part in parts:
-            keys = tuple(r.key for r in rows if r.event_id == part.id or (
-                r.event_id in self.remote and self.remote[r.event_id].recurrence_id == part.id))
-            own = [r.recurrence_id for r in rows if r.event_id == part.id]
-            rid = None if main is not None and main[0].id == part.id else (
-                own[0] if own else part.params.date_from)
-            self.ops.append(Op("delete", uid, rid, 0, event_id=part.id,
-                               params={"id": part.id}, forget=keys))
+        ids = list(stale)
+        for part_id in ids:
+            remote = self.remote[part_id]
+            copies = {copy.id for copy in self.detached.get(part_id, [])}
+            keys = tuple(r.key for r in rows if r.event_id == part_id or r.event_id in copies)
+            own = [r.recurrence_id for r in rows if r.event_id == part_id]
+            rid = own[0] if own else (None if self._is_main(uid, part_id)
+                                      else remote.params.date_from)
+            self.ops.append(delete_op(uid, rid, remote, phase=0, forget=keys))
             self.rebuilt_keys.update(keys)
-        self.rebuilt[uid] = tuple(part.id for part in parts)
-        for key, _ in self.paired_by_uid.pop(uid, []):
-            del self.paired[key]
+            self.claimed |= copies
+            for key in [k for k, pair in self.paired.items()
+                        if pair.remote.id == part_id or pair.remote.id in copies]:
+                del self.paired[key]
+        self.rebuilt[uid] = (*self.rebuilt.get(uid, ()), *ids)
+
+    def _is_main(self, uid: str, part_id: int) -> bool:
+        pair = self.paired.get((uid, None))
+        return pair is not None and pair.remote.id == part_id
 
     # --- changes ------------------------------------------------------------------------
 
     def changes(self, cancelled: Sequence[Key]) -> None:
-        self.rebuilds()
+        for uid in self.parts:
+            portal_parts = self._portal_parts(uid)
+            stale = self._stale_parts(uid, portal_parts)
+            if stale:
+                if all(portal_parts[part_id] for part_id in stale):
+                    self._rebuild(uid, stale)
+                else:
+                    self.warnings.append(
+                        f"UID {uid}: the portal's copy of this series differs from the input "
+                        "in a way only deleting and adding it again can fix; ics2b24 did not "
+                        "create it, so it is left as it is")
+                    self.left.add(uid)
         for event in self.desired:
             before = len(self.ops)
-            if event.kind == "override" and event.range == "thisandfuture":
-                self._split(event)
-            elif event.kind == "override":
+            if event.kind == "override":
                 self._override(event)
             else:
                 self._event(event)
-            if event.kind == "series":
-                self._exclusions(event)
             if not any(op.is_write for op in self.ops[before:]):
                 self.unchanged += 1
-        self._leftover_detached()
         self._deletions(cancelled)
 
     def _base(self) -> dict[str, Any]:
         return {"type": self.options.calendar_type, "ownerId": self.options.owner}
 
     def _event(self, event: DesiredEvent) -> None:
+        if event.uid in self.left:
+            return
         pair = self.paired.get(_key(event))
+        if pair is not None and (event.kind == "series") != _is_series(pair.remote):
+            pair = self._replace_kind(event, pair)
         if pair is None:
             params = {**self._base(), "section": self.options.section_id,
                       **event.params.to_params()}
-            replaces = self.rebuilt.get(event.uid, ()) if event.kind == "series" else ()
             self.ops.append(Op("add", event.uid, event.recurrence_id, 1, params=params,
                                fingerprint=fingerprint(event), created=True, desired=event,
-                               replaces=replaces))
+                               series=event.kind == "series",
+                               replaces=self.rebuilt.get(event.uid, ()),
+                               invitations=self._invitations(event.params)))
             return
-        self._maybe_update(event, event.params, pair, phase=1)
+        self._maybe_update(event, pair, phase=1)
 
-    def _maybe_update(self, event: DesiredEvent, wanted: EventParams,
-                      pair: tuple[RemoteEvent, Record | None, bool], *, phase: int) -> None:
-        remote, record, created = pair
+    def _replace_kind(self, event: DesiredEvent, pair: Pairing) -> Pairing | None:
+        """A single event that became a series, or the reverse: deleted and added again
+        (an update could keep the old date), when this tool created it."""
+        if not pair.created or pair.remote.recurrence_id is not None:
+            self.warnings.append(
+                f"UID {event.uid}: the portal's event {pair.remote.id} is "
+                f"{'a series' if _is_series(pair.remote) else 'not a series'} and ics2b24 did "
+                "not create it, so it is left as it is")
+            return pair
+        keys = tuple(r.key for r in self.records_by_uid.get(event.uid, [])
+                     if r.event_id == pair.remote.id)
+        self.ops.append(delete_op(event.uid, event.recurrence_id, pair.remote, phase=0,
+                                  forget=keys))
+        self.rebuilt_keys.update(keys)
+        self.rebuilt[event.uid] = (*self.rebuilt.get(event.uid, ()), pair.remote.id)
+        del self.paired[_key(event)]
+        return None
+
+    def _maybe_update(self, event: DesiredEvent, pair: Pairing, *, phase: int) -> None:
+        remote = pair.remote
         print_ = fingerprint(event)
-        if record is not None and record.fingerprint == print_ and not self.options.force:
+        if not self._changed(event, pair):
             return
-        if event.kind == "series" and event.uid in self.splits and remote.params.rrule:
-            wanted = replace(wanted, rrule=remote.params.rrule)
-        if normalised(wanted) == normalised(remote.params):
+        known = remote.description_known
+        if normalised(event.params, description=known) == normalised(remote.params,
+                                                                     description=known) and (
+                known or pair.record is None):
             self.ops.append(Op("record", event.uid, event.recurrence_id, phase,
-                               event_id=remote.id, fingerprint=print_, created=created,
+                               event_id=remote.id, fingerprint=print_, created=pair.created,
                                desired=event))
             return
-        params = {**self._base(), "section": self.options.section_id,
-                  **_clearing(wanted, remote.params), **wanted.to_params(),
-                  "recurrence_mode": "all"}
+        params = {**self._base(), **_clearing(event.params, remote), **event.params.to_params()}
+        if remote.recurrence_id is None:
+            params["section"] = self.options.section_id
         if remote.params.is_meeting and remote.meeting_host is not None:
             params["host"] = remote.meeting_host
         self.ops.append(Op("update", event.uid, event.recurrence_id, phase, event_id=remote.id,
-                           params=params, fingerprint=print_, created=created, desired=event))
-
-    def _parent(self, event: DesiredEvent) -> tuple[int | None, Key | None, str | None]:
-        """The series an occurrence change goes to: the last split at or before it, else the
-        series itself; its portal ID when known, else its key; and its zone."""
-        rid = event.recurrence_id or ""
-        key: Key = (event.uid, None)
-        for split in self.splits.get(event.uid, []):
-            if split is not event and (split.recurrence_id or "") <= rid:
-                key = (event.uid, split.recurrence_id)
-        pair = self.paired.get(key)
-        series = self.series.get(event.uid)
-        zone = series.params.timezone_from if series else None
-        if pair is not None:
-            return pair[0].id, None, zone
-        return None, key, zone
-
-    def _split(self, event: DesiredEvent) -> None:
-        pair = self.paired.get(_key(event))
-        if pair is not None:
-            self._maybe_update(event, event.params, pair, phase=2)
-            return
-        self._occurrence_change("split", event, phase=2)
+                           params=params, fingerprint=print_, created=pair.created,
+                           series=_is_series(remote), desired=event,
+                           invitations=self._invitations(event.params, remote.params)))
 
     def _override(self, event: DesiredEvent) -> None:
+        if event.uid in self.left:
+            return
         pair = self.paired.get(_key(event))
         if pair is not None:
-            self._maybe_update(event, event.params, pair, phase=3)
+            self._maybe_update(event, pair, phase=3)
             return
-        self._occurrence_change("override", event, phase=3)
-
-    def _occurrence_change(self, kind: Any, event: DesiredEvent, *, phase: int) -> None:
-        if event.uid not in self.series or event.recurrence_id is None:
+        holder = self._holder(event)
+        if holder is None or event.recurrence_id is None:
             return
-        event_id, parent, zone = self._parent(event)
-        series = self.series[event.uid].params
-        params = {**self._base(), **_clearing(event.params, series),
-                  **event.params.to_params(), "recurrence_mode":
-                  "next" if kind == "split" else "this",
-                  "current_date_from": occurrence_day(event.recurrence_id, zone)}
-        self.ops.append(Op(kind, event.uid, event.recurrence_id, phase, event_id=event_id,
-                           parent=parent, params=params, fingerprint=fingerprint(event),
-                           created=True, desired=event))
+        holder_pair = self.paired.get(_key(holder))
+        params = {**self._base(), **event.params.to_params(),
+                  "current_date_from": occurrence_day(event.recurrence_id,
+                                                      holder.params.timezone_from)}
+        self.ops.append(Op(
+            "override", event.uid, event.recurrence_id, 3,
+            event_id=holder_pair.remote.id if holder_pair else None,
+            parent=None if holder_pair else _key(holder), params=params,
+            fingerprint=fingerprint(event), created=True, series=True, desired=event,
+            invitations=self._invitations(event.params)))
 
-    def _exclusions(self, series: DesiredEvent) -> None:
-        done: set[str] = set()
-        for remote_id in self._series_ids(series.uid):
-            done.update(self.remote[remote_id].exdate)
-        for day in series.exdate:
-            if day in done:
-                continue
-            probe = replace(series, recurrence_id=day, kind="override")
-            event_id, parent, _ = self._parent(probe)
-            params = {**self._base(), "recurrence_mode": "this", "current_date_from": day}
-            self.ops.append(Op("exclude", series.uid, day, 3, event_id=event_id, parent=parent,
-                               params=params, desired=series))
+    def _invitations(self, params: EventParams, current: EventParams | None = None) -> int:
+        """Attendees a real portal invites for this write: those of a meeting still to come,
+        less the ones the portal already has."""
+        if not params.is_meeting or not self._still_to_come(params):
+            return 0
+        known = set(current.attendees) if current is not None and current.is_meeting else set()
+        return len(set(params.attendees) - known - {self.options.owner})
 
-    def _leftover_detached(self) -> None:
-        """An occurrence detached for an exclusion whose delete never ran: the series
-        already skips that day, and the detached copy must go."""
-        recorded = {record.event_id for record in self.records.values()}
-        for series in self.series.values():
-            pair = self.paired.get((series.uid, None))
-            if pair is None or not pair[2]:
-                continue
-            exdates = set(series.exdate)
-            for remote in (r for sid in self._series_ids(series.uid)
-                           for r in self.detached.get(sid, [])):
-                if (remote.id not in self.claimed and remote.id not in recorded
-                        and (remote.original_date_from or "")[:10] in exdates):
-                    self.claimed.add(remote.id)
-                    self.ops.append(Op("delete", series.uid, remote.original_date_from, 0,
-                                       event_id=remote.id, params={"id": remote.id}))
+    def _still_to_come(self, params: EventParams) -> bool:
+        today = self.options.today
+        if today is None:
+            return True
+        rule = params.rrule
+        last = _start_day(params) if rule is None else bxrule.last_day(_start_day(params), rule)
+        return last is None or last >= today
+
+    # --- deletions ----------------------------------------------------------------------
 
     def _deletions(self, cancelled: Sequence[Key]) -> None:
-        wanted = self.wanted
         cancelled_keys = set(cancelled)
         gone: list[Record] = []
         prunable: list[Record] = []
         for key, record in self.records.items():
-            if key in wanted or key in self.rebuilt_keys:
+            if key in self.wanted or key in self.rebuilt_keys:
                 continue
-            if record.event_id not in self.remote:
+            remote = self.remote.get(record.event_id)
+            if remote is None:
                 self.ops.append(Op("forget", record.uid, record.recurrence_id, 4,
                                    event_id=record.event_id))
+            elif remote.recurrence_id is not None:
+                continue
             elif key in cancelled_keys or (record.uid, None) in cancelled_keys:
                 gone.append(record)
             elif self.options.prune:
@@ -413,49 +468,50 @@ class _Differ:
                 "manages in the target; an empty or truncated input is more often a mistake "
                 "than an intent. Check the input, or add --force-delete"
             )
-        self._delete([r for r in gone + pruned if r.created])
-
-    def _delete(self, records: Iterable[Record]) -> None:
-        chosen = list(records)
-        deleted_series = {r.event_id for r in chosen if r.recurrence_id is None}
-        riders: dict[int, list[Key]] = {}
-        for record in chosen:
-            parent = self.remote[record.event_id].recurrence_id
-            if record.recurrence_id is not None and parent in deleted_series:
-                riders.setdefault(parent, []).append(record.key)
-        for record in chosen:
-            if record.key in {k for keys in riders.values() for k in keys}:
-                continue
-            self.ops.append(Op("delete", record.uid, record.recurrence_id, 4,
-                               event_id=record.event_id, params={"id": record.event_id},
-                               forget=(record.key, *riders.get(record.event_id, []))))
+        for record in gone + pruned:
+            if record.created:
+                riders = tuple(r.key for r in self.records.values()
+                               if r.event_id in self.remote
+                               and self.remote[r.event_id].recurrence_id == record.event_id)
+                self.ops.append(delete_op(record.uid, record.recurrence_id,
+                                          self.remote[record.event_id], phase=4,
+                                          forget=(record.key, *riders)))
 
 
 def _key(event: DesiredEvent) -> Key:
     return (event.uid, event.recurrence_id)
 
 
+def _fits(event: DesiredEvent, remote: RemoteEvent) -> bool:
+    """A state row pairs only with a portal event of the same shape: a moved occurrence
+    with a detached copy, anything else with an event of its own."""
+    return (event.kind == "override") == (remote.recurrence_id is not None)
+
+
 def _is_series(remote: RemoteEvent) -> bool:
     return remote.params.rrule is not None and remote.recurrence_id is None
 
 
+def _start_day(params: EventParams) -> date:
+    return date.fromisoformat(params.date_from[:10])
+
+
 def _identity(params: EventParams) -> tuple[Any, ...]:
-    """What recovery matches on: name, start, end and the rule's shape. COUNT and UNTIL are
-    checked apart, because a `next` split shortens the series it was made from."""
-    rule = params.rrule
-    shape = None if rule is None else (rule.freq, rule.interval, rule.byday)
-    return (params.name.strip(), params.date_from, params.date_to, shape)
+    """What recovery matches on: name, start, end and the days of the rule."""
+    return (params.name.strip(), params.date_from, params.date_to, canonical_rule(params))
 
 
-def _clearing(wanted: EventParams, current: EventParams) -> dict[str, Any]:
+def _clearing(wanted: EventParams, current: RemoteEvent) -> dict[str, Any]:
     """Fields the portal holds and the input no longer has: an update that leaves a key out
-    keeps the old value, so these are sent empty (`remind[]=` on the wire)."""
+    keeps the old value, so these are sent empty. A description the read could not see is
+    cleared whenever the input has none."""
     out: dict[str, Any] = {}
-    if current.description and not wanted.description:
+    if not wanted.description and (current.params.description
+                                   or not current.description_known):
         out["description"] = ""
-    if current.location and not wanted.location:
+    if current.params.location and not wanted.location:
         out["location"] = ""
-    if current.remind and not wanted.remind:
+    if current.params.remind and not wanted.remind:
         out["remind"] = []
     return out
 
@@ -470,3 +526,28 @@ def diff(desired: Sequence[DesiredEvent], cancelled: Sequence[Key],
     return Plan(tuple(sorted(differ.ops, key=lambda op: op.phase)), differ.unchanged,
                 tuple(differ.warnings))
 
+
+def undo_plan(records: Sequence[Record], remote: Sequence[RemoteEvent]) -> Plan:
+    """`undo`: delete every event this tool created. A detached occurrence goes with its
+    series (deleting it alone would delete the series anyway on a real portal); one whose
+    series this tool did not create is left, with a warning."""
+    found = {event.id: event for event in remote}
+    created = [r for r in records if r.created]
+    ours = {r.event_id for r in created}
+    ops: list[Op] = []
+    warnings: list[str] = []
+    for record in created:
+        event = found.get(record.event_id)
+        if event is None:
+            ops.append(Op("forget", record.uid, record.recurrence_id, 4,
+                          event_id=record.event_id))
+        elif event.recurrence_id is None:
+            riders = tuple(r.key for r in records if r.event_id in found
+                           and found[r.event_id].recurrence_id == event.id)
+            ops.append(delete_op(record.uid, record.recurrence_id, event, phase=4,
+                                 forget=(record.key, *riders)))
+        elif event.recurrence_id not in ours:
+            warnings.append(f"UID {record.uid}: event {event.id} is an occurrence detached "
+                            "from a series ics2b24 did not create; deleting it would delete "
+                            "that series, so it is left")
+    return Plan(tuple(ops), 0, tuple(warnings))

@@ -1,11 +1,15 @@
 """What a run will do: the diff engine's answer and the pusher's input (SPEC §1, §6).
 
-An `Op` is either one write call (or, for an exclusion, the pair of calls that removes one
-occurrence) or a change to the state DB alone (`record`, `forget`), which costs no request.
-Ops run in `phase` order, because an override needs its series' ID and an occurrence after
-a this-and-future split lives on the split-off series: 0 the portal copies of series being
-rebuilt (and leftovers), 1 events themselves, 2 splits, 3 overrides and exclusions,
+An `Op` is one write call or a change to the state DB alone (`record`, `forget`), which costs
+no request. Ops run in `phase` order, because an occurrence change needs its series' ID:
+0 the portal copies of series being rebuilt, 1 events themselves (singles, occurrences and
+every part of a series), 3 moved or changed occurrences (`this` on the part holding them),
 4 deletions.
+
+Which calls are safe on a real portal is decided here and nowhere else: `recurrence_mode` goes
+only with an update of a series (`all`, never with a new start date: the diff rebuilds such a
+series instead) or with an occurrence change (`this`); an update of a single event carries
+none (a real portal keeps the old date of a single event updated with `all`).
 """
 
 from __future__ import annotations
@@ -16,32 +20,27 @@ from typing import Any, Literal
 
 from ics2b24.model import DesiredEvent
 
-OpKind = Literal["add", "update", "override", "split", "exclude", "delete", "record", "forget"]
+OpKind = Literal["add", "update", "override", "delete", "record", "forget"]
 Key = tuple[str, "str | None"]
 
 _METHODS: dict[str, str | None] = {
     "add": "calendar.event.add",
     "update": "calendar.event.update",
     "override": "calendar.event.update",
-    "split": "calendar.event.update",
-    "exclude": "calendar.event.update",
     "delete": "calendar.event.delete",
     "record": None,
     "forget": None,
-}
-_MODES: dict[str, str | None] = {
-    "update": "all", "override": "this", "split": "next", "exclude": "this",
 }
 
 
 @dataclass(frozen=True)
 class Op:
-    """One step. `event_id` is the event written to (the series for override, split and
-    exclude); when that series is only added in this run, `parent` names its key and the
-    pusher fills the ID in. `params` are the call's parameters less `id`. `forget` lists keys
-    whose state rows go with this op (occurrences detached from a deleted series). An add
-    that `replaces` portal events is sent only once their deletes were confirmed, so a
-    rebuilt series never exists twice."""
+    """One step. `event_id` is the event written to (the series part for an override); when
+    that part is only added in this run, `parent` names its key and the pusher fills the ID
+    in. `params` are the call's parameters less `id` and `recurrence_mode`; `series` says the
+    event written to holds a rule. `forget` lists keys whose state rows go with this op
+    (occurrences detached from a deleted series). An add that `replaces` portal events is
+    sent only once their deletes were confirmed, so a rebuilt series never exists twice."""
 
     kind: OpKind
     uid: str
@@ -52,9 +51,11 @@ class Op:
     params: Mapping[str, Any] = field(default_factory=dict)
     fingerprint: str = ""
     created: bool = False
+    series: bool = False
     desired: DesiredEvent | None = field(default=None, compare=False, repr=False)
     forget: tuple[Key, ...] = ()
     replaces: tuple[int, ...] = ()
+    invitations: int = 0
 
     @property
     def key(self) -> Key:
@@ -67,11 +68,30 @@ class Op:
 
     @property
     def recurrence_mode(self) -> str | None:
-        return _MODES.get(self.kind)
+        if self.kind == "override":
+            return "this"
+        if self.kind == "update" and self.series:
+            return "all"
+        return None
 
     @property
     def is_write(self) -> bool:
         return self.method is not None
+
+    @property
+    def needs_json(self) -> bool:
+        """An empty array (no reminders left) survives only a JSON body: inside `batch` the
+        form `remind[]=` reaches a real portal as one empty item, a reminder at the start."""
+        return any(value == [] for value in self.params.values())
+
+    def call_params(self, target: int | None) -> dict[str, Any]:
+        """The parameters as sent, `id` and `recurrence_mode` filled in."""
+        params = dict(self.params)
+        if self.kind != "add":
+            params["id"] = target
+        if self.recurrence_mode is not None:
+            params["recurrence_mode"] = self.recurrence_mode
+        return params
 
     def to_json(self) -> dict[str, Any]:
         """The `plan --json` line (SPEC §5)."""
@@ -98,6 +118,11 @@ class Plan:
     @property
     def writes(self) -> list[Op]:
         return [op for op in self.ops if op.is_write]
+
+    @property
+    def invitations(self) -> int:
+        """How many invitations the portal would send for these writes."""
+        return sum(op.invitations for op in self.ops)
 
     def count(self, kind: OpKind) -> int:
         return sum(1 for op in self.ops if op.kind == kind)

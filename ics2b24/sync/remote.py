@@ -47,7 +47,9 @@ _UNITS = frozenset({"min", "hour", "day"})
 class RemoteEvent:
     """One portal event. `recurrence_id` is the series an occurrence was detached from
     (RECURRENCE_ID); `original_recursion_id` / `comment_xml_id` come from RELATIONS;
-    `occurrences` are the wall-clock starts of every row seen for this ID, in order."""
+    `occurrences` are the wall-clock starts of every row seen for this ID, in order;
+    `description_known` is false for `calendar.event.get` rows, which a real portal sends
+    without DESCRIPTION."""
 
     id: int
     section_id: int | None
@@ -63,6 +65,7 @@ class RemoteEvent:
     params: EventParams
     exdate: tuple[str, ...]
     occurrences: tuple[str, ...]
+    description_known: bool = True
 
 
 def parse_event(row: Mapping[str, Any]) -> RemoteEvent:
@@ -88,7 +91,7 @@ def parse_events(rows: Iterable[Mapping[str, Any]]) -> list[RemoteEvent]:
         seen = by_id[event_id]
         first = min(seen, key=_start_key)
         starts = sorted({s for e in seen for s in e.occurrences})
-        out.append(replace(first, occurrences=tuple(starts)))
+        out.append(replace(first, occurrences=tuple(starts), description_known=False))
     return out
 
 

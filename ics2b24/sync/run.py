@@ -27,8 +27,8 @@ from ics2b24.model import DesiredEvent
 from ics2b24.push.client import Client, UncertainWriteError
 from ics2b24.push.pusher import Failure, Pusher, PushReport, reject_calendar
 from ics2b24.sections import list_sections, resolve_section, update_section_from_ics
-from ics2b24.sync.diff import DiffOptions, diff
-from ics2b24.sync.plan import Op, Plan
+from ics2b24.sync.diff import DiffOptions, diff, undo_plan
+from ics2b24.sync.plan import Plan
 from ics2b24.sync.remote import RemoteEvent, parse_event, parse_events
 from ics2b24.sync.state import Record, StateDB, portal_identity, target_key
 
@@ -64,7 +64,6 @@ class Summary:
 
     added: int = 0
     updated: int = 0
-    excluded: int = 0
     deleted: int = 0
     unchanged: int = 0
     failed: int = 0
@@ -75,7 +74,7 @@ class Summary:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "added": self.added, "updated": self.updated, "excluded": self.excluded,
+            "added": self.added, "updated": self.updated,
             "deleted": self.deleted, "unchanged": self.unchanged, "failed": self.failed,
             "requests": self.requests, "seconds": round(self.seconds, 3),
             "failures": [
@@ -86,7 +85,7 @@ class Summary:
         }
 
     def line(self) -> str:
-        return (f"{self.added} added, {self.updated} updated, {self.excluded} excluded, "
+        return (f"{self.added} added, {self.updated} updated, "
                 f"{self.deleted} deleted, {self.unchanged} unchanged, {self.failed} failed; "
                 f"{self.requests} HTTP requests in {self.seconds:.1f} s")
 
@@ -159,7 +158,7 @@ def _diff(session: _Session, connection: Connection, options: SyncOptions) -> Pl
     return diff(events, session.converted.cancelled, remote, records, DiffOptions(
         calendar_type=connection.target.type, owner=connection.target.owner,
         section_id=session.section_id, prune=options.prune, force=options.force,
-        force_delete=options.force_delete, sent_keys=sent,
+        force_delete=options.force_delete, sent_keys=sent, today=date.today(),
     ))
 
 
@@ -204,6 +203,8 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
                         "same command again to finish")) from None
                 sleep(min(30.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
                 plan = _diff(session, connection, options)
+        if report.count("override"):
+            _record_detached(session, connection, options, pusher, report)
         summary = _summary(plan_unchanged=unchanged, report=report)
         summary.requests = session.client.requests_sent
         summary.seconds = time.monotonic() - started
@@ -211,11 +212,23 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
         return summary
 
 
+def _record_detached(session: _Session, connection: Connection, options: SyncOptions,
+                     pusher: Pusher, report: PushReport) -> None:
+    """A real portal answers a moved occurrence with the series' id, so the detached copies
+    are found by reading: one more read pairs and records them, and brings back in line what
+    the portal changed on its own (it gives a copy the series' reminders)."""
+    second = PushReport()
+    pusher.push(_diff(session, connection, options), second)
+    report.failures += second.failures
+    for kind, count in second.done.items():
+        if kind != "record":
+            report.done[kind] = report.count(kind) + count
+
+
 def _summary(*, plan_unchanged: int, report: PushReport) -> Summary:
     return Summary(
         added=report.count("add"),
-        updated=report.count("update") + report.count("override") + report.count("split"),
-        excluded=report.count("exclude"),
+        updated=report.count("update") + report.count("override"),
         deleted=report.count("delete"),
         unchanged=plan_unchanged,
         failed=len(report.failures),
@@ -230,7 +243,13 @@ def write_rejects(path: Path, failures: Sequence[Failure]) -> None:
 def undo_count(connection: Connection) -> int:
     """How many events `undo` would delete."""
     with _session(connection, None, None, writes=False) as session:
-        return len(_created(session))
+        return len(_undo_plan(session).writes)
+
+
+def _undo_plan(session: _Session) -> Plan:
+    records = session.db.records(session.portal, session.target)
+    return undo_plan(records, _get_by_ids(session.client, [r.event_id for r in records
+                                                           if r.created]))
 
 
 def undo(connection: Connection, *, progress: Callable[[int, int], None] | None = None
@@ -238,29 +257,25 @@ def undo(connection: Connection, *, progress: Callable[[int, int], None] | None 
     """Delete every event this tool created in the target, as the state DB records them."""
     started = time.monotonic()
     with _session(connection, None, None, writes=False) as session:
-        created = _created(session)
-        ops = tuple(Op("delete", r.uid, r.recurrence_id, 4, event_id=r.event_id,
-                       params={"id": r.event_id}) for r in created)
+        plan = _undo_plan(session)
         report = PushReport()
         done = 0
+        total = len(plan.writes)
 
         def step(count: int) -> None:
             nonlocal done
             done += count
             if progress is not None:
-                progress(done, len(ops))
+                progress(done, total)
 
         Pusher(session.client, session.db, session.portal, session.target,
-               progress=step).push(Plan(ops, 0), report)
+               progress=step).push(plan, report)
         _forget_vanished(session, report)
         summary = _summary(plan_unchanged=0, report=report)
         summary.requests = session.client.requests_sent
         summary.seconds = time.monotonic() - started
+        summary.warnings = list(plan.warnings)
         return summary
-
-
-def _created(session: _Session) -> list[Record]:
-    return [r for r in session.db.records(session.portal, session.target) if r.created]
 
 
 def _forget_vanished(session: _Session, report: PushReport) -> None:

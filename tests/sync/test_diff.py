@@ -4,12 +4,13 @@ and what is deleted."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import pytest
 
 from ics2b24.errors import SafetyError
-from ics2b24.model import DesiredEvent, EventParams, Kind, Rrule
-from ics2b24.sync.diff import DiffOptions, diff, fingerprint, occurrence_day
+from ics2b24.model import DesiredEvent, EventParams, Kind, Reminder, Rrule
+from ics2b24.sync.diff import DiffOptions, delete_op, diff, fingerprint, occurrence_day, undo_plan
 from ics2b24.sync.plan import Plan
 from ics2b24.sync.remote import RemoteEvent
 from ics2b24.sync.state import Record
@@ -74,7 +75,6 @@ def test_force_overwrites_a_portal_edit() -> None:
     edited = remote(7, replace(event.params, name="Renamed in the portal"))
     plan = diff([event], [], [edited], [record(event, 7)], replace(OPTIONS, force=True))
     assert kinds(plan) == [("update", "a@test", 7)]
-    assert plan.ops[0].params["recurrence_mode"] == "all"
 
 
 def test_changed_input_updates_the_paired_event() -> None:
@@ -162,64 +162,23 @@ def test_record_of_an_event_gone_from_the_portal_is_forgotten() -> None:
     assert plan.writes == []
 
 
-def test_override_of_a_new_series_waits_for_the_series_id() -> None:
-    series = desired(rrule=Rrule("WEEKLY", count=5))
-    moved = DesiredEvent(uid="a@test", recurrence_id="2025-03-10T08:00:00Z", kind="override",
-                         params=params(start="2025-03-11T09:00:00"))
-    plan = diff([series, moved], [], [], [], OPTIONS)
-    add, override = plan.ops
-    assert add.kind == "add" and add.phase < override.phase
-    assert (override.event_id, override.parent) == (None, ("a@test", None))
-    assert override.params["recurrence_mode"] == "this"
-    assert override.params["current_date_from"] == "2025-03-10"
-
-
-def test_exdate_becomes_an_exclusion_unless_the_portal_already_skips_that_day() -> None:
-    series = replace(desired(rrule=Rrule("WEEKLY", count=5)),
-                     exdate=["2025-03-10", "2025-03-17"])
-    skipped = replace(remote(7, series.params), exdate=("2025-03-10",))
-    plan = diff([series], [], [skipped], [record(series, 7, print_="old")], OPTIONS)
-    excluded = [(op.recurrence_id, op.event_id) for op in plan.ops if op.kind == "exclude"]
-    assert excluded == [("2025-03-17", 7)]
-
-
-def test_this_and_future_change_splits_the_series_with_next() -> None:
-    series = desired(rrule=Rrule("WEEKLY", count=10))
-    later = DesiredEvent(uid="a@test", recurrence_id="2025-04-07T07:00:00Z", kind="override",
-                         range="thisandfuture",
-                         params=params(start="2025-04-07T11:00:00",
-                                       rrule=Rrule("WEEKLY", count=5)))
-    plan = diff([series, later], [], [remote(7, series.params)], [record(series, 7)],
-                OPTIONS)
-    (op,) = plan.ops
-    assert (op.kind, op.event_id, op.recurrence_mode) == ("split", 7, "next")
-    assert op.params["current_date_from"] == "2025-04-07"
-
-
-def test_occurrence_day_is_the_recurrence_id_in_the_series_zone() -> None:
-    assert occurrence_day("2025-03-09T23:30:00Z", "Europe/Berlin") == "2025-03-10"
-    assert occurrence_day("2025-03-09T23:30:00Z", None) == "2025-03-09"
-    assert occurrence_day("2025-03-09", "Europe/Berlin") == "2025-03-09"
-
-
+WEEKLY = Rrule("WEEKLY", count=5, byday=("MO",))
 MOVED_RID = "2025-03-10T08:00:00Z"
-SPLIT_RID = "2025-03-24T08:00:00Z"
+PART_RID = "2025-03-24T08:00:00Z"
 
 
-def weekly(*exdate: str) -> DesiredEvent:
-    return replace(desired(rrule=Rrule("WEEKLY", count=5)), exdate=list(exdate))
+def weekly(count: int = 5, start: str = "2025-03-03T09:00:00") -> DesiredEvent:
+    return desired(rrule=Rrule("WEEKLY", count=count, byday=("MO",)), start=start)
+
+
+def part(start: str, rid: str, count: int) -> DesiredEvent:
+    """A later part of the series (after a skipped day)."""
+    return replace(weekly(count, start), recurrence_id=rid)
 
 
 def moved() -> DesiredEvent:
     return DesiredEvent(uid="a@test", recurrence_id=MOVED_RID, kind="override",
                         params=params(start="2025-03-11T09:00:00"))
-
-
-def later() -> DesiredEvent:
-    return DesiredEvent(uid="a@test", recurrence_id=SPLIT_RID, kind="override",
-                        range="thisandfuture",
-                        params=params(start="2025-03-24T11:00:00",
-                                      rrule=Rrule("WEEKLY", count=2)))
 
 
 def portal_series(event_id: int, event: DesiredEvent, *exdate: str,
@@ -228,9 +187,127 @@ def portal_series(event_id: int, event: DesiredEvent, *exdate: str,
                    original_recursion_id=split_from)
 
 
-def detached(event_id: int, series_id: int, event: DesiredEvent) -> RemoteEvent:
+def detached(event_id: int, series_id: int, event: DesiredEvent,
+             day: str = "2025-03-10") -> RemoteEvent:
     return replace(remote(event_id, event.params), recurrence_id=series_id,
-                   original_date_from="2025-03-10T09:00:00")
+                   original_date_from=f"{day}T09:00:00")
+
+
+def test_update_of_a_single_event_carries_no_recurrence_mode() -> None:
+    old, new = desired(), desired(start="2025-03-04T09:00:00")
+    plan = diff([new], [], [remote(7, old.params)], [record(old, 7)], OPTIONS)
+    (op,) = plan.ops
+    assert (op.kind, op.recurrence_mode) == ("update", None)
+    assert "recurrence_mode" not in op.call_params(7)
+    assert op.params["from"] == "2025-03-04T09:00:00"
+
+
+def test_every_update_carries_the_name() -> None:
+    old = desired()
+    new = replace(old, params=replace(old.params, location="Room 1"))
+    (op,) = diff([new], [], [remote(7, old.params)], [record(old, 7)], OPTIONS).ops
+    assert op.call_params(7)["name"] == "Review"
+
+
+def test_update_of_a_series_keeping_its_date_uses_all() -> None:
+    old = weekly()
+    new = replace(old, params=replace(old.params, name="Renamed"))
+    (op,) = diff([new], [], [portal_series(7, old)], [record(old, 7)], OPTIONS).ops
+    assert (op.kind, op.event_id, op.recurrence_mode) == ("update", 7, "all")
+    assert op.call_params(7)["recurrence_mode"] == "all"
+
+
+def test_series_whose_start_date_changes_is_deleted_and_added_again() -> None:
+    old, new = weekly(), weekly(start="2025-03-04T09:00:00")
+    plan = diff([new], [], [portal_series(7, old)], [record(old, 7)], OPTIONS)
+    assert [(op.kind, op.event_id, op.phase) for op in plan.ops] == [
+        ("delete", 7, 0), ("add", None, 1)]
+    assert plan.ops[1].replaces == (7,)
+    assert all(op.recurrence_mode != "all" for op in plan.ops)
+
+
+def test_single_event_that_becomes_a_series_is_deleted_and_added_again() -> None:
+    old, new = desired(), weekly()
+    plan = diff([new], [], [remote(7, old.params)], [record(old, 7)], OPTIONS)
+    assert [(op.kind, op.event_id) for op in plan.ops] == [("delete", 7), ("add", None)]
+
+
+def test_rule_with_until_equal_to_the_count_needs_no_write() -> None:
+    event = weekly(count=3)
+    until = replace(event.params, rrule=Rrule("WEEKLY", until=date(2025, 3, 17),
+                                              byday=("MO",)))
+    plan = diff([event], [], [remote(7, until)], [record(event, 7, print_="old")], OPTIONS)
+    assert plan.writes == []
+
+
+def test_endless_portal_rule_is_bounded_again() -> None:
+    """What an ISO UNTIL became on a real portal (no end) is sent again as COUNT."""
+    event = weekly(count=3)
+    endless = replace(event.params, rrule=Rrule("WEEKLY", byday=("MO",)))
+    (op,) = diff([event], [], [remote(7, endless)], [record(event, 7, print_="old")],
+                 OPTIONS).ops
+    assert (op.kind, op.recurrence_mode) == ("update", "all")
+    assert op.params["rrule"]["COUNT"] == 3
+
+
+def test_override_of_a_new_series_waits_for_the_series_id() -> None:
+    series = weekly()
+    plan = diff([series, moved()], [], [], [], OPTIONS)
+    add, override = plan.ops
+    assert add.kind == "add" and add.phase < override.phase
+    assert (override.event_id, override.parent) == (None, ("a@test", None))
+    assert override.recurrence_mode == "this"
+    assert override.params["current_date_from"] == "2025-03-10"
+
+
+def test_override_goes_to_the_part_that_holds_its_occurrence() -> None:
+    first, second = weekly(2), part("2025-03-24T09:00:00", PART_RID, 3)
+    late = DesiredEvent(uid="a@test", recurrence_id="2025-03-31T07:00:00Z", kind="override",
+                        params=params(start="2025-04-01T09:00:00"))
+    plan = diff([first, second, late], [], [], [], OPTIONS)
+    override = next(op for op in plan.ops if op.kind == "override")
+    assert override.parent == ("a@test", PART_RID)
+
+
+def test_parts_of_a_series_are_added_as_series_of_their_own() -> None:
+    first, second = weekly(2), part("2025-03-24T09:00:00", PART_RID, 3)
+    plan = diff([first, second], [], [], [], OPTIONS)
+    assert [(op.kind, op.recurrence_id, op.params["rrule"]["COUNT"]) for op in plan.ops] == [
+        ("add", None, 2), ("add", PART_RID, 3)]
+
+
+def test_a_new_skipped_day_shortens_the_part_and_adds_the_next_one() -> None:
+    """A portal series without detached occurrences: k skipped days cost k + 1 writes."""
+    old = weekly()
+    first, second = weekly(2), part("2025-03-24T09:00:00", PART_RID, 2)
+    plan = diff([first, second], [], [portal_series(7, old)], [record(old, 7)], OPTIONS)
+    assert [(op.kind, op.event_id, op.recurrence_mode) for op in plan.ops] == [
+        ("update", 7, "all"), ("add", None, None)]
+
+
+def test_series_with_an_old_exclusion_is_migrated_without_a_delete() -> None:
+    """Earlier versions excluded a day by detaching it and deleting the copy."""
+    first, second = weekly(2), part("2025-03-24T09:00:00", PART_RID, 2)
+    old = replace(weekly(), exdate=["2025-03-17"])
+    plan = diff([first, second], [], [portal_series(7, old, "2025-03-17")],
+                [record(old, 7, print_="old")], OPTIONS)
+    assert [op.kind for op in plan.ops] == ["update", "add"]
+
+
+def test_no_plan_deletes_a_detached_occurrence() -> None:
+    series = weekly()
+    remotes = [portal_series(7, series, "2025-03-10"), detached(8, 7, moved())]
+    records = [record(series, 7), record(moved(), 8)]
+    for options in (OPTIONS, replace(OPTIONS, prune=True, force_delete=True)):
+        for plan in (diff([series, moved()], [], remotes, records, options),
+                     diff([series], [], remotes, records, options),
+                     diff([], [("a@test", MOVED_RID)], remotes, records, options)):
+            assert 8 not in {op.event_id for op in plan.ops if op.kind == "delete"}
+
+
+def test_delete_op_refuses_a_detached_occurrence() -> None:
+    with pytest.raises(ValueError, match="detached"):
+        delete_op("a@test", MOVED_RID, detached(8, 7, moved()), phase=4)
 
 
 @pytest.mark.parametrize("prune", [False, True])
@@ -244,81 +321,130 @@ def test_removed_override_rebuilds_the_series_instead_of_deleting_its_detached_e
     assert (delete.kind, delete.event_id, delete.phase) == ("delete", 7, 0)
     assert set(delete.forget) == {("a@test", None), ("a@test", MOVED_RID)}
     assert (add.kind, add.replaces, add.phase) == ("add", (7,), 1)
-    assert add.params["rrule"] == {"FREQ": "WEEKLY", "INTERVAL": 1, "COUNT": 5}
 
 
-def test_removed_exdate_rebuilds_the_series_and_keeps_the_other_exclusions() -> None:
-    before = weekly("2025-03-10", "2025-03-17")
-    after = weekly("2025-03-17")
-    plan = diff([after], [], [portal_series(7, before, "2025-03-10", "2025-03-17")],
-                [record(before, 7)], OPTIONS)
-    assert kinds(plan) == [("delete", "a@test", 7), ("add", "a@test", None),
-                           ("exclude", "a@test", None)]
-    exclude = plan.ops[2]
-    assert (exclude.recurrence_id, exclude.parent) == ("2025-03-17", ("a@test", None))
-
-
-def test_rebuilt_series_gets_its_remaining_overrides_again_on_the_new_series() -> None:
-    before = weekly("2025-03-17")
-    after = weekly()
-    plan = diff([after, moved()], [],
-                [portal_series(7, before, "2025-03-10", "2025-03-17"),
-                 detached(8, 7, moved())],
-                [record(before, 7), record(moved(), 8)], OPTIONS)
-    assert kinds(plan) == [("delete", "a@test", 7), ("add", "a@test", None),
-                           ("override", "a@test", None)]
+def test_changed_series_with_a_moved_occurrence_is_rebuilt_not_updated_with_all() -> None:
+    """`all` would rewrite the moved occurrence with the series' fields."""
+    old = weekly()
+    new = replace(old, params=replace(old.params, name="Renamed"))
+    remotes = [portal_series(7, old, "2025-03-10"), detached(8, 7, moved())]
+    plan = diff([new, moved()], [], remotes, [record(old, 7), record(moved(), 8)], OPTIONS)
+    assert [(op.kind, op.event_id) for op in plan.ops] == [
+        ("delete", 7), ("add", None), ("override", None)]
     assert plan.ops[2].parent == ("a@test", None)
+
+
+def test_changed_moved_occurrence_updates_its_detached_copy_without_recurrence_mode() -> None:
+    series = weekly()
+    new = replace(moved(), params=replace(moved().params, name="Moved and renamed"))
+    remotes = [portal_series(7, series, "2025-03-10"), detached(8, 7, moved())]
+    plan = diff([series, new], [], remotes, [record(series, 7), record(moved(), 8)], OPTIONS)
+    (op,) = plan.ops
+    assert (op.kind, op.event_id, op.recurrence_mode) == ("update", 8, None)
+
+
+def test_detached_copy_is_found_by_reading_and_recorded() -> None:
+    """The answer of a `this` update names the series, so the next read pairs the copy."""
+    series = weekly()
+    remotes = [portal_series(7, series, "2025-03-10"), detached(8, 7, moved())]
+    plan = diff([series, moved()], [], remotes, [record(series, 7)], OPTIONS)
+    assert kinds(plan) == [("record", "a@test", 8)]
+
+
+def test_leftover_copy_of_an_old_exclusion_rebuilds_the_series() -> None:
+    old = replace(weekly(), exdate=["2025-03-10"])
+    first, second = weekly(1), part("2025-03-17T09:00:00", "2025-03-17T08:00:00Z", 3)
+    remotes = [portal_series(7, old, "2025-03-10"), detached(8, 7, old)]
+    plan = diff([first, second], [], remotes, [record(old, 7, print_="old")], OPTIONS)
+    assert [(op.kind, op.event_id) for op in plan.ops] == [
+        ("delete", 7), ("add", None), ("add", None)]
 
 
 def test_day_skipped_only_in_the_portal_is_kept_while_the_input_is_unchanged() -> None:
     series = weekly()
-    plan = diff([series], [], [portal_series(7, series, "2025-03-17")],
-                [record(series, 7)], OPTIONS)
-    assert plan.ops == () and plan.warnings == ()
+    plan = diff([series], [], [portal_series(7, series, "2025-03-17")], [record(series, 7)],
+                OPTIONS)
+    assert plan.ops == ()
 
 
 def test_series_the_tool_did_not_create_is_not_rebuilt_but_warned_about() -> None:
-    before, after = weekly("2025-03-10"), weekly()
-    plan = diff([after], [], [portal_series(7, before, "2025-03-10")],
-                [record(before, 7, created=False)], OPTIONS)
-    assert plan.writes == []
-    (warning,) = plan.warnings
-    assert "a@test" in warning
+    old, new = weekly(), weekly(start="2025-03-04T09:00:00")
+    plan = diff([new], [], [portal_series(7, old)], [record(old, 7, created=False)], OPTIONS)
+    assert plan.ops == ()
+    assert "did not create" in plan.warnings[0]
 
 
-def test_rebuild_of_a_split_series_deletes_both_portal_series() -> None:
-    series = weekly()
-    remotes = [portal_series(7, series, "2025-03-10"), detached(8, 7, moved()),
-               portal_series(9, later(), split_from=7)]
-    records = [record(series, 7), record(moved(), 8), record(later(), 9)]
-    plan = diff([series, later()], [], remotes, records, OPTIONS)
-    assert kinds(plan) == [("delete", "a@test", 7), ("delete", "a@test", 9),
-                           ("add", "a@test", None), ("split", "a@test", None)]
-    assert plan.ops[1].forget == (("a@test", SPLIT_RID),)
-    assert plan.ops[2].replaces == (7, 9)
-    assert plan.ops[3].parent == ("a@test", None)
+def test_rebuild_of_one_part_leaves_the_other_parts_alone() -> None:
+    """Here a series an earlier version split with `next` (RELATIONS links the parts)."""
+    first, second = weekly(3), part("2025-03-24T09:00:00", PART_RID, 2)
+    moved_first = replace(first, params=replace(first.params, date_from="2025-03-04T09:00:00",
+                                                date_to="2025-03-04T10:00:00"))
+    remotes = [portal_series(7, first), portal_series(9, second, split_from=7)]
+    plan = diff([moved_first, second], [], remotes, [record(first, 7), record(second, 9)],
+                OPTIONS)
+    assert [(op.kind, op.event_id) for op in plan.ops] == [("delete", 7), ("add", None)]
+    assert plan.ops[1].replaces == (7,)
 
 
-def test_dropped_this_and_future_change_rebuilds_the_series() -> None:
-    series = weekly()
-    remotes = [portal_series(7, series), portal_series(9, later(), split_from=7)]
-    plan = diff([series], [], remotes, [record(series, 7), record(later(), 9)], OPTIONS)
-    assert kinds(plan) == [("delete", "a@test", 7), ("delete", "a@test", 9),
-                           ("add", "a@test", None)]
+def test_dropped_part_rebuilds_the_series() -> None:
+    first, second = weekly(3), part("2025-03-24T09:00:00", PART_RID, 2)
+    remotes = [portal_series(7, first), portal_series(9, second)]
+    plan = diff([first], [], remotes, [record(first, 7), record(second, 9)], OPTIONS)
+    assert [(op.kind, op.event_id) for op in plan.ops] == [("delete", 9)]
 
 
 def test_rerun_after_the_rebuild_deletes_went_through_only_adds() -> None:
     series = weekly()
-    plan = diff([series, moved()], [], [], [record(series, 7), record(moved(), 8)], OPTIONS)
-    assert kinds(plan) == [("add", "a@test", None), ("override", "a@test", None)]
-    assert plan.ops[0].replaces == ()
+    plan = diff([series, moved()], [], [], [], OPTIONS)
+    assert [op.kind for op in plan.ops] == ["add", "override"]
 
 
-def test_rerun_after_only_part_of_a_rebuild_was_deleted_deletes_the_rest_first() -> None:
+def test_unknown_description_is_not_rewritten_on_an_unchanged_run() -> None:
+    event = replace(desired(), params=replace(desired().params, description="Agenda"))
+    row = replace(remote(7, replace(event.params, description=None)), description_known=False)
+    assert diff([event], [], [row], [record(event, 7)], OPTIONS).ops == ()
+
+
+def test_dropped_description_is_cleared_although_the_read_did_not_show_it() -> None:
+    old = replace(desired(), params=replace(desired().params, description="Agenda"))
+    new = desired()
+    row = replace(remote(7, new.params), description_known=False)
+    (op,) = diff([new], [], [row], [record(old, 7)], OPTIONS).ops
+    assert (op.kind, op.params["description"]) == ("update", "")
+
+
+def test_dropped_reminders_are_cleared_with_an_empty_json_array() -> None:
+    old = replace(desired(), params=replace(desired().params,
+                                            remind=(Reminder("min", 15),)))
+    new = desired()
+    (op,) = diff([new], [], [remote(7, old.params)], [record(old, 7)], OPTIONS).ops
+    assert op.params["remind"] == [] and op.needs_json
+
+
+def test_plan_counts_the_invitations_of_meetings_still_to_come() -> None:
+    meeting = replace(desired(), params=replace(desired().params, is_meeting=True,
+                                                attendees=(1, 2, 3)))
+    past = replace(meeting, uid="past@test")
+    options = replace(OPTIONS, today=date(2025, 3, 1))
+    assert diff([meeting], [], [], [], options).invitations == 2
+    assert diff([past], [], [], [], replace(options, today=date(2026, 1, 1))).invitations == 0
+
+
+def test_occurrence_day_is_the_recurrence_id_in_the_series_zone() -> None:
+    assert occurrence_day("2025-03-09T23:30:00Z", "Europe/Berlin") == "2025-03-10"
+    assert occurrence_day("2025-03-09T23:30:00Z", None) == "2025-03-09"
+    assert occurrence_day("2025-03-09", "Europe/Berlin") == "2025-03-09"
+
+
+def test_undo_deletes_series_and_lets_their_detached_occurrences_go_with_them() -> None:
     series = weekly()
-    remotes = [portal_series(9, later(), split_from=7)]
-    plan = diff([series, later()], [], remotes, [record(series, 7), record(later(), 9)],
-                OPTIONS)
-    assert kinds(plan) == [("delete", "a@test", 9), ("add", "a@test", None),
-                           ("split", "a@test", None)]
-    assert plan.ops[1].replaces == (9,)
+    records = [record(series, 7), record(moved(), 8)]
+    plan = undo_plan(records, [portal_series(7, series, "2025-03-10"), detached(8, 7, moved())])
+    (op,) = plan.ops
+    assert (op.kind, op.event_id) == ("delete", 7)
+    assert set(op.forget) == {("a@test", None), ("a@test", MOVED_RID)}
+
+
+def test_undo_leaves_a_copy_detached_from_a_foreign_series() -> None:
+    plan = undo_plan([record(moved(), 8)], [detached(8, 7, moved())])
+    assert plan.ops == () and "did not create" in plan.warnings[0]
