@@ -15,11 +15,10 @@ import pytest
 
 from ics2b24.portal.server import Portal
 from ics2b24.sync.state import StateDB
-from tests.sync.test_e2e import (
+from tests.sync.helpers import (
     Cli,
     MethodLog,
     portal_rows,
-    run_cli,
     sample_files,
     target_args,
     vcalendar,
@@ -36,11 +35,6 @@ def state(tmp_path: Path) -> Path:
 @pytest.fixture
 def spy(portal: Portal) -> MethodLog:
     return MethodLog(portal)
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
-    return lambda *args: run_cli(capsys, *args)
 
 
 ONE = vevent("one@test", "20250303T090000", "One")

@@ -19,24 +19,18 @@ import pytest
 from ics2b24.portal.faults import parse_faults
 from ics2b24.portal.server import Portal
 from ics2b24.sync.state import StateDB, portal_identity, target_key
-from tests.sync.test_e2e import (
+from tests.sync.helpers import (
     MEETING,
     Cli,
     ics_occurrences,
     meeting_expected,
     portal_occurrences,
-    run_cli,
     target_args,
     thousand_events,
     vcalendar,
     vevent,
     write,
 )
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
-    return lambda *args: run_cli(capsys, *args)
 
 
 def expected_of(text: str) -> Counter[tuple[str, str]]:

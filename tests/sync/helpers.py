@@ -1,0 +1,181 @@
+"""What the sync tests share: the CLI run in-process, the portal's view of the calendar,
+the input's meaning as recurring-ical-events reads it, and the calendars the tests push."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+import recurring_ical_events
+
+from ics2b24.cli import main
+from ics2b24.portal.server import Portal
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+BERLIN = ZoneInfo("Europe/Berlin")
+WRITES = ("calendar.event.add", "calendar.event.update", "calendar.event.delete")
+
+
+class MethodLog:
+    """Every method the portal executes (batch commands included), in order: what the
+    portal saw, not what the client believes it sent."""
+
+    def __init__(self, portal: Portal) -> None:
+        self.calls: list[str] = []
+        self.params: list[dict[str, Any]] = []
+        original = portal.api.call
+
+        def call(user: Any, method: str, params: Any) -> Any:
+            self.calls.append(method)
+            self.params.append(dict(params))
+            return original(user, method, params)
+
+        portal.api.call = call  # type: ignore[method-assign]
+
+    def writes(self) -> Counter[str]:
+        return Counter(m for m in self.calls if m in WRITES)
+
+    def sent(self, method: str) -> list[dict[str, Any]]:
+        """The parameters of every call of `method`, as the portal received them."""
+        return [p for m, p in zip(self.calls, self.params, strict=True) if m == method]
+
+    def clear(self) -> None:
+        self.calls.clear()
+        self.params.clear()
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The CLI in-process with main()'s exit code mapping: (code, stdout, stderr)."""
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def target_args(portal: Portal, state: Path) -> list[str]:
+    return ["--webhook", portal.webhook_url, "--type", "user", "--owner", "1",
+            "--section", "1", "--state", str(state)]
+
+
+def sample_files() -> list[str]:
+    return sorted(str(p) for p in SAMPLES.glob("*.ics"))
+
+
+def portal_rows(portal: Portal, first: str = "2000-01-01", last: str = "2037-12-31"
+                ) -> list[dict[str, Any]]:
+    """The portal's expanded calendar (one row per occurrence), read as a user would."""
+    user = portal.first_user
+    rows = portal.api.call(user, "calendar.event.get",
+                           {"type": "user", "ownerId": 1, "from": first, "to": last})
+    return list(rows)
+
+
+def portal_occurrences(portal: Portal) -> Counter[tuple[str, str]]:
+    """(name, start as UTC timestamp) of every occurrence the portal shows."""
+    return Counter((row["NAME"], row["DATE_FROM_TS_UTC"]) for row in portal_rows(portal))
+
+
+def ics_occurrences(data: bytes, first: date, last: date) -> Counter[tuple[str, str]]:
+    """What recurring-ical-events makes of the input, in the same shape; it keeps cancelled
+    occurrences (with STATUS:CANCELLED), which SPEC §4 says must not exist."""
+    calendar = icalendar.Calendar.from_ical(data)
+    out: Counter[tuple[str, str]] = Counter()
+    for event in recurring_ical_events.of(calendar).between(first, last):
+        if str(event.get("STATUS", "")).upper() == "CANCELLED":
+            continue
+        start = event["DTSTART"].dt
+        if not isinstance(start, datetime):
+            start = datetime(start.year, start.month, start.day, tzinfo=BERLIN)
+        out[(str(event["SUMMARY"]), str(int(start.timestamp())))] += 1
+    return out
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text.replace("\n", "\r\n"), encoding="utf-8")
+    return path
+
+
+def vcalendar(*events: str) -> str:
+    body = "".join(events)
+    return f"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//test//EN\n{body}END:VCALENDAR\n"
+
+
+def vevent(uid: str, start: str, summary: str, *extra: str, minutes: int = 60) -> str:
+    begin = datetime.strptime(start, "%Y%m%dT%H%M%S")
+    end = begin.replace(hour=begin.hour + minutes // 60, minute=begin.minute + minutes % 60)
+    lines = [f"UID:{uid}", "DTSTAMP:20250101T000000Z",
+             f"DTSTART;TZID=Europe/Berlin:{start}",
+             f"DTEND;TZID=Europe/Berlin:{end.strftime('%Y%m%dT%H%M%S')}",
+             f"SUMMARY:{summary}", *extra]
+    return "BEGIN:VEVENT\n" + "".join(line + "\n" for line in lines) + "END:VEVENT\n"
+
+
+Cli = Callable[..., tuple[int, str, str]]
+
+
+def meeting(*, exdate: bool = True, moved: bool = True, cancelled: bool = True,
+            later: bool = True) -> str:
+    """A weekly standup with an EXDATE (10 March), an occurrence moved (17 March), one
+    cancelled (24 March) and a this-and-future change (7 April); each can be left out, as
+    an edited input would."""
+    parts = [vevent("standup@test", "20250303T090000", "Standup", "RRULE:FREQ=WEEKLY;COUNT=10",
+                    *(["EXDATE;TZID=Europe/Berlin:20250310T090000"] if exdate else []))]
+    if moved:
+        parts.append(
+            "BEGIN:VEVENT\nUID:standup@test\nDTSTAMP:20250101T000000Z\n"
+            "RECURRENCE-ID;TZID=Europe/Berlin:20250317T090000\n"
+            "DTSTART;TZID=Europe/Berlin:20250318T093000\n"
+            "DTEND;TZID=Europe/Berlin:20250318T103000\n"
+            "SUMMARY:Standup (moved)\nEND:VEVENT\n")
+    if cancelled:
+        parts.append(
+            "BEGIN:VEVENT\nUID:standup@test\nDTSTAMP:20250101T000000Z\n"
+            "RECURRENCE-ID;TZID=Europe/Berlin:20250324T090000\nSTATUS:CANCELLED\n"
+            "DTSTART;TZID=Europe/Berlin:20250324T090000\n"
+            "DTEND;TZID=Europe/Berlin:20250324T100000\n"
+            "SUMMARY:Standup\nEND:VEVENT\n")
+    if later:
+        parts.append(
+            "BEGIN:VEVENT\nUID:standup@test\nDTSTAMP:20250101T000000Z\n"
+            "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Berlin:20250407T090000\n"
+            "DTSTART;TZID=Europe/Berlin:20250407T110000\n"
+            "DTEND;TZID=Europe/Berlin:20250407T120000\n"
+            "SUMMARY:Standup (later)\nEND:VEVENT\n")
+    return vcalendar(*parts)
+
+
+MEETING = meeting()
+
+
+def meeting_expected(text: str = MEETING) -> Counter[tuple[str, str]]:
+    """recurring-ical-events does not apply RANGE=THISANDFUTURE, so the input's meaning
+    (RFC 5545 §3.8.4.4: the change applies to that and every later occurrence) is spelled
+    out: from 7 April on, the remaining occurrences move to 11:00 and take the new name."""
+    expected: Counter[tuple[str, str]] = Counter()
+    split = "RANGE=THISANDFUTURE" in text
+    for (name, stamp), count in ics_occurrences(text.encode(), date(2025, 1, 1),
+                                                date(2026, 1, 1)).items():
+        start = datetime.fromtimestamp(int(stamp), BERLIN)
+        if split and start.date() >= date(2025, 4, 7):
+            start = start.replace(hour=11)
+            name = "Standup (later)"
+        expected[(name, str(int(start.timestamp())))] += count
+    return expected
+
+
+def thousand_events(changed: int | None = None) -> str:
+    events = []
+    for index in range(1000):
+        day = date(2025, 1, 1).toordinal() + index // 4
+        start = date.fromordinal(day).strftime("%Y%m%d") + f"T{8 + 2 * (index % 4):02d}0000"
+        name = f"Meeting {index}" + (" (edited)" if index == changed else "")
+        events.append(vevent(f"bulk-{index}@test", start, name))
+    return vcalendar(*events)
