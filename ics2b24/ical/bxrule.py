@@ -70,18 +70,38 @@ def count_before(start: date, rule: Rrule, day: date) -> int:
         return _weekly_count_before(start, rule, day)
     if rule.freq == "MONTHLY":
         first, target = _month_index(start), _month_index(day)
+        if start.day <= 28:  # every month has the day: count the periods in closed form
+            return _periods_before(target - first, rule.interval, start.day < day.day)
         return sum(
             1
             for index in range(first, target + 1, rule.interval)
             if _month_has_start_day(start, index)
             and (index < target or start.day < day.day)
         )
+    if (start.month, start.day) != (2, 29):  # every year has the day
+        later = (start.month, start.day) < (day.month, day.day)
+        return _periods_before(day.year - start.year, rule.interval, later)
     return sum(
         1
         for year in range(start.year, day.year + 1, rule.interval)
         if _year_has_start_day(start, year)
         and (year < day.year or (start.month, start.day) < (day.month, day.day))
     )
+
+
+def _periods_before(periods: int, interval: int, day_passed: bool) -> int:
+    """Occurrences before a day `periods` months (or years) after the start's, where every
+    period has the day: one per INTERVAL periods before that one, and that period's own when
+    it is an occurrence period and its occurrence comes before the day (`day_passed`)."""
+    count = -(-periods // interval)
+    if periods % interval == 0 and day_passed:
+        count += 1
+    return count
+
+
+def count_through(start: date, rule: Rrule, last: date) -> int:
+    """How many occurrences of the unbounded series fall on `last` or before it."""
+    return count_before(start, rule, last) + (1 if _pattern_matches(start, rule, last) else 0)
 
 
 def _first_week(start: date, weekdays: list[int]) -> list[date]:
@@ -171,7 +191,12 @@ def nth_day(start: date, rule: Rrule, n: int) -> date | None:
             rest = n - len(first_week)
             week = week0 + timedelta(weeks=(rest // len(weekdays) + 1) * rule.interval)
             return week + timedelta(days=weekdays[rest % len(weekdays)])
-    except OverflowError:
+        if rule.freq == "MONTHLY" and start.day <= 28:
+            index = _month_index(start) + n * rule.interval
+            return date(index // 12, index % 12 + 1, start.day)
+        if rule.freq == "YEARLY" and (start.month, start.day) != (2, 29):
+            return date(start.year + n * rule.interval, start.month, start.day)
+    except (OverflowError, ValueError):
         return None
     for index, day in enumerate(_pattern_days(start, rule)):
         if index == n:

@@ -289,22 +289,42 @@ def _subset_rule(parts: dict[str, list[Any]], shape: _Shape) -> Rrule:
     if count is not None and "UNTIL" in parts:
         raise _NotSeries("COUNT together with UNTIL cannot be held by Bitrix24")
     _check_redundant_parts(parts, freq, shape)
+    _check_day_exists_every_period(freq, shape.day)
     byday = _byday(parts.get("BYDAY", []), freq)
-    if byday and WEEKDAYS[shape.day.weekday()] not in byday:
+    own_day = WEEKDAYS[shape.day.weekday()]
+    if byday and own_day not in byday:
         # RFC 5545 (and recurring-ical-events) counts DTSTART as an occurrence even where the
         # rule skips its day; a §3 series starts at `from` yet never leaves its BYDAY days.
         raise _NotSeries("a DTSTART on a day the rule skips cannot be held by Bitrix24")
+    if freq == "WEEKLY" and not byday:
+        # A real portal reads a WEEKLY rule without BYDAY as Monday (BEHAVIOUR.md point 5).
+        byday = (own_day,)
     draft = Rrule(freq=freq, interval=interval, byday=byday)
     if freq == "WEEKLY":
         _check_weekly_pattern(draft, str(parts.get("WKST", ["MO"])[0]).upper(), shape)
-    if count is not None:
-        return Rrule(freq=draft.freq, interval=interval, count=count, byday=byday)
     if "UNTIL" in parts:
+        # A real portal reads UNTIL in its own display date format and makes an unreadable one
+        # endless (BEHAVIOUR.md point 4): a bounded rule is sent as the COUNT UNTIL leaves.
         until = _until_day(parts["UNTIL"][0], shape)
         if until < shape.day:
             raise _NotSeries("UNTIL before DTSTART leaves no occurrence")
-        return Rrule(freq=draft.freq, interval=interval, until=until, byday=byday)
-    return draft
+        count = bxrule.count_through(shape.day, draft, until)
+    return Rrule(freq=draft.freq, interval=interval, count=count, byday=byday)
+
+
+def _check_day_exists_every_period(freq: str, first: date) -> None:
+    """A real portal puts a day that a month or year lacks on the 1st of the next month, where
+    RFC 5545 skips it (BEHAVIOUR.md point 6): such a rule is no series."""
+    if freq == "MONTHLY" and first.day > 28:
+        raise _NotSeries(
+            f"MONTHLY on day {first.day} cannot be held by Bitrix24 (a portal moves it to the "
+            "1st of the next month in months without that day)"
+        )
+    if freq == "YEARLY" and (first.month, first.day) == (2, 29):
+        raise _NotSeries(
+            "YEARLY on 29 February cannot be held by Bitrix24 (a portal moves it to 1 March "
+            "in other years)"
+        )
 
 
 def _check_redundant_parts(parts: dict[str, list[Any]], freq: str, shape: _Shape) -> None:

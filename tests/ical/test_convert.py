@@ -227,3 +227,21 @@ def test_unreadable_line_is_left_out_with_a_warning_and_the_event_kept() -> None
 def test_two_vevents_without_uid_stay_two_events() -> None:
     result = _convert("DTSTART:20240617T100000Z\nSUMMARY:x", "DTSTART:20240617T100000Z\nSUMMARY:x")
     assert len({e.uid for e in result.events}) == 2
+
+
+def test_series_line_carries_count_for_until_and_byday_for_weekly() -> None:
+    result = _convert("UID:w\nDTSTART;TZID=Europe/Berlin:20240606T100000\n"
+                      "DTEND;TZID=Europe/Berlin:20240606T110000\n"
+                      "RRULE:FREQ=WEEKLY;UNTIL=20240627T235959Z")
+    (line,) = _lines(result)
+    assert (line["kind"], line["params"]["rrule"]) == (  # type: ignore[index]
+        "series", {"FREQ": "WEEKLY", "INTERVAL": 1, "COUNT": 4, "BYDAY": ["TH"]})
+
+
+def test_monthly_on_the_31st_is_written_as_occurrence_lines_with_a_warning() -> None:
+    result = _convert("UID:m\nDTSTART;VALUE=DATE:20240131\nRRULE:FREQ=MONTHLY;COUNT=3")
+    assert [(e.kind, e.recurrence_id) for e in result.events] == [
+        ("occurrence", "2024-01-31"), ("occurrence", "2024-03-31"), ("occurrence", "2024-05-31")]
+    assert result.events[0].warnings == [
+        "rule written out as 3 occurrences: MONTHLY on day 31 cannot be held by Bitrix24 (a "
+        "portal moves it to the 1st of the next month in months without that day)"]

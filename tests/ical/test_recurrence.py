@@ -232,6 +232,41 @@ END:VEVENT""")
     assert result.exdates == [date(2024, 6, 4)]
 
 
+def test_until_is_sent_as_count() -> None:
+    """A real portal reads UNTIL in its display date format and makes an unreadable one
+    endless (BEHAVIOUR.md point 4): the rule carries the COUNT of occurrences up to UNTIL."""
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:until
+DTSTART;TZID=Europe/Berlin:20240603T100000
+RRULE:FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20240626T080000Z
+END:VEVENT""")
+    assert result.rrule == Rrule(freq="WEEKLY", count=8, byday=("MO", "WE"))
+    assert result.rrule.until is None
+
+
+def test_until_years_ahead_is_a_count_found_without_expanding() -> None:
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:until-far
+DTSTART;VALUE=DATE:20240603
+RRULE:FREQ=MONTHLY;INTERVAL=5;UNTIL=99991231
+END:VEVENT""")
+    months = (9999 - 2024) * 12 + 12 - 6  # June 2024 → December 9999
+    assert result.rrule == Rrule(freq="MONTHLY", interval=5, count=months // 5 + 1)
+
+
+def test_weekly_without_byday_carries_the_start_weekday() -> None:
+    """A real portal reads a WEEKLY rule without BYDAY as Monday (BEHAVIOUR.md point 5)."""
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:thursdays
+DTSTART;TZID=Europe/Berlin:20240606T100000
+RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=5
+END:VEVENT""")
+    assert result.rrule == Rrule(freq="WEEKLY", interval=2, count=5, byday=("TH",))
+
+
 def test_all_day_until_is_the_inclusive_last_day() -> None:
     result = assert_series_matches_reference("""
 BEGIN:VEVENT
@@ -240,7 +275,7 @@ DTSTART;VALUE=DATE:20240603
 DTEND;VALUE=DATE:20240604
 RRULE:FREQ=DAILY;UNTIL=20240610
 END:VEVENT""")
-    assert result.rrule.until == date(2024, 6, 10)
+    assert result.rrule == Rrule(freq="DAILY", count=8)
     assert result.start == date(2024, 6, 3)
     assert result.end == date(2024, 6, 4)
 
@@ -252,7 +287,7 @@ UID:mid-day
 DTSTART;TZID=Europe/Berlin:20240603T100000
 RRULE:FREQ=DAILY;UNTIL=20240610T070000Z
 END:VEVENT""")
-    assert result.rrule.until == date(2024, 6, 9)
+    assert result.rrule == Rrule(freq="DAILY", count=7)  # 3 June to 9 June
 
 
 def test_date_until_of_an_evening_event_in_new_york_is_read_as_utc_midnight() -> None:
@@ -262,7 +297,7 @@ UID:ny
 DTSTART;TZID=America/New_York:20240603T193000
 RRULE:FREQ=DAILY;UNTIL=20240606
 END:VEVENT""")
-    assert result.rrule.until == date(2024, 6, 5)
+    assert result.rrule == Rrule(freq="DAILY", count=3)  # 3 June to 5 June
 
 
 def test_daily_series_keeps_wall_clock_across_berlin_dst() -> None:
@@ -284,24 +319,68 @@ RRULE:FREQ=WEEKLY;BYDAY=MO,FR;UNTIL=20241130T000000Z
 END:VEVENT""")
 
 
-def test_monthly_on_the_31st_skips_short_months() -> None:
-    result = assert_series_matches_reference("""
+def test_monthly_on_the_31st_is_written_as_occurrences() -> None:
+    """A real portal puts the 31st of a shorter month on the 1st of the next (BEHAVIOUR.md
+    point 6); RFC 5545 skips it."""
+    result = assert_written_out_like_reference("""
 BEGIN:VEVENT
 UID:31st
 DTSTART;TZID=Europe/Berlin:20240131T120000
 RRULE:FREQ=MONTHLY;COUNT=8;BYMONTHDAY=31
 END:VEVENT""")
-    assert result.rrule == Rrule(freq="MONTHLY", count=8)
+    assert [i.start.date() for i in result.instances][:3] == [
+        date(2024, 1, 31), date(2024, 3, 31), date(2024, 5, 31)
+    ]  # fmt: skip
+    assert result.warnings == [
+        "rule written out as 8 occurrences: MONTHLY on day 31 cannot be held by Bitrix24 (a "
+        "portal moves it to the 1st of the next month in months without that day)"
+    ]
 
 
-def test_yearly_on_leap_day_occurs_in_leap_years_only() -> None:
+@pytest.mark.parametrize("day", [29, 30])
+def test_monthly_on_the_29th_or_30th_is_written_as_occurrences(day: int) -> None:
+    result = assert_written_out_like_reference(f"""
+BEGIN:VEVENT
+UID:late-day
+DTSTART;VALUE=DATE:202403{day}
+RRULE:FREQ=MONTHLY;UNTIL=20250401
+END:VEVENT""")
+    assert f"MONTHLY on day {day} cannot be held by Bitrix24" in result.warnings[0]
+
+
+def test_monthly_on_the_28th_stays_a_series() -> None:
     result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:28th
+DTSTART;VALUE=DATE:20240128
+RRULE:FREQ=MONTHLY;COUNT=14
+END:VEVENT""")
+    assert result.rrule == Rrule(freq="MONTHLY", count=14)
+
+
+def test_yearly_on_29_february_is_written_as_occurrences() -> None:
+    """A real portal puts 29 February on 1 March in other years; RFC 5545 skips those."""
+    result = assert_written_out_like_reference("""
 BEGIN:VEVENT
 UID:leap
 DTSTART;VALUE=DATE:20240229
 RRULE:FREQ=YEARLY;BYMONTH=2
 END:VEVENT""")
-    assert result.rrule == Rrule(freq="YEARLY")
+    assert [i.start for i in result.instances] == [date(2024, 2, 29)]  # up to HORIZON 2027
+    assert result.warnings == [
+        f"rule expanded to {HORIZON.isoformat()} as 1 occurrences: YEARLY on 29 February "
+        "cannot be held by Bitrix24 (a portal moves it to 1 March in other years)"
+    ]
+
+
+def test_yearly_on_28_february_stays_a_series() -> None:
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:28-feb
+DTSTART;VALUE=DATE:20240228
+RRULE:FREQ=YEARLY;UNTIL=20300301
+END:VEVENT""")
+    assert result.rrule == Rrule(freq="YEARLY", count=7)
 
 
 def test_weekly_interval_2_with_several_days_is_a_series() -> None:
