@@ -8,19 +8,25 @@ caller's business (`execute`), so the same rules apply inside and outside a batc
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ics2b24.portal.wire import RestError, json_array, method_name, php_string, split_command
+from ics2b24.portal.wire import (
+    RestError,
+    json_array,
+    method_name,
+    php_bool,
+    php_string,
+    split_command,
+)
 
 MAX_COMMANDS = 50
 
-_REFERENCE = re.compile(
-    r"\$(result|result_error|result_total|result_next|result_time)((?:\[[^\]]*\])+)"
-)
-_INDEX = re.compile(r"\[([^\]]*)\]")
+_INDEX = re.compile(r"\[([^\]]+)\]")
+_CANONICAL_INT = re.compile(r"^(?:0|-?[1-9][0-9]*)$")
 
 
 @dataclass(frozen=True)
@@ -34,10 +40,6 @@ class CommandOutcome:
 Execute = Callable[[str, dict[str, Any]], CommandOutcome]
 
 
-def _truthy(value: Any) -> bool:
-    return value is True or php_string(value).strip().lower() in ("1", "true", "y")
-
-
 def _commands(cmd: Any) -> list[tuple[str, Any]]:
     if isinstance(cmd, Mapping):
         return [(str(name), command) for name, command in cmd.items()]
@@ -46,69 +48,110 @@ def _commands(cmd: Any) -> list[tuple[str, Any]]:
     return []
 
 
-def _lookup(tables: Mapping[str, Mapping[str, Any]], table: str, path: str) -> Any:
-    node: Any = tables[table]
-    for key in _INDEX.findall(path):
-        if isinstance(node, Mapping) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
-            node = node[int(key)]
-        else:
-            raise LookupError(key)
-    return node
+class _PhpTypeError(Exception):
+    """PHP 8 stops the whole batch request on this."""
+
+
+def _isset(node: Any, key: str) -> tuple[bool, Any]:
+    """PHP's `isset($node[$key])` and the value it guards."""
+    if isinstance(node, Mapping):
+        value = node.get(key)
+        return value is not None, value
+    if isinstance(node, (list, str)) and _CANONICAL_INT.match(key):
+        index = int(key)
+        if isinstance(node, list) and 0 <= index < len(node) and node[index] is not None:
+            return True, node[index]
+        if isinstance(node, str) and -len(node) <= index < len(node):
+            return True, node[index]
+    return False, None
 
 
 def _substitute(value: Any, tables: Mapping[str, Mapping[str, Any]]) -> Any:
-    """Replace `$result[name][field]` references in parameter values; a value that is one whole
-    reference takes the referred value itself (an array stays an array)."""
+    """CRestUtil::processBatchStructure/processBatchElement (modules/rest/classes/general/
+    rest_util.php) on one decoded parameter value.
+
+    A reference is `$` + a table name of CRestProvider::methodsBatch's `$arResult` (`result`,
+    `next`, `total`, `time`, `error`, in that order, matched case-insensitively with the first
+    name that fits - so `$result_error[x]` reads the `result` table) followed by everything up to
+    the next whitespace. The `[key]` parts of that path are walked while `isset()` holds and the
+    walk stops at the deepest node found: `$result[c0][recEventId]` on an integer result is the
+    integer, and a reference to a command that has no result is the whole `result` table. A
+    value that is exactly one reference takes the node itself (array, integer, ...); inside a
+    longer value the whole match (trailing characters included) is replaced by the node as a
+    string, and an array there is PHP 8's TypeError in str_replace: the batch fails.
+    """
     if isinstance(value, dict):
         return {k: _substitute(v, tables) for k, v in value.items()}
     if isinstance(value, list):
         return [_substitute(v, tables) for v in value]
     if not isinstance(value, str) or "$" not in value:
         return value
-    whole = _REFERENCE.fullmatch(value)
-    if whole:
-        try:
-            found = _lookup(tables, whole.group(1), whole.group(2))
-        except LookupError:
-            return value
-        return found if isinstance(found, (dict, list)) else php_string(found)
+    names = "|".join(re.escape(name) for name in tables)
+    pattern = re.compile(rf"\$({names})([^\s]*)", re.IGNORECASE)
+    query: Any = value
+    for match in pattern.finditer(value):
+        keys = _INDEX.findall(match.group(2))
+        if not keys:
+            continue
+        node: Any = tables.get(match.group(1))
+        for key in keys:
+            found, child = _isset(node, key)
+            if not found:
+                break
+            node = child
+        if not isinstance(query, str):
+            break
+        if match.group(0) == query:
+            query = copy.deepcopy(node)
+        elif isinstance(node, (dict, list)):
+            raise _PhpTypeError("str_replace(): Argument #2 ($replace) must be of type string")
+        else:
+            query = query.replace(match.group(0), php_string(node))
+    return query
 
-    def replace(match: re.Match[str]) -> str:
-        try:
-            found = _lookup(tables, match.group(1), match.group(2))
-        except LookupError:
-            return match.group(0)
-        return match.group(0) if isinstance(found, (dict, list)) else php_string(found)
 
-    return _REFERENCE.sub(replace, value)
+def _run_one(index: int, command: Any, tables: Mapping[str, Mapping[str, Any]],
+             execute: Execute) -> CommandOutcome | None:
+    if index >= MAX_COMMANDS:
+        raise RestError("ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded", 400)
+    if not isinstance(command, str):
+        return None
+    method, command_params = split_command(command)
+    method = method_name(method)
+    if method == "batch":
+        raise RestError("ERROR_BATCH_METHOD_NOT_ALLOWED",
+                        "Method is not allowed for batch usage", 405)
+    resolved = _substitute(command_params, tables)
+    return execute(method, resolved if isinstance(resolved, dict) else {})
 
 
 def run_batch(params: Mapping[str, Any], execute: Execute) -> dict[str, Any]:
-    """Run `params["cmd"]` and shape the answer exactly as batch.md shows it."""
-    halt = _truthy(params.get("halt", False))
+    """Run `params["cmd"]` and shape the answer exactly as batch.md shows it.
+
+    CRestProvider::methodsBatch (modules/rest/classes/general/rest.php): parameter names are
+    case-insensitive, `halt` is read with PHP's (bool) ("false" is true), a command that is not
+    a string is skipped (but counts towards the 50), and the references of each command are
+    resolved against everything answered so far (`_substitute`)."""
+    upper = {str(key).upper(): value for key, value in params.items()}
+    halt = php_bool(upper.get("HALT", False))
     results: dict[str, Any] = {}
     errors: dict[str, Any] = {}
     times: dict[str, Any] = {}
-    tables: dict[str, Mapping[str, Any]] = {
-        "result": results, "result_error": errors, "result_time": times,
-        "result_total": {}, "result_next": {},
+    tables: dict[str, dict[str, Any]] = {
+        "result": results, "next": {}, "total": {}, "time": times, "error": errors,
     }
-    for index, (name, command) in enumerate(_commands(params.get("cmd"))):
+    for index, (name, command) in enumerate(_commands(upper.get("CMD"))):
         try:
-            if index >= MAX_COMMANDS:
-                raise RestError("ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded", 400)
-            method, command_params = split_command(php_string(command))
-            method = method_name(method)
-            if method == "batch":
-                raise RestError("ERROR_BATCH_METHOD_NOT_ALLOWED",
-                                "Method is not allowed for batch usage", 405)
-            outcome = execute(method, _substitute(command_params, tables))
+            outcome = _run_one(index, command, tables, execute)
         except RestError as exc:
             errors[name] = exc.body()
+            tables.setdefault("error_description", {})[name] = exc.description
             if halt:
                 break
+            continue
+        except _PhpTypeError:
+            raise RestError("INTERNAL_SERVER_ERROR", "Internal server error", 500) from None
+        if outcome is None:
             continue
         results[name] = outcome.result
         times[name] = dict(outcome.time)

@@ -9,32 +9,53 @@ Access, as this portal models it: everyone may read every calendar; a user calen
 only by its owner; group calendars by any user (there is no membership model); the company
 calendar's events and sections only by admins, and `calendar.section.add` refuses it for
 everyone, as the reference allows only `user` and `group` there.
+
+Where the portal's own PHP source does something else than the reference promises, this module
+does what the source does, and each such place names the Bitrix function and file it follows
+(paths inside Bitrix's `modules/` tree).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time as _time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
-from ics2b24.portal import dates, user_settings
-from ics2b24.portal.recurrence import expand, parse_rule
-from ics2b24.portal.render import event_end, render_event, render_section, wall
+from ics2b24.portal import dates, recurrence, user_settings
+from ics2b24.portal.render import (
+    event_end,
+    render_event,
+    render_section,
+    series_to_ts,
+    wall,
+)
 from ics2b24.portal.store import Store, User, default_section
+from ics2b24.portal.wire import php_bool, php_int, php_string
 
 ACCESSIBILITY = ("busy", "absent", "quest", "free")
 IMPORTANCE = ("high", "normal", "low")
 EXPORT_SETS = ("all", "3_9", "6_12")
 SECTION_COLOR = "#E6A469"
 SECTION_TEXT_COLOR = "#000000"
+DEFAULT_COLOR = "#9dcf00"
 NEW_EVENT_NAME = "New event"
-_COLOR = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
+_NOT_WORD = re.compile(r"[^A-Za-z0-9_]")
 
 Handler = Callable[[User, Mapping[str, Any]], Any]
+
+
+class Notice(NamedTuple):
+    """One invitation or cancellation the portal sent to an attendee of a meeting."""
+
+    event_id: int
+    user_id: int
+    kind: str
+    """"invite" or "cancel"."""
 
 
 class MethodError(Exception):
@@ -103,6 +124,8 @@ class CalendarApi:
     def __init__(self, store: Store, host: str = "127.0.0.1") -> None:
         self.store = store
         self.host = host
+        self._notices: list[Notice] = []
+        self._notices_lock = threading.Lock()
         self._handlers: dict[str, Handler] = {
             "calendar.section.get": self._section_get,
             "calendar.section.add": self._section_add,
@@ -124,6 +147,15 @@ class CalendarApi:
         if handler is None:
             raise MethodError("ERROR_METHOD_NOT_FOUND", "Method not found!", 404)
         return handler(user, params)
+
+    def invitations(self) -> list[Notice]:
+        """Every invitation and cancellation sent so far, oldest first (tests read this)."""
+        with self._notices_lock:
+            return list(self._notices)
+
+    def _notify(self, event_id: int, user_id: int, kind: str) -> None:
+        with self._notices_lock:
+            self._notices.append(Notice(event_id, user_id, kind))
 
     # --- access -------------------------------------------------------------------------
 
@@ -158,9 +190,11 @@ class CalendarApi:
         data = {
             "name": p["name"].strip(),
             "description": str(p.get("description") or "").strip(),
-            "color": _color(p.get("color")) or SECTION_COLOR,
-            "text_color": _color(p.get("text_color")) or SECTION_TEXT_COLOR,
-            "export": _export(p.get("export"), {"ALLOW": True, "SET": "all"}),
+            "color": (bitrix_color(p["color"], SECTION_COLOR) if p.get("color") is not None
+                      else SECTION_COLOR),
+            "text_color": (bitrix_color(p["text_color"], SECTION_TEXT_COLOR)
+                           if p.get("text_color") is not None else SECTION_TEXT_COLOR),
+            "export": _export(p.get("export")),
             "created_by": user.id,
             "created": now,
             "modified": now,
@@ -177,14 +211,17 @@ class CalendarApi:
         _check_strings(p, name_required=False, invalid='Invalid value for the "{name}" parameter')
         with self.store.transaction():
             section = self._own_section(user, section_id, cal_type, owner, "Access denied")
+            # CCalendarRestService::SectionUpdate (modules/calendar/classes/general/
+            # calendar_restservice.php): name and description only when non-empty after trim,
+            # colours through CCalendar::Color with its default (an unreadable colour becomes
+            # #9dcf00), and `export` is not read at all (only SectionAdd reads it).
             if isinstance(p.get("name"), str) and p["name"].strip():
                 section["name"] = p["name"].strip()
             if isinstance(p.get("description"), str) and p["description"].strip():
                 section["description"] = p["description"].strip()
             for key in ("color", "text_color"):
-                if _color(p.get(key)):
-                    section[key] = _color(p.get(key))
-            section["export"] = _export(p.get("export"), section.get("export") or {})
+                if p.get(key) is not None:
+                    section[key] = bitrix_color(p[key])
             section["modified"] = _time.time()
             self.store.put_section(section)
         return section_id
@@ -237,14 +274,21 @@ class CalendarApi:
         viewer_tz = dates.zone(user.time_zone)
         begin = dates.timestamp(first, viewer_tz)
         end = dates.timestamp(last + timedelta(days=1), viewer_tz)
-        rows: list[dict[str, Any]] = []
+        found: list[tuple[int, int, dict[str, Any]]] = []
         for event in self.store.events(cal_type, owner, wanted):
             host = self._host_name(event)
-            for start in _starts(event, end):
+            for index, start in _starts(event, end):
                 if _overlaps(event, start, begin, end):
-                    rows.append(render_event(event, viewer=user, host_name=host, start=start))
-        rows.sort(key=lambda r: (int(r["DATE_FROM_TS_UTC"]), int(r["ID"])))
-        return rows
+                    occurrence = None if index is None else (index, start)
+                    # CCalendar::GetEventList (modules/calendar/classes/general/calendar.php)
+                    # drops DESCRIPTION from every row; CCalendarEvent::ParseRecursion
+                    # (calendar_event.php) gives expanded rows the series' ID and TS values.
+                    row = render_event(event, viewer=user, host_name=host,
+                                       occurrence=occurrence, listing=True)
+                    instant = dates.timestamp(start, dates.zone(event["tz_from"]))
+                    found.append((instant, int(event["id"]), row))
+        found.sort(key=lambda item: (item[0], item[1]))
+        return [row for _, _, row in found]
 
     def _event_get_by_id(self, user: User, p: Mapping[str, Any]) -> dict[str, Any] | None:
         if _empty(p.get("id")):
@@ -280,8 +324,12 @@ class CalendarApi:
         with self.store.transaction():
             section_id = self._add_section_for(user, cal_type, owner, p.get("section"), texts)
             event = self._apply(user, p, _blank(user, cal_type, owner), texts)
+            # CCalendar::SaveEventEx (calendar.php) makes DAV_XML_ID with UidGenerator; the REST
+            # handler passes no dav_xml_id, so a client's value is never read.
             event.update(section_id=section_id, dav_xml_id=self._dav_xml_id(event))
-            return self._insert(event)
+            event_id = self._insert(event)
+            self._invite({**event, "id": event_id}, previous=None, reinvite=False)
+            return event_id
 
     def _event_update(self, user: User, p: Mapping[str, Any]) -> int | dict[str, Any]:
         texts = _UPDATE
@@ -289,9 +337,12 @@ class CalendarApi:
             value = p.get(key)
             if _empty(value) and not (key == "ownerId" and value is not None):
                 raise texts.missing(key)
-        _check_strings(p, name_required=False, invalid=texts.invalid)
+        # CCalendarRestService::EventUpdate (calendar_restservice.php) checks
+        # `!is_string($params['name'])` after the required parameters: an update that does not
+        # send the name is refused with CAL_REST_PARAM_ERROR for "name".
+        _check_strings(p, name_required=True, invalid=texts.invalid)
         mode = p.get("recurrence_mode")
-        if mode is not None and mode not in ("this", "next", "all"):
+        if mode is not None and mode not in ("this", "next", "all", ""):
             raise MethodError("", texts.mode)
         with self.store.transaction():
             event = self.store.event(_int(p["id"]) or 0)
@@ -315,7 +366,14 @@ class CalendarApi:
                     return self._detach(user, p, event, start)
                 return self._split(user, p, event, start)
             changed = self._apply(user, p, event, texts)
+            if mode in ("all", "") and _keeps_old_date(p):
+                _keep_old_date(changed, event, p)
+            _settle_rule(changed)
             self.store.put_event(_touched(changed))
+            self._invite(changed, previous=set(event.get("attendees") or []),
+                         reinvite=_reinvite(p))
+            if mode == "all" and event.get("rrule"):
+                self._rewrite_detached(changed, p)
             return int(event["id"])
 
     def _event_delete(self, user: User, p: Mapping[str, Any]) -> bool:
@@ -326,93 +384,183 @@ class CalendarApi:
             event = self.store.event(event_id)
             if event is None or not self.can_edit(user, event["cal_type"], event["owner_id"]):
                 raise MethodError("", "An error occurred while deleting the event")
-            for occurrence in self.store.detached(event_id):
-                self.store.delete_event(int(occurrence["id"]))
-            self.store.delete_event(event_id)
+            self._delete(event)
         return True
 
+    def _delete(self, event: Mapping[str, Any]) -> None:
+        """CCalendar::DeleteEvent (modules/calendar/classes/general/calendar.php) as
+        `calendar.event.delete` calls it, with the id only: the event goes, then - because no
+        `recursionMode = 'this'` is passed - the series named by its RECURRENCE_ID is deleted
+        too, and deleting a series (CCalendarEvent::CheckRecurcion) deletes every event of
+        CCalendarEvent::GetEventsByRecId. So deleting one detached occurrence deletes its series
+        and all the series' other detached occurrences. CCalendarEvent::Delete sends each
+        attendee of a meeting that has not ended a cancellation."""
+        event_id = int(event["id"])
+        if event.get("is_meeting") and not self._ended(event):
+            for attendee in _guests(event):
+                self._notify(event_id, attendee, "cancel")
+        self.store.delete_event(event_id)
+        parent_id = event.get("recurrence_id")
+        if parent_id:
+            parent = self.store.event(int(parent_id))
+            if parent is not None:
+                self._delete(parent)
+        if event.get("rrule"):
+            for occurrence in self.store.detached(event_id):
+                self._delete(occurrence)
+
     def _detach(self, user: User, p: Mapping[str, Any], series: dict[str, Any],
-                start: date | datetime) -> dict[str, Any]:
-        """`recurrence_mode: this`: the occurrence becomes its own event, the series skips
-        that day; the answer names the new event as `recEventId`."""
+                start: date | datetime) -> int:
+        """`recurrence_mode: this`, after CCalendar::SaveEventEx (calendar.php): the series
+        gains the day in EXDATE and a copy without rule is saved with RECURRENCE_ID = the
+        series, ORIGINAL_DATE_FROM = the day at the series' time, the series' DAV_XML_ID and -
+        whatever the request said - the series' reminders. SaveEventEx answers
+        `['recEventId' => copy, 'id' => series]` and CCalendar::SaveEvent unwraps an answer
+        without `originalDavXmlId` to its `id`: the caller gets the series id as an integer."""
         day = _day(start)
         series_id = int(series["id"])
-        self.store.put_event(_touched({
-            **series, "exdate": sorted({*series.get("exdate", []), day.isoformat()}),
-        }))
-        base = {**series, "from": start.isoformat(),
-                "to": event_end(series, start).isoformat(), "rrule": None, "exdate": []}
-        single = self._apply(user, {k: v for k, v in p.items() if k != "rrule"}, base, _UPDATE)
-        single.update(
-            recurrence_id=series_id,
-            original_date_from=start.isoformat(),
+        series_first = wall(series["from"])
+        excluded = {**series, "exdate": sorted({*series.get("exdate", []), day.isoformat()})}
+        _settle_rule(excluded)
+        self.store.put_event(_touched(excluded))
+        asked = {k: v for k, v in p.items() if k != "rrule"}
+        copy = self._apply(user, asked, {**series, "rrule": None, "exdate": []}, _UPDATE)
+        _place_instance(copy, series_first, start)
+        copy.update(
+            recurrence_id=series.get("recurrence_id") or series_id,
+            original_date_from=_original_date(series_first, start).isoformat(),
             relations={"COMMENT_XML_ID": f"EVENT_{series_id}_{dates.display_date(day)}"},
             dav_xml_id=series["dav_xml_id"],
+            remind=[dict(r) for r in series.get("remind", [])],
             version=1,
             created=_time.time(),
         )
-        single_id = self._insert(single)
-        return {
-            "originalDate": dates.display(start),
-            "originalDavXmlId": series["dav_xml_id"],
-            "instanceTz": series["tz_from"],
-            "recEventId": single_id,
-            "id": series_id,
-        }
+        copy_id = self._insert(copy)
+        self._invite({**copy, "id": copy_id}, previous=None, reinvite=False)
+        return series_id
 
     def _split(self, user: User, p: Mapping[str, Any], series: dict[str, Any],
                start: date | datetime) -> dict[str, Any]:
-        """`recurrence_mode: next`: the series ends the day before, a new series (linked by
-        RELATIONS) carries this and the following occurrences, COUNT shared between them."""
+        """`recurrence_mode: next`, after CCalendar::SaveEventEx (calendar.php).
+
+        The old series ends the day before (UNTIL = day - 1, COUNT removed); the new one takes
+        the request over the series' fields, the series' EXDATE, a fresh DAV_XML_ID and, when
+        its rule has a COUNT, COUNT = the COUNT sent (or the series') minus
+        CCalendar::CountPastEvents (via CountNumberFollowEvents) - so a client that already sends
+        the remaining count loses occurrences. Detached occurrences after the day are rewritten
+        with the new fields and moved to the new series. Split on the series' first day, the
+        series itself is edited and the answer's `id` is null (SaveEventEx's `$id` is never
+        set on that path)."""
         day = _day(start)
         series_id = int(series["id"])
-        rule = dict(series["rrule"])
-        before = sum(1 for _ in expand(wall(series["from"]), rule, timezone=series["tz_from"],
-                                       before=start))
-        if before == 0:
-            changed = self._apply(user, p, series, _UPDATE)
-            self.store.put_event(_touched(changed))
-            return self._split_answer(series, changed, series_id)
-        later_rule = dict(rule)
-        if rule.get("COUNT"):
-            later_rule["COUNT"] = int(rule["COUNT"]) - before
-            rule["COUNT"] = before
-        else:
-            rule["UNTIL"] = (day - timedelta(days=1)).isoformat()
-        exdates = series.get("exdate", [])
-        base = {**series, "from": start.isoformat(), "to": event_end(series, start).isoformat(),
-                "rrule": later_rule, "exdate": [d for d in exdates if d >= day.isoformat()]}
-        later = self._apply(user, p, base, _UPDATE)
+        series_first = wall(series["from"])
+        asked_rule = p.get("rrule")
+        raw_rule: Any = (asked_rule if asked_rule is not None
+                         else _parsed_rule_array(series))
+        later = self._apply(user, {k: v for k, v in p.items() if k != "rrule"},
+                            dict(series), _UPDATE)
+        _place_instance(later, series_first, start, this_mode=False)
+        if isinstance(raw_rule, Mapping):
+            raw_rule = _following_rule(raw_rule, series, later, day)
+        later["rrule"] = recurrence.checked_rule(raw_rule, wall(later["to"]))
+        later["exdate"] = list(series.get("exdate", [])) if later["rrule"] else []
         root = (series.get("relations") or {}).get("ORIGINAL_RECURSION_ID", series_id)
         later.update(relations={"ORIGINAL_RECURSION_ID": root}, recurrence_id=None,
-                     original_date_from=None, version=1, created=_time.time())
-        later["dav_xml_id"] = self._dav_xml_id(later)
-        later_id = self._insert(later)
-        self.store.put_event(_touched({
-            **series, "rrule": rule, "exdate": [d for d in exdates if d < day.isoformat()],
-        }))
-        for occurrence in self.store.detached(series_id):
-            if (occurrence.get("original_date_from") or "")[:10] >= day.isoformat():
-                self.store.put_event({**occurrence, "recurrence_id": later_id})
-        return self._split_answer(series, {**later, "id": later_id}, later_id)
-
-    def _split_answer(self, series: Mapping[str, Any], later: Mapping[str, Any],
-                      later_id: int) -> dict[str, Any]:
+                     original_date_from=None, version=1, created=_time.time(),
+                     dav_xml_id=self._dav_xml_id(later, now=True))
+        _settle_rule(later)
+        if day == _day(series_first):
+            later["id"] = series_id
+            self.store.put_event(_touched(later))
+            answer_id: int | None = None
+            later_id = series_id
+        else:
+            old_rule = _parsed_rule_array(series)
+            old_rule["UNTIL"] = dates.display_date(day - timedelta(days=1))
+            old_rule.pop("~UNTIL", None)
+            old_rule.pop("COUNT", None)
+            ended = {**series, "rrule": recurrence.checked_rule(old_rule, wall(series["to"]))}
+            if not _empty(p.get("section")):
+                ended["section_id"] = _int(p["section"]) or series["section_id"]
+            _settle_rule(ended)
+            self.store.put_event(_touched(ended))
+            later_id = self._insert(later)
+            answer_id = series_id
+            self._invite({**later, "id": later_id}, previous=None, reinvite=False)
+        self._move_detached(series, {**later, "id": later_id}, p, day)
         return {
             "originalDate": dates.display(wall(later["from"])),
-            "originalDavXmlId": series["dav_xml_id"],
+            "originalDavXmlId": later["dav_xml_id"],
             "instanceTz": later["tz_from"],
             "recEventId": later_id,
-            "id": int(series["id"]),
+            "id": answer_id,
         }
+
+    def _move_detached(self, series: Mapping[str, Any], later: Mapping[str, Any],
+                       p: Mapping[str, Any], day: date) -> None:
+        """The `next` branch of CCalendar::SaveEventEx: every event of GetEventsByRecId whose
+        DATE_FROM is after the split day's start is saved again with the new series' fields,
+        its own day at the new series' time, and RECURRENCE_ID = the new series."""
+        rec_id = int(series.get("recurrence_id") or series["id"])
+        for occurrence in self.store.detached(rec_id):
+            if int(occurrence["id"]) == int(later["id"]):
+                continue
+            own_start = wall(occurrence["from"])
+            if _as_datetime(own_start) <= datetime.combine(day, time()):
+                continue
+            moved = _with_series_fields(occurrence, later, p)
+            moved["recurrence_id"] = int(later["id"])
+            self.store.put_event(_touched(moved))
+
+    def _rewrite_detached(self, series: Mapping[str, Any], p: Mapping[str, Any]) -> None:
+        """`recurrence_mode: all` on a series, after CCalendar::SaveEventEx (calendar.php):
+        every event with RECURRENCE_ID = the series is saved again with the series' fields (its
+        own changes overwritten), on its own day at the series' time and length, with
+        ORIGINAL_DATE_FROM moved to the series' time (CCalendar::GetOriginalDate)."""
+        series_first = wall(series["from"])
+        for occurrence in self.store.detached(int(series["id"])):
+            rewritten = _with_series_fields(occurrence, series, p)
+            if occurrence.get("original_date_from"):
+                rewritten["original_date_from"] = _original_date(
+                    series_first, wall(occurrence["original_date_from"])).isoformat()
+            self.store.put_event(_touched(rewritten))
+
+    def _invite(self, event: Mapping[str, Any], *, previous: set[int] | None,
+                reinvite: bool) -> None:
+        """CCalendarEvent::Edit and CreateChildEvents (calendar_event.php): every attendee who
+        gets a new child event (status Q) is invited when the event has not ended - there is no
+        check of `meeting.notify`, which only makes SetMeetingStatus tell the host about
+        answers. Attendees already invited are invited again only with `meeting.reinvite`."""
+        if not event.get("is_meeting") or self._ended(event):
+            return
+        for attendee in _guests(event):
+            if previous is not None and attendee in previous and not reinvite:
+                continue
+            self._notify(int(event["id"]), attendee, "invite")
+
+    @staticmethod
+    def _ended(event: Mapping[str, Any]) -> bool:
+        """`DATE_TO_TS_UTC` in the past (a series: its end, see `series_to_ts`)."""
+        if event.get("rrule"):
+            end_ts = series_to_ts(event)
+        else:
+            end_ts = dates.timestamp(wall(event["to"]), dates.zone(event["tz_to"]))
+            if not isinstance(wall(event["to"]), datetime):
+                end_ts += 86400
+        return end_ts <= _time.time()
 
     def _insert(self, event: dict[str, Any]) -> int:
         event_id = self.store.add_event(event)
         self.store.put_event({**event, "id": event_id, "parent_id": event_id})
         return event_id
 
-    def _dav_xml_id(self, event: Mapping[str, Any]) -> str:
-        stamp = dates.utc_stamp(wall(event["from"]), dates.zone(event["tz_from"]))
+    def _dav_xml_id(self, event: Mapping[str, Any], *, now: bool = False) -> str:
+        """UidGenerator's `YYYYMMDDTHHMMSSZ-<32 hex>@host`; a `next` split dates the new series'
+        id at the time of the request (SaveEventEx passes the unset ORIGINAL_DATE_FROM)."""
+        if now:
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        else:
+            stamp = dates.utc_stamp(wall(event["from"]), dates.zone(event["tz_from"]))
         return f"{stamp}-{uuid.uuid4().hex}@{self.host}"
 
     def _add_section_for(self, user: User, cal_type: str, owner: int, raw: Any,
@@ -455,18 +603,25 @@ class CalendarApi:
                 skip = p[key] == "Y"
         try:
             _apply_dates(event, p, skip, user)
-            if p.get("rrule") is not None:
-                event["rrule"] = _rule(p["rrule"])
         except ValueError:
             raise MethodError("", texts.failed) from None
+        end = wall(event["to"])
+        if p.get("rrule") is not None:
+            # CCalendarEvent::checkRecurringRuleField (calendar_event.php), see
+            # recurrence.checked_rule: a rule the portal cannot read is no rule, not an error.
+            event["rrule"] = recurrence.checked_rule(p["rrule"], end)
+        elif event.get("rrule"):
+            event["rrule"] = recurrence.reparsed(event["rrule"], end)
         if isinstance(p.get("name"), str):
             event["name"] = p["name"].strip() or NEW_EVENT_NAME
         for key in ("description", "location"):
             if p.get(key) is not None:
-                event[key] = str(p[key]).strip()
+                event[key] = php_string(p[key]).strip()
         for key in ("color", "text_color"):
-            if _color(p.get(key)):
-                event[key] = _color(p.get(key))
+            if p.get(key) is not None:
+                # CCalendarRestService::EventAdd/EventUpdate: `CCalendar::Color($color)` with
+                # its default, so an unreadable colour is #9dcf00.
+                event[key] = bitrix_color(p[key])
         if p.get("accessibility") in ACCESSIBILITY:
             event["accessibility"] = p["accessibility"]
         if p.get("importance") in IMPORTANCE:
@@ -474,29 +629,33 @@ class CalendarApi:
         if p.get("private_event") is not None:
             event["private"] = p["private_event"] == "Y"
         if p.get("remind") is not None:
-            try:
-                event["remind"] = [user_settings.reminder(r, "remind") for r in _items(p["remind"])]
-            except user_settings.SettingsError:
-                raise MethodError("", texts.failed) from None
+            event["remind"] = prepare_reminders(p["remind"])
         if p.get("crm_fields") is not None:
             if not isinstance(p["crm_fields"], (list, Mapping)):
                 raise MethodError("", texts.crm)
             event["crm_fields"] = [str(v) for v in _items(p["crm_fields"])]
-        self._apply_meeting(event, p)
+        self._apply_meeting(user, event, p)
         return event
 
-    def _apply_meeting(self, event: dict[str, Any], p: Mapping[str, Any]) -> None:
-        if p.get("is_meeting") is not None:
-            event["is_meeting"] = p["is_meeting"] == "Y"
-            given = [i for i in (_int(v) for v in _items(p.get("attendees") or [])) if i]
-            known = [i for i in dict.fromkeys(given) if self.store.user(i)]
-            event["attendees"] = known if event["is_meeting"] else []
-        if isinstance(p.get("meeting"), Mapping):
-            flags = dict(event.get("meeting") or {})
-            for key in ("notify", "reinvite", "allow_invite", "hide_guests"):
-                if key in p["meeting"]:
-                    flags[key] = _flag(p["meeting"][key])
-            event["meeting"] = flags
+    def _apply_meeting(self, user: User, event: dict[str, Any], p: Mapping[str, Any]) -> None:
+        """CCalendarRestService::EventAdd/EventUpdate (calendar_restservice.php): only with
+        `is_meeting = Y` are attendees, host and MEETING taken from the request, and MEETING is
+        then built from `text`, `open`, `notify` and `reinvite` with PHP's (bool) -
+        `allow_invite` and `hide_guests` are never read."""
+        if p.get("is_meeting") is None:
+            return
+        event["is_meeting"] = p["is_meeting"] == "Y"
+        if not event["is_meeting"]:
+            event["attendees"] = []
+            return
+        given = [i for i in (_int(v) for v in _items(p.get("attendees") or [])) if i]
+        event["attendees"] = [i for i in dict.fromkeys(given) if self.store.user(i)]
+        event["meeting_host"] = _int(p["host"]) if p.get("host") is not None else user.id
+        meeting = p.get("meeting") if isinstance(p.get("meeting"), Mapping) else {}
+        assert isinstance(meeting, Mapping)
+        event["meeting"] = {"notify": php_bool(meeting.get("notify")),
+                            "text": php_string(meeting.get("text")),
+                            "open": php_bool(meeting.get("open"))}
 
     # --- settings and the current user --------------------------------------------------
 
@@ -505,14 +664,12 @@ class CalendarApi:
         return user_settings.shown(stored, user.time_zone)
 
     def _user_settings_set(self, user: User, p: Mapping[str, Any]) -> bool:
-        given = p.get("settings")
-        if not isinstance(given, Mapping):
+        if "settings" not in p or p["settings"] is None:
             raise MethodError("", 'The required parameter "settings" for the method '
                                   '"calendar.user.settings.set" is not set')
-        try:
-            self.store.put_settings(user.id, user_settings.validated(given, self._personal(user)))
-        except user_settings.SettingsError as error:
-            raise MethodError("", str(error)) from None
+        defaults = user_settings.defaults(self._personal(user))
+        stored = self.store.settings(user.id) or defaults
+        self.store.put_settings(user.id, user_settings.merged(stored, p["settings"], defaults))
         return True
 
     def _personal(self, user: User) -> int | None:
@@ -639,35 +796,19 @@ def _as_datetime(value: date | datetime) -> datetime:
     return value if isinstance(value, datetime) else datetime.combine(value, time())
 
 
-def _rule(value: Any) -> dict[str, Any] | None:
-    """The stored (canonical REST) form of a `rrule` param; empty or FREQ=NONE removes it."""
-    if _empty(value) or not isinstance(value, Mapping):
-        if _empty(value):
-            return None
-        raise ValueError("rrule must be an object")
-    if str(value.get("FREQ", "")).upper() == "NONE":
-        return None
-    rule = parse_rule(value)
-    out: dict[str, Any] = {"FREQ": rule.freq, "INTERVAL": rule.interval}
-    if rule.count is not None:
-        out["COUNT"] = rule.count
-    if rule.until is not None:
-        out["UNTIL"] = rule.until.isoformat()
-    if rule.byday and rule.freq == "WEEKLY":
-        out["BYDAY"] = [("MO", "TU", "WE", "TH", "FR", "SA", "SU")[d] for d in rule.byday]
-    return out
-
-
-def _starts(event: Mapping[str, Any], before_ts: int) -> Iterator[date | datetime]:
-    """The event's start, or every start of its series up to the window's end."""
+def _starts(event: Mapping[str, Any],
+            before_ts: int) -> Iterator[tuple[int | None, date | datetime]]:
+    """(RINDEX, start) of every occurrence up to the window's end; (None, start) for an event
+    without rule (CCalendarEvent::HandleEvent adds no RINDEX)."""
     first = wall(event["from"])
-    if not event.get("rrule"):
-        yield first
+    rule = recurrence.read_rule(event["rrule"]) if event.get("rrule") else None
+    if rule is None:
+        yield None, first
         return
     limit = datetime.fromtimestamp(before_ts, timezone.utc)
     exdates = [date.fromisoformat(d) for d in event.get("exdate", [])]
-    yield from expand(first, event["rrule"], timezone=event["tz_from"], exdates=exdates,
-                      before=limit)
+    yield from recurrence.parse_recursion(first, rule, timezone=event["tz_from"],
+                                          exdates=exdates, before=limit)
 
 
 def _overlaps(event: Mapping[str, Any], start: date | datetime, begin: int, end: int) -> bool:
@@ -682,9 +823,13 @@ def _overlaps(event: Mapping[str, Any], start: date | datetime, begin: int, end:
 
 def _occurrence_on(event: Mapping[str, Any], day: date) -> date | datetime | None:
     """The series' start on `day`, if the series has one there (excluded days have none)."""
+    rule = recurrence.read_rule(event["rrule"])
+    if rule is None:
+        return None
     exdates = [date.fromisoformat(d) for d in event.get("exdate", [])]
-    for start in expand(wall(event["from"]), event["rrule"], timezone=event["tz_from"],
-                        exdates=exdates, before=day + timedelta(days=1)):
+    for _, start in recurrence.parse_recursion(wall(event["from"]), rule,
+                                               timezone=event["tz_from"], exdates=exdates,
+                                               before=day + timedelta(days=1)):
         if _day(start) == day:
             return start
     return None
@@ -731,21 +876,247 @@ def _check_strings(p: Mapping[str, Any], *, name_required: bool, invalid: str) -
         raise MethodError("", invalid.format(name="description"))
 
 
-def _export(value: Any, current: Mapping[str, Any]) -> dict[str, Any]:
-    out = {"ALLOW": bool(current.get("ALLOW", True)), "SET": str(current.get("SET", "all"))}
+def _export(value: Any) -> dict[str, Any]:
+    """EXPORT of a new section: CCalendarRestService::SectionAdd takes it only when both ALLOW
+    and SET are set, ALLOW through PHP's (bool), SET as given."""
+    if isinstance(value, Mapping) and value.get("ALLOW") is not None \
+            and value.get("SET") is not None:
+        return {"ALLOW": php_bool(value["ALLOW"]), "SET": value["SET"]}
+    return {"ALLOW": True, "SET": "all"}
+
+
+def bitrix_color(value: Any, default: str = DEFAULT_COLOR) -> str:
+    """CCalendar::Color (modules/calendar/classes/general/calendar.php): non-word characters
+    dropped, longer than 6 cut to 6, shorter than 6 is no colour - and no colour is the
+    default (#9dcf00 unless the caller names another). Hex digits are not checked."""
+    text = php_string(value)
+    if text != "":
+        text = _NOT_WORD.sub("", text).strip().lstrip("#")
+        if len(text) > 6:
+            text = text[:6]
+        elif len(text) < 6:
+            text = ""
+    return f"#{text}" if text else default
+
+
+_REMINDER_TYPES = ("min", "hour", "day")
+
+
+def prepare_reminders(value: Any) -> list[dict[str, Any]]:
+    """CCalendarReminder::prepareReminder (modules/calendar/classes/general/
+    calendar_reminder.php): an array of `{type, count}` (min/hour/day, count cast with (int)),
+    `{type: daybefore, before, time}` or `{type: date, value}`; a scalar item is `type|...` or
+    else minutes - so the form encoding `remind[]=` (one empty string) is a reminder at the
+    start, `{min, 0}`. Anything else is dropped without error, a non-array clears the list, and
+    the list is sorted by how long before the start it fires."""
     if isinstance(value, Mapping):
-        if "ALLOW" in value:
-            out["ALLOW"] = _flag(value["ALLOW"])
-        if value.get("SET") in EXPORT_SETS:
-            out["SET"] = value["SET"]
+        items: list[Any] = list(value.values())
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        return []
+    out: list[dict[str, Any]] = []
+    for item in items:
+        if isinstance(item, (Mapping, list, tuple)):
+            entry = item if isinstance(item, Mapping) else {str(i): v for i, v in enumerate(item)}
+            kind = entry.get("type")
+            if kind in _REMINDER_TYPES:
+                out.append({"type": kind, "count": php_int(entry.get("count"))})
+            elif kind == "daybefore":
+                out.append({"type": kind, "before": php_int(entry.get("before")),
+                            "time": php_int(entry.get("time"))})
+            elif kind == "date":
+                out.append({"type": kind, "value": _reminder_date(entry.get("value"))})
+            continue
+        parts = php_string(item).split("|")
+        if len(parts) == 1:
+            out.append({"type": "min", "count": php_int(parts[0])})
+        elif parts[0] == "daybefore":
+            out.append({"type": "daybefore", "before": php_int(parts[1]),
+                        "time": php_int(parts[2] if len(parts) > 2 else 0)})
+        elif parts[0] == "date":
+            out.append({"type": "date", "value": _reminder_date(parts[1])})
+    return sorted(out, key=_reminder_delta)
+
+
+def _reminder_delta(reminder: Mapping[str, Any]) -> int:
+    """CCalendarReminder::getReminderDelta: seconds before the start; other types count 0."""
+    unit = {"min": 60, "hour": 3600, "day": 86400}.get(str(reminder.get("type")), 0)
+    return php_int(reminder.get("count")) * unit
+
+
+def _reminder_date(value: Any) -> str:
+    try:
+        parsed = dates.parse(php_string(value), tz=dates.zone("UTC"))
+    except ValueError:
+        parsed = datetime(1970, 1, 1)
+    return dates.display_datetime(_as_datetime(parsed))
+
+
+def _settle_rule(event: dict[str, Any]) -> None:
+    """Save-time checks of a rule against the event's final dates
+    (CCalendarEvent::checkRecurringRuleField): UNTIL not before the first end, EXDATE after
+    UNTIL dropped (CCalendarEvent::SetExDate), no EXDATE without rule."""
+    if event.get("rrule"):
+        event["rrule"] = recurrence.reparsed(event["rrule"], wall(event["to"]))
+    rule = recurrence.read_rule(event["rrule"]) if event.get("rrule") else None
+    if rule is None:
+        event["rrule"] = None
+        event["exdate"] = []
+        return
+    event["exdate"] = sorted(d for d in set(event.get("exdate", []))
+                             if date.fromisoformat(d) <= rule.until)
+
+
+def _keeps_old_date(p: Mapping[str, Any]) -> bool:
+    """`canChangeDateRecurrenceEvent` in CCalendar::SaveEventEx (calendar.php): with
+    `recursionEditMode` set and 'all' or '', a DATE_FROM in the request and a request RRULE whose
+    FREQ is not 'NONE' - a request without rrule counts as not NONE, so this holds for an event
+    without any rule too."""
+    given = not _empty(p.get("from")) or not _empty(p.get("from_ts"))
+    rule = p.get("rrule")
+    freq = rule.get("FREQ") if isinstance(rule, Mapping) else None
+    return given and freq != "NONE"
+
+
+def _keep_old_date(changed: dict[str, Any], before: Mapping[str, Any],
+                   p: Mapping[str, Any]) -> None:
+    """CCalendar::GetOriginalDate(new, current): the event keeps its current date and takes
+    only the new time (hours and minutes), for DATE_FROM and - when sent - DATE_TO. (Where
+    `to` is not sent, the source would call GetOriginalDate with null, i.e. the current time
+    of day; the test portal keeps the event's length instead.)"""
+    old_first, old_last = wall(before["from"]), wall(before["to"])
+    new_first, new_last = wall(changed["from"]), wall(changed["to"])
+    if new_first == old_first:
+        return
+    start = _original_date(new_first, old_first)
+    if not _empty(p.get("to")) or not _empty(p.get("to_ts")):
+        end = _original_date(new_last, old_last)
+    else:
+        end = _shift(start, new_last, new_first)
+    if _as_datetime(end) < _as_datetime(start):
+        end = start
+    changed["from"], changed["to"] = start.isoformat(), end.isoformat()
+
+
+def _original_date(parent: date | datetime, instance: date | datetime) -> date | datetime:
+    """CCalendar::GetOriginalDate(parent, instance): the instance's day at the parent's hours
+    and minutes."""
+    if not isinstance(parent, datetime):
+        return _day(instance)
+    return datetime.combine(_day(instance), time(parent.hour, parent.minute))
+
+
+def _shift(start: date | datetime, last: date | datetime,
+           first: date | datetime) -> date | datetime:
+    """`start` moved by the length from `first` to `last`."""
+    if isinstance(start, datetime):
+        return start + (_as_datetime(last) - _as_datetime(first))
+    return start + (_day(last) - _day(first))
+
+
+def _place_instance(event: dict[str, Any], series_first: date | datetime,
+                    occurrence: date | datetime, *, this_mode: bool = True) -> None:
+    """Where CCalendar::SaveEventEx puts the copy of a `this` edit or the new series of a `next`
+    split: a DATE_FROM on the series' first day (or none sent) means the occurrence's day at
+    that time (CCalendar::DateWithNewTime, seconds dropped), any other day is taken as sent.
+    An all-day `this` copy ends `length - 1 day` after its start (no earlier than the start)."""
+    first, last = wall(event["from"]), wall(event["to"])
+    if isinstance(first, datetime):
+        if _day(first) == _day(series_first):
+            placed = datetime.combine(_day(occurrence), first.time().replace(second=0,
+                                                                             microsecond=0))
+            event["from"], event["to"] = placed.isoformat(), _shift(placed, last,
+                                                                     first).isoformat()
+        return
+    start = _day(occurrence) if _day(first) == _day(series_first) else first
+    days = (_day(last) - first).days - (1 if this_mode else 0)
+    end = start + timedelta(days=max(days, 0))
+    event["from"], event["to"] = start.isoformat(), end.isoformat()
+
+
+def _parsed_rule_array(series: Mapping[str, Any]) -> dict[str, Any]:
+    rule = recurrence.read_rule(series["rrule"])
+    return rule.as_array() if rule else {}
+
+
+def _following_rule(raw: Mapping[str, Any], series: Mapping[str, Any],
+                    later: Mapping[str, Any], day: date) -> dict[str, Any]:
+    """The new series' rule of a `next` split before checkRecurringRuleField (CCalendar::
+    SaveEventEx): BYDAY only for WEEKLY (CCalendarEvent::CheckRRULE); with a COUNT, COUNT minus
+    CCalendar::CountPastEvents and no UNTIL; a WEEKLY BYDAY identical to the series' swaps the
+    split day's weekday for the new start's (CCalendar::WeekDayByInd maps Sunday to false, so a
+    Sunday is neither removed nor added)."""
+    rule = dict(raw)
+    if rule.get("FREQ") != "WEEKLY":
+        rule.pop("BYDAY", None)
+    if php_int(rule.get("COUNT")) > 0:
+        past = recurrence.count_past_events(rule, wall(series["from"]), wall(later["from"]))
+        rule["COUNT"] = int(php_int(rule["COUNT"]) - past)
+        rule.pop("UNTIL", None)
+        rule.pop("~UNTIL", None)
+    current = _parsed_rule_array(series)
+    byday = rule.get("BYDAY")
+    if (rule.get("FREQ") == "WEEKLY" and current.get("FREQ") == "WEEKLY"
+            and isinstance(byday, Mapping) and list(byday.items()) == list(
+                dict(current.get("BYDAY") or {}).items())):
+        days = dict(byday)
+        old_day, new_day = _php_weekday(day), _php_weekday(_day(wall(later["from"])))
+        if old_day is not None:
+            days.pop(old_day, None)
+        if new_day is not None:
+            days[new_day] = new_day
+        rule["BYDAY"] = days
+    return rule
+
+
+def _php_weekday(day: date) -> str | None:
+    """CCalendar::WeekDayByInd(format('N')): Monday..Saturday; Sunday (7) is out of range."""
+    return ("MO", "TU", "WE", "TH", "FR", "SA", None)[day.weekday()]
+
+
+_SERIES_FIELDS = ("name", "description", "location", "color", "text_color", "accessibility",
+                  "importance", "private", "section_id", "is_meeting", "meeting_host",
+                  "attendees", "meeting", "skip_time", "tz_from", "tz_to")
+
+
+def _with_series_fields(occurrence: Mapping[str, Any], series: Mapping[str, Any],
+                        p: Mapping[str, Any]) -> dict[str, Any]:
+    """A detached occurrence saved again with a series' fields (the arFields SaveEventEx fills
+    from the series: name, description, location, colours, accessibility, importance,
+    privacy, section, meeting, time zones; reminders only when the request sent them) on its
+    own day at the series' time and length (CCalendar::DateWithNewTime)."""
+    out = dict(occurrence)
+    for key in _SERIES_FIELDS:
+        value = series.get(key)
+        out[key] = list(value) if isinstance(value, list) else value
+    if p.get("remind") is not None:
+        out["remind"] = [dict(r) for r in series.get("remind", [])]
+    first, last = wall(series["from"]), wall(series["to"])
+    own = _day(wall(occurrence["from"]))
+    if isinstance(first, datetime):
+        start: date | datetime = datetime.combine(own, first.time().replace(second=0,
+                                                                            microsecond=0))
+    else:
+        start = own
+    out["from"], out["to"] = start.isoformat(), _shift(start, last, first).isoformat()
+    out["rrule"] = None
     return out
 
 
-def _color(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    match = _COLOR.match(value.strip())
-    return f"#{match.group(1)}" if match else None
+def _reinvite(p: Mapping[str, Any]) -> bool:
+    meeting = p.get("meeting")
+    return (p.get("is_meeting") == "Y" and isinstance(meeting, Mapping)
+            and php_bool(meeting.get("reinvite")))
+
+
+def _guests(event: Mapping[str, Any]) -> list[int]:
+    """Attendees who get a child event in status Q (CCalendarEvent::CreateChildEvents): not the
+    host, not the creator, not the owner of the user calendar the event is in."""
+    skip = {int(event["meeting_host"]), int(event["created_by"])}
+    if event["cal_type"] == "user":
+        skip.add(int(event["owner_id"]))
+    return [int(a) for a in event.get("attendees") or [] if int(a) not in skip]
 
 
 def _empty(value: Any) -> bool:
@@ -754,18 +1125,11 @@ def _empty(value: Any) -> bool:
 
 
 def _int(value: Any) -> int | None:
-    if isinstance(value, bool) or value is None:
+    """PHP's (int) of a parameter (None when it was not sent): "12abc" is 12, a non-empty
+    array is 1 - which is what an id taken from a batch reference to a whole result becomes."""
+    if value is None:
         return None
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("y", "1", "true")
+    return php_int(value.strip() if isinstance(value, str) else value)
 
 
 def _items(value: Any) -> list[Any]:

@@ -73,6 +73,43 @@ def parse(value: object, *, tz: ZoneInfo) -> date | datetime:
     return _wall(parsed, tz)
 
 
+_PHP_DATE_TOKENS = re.compile(r"[^:\\/\s.,0-9-]+|[^:\\/\s.,a-z-]+", re.IGNORECASE)
+SHORT_FORMAT = ("MM", "DD", "YYYY")
+"""The portal's short display format `MM/DD/YYYY`, as positions (see `display_date`)."""
+
+
+def short_date(value: object) -> date | None:
+    """A date as the portal's `MakeTimeStamp($value, FORMAT_DATE)` reads it, or None where that
+    answers false.
+
+    ParseDateTime + MakeTimeStamp (main/tools.php, called by CCalendar::Timestamp in
+    modules/calendar/classes/general/calendar.php): the value is cut into runs of letters and runs
+    of digits, and the runs are taken *by position* as the short format's MM, DD and YYYY; the
+    result must pass `checkdate`. So `06/30/2024` and `6/30/2024 10:00` read, while ISO
+    `2024-06-30` reads as month 2024 and fails. Two-digit years map as PHP's `mktime` maps them.
+    """
+    if value is None or isinstance(value, (bool, list, tuple, dict)):
+        return None
+    text = value if isinstance(value, str) else str(value)
+    tokens = _PHP_DATE_TOKENS.findall(text)
+    parts: dict[str, int] = {}
+    for name, token in zip(SHORT_FORMAT, tokens, strict=False):
+        parts[name] = int(token) if token.isdigit() else 0
+    month, day, year = parts.get("MM", 0), parts.get("DD", 0), parts.get("YYYY", 0)
+    if not 1 <= year <= 32767:
+        return None
+    if year <= 69:
+        year += 2000
+    elif year <= 100:
+        year += 1900
+    if year > 9999:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
 def parse_day(value: object) -> date:
     """The calendar day of a date, date-time or display value (no zone conversion)."""
     parsed = parse(value, tz=ZoneInfo("UTC"))

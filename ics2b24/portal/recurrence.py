@@ -1,8 +1,14 @@
-"""The test portal's own expansion of a Bitrix24 `rrule` (SPEC §3).
+"""Recurrence, twice: the SPEC §3 model and the portal's own (Bitrix24 source) behaviour.
 
-Written from the specification alone, apart from the converter's proof in `ics2b24.ical`
-(SPEC §10): two implementations that must agree are a test of both, so this module must never
-import the converter.
+`parse_rule`/`expand` are SPEC §3 written from the specification alone, apart from the
+converter's proof in `ics2b24.ical` (SPEC §10): two implementations that must agree are a test of
+both, so this module must never import the converter. The converter's tests use them.
+
+`checked_rule`/`read_rule`/`parse_recursion`/`count_past_events` are what the portal itself
+does with a `rrule` (the calendar methods use these), following Bitrix24's PHP source where it
+differs from SPEC §3 and RFC 5545: UNTIL read in the display format (unreadable: no end), WEEKLY
+without BYDAY on Mondays, MONTHLY 29–31 and 29 February rolled over to the 1st, COUNT for a
+`next` split computed by day arithmetic.
 
 Occurrences are naive wall-clock values: a series keeps the wall-clock time of its start across
 DST changes, so the arithmetic is done on wall-clock values and a time zone is only needed to
@@ -12,11 +18,15 @@ compare against an absolute (aware) bound.
 from __future__ import annotations
 
 import calendar as _calendar
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from ics2b24.portal.dates import display_date, short_date
+from ics2b24.portal.wire import php_int, php_string
 
 FREQS = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 _UTC = timezone.utc
@@ -202,3 +212,237 @@ def _candidates(start: date | datetime, rule: Rule) -> Iterator[date | datetime]
                 year += rule.interval
     except OverflowError:
         return
+
+
+# --- the portal's own behaviour (Bitrix24 source) ---------------------------------------------
+
+MAX_DATE = date(2038, 1, 1)
+"""CCalendar::GetMaxDate (modules/calendar/classes/general/calendar.php): the UNTIL of a series
+that never ends."""
+_BYDAY = re.compile(r"((?:-|\+)?\d+)?(MO|TU|WE|TH|FR|SA|SU)")
+_PHP_WEEKDAYS = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")
+
+
+class PortalFault(RuntimeError):
+    """A PHP error (TypeError, DivisionByZeroError) in the portal's own code: the request fails
+    with an internal server error instead of an answer."""
+
+
+@dataclass(frozen=True)
+class BitrixRule:
+    """A stored rule as CCalendarEvent::ParseRRULE reads it back."""
+
+    freq: str
+    interval: int
+    count: int | None
+    until: date
+    byday: dict[str, str]
+
+    def as_array(self) -> dict[str, Any]:
+        """The PHP array ParseRRULE answers (what `calendar.event.get` rows show as RRULE, and
+        what SaveEventEx saves again when an update does not send `rrule`)."""
+        out: dict[str, Any] = {"FREQ": self.freq}
+        if self.byday:
+            out["BYDAY"] = dict(self.byday)
+        out["INTERVAL"] = self.interval
+        if self.count is not None:
+            out["COUNT"] = self.count
+        out["UNTIL"] = display_date(self.until)
+        out["~UNTIL"] = "" if self.until == MAX_DATE else display_date(self.until)
+        return out
+
+
+def checked_rule(value: Any, first_end: date | datetime) -> dict[str, Any] | None:
+    """The rule a save stores, or None for "no recurrence".
+
+    CCalendarEvent::CheckRRULE and CCalendarEvent::checkRecurringRuleField
+    (modules/calendar/classes/general/calendar_event.php): anything but an array whose FREQ is
+    exactly DAILY/WEEKLY/MONTHLY/YEARLY means no rule; INTERVAL and COUNT are cast with (int);
+    UNTIL goes through CCalendar::Timestamp in the short display format and, unreadable, becomes
+    GetMaxDate (the series never ends); an UNTIL before the first occurrence's end becomes that
+    end's date; BYDAY (WEEKLY only) is an array's values or a comma string's known days, stored
+    as a comma string. The stored form mirrors the packed RRULE string of the portal's table.
+    """
+    if not isinstance(value, Mapping):
+        return None
+    freq = value.get("FREQ")
+    if not isinstance(freq, str) or freq not in FREQS:
+        # HOURLY passes checkRecurringRuleField but ParseRRULE cannot read it back; the test
+        # portal stores no rule for it rather than repeat the first occurrence forever.
+        return None
+    out: dict[str, Any] = {"FREQ": freq}
+    interval = php_int(value.get("INTERVAL"))
+    out["INTERVAL"] = interval if interval > 1 else 1
+    until = short_date(value.get("UNTIL"))
+    if until is None:
+        until = MAX_DATE
+    else:
+        end = first_end if isinstance(first_end, datetime) else datetime.combine(first_end, time())
+        if datetime.combine(until, time()) + timedelta(days=1) < end:
+            until = end.date()
+    out["UNTIL"] = display_date(until)
+    if value.get("COUNT") is not None:
+        out["COUNT"] = php_int(value["COUNT"])
+    if freq == "WEEKLY" and value.get("BYDAY") is not None:
+        out["BYDAY"] = _stored_byday(value["BYDAY"])
+    return out
+
+
+def _stored_byday(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ",".join(php_string(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return ",".join(php_string(v) for v in value)
+    days = [day.upper() for day in php_string(value).split(",")]
+    return ",".join(day for day in days if day in _PHP_WEEKDAYS)
+
+
+def read_rule(stored: Mapping[str, Any]) -> BitrixRule | None:
+    """CCalendarEvent::ParseRRULE (calendar_event.php) on a stored rule: COUNT and INTERVAL kept
+    when positive (INTERVAL at least 1), BYDAY matched day by day against
+    `((-|+)?\\d+)?(MO|…|SU)`, and a WEEKLY rule without a readable BYDAY read as `BYDAY=MO`."""
+    freq = stored.get("FREQ")
+    if freq not in FREQS:
+        return None
+    count = php_int(stored.get("COUNT"))
+    interval = php_int(stored.get("INTERVAL"))
+    until = short_date(stored.get("UNTIL")) or MAX_DATE
+    byday: dict[str, str] = {}
+    if freq == "WEEKLY":
+        raw = stored.get("BYDAY")
+        text = ",".join(php_string(v) for v in raw) if isinstance(raw, list) else php_string(raw)
+        for part in text.split(","):
+            match = _BYDAY.search(part)
+            if match:
+                byday[match.group(2)] = match.group(1) or match.group(2)
+        if not byday:
+            byday = {"MO": "MO"}
+    return BitrixRule(freq=str(freq), interval=max(interval, 1), count=count if count > 0 else None,
+                      until=until, byday=byday)
+
+
+def reparsed(stored: Mapping[str, Any], first_end: date | datetime) -> dict[str, Any] | None:
+    """What an update that does not send `rrule` saves: CCalendar::SaveEventEx passes
+    ParseRRULE(current RRULE) through checkRecurringRuleField again."""
+    rule = read_rule(stored)
+    return checked_rule(rule.as_array(), first_end) if rule else None
+
+
+def parse_recursion(
+    first: date | datetime,
+    rule: BitrixRule,
+    *,
+    timezone: str | None,
+    exdates: Iterable[date] = (),
+    before: date | datetime,
+) -> Iterator[tuple[int, date | datetime]]:
+    """(RINDEX, start) of each occurrence, as CCalendarEvent::ParseRecursion
+    (calendar_event.php) produces them, strictly before `before`.
+
+    WEEKLY walks day by day from the start and takes the days in BYDAY (the start itself only
+    when its weekday is one of them), jumping INTERVAL-1 weeks after each Sunday. MONTHLY adds
+    RINDEX×INTERVAL months to the start's month; a start on the 29th–31st lands on the 1st of the
+    following month when the month is shorter. YEARLY is `mktime` on the start's month and day,
+    so 29 February becomes 1 March in other years. RINDEX counts excluded days too, so does
+    COUNT; the last start is on or before UNTIL.
+    """
+    excluded = frozenset(exdates)
+    is_before = _bound(before, timezone)
+    origin = _day(first)
+    clock = first.time() if isinstance(first, datetime) else None
+    current = origin
+    index = 0
+    while True:
+        if rule.count is not None and index >= rule.count:
+            return
+        if current > rule.until:
+            return
+        start: date | datetime = datetime.combine(current, clock) if clock else current
+        if not is_before(start):
+            return
+        if rule.freq == "WEEKLY":
+            weekday = WEEKDAYS[current.weekday()]
+            if rule.byday.get(weekday):
+                if current not in excluded:
+                    yield index, start
+                index += 1
+            step = (rule.interval - 1) * 7 + 1 if weekday == "SU" else 1
+            nxt: date | None = _plus_days(current, step)
+        else:
+            if current not in excluded:
+                yield index, start
+            index += 1
+            if rule.freq == "DAILY":
+                nxt = _plus_days(current, rule.interval)
+            elif rule.freq == "MONTHLY":
+                nxt = _monthly(origin, index * rule.interval)
+            else:
+                nxt = _mktime_date(current.year + rule.interval, origin.month, origin.day)
+        if nxt is None:
+            return
+        current = nxt
+
+
+def _plus_days(day: date, days: int) -> date | None:
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return None
+
+
+def _monthly(origin: date, months: int) -> date | None:
+    total = origin.month - 1 + months
+    year, month = origin.year + total // 12, total % 12 + 1
+    if year > 9999:
+        return None
+    if origin.day > 28 and origin.day > _calendar.monthrange(year, month)[1]:
+        return _mktime_date(year, month + 1, 1)
+    return date(year, month, origin.day)
+
+
+def _mktime_date(year: int, month: int, day: int) -> date | None:
+    """PHP's `mktime` for a date: months and days past their end roll over."""
+    year += (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    if year > 9999:
+        return None
+    return date(year, month, 1) + timedelta(days=day - 1)
+
+
+def count_past_events(rule: Mapping[str, Any], series_start: date | datetime,
+                      new_start: date | datetime) -> float:
+    """CCalendar::CountPastEvents (calendar.php), which CountNumberFollowEvents subtracts from
+    the COUNT of a `next` split: DAILY whole days / INTERVAL; WEEKLY the days from the series'
+    start up to the split whose weekday is in BYDAY (INTERVAL ignored); MONTHLY the months part
+    of the difference (years dropped) / INTERVAL; YEARLY the years / INTERVAL.
+
+    Raises PortalFault where PHP fails: a rule without INTERVAL (division by zero) or a WEEKLY
+    rule whose BYDAY is not an array (`in_array` on a string)."""
+    first, split = _day(series_start), _day(new_start)
+    days = (split - first).days
+    freq = rule.get("FREQ")
+    interval = php_int(rule.get("INTERVAL"))
+    if freq == "WEEKLY":
+        byday = rule.get("BYDAY")
+        if days <= 0:
+            return 0
+        if isinstance(byday, Mapping):
+            wanted = [php_string(v) for v in byday.values()]
+        elif isinstance(byday, (list, tuple)):
+            wanted = [php_string(v) for v in byday]
+        else:
+            raise PortalFault("in_array(): Argument #2 ($haystack) must be of type array")
+        return sum(1 for i in range(days)
+                   if WEEKDAYS[(first + timedelta(days=i)).weekday()] in wanted)
+    if freq not in ("DAILY", "MONTHLY", "YEARLY"):
+        return 0
+    if interval == 0:
+        raise PortalFault("Division by zero")
+    months = (split.year - first.year) * 12 + split.month - first.month
+    if split.day < first.day:
+        months -= 1
+    if freq == "DAILY":
+        return days / interval
+    if freq == "MONTHLY":
+        return (months % 12) / interval
+    return (months // 12) / interval

@@ -20,11 +20,13 @@ from ics2b24.portal.dates import (
     timestamp,
     zone,
 )
+from ics2b24.portal.recurrence import MAX_DATE, BitrixRule, read_rule
 from ics2b24.portal.store import User
 
 _DAY_NAMES = {"MO": "Mon", "TU": "Tue", "WE": "Wed", "TH": "Thu", "FR": "Fri", "SA": "Sat",
               "SU": "Sun"}
 _UNITS = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
+_WEEK = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
 def wall(value: str) -> date | datetime:
@@ -32,35 +34,72 @@ def wall(value: str) -> date | datetime:
     return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
 
 
-def event_end(event: Mapping[str, Any], start: date | datetime) -> date | datetime:
-    """Where an occurrence starting at `start` ends: the series' length moved along.
-
-    Timed lengths are measured in absolute time (a 1-hour event stays 1 hour across a DST
-    change); all-day lengths in days.
-    """
+def event_length(event: Mapping[str, Any]) -> int:
+    """DT_LENGTH: the first occurrence's length in seconds (whole days for all-day events), as
+    CCalendarEvent::CheckFields stores it before checkRecurringRuleField moves the series'
+    DATE_TO_TS_UTC to its end."""
     first, last = wall(event["from"]), wall(event["to"])
     if not isinstance(first, datetime) or not isinstance(last, datetime):
-        return start + (_day(last) - _day(first))
-    tz_from, tz_to = zone(event["tz_from"]), zone(event["tz_to"])
-    length = timestamp(last, tz_to) - timestamp(first, tz_from)
-    begin = start if isinstance(start, datetime) else datetime.combine(start, first.time())
-    end_instant = datetime.fromtimestamp(timestamp(begin, tz_from) + length, tz_to)
-    return end_instant.replace(tzinfo=None)
+        return ((_day(last) - _day(first)).days + 1) * 86400
+    return (timestamp(last, zone(event["tz_to"])) - timestamp(first, zone(event["tz_from"])))
+
+
+def event_end(event: Mapping[str, Any], start: date | datetime) -> date | datetime:
+    """Where an occurrence starting at `start` ends, as CCalendarEvent::ParseRecursion
+    (calendar_event.php) computes it: the start's wall clock plus DT_LENGTH seconds, less the
+    difference of the *series'* TZ_OFFSET_FROM and TZ_OFFSET_TO; all-day: plus the length in
+    days, less one."""
+    length = event_length(event)
+    if not isinstance(start, datetime):
+        return start + timedelta(days=length // 86400 - 1)
+    first, last = wall(event["from"]), wall(event["to"])
+    shift = (offset_seconds(first, zone(event["tz_from"]))
+             - offset_seconds(last, zone(event["tz_to"])))
+    return start + timedelta(seconds=length - shift)
+
+
+def series_to_ts(event: Mapping[str, Any]) -> int:
+    """DATE_TO_TS_UTC of a series, as CCalendarEvent::checkRecurringRuleField stores it: UNTIL
+    (GetMaxDate, 2038, for a series without end) plus one day; an UNTIL before the first end
+    counts as that end. The test portal reads dates as the server would in UTC."""
+    rule = read_rule(event["rrule"])
+    until = rule.until if rule else MAX_DATE
+    until_ts = int(datetime.combine(until, datetime.min.time(), tzinfo=timezone.utc).timestamp())
+    last = wall(event["to"])
+    end = last if isinstance(last, datetime) else datetime.combine(last, datetime.min.time())
+    end_ts = int(end.replace(tzinfo=timezone.utc).timestamp())
+    if until_ts + 86400 < end_ts:
+        until_ts = end_ts
+    return until_ts + 86400
 
 
 def render_event(event: dict[str, Any], *, viewer: User, host_name: str,
-                 start: date | datetime | None = None) -> dict[str, Any]:
-    """One event (or, with `start`, one occurrence of a series) as `calendar.event.get` and
-    `calendar.event.getbyid` answer it."""
-    first = wall(event["from"]) if start is None else start
-    last = wall(event["to"]) if start is None else event_end(event, start)
+                 occurrence: tuple[int, date | datetime] | None = None,
+                 listing: bool = False) -> dict[str, Any]:
+    """One event as `calendar.event.getbyid` answers it, or (with `occurrence`, its RINDEX and
+    start) one expanded occurrence of a series, or (`listing`) a `calendar.event.get` row.
+
+    CCalendarEvent::ParseRecursion (calendar_event.php) copies the series row for each
+    occurrence and changes only DATE_FROM, DATE_TO, RRULE and RINDEX: ID, DATE_FROM_TS_UTC,
+    DATE_TO_TS_UTC, TZ_OFFSET_* and DT_LENGTH stay the series'. CCalendar::GetEventList
+    (calendar.php) unsets DESCRIPTION and ~DESCRIPTION from every row of `calendar.event.get`;
+    `calendar.event.getbyid` (CCalendarEvent::GetById) keeps them.
+    """
+    series_first, series_last = wall(event["from"]), wall(event["to"])
+    if occurrence is None:
+        first, last = series_first, series_last
+    else:
+        first = occurrence[1]
+        last = event_end(event, first)
     tz_from, tz_to = zone(event["tz_from"]), zone(event["tz_to"])
     viewer_tz = zone(viewer.time_zone)
     skip = bool(event["skip_time"])
-    from_ts, to_ts = timestamp(first, tz_from), timestamp(last, tz_to)
-    length = (_day(last) - _day(first)).days * 86400 + 86400 if skip else to_ts - from_ts
+    from_ts = timestamp(series_first, tz_from)
+    to_ts = series_to_ts(event) if event.get("rrule") else timestamp(series_last, tz_to)
+    own_from_ts, own_to_ts = timestamp(first, tz_from), timestamp(last, tz_to)
     event_id = str(event["id"])
     attendees = _attendees(event)
+    rule = read_rule(event["rrule"]) if event.get("rrule") else None
     out: dict[str, Any] = {
         "ID": event_id,
         "PARENT_ID": str(event.get("parent_id") or event["id"]),
@@ -74,12 +113,12 @@ def render_event(event: dict[str, Any], *, viewer: User, host_name: str,
                                if event.get("original_date_from") else None),
         "TZ_FROM": event["tz_from"],
         "TZ_TO": event["tz_to"],
-        "TZ_OFFSET_FROM": str(offset_seconds(first, tz_from)),
-        "TZ_OFFSET_TO": str(offset_seconds(last, tz_to)),
+        "TZ_OFFSET_FROM": str(offset_seconds(series_first, tz_from)),
+        "TZ_OFFSET_TO": str(offset_seconds(series_last, tz_to)),
         "DATE_FROM_TS_UTC": str(from_ts),
         "DATE_TO_TS_UTC": str(to_ts),
         "DT_SKIP_TIME": "Y" if skip else "N",
-        "DT_LENGTH": length,
+        "DT_LENGTH": event_length(event),
         "EVENT_TYPE": None,
         "CREATED_BY": str(event["created_by"]),
         "DATE_CREATE": _moment(event["created"], viewer_tz),
@@ -96,7 +135,7 @@ def render_event(event: dict[str, Any], *, viewer: User, host_name: str,
         "REMIND": [dict(r) for r in event.get("remind", [])],
         "COLOR": event.get("color", ""),
         "TEXT_COLOR": event.get("text_color", ""),
-        "RRULE": render_rrule(event["rrule"]) if event.get("rrule") else "",
+        "RRULE": render_rrule(rule) if rule else "",
         "EXDATE": ";".join(display_date(date.fromisoformat(d))
                            for d in sorted(event.get("exdate", []))),
         "DAV_XML_ID": event["dav_xml_id"],
@@ -122,43 +161,42 @@ def render_event(event: dict[str, Any], *, viewer: User, host_name: str,
         ],
         "COLLAB_ID": None,
     }
-    if event.get("rrule"):
-        out["~RRULE_DESCRIPTION"] = describe_rrule(event["rrule"], wall(event["from"]))
+    if rule:
+        out["~RRULE_DESCRIPTION"] = describe_rrule(rule, series_first)
+    if occurrence is not None:
+        out["RINDEX"] = occurrence[0]
     out["attendeesEntityList"] = [{"entityId": "user", "id": a} for a in attendees]
     out["~DESCRIPTION"] = out["DESCRIPTION"]
-    out["~USER_OFFSET_FROM"] = offset_seconds(first, tz_from) - _viewer_offset(from_ts, viewer_tz)
-    out["~USER_OFFSET_TO"] = offset_seconds(last, tz_to) - _viewer_offset(to_ts, viewer_tz)
+    out["~USER_OFFSET_FROM"] = (offset_seconds(first, tz_from)
+                                - _viewer_offset(own_from_ts, viewer_tz))
+    out["~USER_OFFSET_TO"] = offset_seconds(last, tz_to) - _viewer_offset(own_to_ts, viewer_tz)
+    if listing:
+        del out["DESCRIPTION"], out["~DESCRIPTION"]
     return out
 
 
-def render_rrule(rule: dict[str, Any]) -> dict[str, Any]:
-    """The documented RRULE object: BYDAY as an object, UNTIL in display format."""
-    out: dict[str, Any] = {"FREQ": rule["FREQ"]}
-    if rule.get("BYDAY"):
-        out["BYDAY"] = {day: day for day in rule["BYDAY"]}
-    out["INTERVAL"] = int(rule.get("INTERVAL", 1))
-    if rule.get("COUNT"):
-        out["COUNT"] = int(rule["COUNT"])
-    if rule.get("UNTIL"):
-        until = date.fromisoformat(rule["UNTIL"])
-        out["UNTIL"] = display_date(until)
-        out["~UNTIL"] = display_date(until)
-        out["UNTIL_TS"] = int(datetime.combine(until, datetime.min.time(),
-                                               tzinfo=timezone.utc).timestamp())
+def render_rrule(rule: BitrixRule) -> dict[str, Any]:
+    """RRULE as CCalendarEvent::ParseRRULE answers it: BYDAY an object, UNTIL in display format
+    (01/01/2038 for a series without end, whose ~UNTIL is then empty), COUNT only when positive,
+    plus the reference's UNTIL_TS."""
+    out = rule.as_array()
+    out["UNTIL_TS"] = int(datetime.combine(rule.until, datetime.min.time(),
+                                           tzinfo=timezone.utc).timestamp())
     return out
 
 
-def describe_rrule(rule: dict[str, Any], start: date | datetime) -> str:
-    interval = int(rule.get("INTERVAL", 1))
-    unit = _UNITS[rule["FREQ"]]
-    text = f"every {unit}" if interval == 1 else f"every {interval} {unit}s"
-    if rule.get("BYDAY"):
-        text += " on: " + ", ".join(_DAY_NAMES[d] for d in rule["BYDAY"])
+def describe_rrule(rule: BitrixRule, start: date | datetime) -> str:
+    """~RRULE_DESCRIPTION after CCalendarEvent::GetRRULEDescription: the end date unless it is
+    GetMaxDate, else the count."""
+    unit = _UNITS[rule.freq]
+    text = f"every {unit}" if rule.interval == 1 else f"every {rule.interval} {unit}s"
+    if rule.byday:
+        text += " on: " + ", ".join(_DAY_NAMES[d] for d in _WEEK if d in rule.byday)
     text += f", from {display_date(_day(start))}"
-    if rule.get("UNTIL"):
-        text += f" to {display_date(date.fromisoformat(rule['UNTIL']))}"
-    if rule.get("COUNT"):
-        text += f", {int(rule['COUNT'])} times"
+    if rule.until != MAX_DATE:
+        text += f" to {display_date(rule.until)}"
+    elif rule.count:
+        text += f", {rule.count} times"
     return text
 
 
@@ -208,12 +246,15 @@ def _meeting(event: dict[str, Any], host_name: str) -> dict[str, Any] | None:
     if not event.get("is_meeting"):
         return None
     flags = event.get("meeting") or {}
+    # CCalendarRestService::EventAdd/EventUpdate build MEETING from text, open, notify and
+    # reinvite only (allow_invite and hide_guests are not read), and CCalendarEvent::Edit stores
+    # REINVITE as false.
     return {
         "HOST_NAME": host_name,
         "NOTIFY": bool(flags.get("notify", False)),
-        "REINVITE": bool(flags.get("reinvite", False)),
-        "ALLOW_INVITE": bool(flags.get("allow_invite", False)),
-        "HIDE_GUESTS": bool(flags.get("hide_guests", False)),
+        "REINVITE": False,
+        "ALLOW_INVITE": False,
+        "HIDE_GUESTS": False,
         "MEETING_CREATOR": int(event["created_by"]),
         "LANGUAGE_ID": "en",
         "MAIL_FROM": "",

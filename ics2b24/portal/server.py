@@ -30,9 +30,10 @@ from urllib.parse import urlsplit
 
 from ics2b24.errors import ParseError, UsageError
 from ics2b24.portal.batch import CommandOutcome, run_batch
-from ics2b24.portal.calendar import CalendarApi, MethodError
+from ics2b24.portal.calendar import CalendarApi, MethodError, Notice
 from ics2b24.portal.faults import Draw, Fault, Faults, FaultSpec, parse_faults
 from ics2b24.portal.limits import Clock, Limits, LimitSettings, parse_ratio
+from ics2b24.portal.recurrence import PortalFault
 from ics2b24.portal.store import Store, User
 from ics2b24.portal.tls import Certificate, ensure_certificate
 from ics2b24.portal.wire import RestError, decode_request, method_name
@@ -225,6 +226,13 @@ class Portal:
                 dropped=self._dropped,
             )
 
+    def invitations(self) -> list[Notice]:
+        """Invitations and cancellations the portal has sent to meeting attendees, oldest
+        first, as `Notice(event_id, user_id, kind)` with kind "invite" or "cancel"
+        (CCalendarEvent::Edit and CCalendarEvent::Delete send them; see `CalendarApi`)."""
+        with self._lock:
+            return self.api.invitations()
+
     def mint_tokens(self, user_id: int | None = None, scope: str = DEFAULT_SCOPE,
                     client_id: str | None = None, ttl: float | None = None) -> OAuthGrant:
         """Issue a token pair as if the user had just authorised the app (tests start here)."""
@@ -357,6 +365,9 @@ class Portal:
                 result = self.api.call(caller.user, method, params)
         except MethodError as exc:
             raise RestError(exc.error, exc.description, exc.status) from exc
+        except PortalFault as exc:
+            log.warning("%s: the portal's own code fails here: %s", method, exc)
+            raise INTERNAL from exc
         except Exception as exc:
             log.error("%s failed inside the portal: %s: %s", method, type(exc).__name__, exc)
             log.debug("portal failure", exc_info=True)

@@ -109,12 +109,57 @@ def method_name(raw: str) -> str:
 
 
 def php_string(value: Any) -> str:
-    """A scalar as PHP would write it into a query string (`true` → "1", `false`/null → "")."""
+    """A scalar as PHP would write it into a query string (`true` → "1", `false`/null → "",
+    `2.0` → "2")."""
     if value is True:
         return "1"
     if value is False or value is None:
         return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (list, tuple, dict)):
+        return "Array"
     return str(value)
+
+
+_PHP_NUMBER = re.compile(r"\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)")
+
+
+def php_int(value: Any) -> int:
+    """PHP's `(int)` cast, which the portal applies to ids, COUNT, INTERVAL and reminder counts:
+    leading number of a string ("3x" → 3, "abc" → 0), 1/0 for non-empty/empty arrays."""
+    if value is None or value is False:
+        return 0
+    if value is True:
+        return 1
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value == value and abs(value) != float("inf") else 0
+    if isinstance(value, (list, tuple, dict)):
+        return 1 if value else 0
+    match = _PHP_NUMBER.match(str(value))
+    if not match:
+        return 0
+    text = match.group(1)
+    if text.lstrip("+-").isdigit():
+        return int(text)
+    number = float(text)
+    return int(number) if abs(number) != float("inf") else 0
+
+
+def php_bool(value: Any) -> bool:
+    """PHP's `(bool)` cast: "", "0", 0, empty arrays and null are false; "false" and "N" are
+    true, as they are for a portal reading form-encoded flags."""
+    if value is None or value is False:
+        return False
+    if isinstance(value, (int, float)):
+        return value != 0
+    if isinstance(value, str):
+        return value not in ("", "0")
+    if isinstance(value, (list, tuple, dict)):
+        return bool(value)
+    return True
 
 
 def _form_pairs(body: bytes, content_type: str) -> list[tuple[str, str]]:

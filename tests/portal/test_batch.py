@@ -64,7 +64,7 @@ def test_halt_zero_runs_every_command_and_collects_errors() -> None:
     assert "a" not in answer["result_time"]
 
 
-@pytest.mark.parametrize("halt", [1, "1", "true", True])
+@pytest.mark.parametrize("halt", [1, "1", "true", "false", True])
 def test_halt_one_stops_at_the_first_error(halt: object) -> None:
     recorder = Recorder()
     answer = run_batch({"halt": halt, "cmd": {"a": "add", "b": "fail", "c": "add"}}, recorder)
@@ -75,7 +75,7 @@ def test_halt_one_stops_at_the_first_error(halt: object) -> None:
 
 def test_reference_to_an_earlier_result_takes_its_value() -> None:
     answer = run_batch({"cmd": {"s": "add", "e": "echo?section=$result[s]"}}, Recorder())
-    assert answer["result"]["e"] == {"section": "101"}
+    assert answer["result"]["e"] == {"section": 101}
 
 
 def test_reference_into_a_field_of_an_earlier_result() -> None:
@@ -88,12 +88,15 @@ def test_reference_into_a_field_of_an_earlier_result() -> None:
 
 def test_url_encoded_reference_is_resolved() -> None:
     answer = run_batch({"cmd": {"s": "add", "e": "echo?section=%24result%5Bs%5D"}}, Recorder())
-    assert answer["result"]["e"] == {"section": "101"}
+    assert answer["result"]["e"] == {"section": 101}
 
 
-def test_reference_inside_a_longer_value_is_replaced_in_place() -> None:
-    answer = run_batch({"cmd": {"s": "add", "e": "echo?name=after $result[s]!"}}, Recorder())
-    assert answer["result"]["e"] == {"name": "after 101!"}
+def test_reference_inside_a_longer_value_takes_everything_up_to_whitespace() -> None:
+    # CRestUtil::processBatchElement matches `\$(result|...)([^\s]*)`: the "!" is part of the
+    # reference and goes with it.
+    answer = run_batch({"cmd": {"s": "add", "e": "echo?name=after $result[s]! end"}},
+                       Recorder())
+    assert answer["result"]["e"] == {"name": "after 101 end"}
 
 
 def test_reference_to_a_whole_map_keeps_the_map() -> None:
@@ -102,9 +105,28 @@ def test_reference_to_a_whole_map_keeps_the_map() -> None:
     assert answer["result"]["b"] == {"rrule": {"FREQ": "DAILY"}}
 
 
-def test_reference_to_a_failed_command_is_left_as_written() -> None:
-    answer = run_batch({"cmd": {"a": "fail", "b": "echo?id=$result[a]"}}, Recorder())
-    assert answer["result"]["b"] == {"id": "$result[a]"}
+def test_reference_to_a_command_without_result_is_the_whole_result_table() -> None:
+    answer = run_batch({"cmd": {"s": "add", "a": "fail", "b": "echo?id=$result[a]"}},
+                       Recorder())
+    assert answer["result"]["b"] == {"id": {"s": 101}}
+
+
+def test_reference_to_a_missing_field_stops_at_the_deepest_node_found() -> None:
+    answer = run_batch({"cmd": {"s": "add", "b": "echo?id=$result[s][recEventId]"}},
+                       Recorder())
+    assert answer["result"]["b"] == {"id": 101}
+
+
+def test_result_error_reference_reads_the_result_table() -> None:
+    # The table names are result|next|total|time|error and the first that fits wins.
+    answer = run_batch({"cmd": {"s": "add", "b": "echo?x=$result_error[s]"}}, Recorder())
+    assert answer["result"]["b"] == {"x": 101}
+
+
+def test_whole_array_inside_a_longer_value_fails_the_batch() -> None:
+    with pytest.raises(RestError) as caught:
+        run_batch({"cmd": {"a": "echo?r[x]=1", "b": "echo?y=see $result[a]"}}, Recorder())
+    assert caught.value.status == 500
 
 
 def test_commands_past_the_fiftieth_end_with_batch_length_exceeded() -> None:
