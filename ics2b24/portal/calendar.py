@@ -359,9 +359,10 @@ class CalendarApi:
                 self._existing_section(user, cal_type, owner, p["section"], texts)
             if event.get("rrule") and mode in ("this", "next"):
                 day = _current_day(p, texts)
-                start = _occurrence_on(event, day)
-                if start is None:
-                    raise MethodError("", texts.failed)
+                # CCalendar::SaveEventEx (calendar.php) never checks that current_date_from
+                # is an occurrence: a day the series does not have is excluded, split at and
+                # copied all the same, at the series' time.
+                start = _occurrence_on(event, day) or _at_series_time(event, day)
                 if mode == "this":
                     return self._detach(user, p, event, start)
                 return self._split(user, p, event, start)
@@ -833,6 +834,11 @@ def _occurrence_on(event: Mapping[str, Any], day: date) -> date | datetime | Non
         if _day(start) == day:
             return start
     return None
+
+
+def _at_series_time(event: Mapping[str, Any], day: date) -> date | datetime:
+    first = wall(event["from"])
+    return datetime.combine(day, first.time()) if isinstance(first, datetime) else day
 
 
 def _current_day(p: Mapping[str, Any], texts: _Texts) -> date:

@@ -388,10 +388,16 @@ def test_update_this_leaves_the_other_occurrences_alone(api: CalendarApi) -> Non
         ("Event", "12/23/2024")]
 
 
-def test_update_this_on_a_day_without_occurrence_fails(api: CalendarApi) -> None:
-    error = _error(api, "calendar.event.update", id=_series(api), type="user", ownerId=1,
-                   name="Event", recurrence_mode="this", current_date_from="2024-12-17")
-    assert error.description == "An error occurred while changing the event."
+def test_update_this_on_a_day_without_occurrence_still_excludes_and_copies_it(
+        api: CalendarApi) -> None:
+    # CCalendar::SaveEventEx does not check that current_date_from is an occurrence.
+    series = _series(api)
+    assert _update(api, series, recurrence_mode="this", current_date_from="2024-12-17",
+                   name="Tuesday") == series
+    assert _get(api, series)["EXDATE"] == "12/17/2024"
+    [copy] = _detached(api, series)
+    assert (_get(api, copy)["NAME"], _get(api, copy)["DATE_FROM"]) == (
+        "Tuesday", "12/17/2024 05:59:00 pm")
 
 
 def test_update_this_without_current_date_from_fails(api: CalendarApi) -> None:
