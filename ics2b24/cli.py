@@ -493,7 +493,10 @@ def section_update(calendar_type: CalendarType, owner: int | None, section_id: i
         fields = fields.over(SectionFields.from_metadata(metadata_of_ics(path, data)))
     if fields.empty:
         raise UsageError("nothing to update: give --name, --description, --color, "
-                         "--text-color, --export/--no-export, --export-period or --from-ics")
+                         "--text-color or --from-ics")
+    refusal = fields.update_refusals()
+    if refusal is not None:
+        raise UsageError(refusal)
     with closing(_connect(options)) as client:
         changed = update_section(client, calendar_type, _owner(client, calendar_type, owner),
                                  section_id, fields)

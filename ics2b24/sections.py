@@ -139,8 +139,8 @@ class SectionFields:
         return out
 
     def changes(self, current: PortalSection) -> dict[str, Any]:
-        """calendar.section.update's parameters for what differs from `current`; the `export`
-        object is always sent whole, the part not asked for kept as it is."""
+        """calendar.section.update's parameters for what differs from `current`. `export` is
+        not among them: a real portal's SectionUpdate never reads it (see `update_refusals`)."""
         out: dict[str, Any] = {}
         if self.name is not None and self.name != current.name:
             out["name"] = self.name
@@ -150,11 +150,19 @@ class SectionFields:
             out["color"] = self.color
         if self.text_color is not None and self.text_color != _normal(current.text_color):
             out["text_color"] = self.text_color
-        allow = current.export_allow if self.export_allow is None else self.export_allow
-        period = self.export_set or current.export_set or "all"
-        if (allow, period) != (current.export_allow, current.export_set or "all"):
-            out["export"] = {"ALLOW": allow, "SET": period}
         return out
+
+    def update_refusals(self) -> str | None:
+        """Why calendar.section.update cannot do what these fields ask, if it cannot: a real
+        portal ignores `export` there and an empty name or description (SectionUpdate in
+        calendar_restservice.php changes those only when non-empty)."""
+        if self.export_allow is not None or self.export_set is not None:
+            return ("a Bitrix24 portal ignores --export/--no-export/--export-period when a "
+                    "section is updated; set them with `section add`, or in the portal")
+        if self.description == "":
+            return ("a Bitrix24 portal ignores an empty --description when a section is "
+                    "updated; clear it in the portal")
+        return None
 
 
 def calendar_params(cal_type: CalendarType, owner: int) -> dict[str, Any]:

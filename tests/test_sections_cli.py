@@ -130,8 +130,6 @@ def test_add_the_portal_refuses_is_exit_1_with_its_description(
     (["--description", "New words"], "DESCRIPTION", "New words"),
     (["--color", "#ABC"], "COLOR", "#aabbcc"),
     (["--text-color", "navy"], "TEXT_COLOR", "#000080"),
-    (["--no-export"], "EXPORT", {"ALLOW": False, "SET": "6_12"}),
-    (["--export-period", "all"], "EXPORT", {"ALLOW": True, "SET": "all"}),
 ])
 def test_update_changes_the_field_of_each_flag_and_keeps_the_rest(
         portal: Portal, capsys: pytest.CaptureFixture[str], flags: list[str], field: str,
@@ -151,11 +149,18 @@ def test_update_changes_the_field_of_each_flag_and_keeps_the_rest(
                                                            if f != field}
 
 
-def test_export_turned_back_on_keeps_its_period(
-        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
-    section_id = add(portal, capsys, "--name", "Base", "--no-export", "--export-period", "3_9")
-    run(portal, capsys, "section", "update", "--type", "user", "--id", section_id, "--export")
-    assert sections(portal)["Base"]["EXPORT"] == {"ALLOW": True, "SET": "3_9"}
+@pytest.mark.parametrize("flags", [["--export"], ["--no-export"], ["--export-period", "all"],
+                                   ["--description", ""]])
+def test_update_a_real_portal_would_ignore_is_refused_with_exit_2(
+        portal: Portal, capsys: pytest.CaptureFixture[str], flags: list[str]) -> None:
+    section_id = add(portal, capsys, "--name", "Base", "--description", "words",
+                     "--no-export", "--export-period", "3_9")
+    before = sections(portal)["Base"]
+    code, out, err = run(portal, capsys, "section", "update", "--type", "user",
+                         "--id", section_id, *flags)
+    assert (code, out) == (2, "")
+    assert "a Bitrix24 portal ignores" in err
+    assert sections(portal)["Base"] == before
 
 
 def test_update_from_ics_takes_google_name_and_description(

@@ -16,6 +16,7 @@ import recurring_ical_events
 
 from ics2b24.cli import main
 from ics2b24.portal.server import Portal
+from ics2b24.sync.remote import parse_event
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -79,8 +80,16 @@ def portal_rows(portal: Portal, first: str = "2000-01-01", last: str = "2037-12-
 
 
 def portal_occurrences(portal: Portal) -> Counter[tuple[str, str]]:
-    """(name, start as UTC timestamp) of every occurrence the portal shows."""
-    return Counter((row["NAME"], row["DATE_FROM_TS_UTC"]) for row in portal_rows(portal))
+    """(name, start as UTC timestamp) of every occurrence the portal shows. The start is
+    the row's own DATE_FROM in its TZ_FROM (an all-day one at midnight in Berlin): a real
+    portal's expanded rows all carry the series' DATE_FROM_TS_UTC."""
+    out: Counter[tuple[str, str]] = Counter()
+    for row in portal_rows(portal):
+        params = parse_event(row).params
+        wall = datetime.fromisoformat(params.date_from)
+        zone = BERLIN if params.skip_time else ZoneInfo(params.timezone_from or "UTC")
+        out[(row["NAME"], str(int(wall.replace(tzinfo=zone).timestamp())))] += 1
+    return out
 
 
 def ics_occurrences(data: bytes, first: date, last: date) -> Counter[tuple[str, str]]:
