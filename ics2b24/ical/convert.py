@@ -10,7 +10,7 @@ import contextlib
 import gc
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC as DT_UTC
 from datetime import date, datetime, timedelta
@@ -306,18 +306,21 @@ class _UidConverter:
         for rid in plan.cancelled:
             self.result.cancelled.append((self.uid, self._rid_text(rid)))
         if isinstance(plan, SeriesPlan):
-            self._series(master, plan)
+            self._series(plan)
         else:
             self._occurrences(plan)
 
-    def _series(self, master: SourceEvent, plan: SeriesPlan) -> None:
-        exdates = sorted({d.isoformat() for d in plan.exdates})
-        self._emit("series", None, master.component, plan.start, plan.end, rrule=plan.rrule,
-                   exdate=exdates)
+    def _series(self, plan: SeriesPlan) -> None:
+        """Consecutive COUNT-bounded parts, none generating a skipped day (SPEC §2, §3)."""
+        for part in plan.parts:
+            rid = None if part.recurrence_id is None else self._rid_text(part.recurrence_id)
+            self._emit("series", rid, part.component, part.start, part.end, rrule=part.rrule)
         for override in plan.overrides:
             self._emit("override", self._rid_text(override.recurrence_id), override.component,
-                       override.start, override.end, rrule=override.rrule,
-                       range_=override.range)
+                       override.start, override.end)
+        for override in plan.standalone:
+            self._emit("occurrence", self._rid_text(override.recurrence_id),
+                       override.component, override.start, override.end)
 
     def _occurrences(self, plan: OccurrencesPlan) -> None:
         for instance in plan.instances:
@@ -361,8 +364,8 @@ class _UidConverter:
         return as_aware(end, self.options.tz) <= day_start(since, end.tzinfo or self.options.tz)
 
     def _emit(self, kind: Kind, rid: str | None, component: icalendar.Component,
-              start: date | datetime, end: date | datetime, *, rrule: Rrule | None = None,
-              exdate: Sequence[str] = (), range_: str | None = None) -> None:
+              start: date | datetime, end: date | datetime, *,
+              rrule: Rrule | None = None) -> None:
         static = self._static(component)
         dates = date_params(start, end, self.options.tz)
         d = static.details
@@ -376,10 +379,8 @@ class _UidConverter:
             meeting=Meeting() if static.attendees else None,
         )
         self.result.events.append(DesiredEvent(
-            uid=self.uid, recurrence_id=rid, kind=kind, params=params, exdate=list(exdate),
-            warnings=list(static.warnings),
-            range="thisandfuture" if range_ == "thisandfuture" else None,
-            source=self.where.get(id(component)),
+            uid=self.uid, recurrence_id=rid, kind=kind, params=params, exdate=[],
+            warnings=list(static.warnings), range=None, source=self.where.get(id(component)),
         ))
 
     def _static(self, component: icalendar.Component) -> _Static:

@@ -1,10 +1,13 @@
-"""Decide how a recurring VEVENT reaches Bitrix24: one `series`, or its `occurrence`s (SPEC §3).
+"""How a recurring VEVENT reaches Bitrix24: `series` parts, or its `occurrence`s (SPEC §3).
 
 The reference for what a recurrence set means is `recurring-ical-events`: a `series` is written
-only when the Bitrix24 model (ics2b24.ical.bxrule) provably yields the same occurrences. The
-proof is analytic, so the common case (a plain rule with some EXDATEs) expands nothing; every
-EXDATE and RECURRENCE-ID is matched the way recurring-ical-events matches it (by UTC or by
-wall-clock value), so a quirk of the reference can never make the two sides differ silently.
+only when the Bitrix24 model (ics2b24.ical.bxrule) provably yields the same occurrences. No
+series generates a skipped day (an EXDATE, a cancelled occurrence): the set is written as
+consecutive COUNT-bounded parts around them, and a RANGE=THISANDFUTURE change starts a part of
+its own. The proof is analytic, so the common case (a plain rule with some EXDATEs) expands
+nothing; every EXDATE and RECURRENCE-ID is matched the way recurring-ical-events matches it (by
+UTC or by wall-clock value), so a quirk of the reference can never make the two sides differ
+silently.
 Anything the proof cannot hold is written out through recurring-ical-events itself, bounded by
 the horizon and the occurrence cap.
 """
@@ -14,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import recurring_ical_events as rie
@@ -48,25 +51,49 @@ class Instance:
 
 @dataclass
 class OverridePlan:
-    """A RECURRENCE-ID VEVENT that changes one occurrence of a series (or, with
-    RANGE=THISANDFUTURE, the series from that occurrence on: `rrule` then counts only the
-    remaining occurrences)."""
+    """A RECURRENCE-ID VEVENT (without RANGE) that moves or changes one occurrence of a series;
+    `recurrence_id` is that occurrence's original start."""
 
     recurrence_id: Value
     start: Value
     end: Value
     component: Event
-    range: Literal["thisandfuture"] | None = None
-    rrule: Rrule | None = None
+
+
+@dataclass
+class PartPlan:
+    """One of the consecutive parts a recurrence set is written as: an ordinary Bitrix24
+    series from its first occurrence (`start`/`end`), its `rrule` bounded by COUNT (unbounded
+    only as the last part of an endless set). `recurrence_id` is the original start of that
+    first occurrence, None for the first part; the fields come from `component` (the master,
+    or the RANGE=THISANDFUTURE VEVENT whose split the part follows)."""
+
+    recurrence_id: Value | None
+    start: Value
+    end: Value
+    rrule: Rrule
+    component: Event
 
 
 @dataclass
 class SeriesPlan:
+    """A recurrence set that Bitrix24 series hold exactly.
+
+    `rrule`, `start` and `end` state the whole set as one rule from DTSTART; `parts` are what
+    is written: together they generate each day of that rule once, except the `skipped` days
+    (EXDATEs and cancelled occurrences), which no part generates (SPEC §3). `overrides` change
+    one occurrence of the part that holds it; `standalone` are overrides of a later part's
+    first occurrence: written as occurrences of their own, with that occurrence left out of
+    the parts, so that no part shares its recurrence id with an override line.
+    """
+
     rrule: Rrule
     start: Value
     end: Value
-    exdates: list[date] = field(default_factory=list)
+    parts: list[PartPlan] = field(default_factory=list)
     overrides: list[OverridePlan] = field(default_factory=list)
+    standalone: list[OverridePlan] = field(default_factory=list)
+    skipped: list[date] = field(default_factory=list)
     cancelled: list[Value] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -98,14 +125,11 @@ def plan_recurrence(
     chosen = _latest_overrides(overrides)
     try:
         _check_intervals(master)
-        plan = _series_plan(master, chosen, ctx)
+        return _series_plan(master, chosen, ctx)
     except _NotSeries as why:
         return _occurrences_plan(master, chosen, ctx, str(why), uid)
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise ParseError(f"UID {uid}: recurrence cannot be read: {exc}") from None
-    if ctx.since is not None and _series_ends_before(plan, ctx.since):
-        return None
-    return plan
 
 
 def _check_intervals(master: Event) -> None:
@@ -193,7 +217,20 @@ def _day(value: Value) -> date:
     return date(value.year, value.month, value.day)
 
 
-def _series_plan(master: Event, overrides: list[Event], ctx: RecurrenceContext) -> SeriesPlan:
+@dataclass(frozen=True)
+class _Segment:
+    """Where a stretch of the set takes its fields from: the master from DTSTART on, or a
+    RANGE=THISANDFUTURE VEVENT from its split on; `start`/`end` are its own, on `day`."""
+
+    day: date
+    start: Value
+    end: Value
+    component: Event
+
+
+def _series_plan(
+    master: Event, overrides: list[Event], ctx: RecurrenceContext
+) -> SeriesPlan | None:
     start: Value = _dt(master, "DTSTART")
     end = event_end(master)
     if isinstance(start, datetime) != isinstance(end, datetime):
@@ -222,28 +259,138 @@ def _series_plan(master: Event, overrides: list[Event], ctx: RecurrenceContext) 
             warnings.append(f"EXDATE {_show(value)} matches no occurrence")
         removed |= days
 
-    plans: list[OverridePlan] = []
+    moved: dict[date, OverridePlan] = {}
+    splits: list[_Segment] = []
     cancelled: list[Value] = []
     replaced: set[date] = set()
     for event in overrides:
-        plan = _override_plan(event, shape, rule, removed, replaced, ctx)
-        if str(event.get("STATUS", "")).upper() == "CANCELLED":
-            cancelled.append(plan.recurrence_id)
-            removed.add(_day(_in_zone(plan.recurrence_id, shape)))
+        day = _override_day(event, shape, rule, removed, replaced)
+        original = _aware(shape.local(day) if not shape.all_day else day, ctx)
+        this_and_future = str(event["RECURRENCE-ID"].params.get("RANGE", "")).upper() == (
+            "THISANDFUTURE"
+        )
+        if _cancelled(event):
+            if this_and_future:
+                raise _NotSeries("a cancelled RANGE=THISANDFUTURE cannot be held by Bitrix24")
+            cancelled.append(original)
+            removed.add(day)
+        elif this_and_future:
+            splits.append(_tail_segment(event, shape, day))
         else:
-            plans.append(plan)
+            moved[day] = OverridePlan(
+                recurrence_id=original,
+                start=_aware(_dt(event, "DTSTART"), ctx),
+                end=_aware(event_end(event), ctx),
+                component=event,
+            )
 
-    plans.sort(key=lambda p: _sort_key(p.recurrence_id, ctx))
-    cancelled.sort(key=lambda v: _sort_key(v, ctx))
-    return SeriesPlan(
+    plan = SeriesPlan(
         rrule=rule,
         start=_aware(start, ctx),
         end=_aware(end, ctx),
-        exdates=sorted(removed),
-        overrides=plans,
-        cancelled=[_aware(v, ctx) for v in cancelled],
+        skipped=sorted(removed),
+        cancelled=sorted(cancelled, key=lambda v: _sort_key(v, ctx)),
         warnings=warnings,
     )
+    master_segment = _Segment(day=shape.day, start=start, end=end, component=master)
+    runs = _runs(shape, rule, master_segment, splits, removed, moved, ctx)
+    if ctx.since is not None:
+        runs = [run for run in runs if not _run_ends_before(run, ctx.since)]
+        if not runs:
+            return None
+    for run in runs:
+        if run.part is not None:
+            plan.parts.append(run.part)
+        plan.overrides += run.overrides
+        plan.standalone += run.standalone
+    plan.overrides.sort(key=lambda p: _sort_key(p.recurrence_id, ctx))
+    plan.standalone.sort(key=lambda p: _sort_key(p.recurrence_id, ctx))
+    if not (plan.parts or plan.standalone or plan.cancelled):
+        return None
+    return plan
+
+
+@dataclass
+class _Run:
+    """A part, by the indices of the occurrences it holds in the whole set's rule
+    ([begin, stop), stop None: no end), with the overrides of its occurrences; or (part None)
+    an override written as an occurrence of its own."""
+
+    part: PartPlan | None
+    begin: int
+    stop: int | None
+    overrides: list[OverridePlan] = field(default_factory=list)
+    standalone: list[OverridePlan] = field(default_factory=list)
+
+
+def _runs(
+    shape: _Shape,
+    rule: Rrule,
+    master: _Segment,
+    splits: list[_Segment],
+    removed: set[date],
+    moved: dict[date, OverridePlan],
+    ctx: RecurrenceContext,
+) -> list[_Run]:
+    """Cut the set into consecutive parts, analytically: by the index of each skipped day (a
+    part ends before it, the next begins after it) and of each THISANDFUTURE split (a part
+    ends before it, the next begins on it, with the split's fields)."""
+    pattern = Rrule(freq=rule.freq, interval=rule.interval, byday=rule.byday)
+
+    def index(day: date) -> int:
+        return bxrule.count_before(shape.day, pattern, day)
+
+    cuts: list[tuple[int, _Segment | None]] = sorted(
+        [(index(day), None) for day in removed]
+        + [(index(split.day), split) for split in splits],
+        key=lambda cut: cut[0],
+    )
+    held = {index(day): plan for day, plan in moved.items()}
+    runs: list[_Run] = []
+    segment, begin = master, 0
+
+    def close(stop: int | None) -> None:
+        """The part [begin, stop) of the current segment."""
+        nonlocal begin
+        while runs and begin in held and (stop is None or begin < stop):
+            override = held.pop(begin)
+            runs.append(_Run(None, begin, begin + 1, standalone=[override]))
+            begin += 1
+        if stop is not None and begin >= stop:
+            return
+        day = bxrule.nth_day(shape.day, pattern, begin)
+        if day is None:
+            return
+        shift = day - segment.day
+        original = shape.local(day) if not shape.all_day else day
+        part = PartPlan(
+            recurrence_id=_aware(original, ctx) if runs else None,
+            start=_aware(_shift(segment.start, shift), ctx),
+            end=_aware(_shift(segment.end, shift), ctx),
+            rrule=Rrule(
+                freq=rule.freq,
+                interval=rule.interval,
+                count=None if stop is None else stop - begin,
+                byday=rule.byday,
+            ),
+            component=segment.component,
+        )
+        runs.append(_Run(part, begin, stop))
+
+    for at, split in cuts:
+        if at > begin:
+            close(at)
+        if split is None:
+            begin = at + 1
+        else:
+            segment, begin = split, at
+    if rule.count is None or begin < rule.count:
+        close(rule.count)
+    parts = [run for run in runs if run.part is not None]
+    for at, override in held.items():
+        holder = max((run for run in parts if run.begin <= at), key=lambda run: run.begin)
+        holder.overrides.append(override)
+    return runs
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -447,16 +594,11 @@ def _check_rdates(rdates: list[Any], shape: _Shape, rule: Rrule) -> None:
             raise _NotSeries("RDATE dates cannot be held by Bitrix24")
 
 
-def _override_plan(
-    event: Event,
-    shape: _Shape,
-    rule: Rrule,
-    removed: set[date],
-    replaced: set[date],
-    ctx: RecurrenceContext,
-) -> OverridePlan:
-    prop: Any = event["RECURRENCE-ID"]
-    recurrence_id: Value = prop.dt
+def _override_day(
+    event: Event, shape: _Shape, rule: Rrule, removed: set[date], replaced: set[date]
+) -> date:
+    """The day of the one occurrence a RECURRENCE-ID VEVENT names (marked as replaced)."""
+    recurrence_id: Value = _dt(event, "RECURRENCE-ID")
     if any(name in event for name in ("RRULE", "RDATE", "EXDATE")):
         raise _NotSeries("a RECURRENCE-ID VEVENT with its own rule")
     days = _named_days(recurrence_id, shape, rule)
@@ -466,24 +608,14 @@ def _override_plan(
     if day in removed or day in replaced:
         raise _NotSeries(f"RECURRENCE-ID {_show(recurrence_id)} names a removed occurrence")
     replaced.add(day)
+    return day
+
+
+def _tail_segment(event: Event, shape: _Shape, day: date) -> _Segment:
+    """The set from `day` on, with the fields of a RANGE=THISANDFUTURE VEVENT:
+    recurring-ical-events moves every later occurrence by the VEVENT's shift, which parts from
+    its start hold while the shift keeps the day, the zone and all-day vs. timed."""
     start: Value = _dt(event, "DTSTART")
-    end = event_end(event)
-    original = shape.local(day) if not shape.all_day else day
-    plan = OverridePlan(
-        recurrence_id=_aware(original, ctx),
-        start=_aware(start, ctx),
-        end=_aware(end, ctx),
-        component=event,
-    )
-    if str(prop.params.get("RANGE", "")).upper() == "THISANDFUTURE":
-        plan.range = "thisandfuture"
-        plan.rrule = _tail_rule(start, shape, rule, day)
-    return plan
-
-
-def _tail_rule(start: Value, shape: _Shape, rule: Rrule, day: date) -> Rrule:
-    """The series from `day` on: recurring-ical-events moves every later occurrence by the
-    override's shift, which a series from the new start holds while the shift keeps the day."""
     if isinstance(start, datetime) != (not shape.all_day):
         raise _NotSeries("RANGE=THISANDFUTURE changes all-day into timed")
     if isinstance(start, datetime):
@@ -494,25 +626,20 @@ def _tail_rule(start: Value, shape: _Shape, rule: Rrule, day: date) -> Rrule:
             raise _NotSeries("RANGE=THISANDFUTURE moves the series to another time zone")
     if _day(start) != day:
         raise _NotSeries("RANGE=THISANDFUTURE moves the series to other days")
-    count = None
-    if rule.count is not None:
-        count = rule.count - bxrule.count_before(shape.day, rule, day)
-    return Rrule(freq=rule.freq, interval=rule.interval, count=count, until=rule.until,
-                 byday=rule.byday)  # fmt: skip
+    return _Segment(day=day, start=start, end=event_end(event), component=event)
 
 
-def _in_zone(value: Value, shape: _Shape) -> Value:
-    if isinstance(value, datetime) and shape.zone is not None and value.tzinfo is not None:
-        return value.astimezone(shape.zone)
-    return value
-
-
-def _series_ends_before(plan: SeriesPlan, since: date) -> bool:
-    first = _day(plan.start)
-    last = bxrule.last_day(first, plan.rrule)
-    if last is None:
-        return False
-    ends = [_shift(plan.end, last - first)] + [o.end for o in plan.overrides]
+def _run_ends_before(run: _Run, since: date) -> bool:
+    """Whether a part's last occurrence and every override it holds end before `since`."""
+    ends = [o.end for o in run.overrides + run.standalone]
+    if run.part is not None:
+        if run.stop is None:
+            return False
+        first = _day(run.part.start)
+        last = bxrule.nth_day(first, run.part.rrule, run.stop - run.begin - 1)
+        if last is None:
+            return False
+        ends.append(_shift(run.part.end, last - first))
     return all(_ends_before(end, since) for end in ends)
 
 

@@ -233,8 +233,8 @@ def test_series_line_carries_count_for_until_and_byday_for_weekly() -> None:
     result = _convert("UID:w\nDTSTART;TZID=Europe/Berlin:20240606T100000\n"
                       "DTEND;TZID=Europe/Berlin:20240606T110000\n"
                       "RRULE:FREQ=WEEKLY;UNTIL=20240627T235959Z")
-    (line,) = _lines(result)
-    assert (line["kind"], line["params"]["rrule"]) == (  # type: ignore[index]
+    (line,) = [event.to_json() for event in result.events]
+    assert (line["kind"], line["params"]["rrule"]) == (
         "series", {"FREQ": "WEEKLY", "INTERVAL": 1, "COUNT": 4, "BYDAY": ["TH"]})
 
 
@@ -245,3 +245,101 @@ def test_monthly_on_the_31st_is_written_as_occurrence_lines_with_a_warning() -> 
     assert result.events[0].warnings == [
         "rule written out as 3 occurrences: MONTHLY on day 31 cannot be held by Bitrix24 (a "
         "portal moves it to the 1st of the next month in months without that day)"]
+
+
+WEEKLY_MEETING = """UID:m
+    DTSTART;TZID=Europe/Berlin:20240603T100000
+    DTEND;TZID=Europe/Berlin:20240603T110000
+    RRULE:FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10
+    SUMMARY:Weekly"""
+
+
+def _summary(result: ConvertResult) -> list[tuple[object, ...]]:
+    lines = [event.to_json() for event in result.events]
+    return [(e["kind"], e["recurrence_id"], e["params"]["from"], e["params"].get("rrule"),
+             e["exdate"]) for e in lines]
+
+
+def _weekly(count: int | None) -> dict[str, object]:
+    rule: dict[str, object] = {"FREQ": "WEEKLY", "INTERVAL": 1}
+    if count is not None:
+        rule["COUNT"] = count
+    rule["BYDAY"] = ["MO", "WE"]
+    return rule
+
+
+def test_exdate_splits_the_series_into_count_bounded_series_lines() -> None:
+    result = _convert(WEEKLY_MEETING + "\nEXDATE;TZID=Europe/Berlin:20240612T100000")
+    assert _summary(result) == [
+        ("series", None, "2024-06-03T10:00:00", _weekly(3), []),
+        ("series", "2024-06-17T08:00:00Z", "2024-06-17T10:00:00", _weekly(6), []),
+    ]
+    later = result.events[1].to_json()
+    assert later["params"]["to"] == "2024-06-17T11:00:00"
+    assert later["params"]["name"] == "Weekly"
+    assert "range" not in later
+
+
+def test_all_day_parts_have_date_recurrence_ids() -> None:
+    result = _convert("UID:d\nDTSTART;VALUE=DATE:20240603\nRRULE:FREQ=DAILY\n"
+                      "EXDATE;VALUE=DATE:20240605")
+    assert _summary(result) == [
+        ("series", None, "2024-06-03", {"FREQ": "DAILY", "INTERVAL": 1, "COUNT": 2}, []),
+        ("series", "2024-06-06", "2024-06-06", {"FREQ": "DAILY", "INTERVAL": 1}, []),
+    ]
+
+
+def test_cancelled_occurrence_splits_the_series_and_is_listed_as_cancelled() -> None:
+    result = _convert(WEEKLY_MEETING, "UID:m\nRECURRENCE-ID;TZID=Europe/Berlin:20240605T100000\n"
+                      "DTSTART;TZID=Europe/Berlin:20240605T100000\nSTATUS:CANCELLED")
+    assert _summary(result) == [
+        ("series", None, "2024-06-03T10:00:00", _weekly(1), []),
+        ("series", "2024-06-10T08:00:00Z", "2024-06-10T10:00:00", _weekly(8), []),
+    ]
+    assert result.cancelled == [("m", "2024-06-05T08:00:00Z")]
+
+
+def test_thisandfuture_is_a_new_series_line_with_its_own_fields() -> None:
+    result = _convert(WEEKLY_MEETING, "UID:m\n"
+                      "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Berlin:20240617T100000\n"
+                      "DTSTART;TZID=Europe/Berlin:20240617T120000\n"
+                      "DTEND;TZID=Europe/Berlin:20240617T123000\nSUMMARY:Shorter")
+    assert _summary(result) == [
+        ("series", None, "2024-06-03T10:00:00", _weekly(4), []),
+        ("series", "2024-06-17T08:00:00Z", "2024-06-17T12:00:00", _weekly(6), []),
+    ]
+    tail = result.events[1]
+    assert (tail.params.name, tail.params.date_to, tail.range) == (
+        "Shorter", "2024-06-17T12:30:00", None)
+
+
+def test_override_stays_an_override_line_beside_the_parts() -> None:
+    result = _convert(WEEKLY_MEETING + "\nEXDATE;TZID=Europe/Berlin:20240605T100000",
+                      "UID:m\nRECURRENCE-ID;TZID=Europe/Berlin:20240612T100000\n"
+                      "DTSTART;TZID=Europe/Berlin:20240612T150000\nSUMMARY:Moved")
+    assert _summary(result) == [
+        ("series", None, "2024-06-03T10:00:00", _weekly(1), []),
+        ("series", "2024-06-10T08:00:00Z", "2024-06-10T10:00:00", _weekly(8), []),
+        ("override", "2024-06-12T08:00:00Z", "2024-06-12T15:00:00", None, []),
+    ]
+
+
+def test_override_of_a_later_parts_first_occurrence_is_an_occurrence_line() -> None:
+    """A part and an override never share (uid, recurrence_id): the moved occurrence becomes
+    an event of its own and the part starts after it."""
+    result = _convert(WEEKLY_MEETING + "\nEXDATE;TZID=Europe/Berlin:20240605T100000",
+                      "UID:m\nRECURRENCE-ID;TZID=Europe/Berlin:20240610T100000\n"
+                      "DTSTART;TZID=Europe/Berlin:20240611T150000\nSUMMARY:Moved")
+    assert _summary(result) == [
+        ("series", None, "2024-06-03T10:00:00", _weekly(1), []),
+        ("occurrence", "2024-06-10T08:00:00Z", "2024-06-11T15:00:00", None, []),
+        ("series", "2024-06-12T08:00:00Z", "2024-06-12T10:00:00", _weekly(7), []),
+    ]
+    assert result.events[1].params.name == "Moved"
+
+
+def test_since_drops_the_parts_that_end_before_it() -> None:
+    result = _convert(WEEKLY_MEETING + "\nEXDATE;TZID=Europe/Berlin:20240612T100000",
+                      since=datetime(2024, 6, 13))
+    assert _summary(result) == [
+        ("series", "2024-06-17T08:00:00Z", "2024-06-17T10:00:00", _weekly(6), [])]

@@ -1,8 +1,11 @@
 """Real-world calendars: no traceback, and every UID's occurrences equal recurring-ical-events'.
 
-Our side of the comparison expands `series` lines with the test portal's own §3 expander
-(`ics2b24.portal.recurrence.expand`), written apart from the converter, so that a wrong proof
-in the converter cannot hide behind itself.
+Our side of the comparison expands every part of a series (each `series` line, with or without
+recurrence id) with the test portal's own §3 expander (`ics2b24.portal.recurrence.expand`),
+written apart from the converter, so that a wrong proof in the converter cannot hide behind
+itself; overrides move occurrences of the part that holds them. The same lines expanded the way
+a real portal's source expands them (`checked_rule` → `read_rule` → `parse_recursion`) must
+give the same occurrences: the converter sends no rule a real portal reads otherwise.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from __future__ import annotations
 import os
 import warnings
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -21,7 +26,7 @@ import recurring_ical_events
 from ics2b24.errors import ParseError
 from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
 from ics2b24.model import DesiredEvent
-from ics2b24.portal.recurrence import expand
+from ics2b24.portal.recurrence import checked_rule, expand, parse_recursion, read_rule
 
 HORIZON = date(2030, 1, 1)
 FLOATING = "Europe/Berlin"
@@ -82,7 +87,8 @@ def test_corpus_file_converts_and_matches_recurring_ical_events(path: Path) -> N
         result = convert_inputs([(path.name, data)], _options())
     except ParseError:
         return
-    actual = _implied(result)
+    actual = _implied(result, _as_spec)
+    assert _implied(result, _as_portal) == actual, "a real portal reads a rule unlike SPEC §3"
     capped = {e.uid for e in result.events if any("--max-occurrences" in w for w in e.warnings)}
     ends = {uid: max(actual[uid]) for uid in capped if actual.get(uid)}
     expected = _reference(data, {uid: end + timedelta(days=2) for uid, end in ends.items()})
@@ -167,7 +173,27 @@ def _per_uid(calendar: icalendar.Calendar) -> dict[str, icalendar.Calendar]:
     return out
 
 
-def _implied(result: ConvertResult) -> dict[str, Counter[datetime]]:
+Expander = Callable[[Occurrence, dict[str, Any], str | None, Occurrence], Iterable[Occurrence]]
+
+
+def _as_spec(first: Occurrence, rrule: dict[str, Any], zone: str | None,
+             end: Occurrence) -> Iterable[Occurrence]:
+    """A part's starts as SPEC §3 models them (the test portal's `expand`)."""
+    return expand(first, rrule, timezone=zone, before=HORIZON)
+
+
+def _as_portal(first: Occurrence, rrule: dict[str, Any], zone: str | None,
+               end: Occurrence) -> Iterable[Occurrence]:
+    """A part's starts as a real portal's source makes them: the rule stored as
+    checkRecurringRuleField stores it, read back by ParseRRULE, expanded by ParseRecursion (UNTIL
+    in the display format, WEEKLY without BYDAY on Monday, the 29th-31st rolled over)."""
+    stored = checked_rule(rrule, end)
+    rule = read_rule(stored) if stored is not None else None
+    assert rule is not None, f"a real portal keeps no rule for {rrule}"
+    return (start for _, start in parse_recursion(first, rule, timezone=zone, before=HORIZON))
+
+
+def _implied(result: ConvertResult, expander: Expander) -> dict[str, Counter[datetime]]:
     """The occurrences the output lines make, as a Bitrix24 portal would expand them."""
     floating = ZoneInfo(FLOATING)
     by_uid: dict[str, list[DesiredEvent]] = defaultdict(list)
@@ -177,13 +203,14 @@ def _implied(result: ConvertResult) -> dict[str, Counter[datetime]]:
     out: dict[str, Counter[datetime]] = {}
     for uid, events in by_uid.items():
         counter: Counter[datetime] = Counter()
-        series = [e for e in events if e.kind == "series"]
-        overrides = [e for e in events if e.kind == "override"]
         for event in events:
+            assert event.range is None and not event.exdate, "no series carries skipped days"
             if event.kind in ("single", "occurrence") and _before_horizon(event):
                 counter[_start_key(event, floating)] += 1
-        for line in series:
-            counter.update(_series_starts(line, overrides, floating))
+        for own in sorted({e.uid for e in events}):  # stand-in UIDs share the key ""
+            parts = [e for e in events if e.kind == "series" and e.uid == own]
+            overrides = [e for e in events if e.kind == "override" and e.uid == own]
+            counter.update(_parts_starts(own, parts, overrides, floating, expander))
         out[uid] = counter
     return out
 
@@ -201,40 +228,48 @@ def _start_key(event: DesiredEvent, floating: ZoneInfo) -> datetime:
     return _instant(datetime.fromisoformat(params.date_from).replace(tzinfo=zone), floating)
 
 
-def _series_starts(line: DesiredEvent, overrides: list[DesiredEvent],
-                   floating: ZoneInfo) -> Counter[datetime]:
-    """Expand one series, cut it where a this-and-future override takes over, move overrides."""
+def _parts_starts(uid: str, parts: list[DesiredEvent], overrides: list[DesiredEvent],
+                  floating: ZoneInfo, expander: Expander) -> Counter[datetime]:
+    """Expand each part of a series (the line without recurrence id and those with one), then
+    move each override within the part that holds it: the one with the greatest start at or
+    before the override's recurrence id. No two parts may generate one occurrence."""
+    if not parts:
+        assert not overrides, f"UID {uid}: overrides without a series"
+        return Counter()
+    ordered = sorted(parts, key=lambda p: _rid_key(p.recurrence_id) if p.recurrence_id
+                     else datetime.min)
+    assert sum(1 for p in parts if p.recurrence_id is None) <= 1, f"UID {uid}: two first parts"
+    counters = [_part_starts(part, floating, expander) for part in ordered]
+    union: Counter[datetime] = Counter()
+    for counter in counters:
+        union.update(counter)
+    assert all(n == 1 for n in union.values()), f"UID {uid}: two parts make one occurrence"
+    starts = [_rid_key(p.recurrence_id) if p.recurrence_id else datetime.min for p in ordered]
+    for override in overrides:
+        rid = _rid_key(override.recurrence_id or "")
+        holder = max((n for n, start in enumerate(starts) if start <= rid), default=None)
+        assert holder is not None, f"UID {uid}: override {override.recurrence_id} before the series"
+        if counters[holder][rid] > 0:
+            counters[holder][rid] -= 1
+        if _before_horizon(override):
+            counters[holder][_start_key(override, floating)] += 1
+    total: Counter[datetime] = Counter()
+    for counter in counters:
+        total.update(+counter)
+    return total
+
+
+def _part_starts(line: DesiredEvent, floating: ZoneInfo,
+                 expander: Expander) -> Counter[datetime]:
     params = line.params
     assert params.rrule is not None
     zone_name = params.timezone_from
     start = _wall(params.date_from, params.skip_time)
-    exdates = [date.fromisoformat(d) for d in line.exdate]
-    starts = list(expand(start, params.rrule.to_params(), timezone=zone_name, exdates=exdates,
-                         before=HORIZON))
+    starts = expander(start, params.rrule.to_params(), zone_name,
+                      _wall(params.date_to, params.skip_time))
     zone = ZoneInfo(zone_name) if zone_name else floating
-    keys = [_instant(s if not isinstance(s, datetime) else s.replace(tzinfo=zone), floating)
-            for s in starts]
-    counter: Counter[datetime] = Counter(keys)
-    for override in overrides:
-        rid = _rid_key(override.recurrence_id or "")
-        if override.range == "thisandfuture":
-            cut = next((k for k in keys if k >= rid), None)
-            for key in keys:
-                if cut is not None and key >= cut:
-                    counter[key] -= 1
-            tail = override.params
-            assert tail.rrule is not None
-            tail_zone = ZoneInfo(tail.timezone_from) if tail.timezone_from else floating
-            for s in expand(_wall(tail.date_from, tail.skip_time), tail.rrule.to_params(),
-                            timezone=tail.timezone_from, exdates=exdates, before=HORIZON):
-                value = s if not isinstance(s, datetime) else s.replace(tzinfo=tail_zone)
-                counter[_instant(value, floating)] += 1
-            continue
-        if counter[rid] > 0:
-            counter[rid] -= 1
-        if _before_horizon(override):
-            counter[_start_key(override, floating)] += 1
-    return +counter
+    return Counter(_instant(s if not isinstance(s, datetime) else s.replace(tzinfo=zone),
+                            floating) for s in starts)
 
 
 def _wall(text: str, all_day: bool) -> Occurrence:

@@ -5,13 +5,21 @@ occurrences that are exactly the reference's (up to the horizon)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from itertools import islice, takewhile
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ics2b24.ical import bxrule
 from ics2b24.ical.recurrence import OccurrencesPlan, SeriesPlan
 from ics2b24.model import WEEKDAYS
-from tests.ical.test_recurrence import occurrence_starts, plan, reference_starts, series_starts
+from tests.ical.test_recurrence import (
+    HORIZON,
+    occurrence_starts,
+    plan,
+    reference_starts,
+    series_starts,
+)
 
 ZONES = ("Europe/Berlin", "America/New_York", "UTC", "floating", "all-day")
 PROPERTY_SETTINGS = settings(
@@ -31,7 +39,11 @@ def dtstart(zone: str, day: date, clock: time) -> str:
 
 
 def exdate(zone: str, day: date, clock: time) -> str:
-    return "EX" + dtstart(zone, day, clock)[2:]
+    return "EXDATE" + dtstart(zone, day, clock)[len("DTSTART"):]
+
+
+def rdate(zone: str, day: date, clock: time) -> str:
+    return "RDATE" + dtstart(zone, day, clock)[len("DTSTART"):]
 
 
 def event(zone: str, day: date, clock: time, rrule: str, extra: list[str]) -> str:
@@ -46,8 +58,17 @@ starts = st.tuples(
 )
 
 
+Start = tuple[str, date, time]
+
+
 @st.composite
 def subset_rules(draw: st.DrawFn) -> tuple[str, str | None]:
+    start, rule, extra, obstacle = draw(subset_rule_parts())
+    return event(*start, rule, extra), obstacle
+
+
+@st.composite
+def subset_rule_parts(draw: st.DrawFn) -> tuple[Start, str, list[str], str | None]:
     """A rule inside §3, and what may keep it from being a series: None (nothing: it must be
     one), "WKST" (it may regroup the weeks), "DTSTART" (the rule skips the start's day: it
     must be written out) or a day a real portal rolls over to the 1st of the next month
@@ -84,7 +105,7 @@ def subset_rules(draw: st.DrawFn) -> tuple[str, str | None]:
         parts.append(f"UNTIL={until:%Y%m%d}{suffix}")
     offsets = draw(st.lists(st.integers(0, 90), max_size=4))
     extra = [exdate(zone, day + timedelta(days=n), clock) for n in offsets]
-    return event(zone, day, clock, ";".join(parts), extra), obstacle
+    return (zone, day, clock), ";".join(parts), extra, obstacle
 
 
 @PROPERTY_SETTINGS
@@ -157,8 +178,8 @@ def test_an_extra_rdate_is_written_out_like_the_reference(
     start: tuple[str, date, time], rule: str
 ) -> None:
     zone, day, clock = start
-    rdate = "R" + dtstart(zone, day + timedelta(days=3), clock)[1:]
-    body = event(zone, day, clock, rule + ";COUNT=6", [rdate])
+    extra = rdate(zone, day + timedelta(days=3), clock)
+    body = event(zone, day, clock, rule + ";COUNT=6", [extra])
     result = plan(body)
     expected = reference_starts(body)
     if isinstance(result, SeriesPlan):
@@ -166,3 +187,78 @@ def test_an_extra_rdate_is_written_out_like_the_reference(
     else:
         assert isinstance(result, OccurrencesPlan)
         assert occurrence_starts(result) == expected
+
+
+def recurrence(start: Start, day: date, lines: list[str]) -> str:
+    """A RECURRENCE-ID VEVENT for the occurrence on `day`."""
+    zone, _, clock = start
+    original = dtstart(zone, day, clock)
+    rid = "RECURRENCE-ID" + original[len("DTSTART"):]
+    return "\n".join(["BEGIN:VEVENT", "UID:property", rid, *lines, "END:VEVENT"])
+
+
+@PROPERTY_SETTINGS
+@given(st.data())
+def test_k_skipped_days_make_at_most_k_plus_1_parts(data: st.DataObject) -> None:
+    """Random skipped days (EXDATEs, cancelled occurrences) and moved occurrences in a random
+    rule of the subset: the parts together generate the rule's days less the skipped ones, each
+    once (less the standalone overrides, written on their own), none a skipped day, in at most
+    k + 1 parts; and the result is still the reference's."""
+    start, rule, extra, _ = data.draw(
+        subset_rule_parts().filter(lambda case: case[3] is None)
+    )
+    whole = plan(event(*start, rule, extra))
+    if whole is None:
+        return
+    assert isinstance(whole, SeriesPlan), whole
+    first = _day_of(whole.start)
+    days = list(islice(takewhile(lambda d: d < HORIZON, bxrule.iter_days(first, whole.rrule)),
+                       80))
+    free = [d for d in days if d not in whole.skipped]
+    if not free:
+        return
+    chosen = data.draw(st.lists(st.sampled_from(free), min_size=1, max_size=8, unique=True))
+    how = data.draw(st.lists(st.sampled_from(["exdate", "cancel", "move"]),
+                             min_size=len(chosen), max_size=len(chosen)))
+    body = [event(*start, rule, extra + [exdate(*_on(start, d)) for d, h in zip(chosen, how,
+                                                                        strict=True)
+                                         if h == "exdate"])]
+    for day, kind in zip(chosen, how, strict=True):
+        if kind == "cancel":
+            body.append(recurrence(start, day, [dtstart(*_on(start, day)), "STATUS:CANCELLED"]))
+        elif kind == "move":
+            later = dtstart(start[0], day, (datetime.combine(day, start[2])
+                                             + timedelta(minutes=30)).time())
+            body.append(recurrence(start, day, [later, "SUMMARY:moved"]))
+    text = "\n".join(body)
+    result = plan(text)
+    skipped = {d for d, h in zip(chosen, how, strict=True) if h != "move"}
+    if result is None:
+        assert reference_starts(text) == []
+        return
+    assert isinstance(result, SeriesPlan), result
+    assert skipped <= set(result.skipped)
+    assert len(result.parts) <= len(result.skipped) + 1
+    limit = days[-1]
+    generated = [
+        day
+        for part in result.parts
+        for day in takewhile(lambda d: d <= limit,
+                             bxrule.iter_days(_day_of(part.start), part.rrule))
+    ]
+    alone = {_day_of(o.recurrence_id, result.start) for o in result.standalone}
+    assert not set(generated) & set(result.skipped)
+    assert len(generated) == len(set(generated))
+    assert sorted(set(generated) | alone) == [d for d in days if d not in result.skipped]
+    assert series_starts(result) == reference_starts(text)
+
+
+def _on(start: Start, day: date) -> Start:
+    return (start[0], day, start[2])
+
+
+def _day_of(value: date | datetime, own: date | datetime | None = None) -> date:
+    if isinstance(value, datetime):
+        zone = getattr(own, "tzinfo", None)
+        return (value.astimezone(zone) if zone else value).date()
+    return value
