@@ -168,8 +168,11 @@ class _Differ:
         for event in self.desired:
             record = self.records.get(_key(event))
             found = self.remote.get(record.event_id) if record is not None else None
-            if record is not None and found is not None and _fits(event, found):
-                self._claim(event, found, record, record.created)
+            if record is not None and found is not None:
+                if _fits(event, found):
+                    self._claim(event, found, record, record.created)
+                elif found.recurrence_id is None and record.created:
+                    self._retire(record, found)
         by_dav: dict[str, RemoteEvent] = {}
         for remote in self.remote.values():
             if remote.dav_xml_id and remote.recurrence_id is None:
@@ -184,6 +187,16 @@ class _Differ:
         for event in self.desired:
             if _key(event) not in self.paired and event.kind == "override":
                 self._pair_override(event)
+
+    def _retire(self, record: Record, found: RemoteEvent) -> None:
+        """An event of its own that this tool made for what is now a moved occurrence (a
+        part of a series, or an occurrence written out): deleted before the occurrence is
+        moved on its series, so the day is not shown twice."""
+        self.claimed.add(found.id)
+        self.rebuilt_keys.add(record.key)
+        self.ops.append(delete_op(record.uid, record.recurrence_id, found, phase=0,
+                                  forget=(record.key,)))
+        self.rebuilt[record.uid] = (*self.rebuilt.get(record.uid, ()), found.id)
 
     def _claim(self, event: DesiredEvent, remote: RemoteEvent, record: Record | None,
                created: bool) -> None:

@@ -8,9 +8,14 @@ written the way the converter writes one (`from`/`to` `YYYY-MM-DDTHH:MM:SS`, all
 inclusive and no zones, BYDAY in week order, keys without value left out).
 
 Decisions:
-- The wall clock comes from the display value: it is what the portal stores and shows. The
-  UTC timestamp only settles a display value that reads two ways (`03/04/2024` is 3 April or
-  4 March), by taking the reading nearest to it; EXDATE and UNTIL are then read in that order.
+- The wall clock comes from the display value: it is what the portal stores and shows. A
+  display value that reads two ways (`03/04/2024` is 3 April or 4 March) is settled by the
+  portal's date order, which is one for the whole answer: the order of any row that reads
+  one way only, else of a row whose reading is exactly its DATE_FROM_TS_UTC (a series' own
+  row, within a day whatever zone an all-day timestamp was taken in: two readings of one
+  text are weeks apart; expanded rows all carry the series' timestamp, so a timestamp says
+  nothing about them), else the UTC timestamp's nearest reading. EXDATE and UNTIL are read
+  in that order.
 - `calendar.event.get` returns one row per occurrence of a series, all with the series' ID.
   `parse_events` keeps one event per ID, built from the row that starts first (earliest
   DATE_FROM_TS_UTC), and lists every occurrence start it saw. That row is the series' own
@@ -40,6 +45,7 @@ _SLASH = re.compile(
 )
 _DOTS = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]+(\d{2}):(\d{2})(?::(\d{2}))?)?")
+_DAY_SECONDS = 86400
 _UNITS = frozenset({"min", "hour", "day"})
 
 
@@ -68,10 +74,11 @@ class RemoteEvent:
     description_known: bool = True
 
 
-def parse_event(row: Mapping[str, Any]) -> RemoteEvent:
-    """One row, as `calendar.event.getbyid` answers it (or one row of `calendar.event.get`)."""
+def parse_event(row: Mapping[str, Any], order: DateOrder | None = None) -> RemoteEvent:
+    """One row, as `calendar.event.getbyid` answers it (or one row of `calendar.event.get`,
+    read in the answer's date `order`)."""
     try:
-        return _parse(row)
+        return _parse(row, order)
     except (KeyError, TypeError, ValueError) as exc:
         raise PortalError(
             "ERROR_UNEXPECTED_ANSWER",
@@ -82,9 +89,11 @@ def parse_event(row: Mapping[str, Any]) -> RemoteEvent:
 def parse_events(rows: Iterable[Mapping[str, Any]]) -> list[RemoteEvent]:
     """The rows of `calendar.event.get`, one event per ID (see the module's decisions),
     ordered by ID."""
+    listed = list(rows)
+    order = date_order(listed)
     by_id: dict[int, list[RemoteEvent]] = {}
-    for row in rows:
-        event = parse_event(row)
+    for row in listed:
+        event = parse_event(row, order)
         by_id.setdefault(event.id, []).append(event)
     out = []
     for event_id in sorted(by_id):
@@ -95,19 +104,42 @@ def parse_events(rows: Iterable[Mapping[str, Any]]) -> list[RemoteEvent]:
     return out
 
 
+def date_order(rows: Iterable[Mapping[str, Any]]) -> DateOrder | None:
+    """The portal's date order, as far as these rows tell it (see the module's decisions)."""
+    exact: DateOrder | None = None
+    for row in rows:
+        text = _text(row.get("DATE_FROM"))
+        if text is None:
+            continue
+        readings = _candidates(text)
+        orders = {reading[2] for reading in readings}
+        if len(orders) == 1:
+            return orders.pop()
+        try:
+            utc = _int(row.get("DATE_FROM_TS_UTC"))
+        except ValueError:
+            continue
+        zone = None if _flag(row.get("DT_SKIP_TIME")) else _text(row.get("TZ_FROM"))
+        matching = {r[2] for r in readings if utc is not None
+                    and abs(_instant(r[0], zone) - utc) < _DAY_SECONDS}
+        if exact is None and len(matching) == 1:
+            exact = matching.pop()
+    return exact
+
+
 def _start_key(event: RemoteEvent) -> tuple[float, str]:
     utc = float(event.start_utc) if event.start_utc is not None else float("inf")
     return (utc, event.params.date_from)
 
 
-def _parse(row: Mapping[str, Any]) -> RemoteEvent:
+def _parse(row: Mapping[str, Any], given: DateOrder | None) -> RemoteEvent:
     event_id = int(row["ID"])
     skip_time = _flag(row.get("DT_SKIP_TIME"))
     tz_from = _text(row.get("TZ_FROM"))
     tz_to = _text(row.get("TZ_TO")) or tz_from
     start_utc = _int(row.get("DATE_FROM_TS_UTC"))
     end_utc = _int(row.get("DATE_TO_TS_UTC"))
-    start, order = _read_moment(row["DATE_FROM"], start_utc, tz_from, "DATE_FROM")
+    start, order = _read_moment(row["DATE_FROM"], start_utc, tz_from, "DATE_FROM", given)
     end, _ = _read_moment(row["DATE_TO"], end_utc, tz_to, "DATE_TO", order)
     date_from, date_to = _wall(start, skip_time), _wall(end, skip_time)
     rrule = _rrule(row.get("RRULE"), order)

@@ -16,7 +16,7 @@ import recurring_ical_events
 
 from ics2b24.cli import main
 from ics2b24.portal.server import Portal
-from ics2b24.sync.remote import parse_event
+from ics2b24.sync.remote import date_order, parse_event
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -84,8 +84,10 @@ def portal_occurrences(portal: Portal) -> Counter[tuple[str, str]]:
     the row's own DATE_FROM in its TZ_FROM (an all-day one at midnight in Berlin): a real
     portal's expanded rows all carry the series' DATE_FROM_TS_UTC."""
     out: Counter[tuple[str, str]] = Counter()
-    for row in portal_rows(portal):
-        params = parse_event(row).params
+    rows = portal_rows(portal)
+    order = date_order(rows)
+    for row in rows:
+        params = parse_event(row, order).params
         wall = datetime.fromisoformat(params.date_from)
         zone = BERLIN if params.skip_time else ZoneInfo(params.timezone_from or "UTC")
         out[(row["NAME"], str(int(wall.replace(tzinfo=zone).timestamp())))] += 1
@@ -132,24 +134,24 @@ Cli = Callable[..., tuple[int, str, str]]
 
 def meeting(*, exdate: bool = True, moved: bool = True, cancelled: bool = True,
             later: bool = True) -> str:
-    """A weekly standup with an EXDATE (10 March), an occurrence moved (17 March), one
-    cancelled (24 March) and a this-and-future change (7 April); each can be left out, as
-    an edited input would."""
+    """A weekly standup with an EXDATE (10 March), an occurrence moved (24 March, the
+    second of its part), one cancelled (31 March) and a this-and-future change (7 April);
+    each can be left out, as an edited input would."""
     parts = [vevent("standup@test", "20250303T090000", "Standup", "RRULE:FREQ=WEEKLY;COUNT=10",
                     *(["EXDATE;TZID=Europe/Berlin:20250310T090000"] if exdate else []))]
     if moved:
         parts.append(
             "BEGIN:VEVENT\nUID:standup@test\nDTSTAMP:20250101T000000Z\n"
-            "RECURRENCE-ID;TZID=Europe/Berlin:20250317T090000\n"
-            "DTSTART;TZID=Europe/Berlin:20250318T093000\n"
-            "DTEND;TZID=Europe/Berlin:20250318T103000\n"
+            "RECURRENCE-ID;TZID=Europe/Berlin:20250324T090000\n"
+            "DTSTART;TZID=Europe/Berlin:20250325T093000\n"
+            "DTEND;TZID=Europe/Berlin:20250325T103000\n"
             "SUMMARY:Standup (moved)\nEND:VEVENT\n")
     if cancelled:
         parts.append(
             "BEGIN:VEVENT\nUID:standup@test\nDTSTAMP:20250101T000000Z\n"
-            "RECURRENCE-ID;TZID=Europe/Berlin:20250324T090000\nSTATUS:CANCELLED\n"
-            "DTSTART;TZID=Europe/Berlin:20250324T090000\n"
-            "DTEND;TZID=Europe/Berlin:20250324T100000\n"
+            "RECURRENCE-ID;TZID=Europe/Berlin:20250331T090000\nSTATUS:CANCELLED\n"
+            "DTSTART;TZID=Europe/Berlin:20250331T090000\n"
+            "DTEND;TZID=Europe/Berlin:20250331T100000\n"
             "SUMMARY:Standup\nEND:VEVENT\n")
     if later:
         parts.append(

@@ -448,3 +448,14 @@ def test_undo_deletes_series_and_lets_their_detached_occurrences_go_with_them() 
 def test_undo_leaves_a_copy_detached_from_a_foreign_series() -> None:
     plan = undo_plan([record(moved(), 8)], [detached(8, 7, moved())])
     assert plan.ops == () and "did not create" in plan.warnings[0]
+
+
+def test_event_of_its_own_for_what_is_now_a_moved_occurrence_is_deleted_first() -> None:
+    """The moved occurrence was alone between two skipped days (written out as its own
+    event); with a skipped day gone it is moved on the series again."""
+    series = weekly()
+    alone = replace(moved(), kind="occurrence")
+    plan = diff([series, moved()], [], [portal_series(7, series), remote(8, alone.params)],
+                [record(series, 7), record(alone, 8)], OPTIONS)
+    assert [(op.kind, op.event_id, op.phase) for op in plan.ops] == [
+        ("delete", 8, 0), ("override", 7, 3)]

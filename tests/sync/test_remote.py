@@ -260,3 +260,19 @@ def test_events_are_listed_by_id() -> None:
     rows = [timed("12", "12/11/2024 10:00:00 am", "12/11/2024 11:00:00 am", 1733911200),
             timed("3", "12/12/2024 10:00:00 am", "12/12/2024 11:00:00 am", 1733997600)]
     assert [e.id for e in parse_events(rows)] == [3, 12]
+
+
+def _yearly_row(display: str) -> dict[str, Any]:
+    """An expanded all-day occurrence as a real portal lists it: its own DATE_FROM, the
+    series' DATE_FROM_TS_UTC (3 October 2024)."""
+    return {"ID": "7", "NAME": "Unity day", "DATE_FROM": display, "DATE_TO": display,
+            "DT_SKIP_TIME": "Y", "TZ_FROM": "Europe/Berlin", "TZ_TO": "Europe/Berlin",
+            "DATE_FROM_TS_UTC": "1727906400", "DATE_TO_TS_UTC": "1727992800",
+            "RRULE": {"FREQ": "YEARLY", "INTERVAL": 1}}
+
+
+def test_expanded_rows_are_read_in_the_date_order_of_the_series_own_row() -> None:
+    """10/03/2026 is 3 October in MM/DD/YYYY, although 10 March is nearer the series'
+    timestamp that every expanded row carries."""
+    (event,) = parse_events([_yearly_row("10/03/2024"), _yearly_row("10/03/2026")])
+    assert event.occurrences == ("2024-10-03", "2026-10-03")
