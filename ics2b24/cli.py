@@ -75,6 +75,9 @@ def convert_options(func: click.decorators.FC) -> click.decorators.FC:
         click.option("--user-map", type=click.Path(dir_okay=False), metavar="FILE",
                      help="Attendee e-mail → portal user id: CSV (email,user_id) or JSON."),
         click.option("--no-attendees", is_flag=True, help="Leave people out entirely."),
+        click.option("--invite-attendees", is_flag=True,
+                     help="Make attendees found in --user-map meeting participants (a real "
+                     "portal invites them); without it they are named in the description."),
         click.option("--strict", is_flag=True,
                      help="Fail (exit 65) instead of skipping a broken VEVENT."),
     ]
@@ -129,13 +132,15 @@ def target_options(func: click.decorators.FC) -> click.decorators.FC:
 @click.pass_context
 def convert(ctx: click.Context, files: tuple[str, ...], tz: str | None,
             horizon_end: date | None, since: date | None, max_occurrences: int,
-            user_map: str | None, no_attendees: bool, strict: bool) -> None:
+            user_map: str | None, no_attendees: bool, strict: bool,
+            invite_attendees: bool) -> None:
     """Write the Bitrix24 events FILE… (or - for stdin) must become, as JSON Lines."""
     from ics2b24.ical.convert import ConvertOptions, convert_inputs
 
     options = ConvertOptions.build(
         tz=tz, horizon_end=horizon_end, since=since, max_occurrences=max_occurrences,
         user_map=user_map, no_attendees=no_attendees, strict=strict,
+        invite_attendees=invite_attendees,
     )
     result = convert_inputs(_read_inputs(files), options)
     out = sys.stdout
@@ -165,7 +170,7 @@ def _sync_options(flags: dict[str, Any]) -> SyncOptions:
     from ics2b24.sync.run import SyncOptions
 
     convert_keys = ("tz", "horizon_end", "since", "max_occurrences", "user_map",
-                    "no_attendees", "strict")
+                    "no_attendees", "strict", "invite_attendees")
     return SyncOptions(
         convert={name: flags.pop(name) for name in convert_keys},
         prune=flags.pop("prune", False), force=flags.pop("force", False),

@@ -64,11 +64,12 @@ class ConvertOptions:
     user_map: dict[str, int]
     no_attendees: bool
     strict: bool
+    invite_attendees: bool = False
 
     @classmethod
     def build(cls, *, tz: str | None, horizon_end: date | None, since: date | None,
               max_occurrences: int, user_map: str | None, no_attendees: bool,
-              strict: bool) -> ConvertOptions:
+              strict: bool, invite_attendees: bool = False) -> ConvertOptions:
         """Options from command-line values: resolves the zone, reads the user map."""
         name = tz if tz is not None else system_zone_name()
         try:
@@ -85,6 +86,7 @@ class ConvertOptions:
             user_map=load_user_map(user_map) if user_map else {},
             no_attendees=no_attendees,
             strict=strict,
+            invite_attendees=invite_attendees,
         )
 
 
@@ -117,6 +119,8 @@ class ConvertResult:
     cancelled: list[tuple[str, str | None]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     section: Section = field(default_factory=Section)
+    uninvited: int = 0
+    """Attendees with a portal user named in descriptions instead (no --invite-attendees)."""
 
 
 @dataclass
@@ -156,6 +160,11 @@ def convert_inputs(inputs: list[tuple[str, bytes]], options: ConvertOptions) -> 
             _UidConverter(uid, options, result).convert(group)
     result.events.sort(key=lambda event: event.key)
     result.cancelled.sort(key=lambda item: (item[0], item[1] or ""))
+    if result.uninvited:
+        result.warnings.append(
+            f"{result.uninvited} attendee(s) with a portal user are named in the events' "
+            "descriptions, not invited: add --invite-attendees to make them meeting "
+            "participants (a real portal then invites those of meetings that have not ended)")
     return result
 
 
@@ -380,7 +389,7 @@ class _UidConverter:
         )
         self.result.events.append(DesiredEvent(
             uid=self.uid, recurrence_id=rid, kind=kind, params=params, exdate=[],
-            warnings=list(static.warnings), range=None, source=self.where.get(id(component)),
+            warnings=list(static.warnings), source=self.where.get(id(component)),
         ))
 
     def _static(self, component: icalendar.Component) -> _Static:
@@ -388,7 +397,9 @@ class _UidConverter:
         if cached is not None:
             return cached
         span = event_span(component)
-        who = people(component, self.options.user_map, self.options.no_attendees)
+        who = people(component, self.options.user_map, self.options.no_attendees,
+                     self.options.invite_attendees)
+        self.result.uninvited += who.uninvited
         alarms = reminders(component, span.start, span.end, self.options.tz)
         for note in who.warnings + alarms.warnings:
             self._warn(component, note)

@@ -2,6 +2,9 @@
 
 Bitrix24 attendees are portal user ids, so a person only becomes an attendee through the
 --user-map; everyone else is named in the description so the information is not lost.
+A real portal invites the attendees of every meeting that has not ended, whatever
+`meeting.notify` says, so mapped attendees become portal attendees only when the user asks
+for it (`invite`); otherwise they too are named in the description.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ class People:
     attendees: tuple[int, ...] = ()
     description_lines: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    uninvited: int = 0
+    """Portal users named in the description instead of invited."""
 
 
 def load_user_map(path: str) -> dict[str, int]:
@@ -85,24 +90,32 @@ def _user_id(value: object, path: str, line: int | None, email: str) -> int:
     return user_id
 
 
-def people(event: icalendar.Component, user_map: dict[str, int], no_attendees: bool) -> People:
-    """Mapped attendees become the meeting; unmapped ones and an organizer are named."""
+def people(event: icalendar.Component, user_map: dict[str, int], no_attendees: bool,
+           invite: bool) -> People:
+    """Mapped attendees become the meeting when `invite`; everyone else, and an organizer,
+    is named in the description."""
     if no_attendees:
         return People()
     attendees: list[int] = []
+    named: list[str] = []
     unmapped: list[str] = []
     for address in _addresses(prop(event, "ATTENDEE")):
         user_id = user_map.get(_email_key(str(address)))
         if user_id is None:
             unmapped.append(_label(address))
+            named.append(_label(address))
         elif user_id not in attendees:
             attendees.append(user_id)
-    out = People(attendees=tuple(attendees))
+            if not invite:
+                named.append(_label(address))
+    out = People(attendees=tuple(attendees) if invite else (),
+                 uninvited=0 if invite else len(attendees))
     organizer = prop(event, "ORGANIZER")
     if organizer is not None and str(organizer).strip():
         out.description_lines.append(f"Organizer: {_label(organizer)}")
+    if named:
+        out.description_lines.append("Attendees: " + ", ".join(named))
     if unmapped:
-        out.description_lines.append("Attendees: " + ", ".join(unmapped))
         names = ", ".join(unmapped)
         out.warnings.append(f"no portal user for {names}: named in the description")
     return out

@@ -160,15 +160,30 @@ def test_section_comes_from_the_first_calendar_with_metadata() -> None:
     assert result.section == Section("Second", None, None)
 
 
-def test_attendees_in_the_user_map_make_a_meeting_without_invitations(tmp_path: Path) -> None:
+def test_attendees_in_the_user_map_make_a_meeting_only_with_invite_attendees(
+        tmp_path: Path) -> None:
+    users = tmp_path / "users.csv"
+    users.write_text("email,user_id\nann@example.org,7\n")
+    result = _convert("UID:a\nDTSTART:20240617T100000Z\nATTENDEE:mailto:ann@example.org",
+                      user_map=str(users), invite_attendees=True)
+    params = result.events[0].to_json()["params"]
+    assert (params["is_meeting"], params["attendees"], params["meeting"]) == (
+        "Y", [7], {"notify": False, "reinvite": False, "allow_invite": False,
+                   "hide_guests": False})
+
+
+def test_attendees_with_a_portal_user_are_named_and_the_user_told_without_invite_attendees(
+        tmp_path: Path) -> None:
     users = tmp_path / "users.csv"
     users.write_text("email,user_id\nann@example.org,7\n")
     result = _convert("UID:a\nDTSTART:20240617T100000Z\nATTENDEE:mailto:ann@example.org",
                       user_map=str(users))
     params = result.events[0].to_json()["params"]
-    assert (params["is_meeting"], params["attendees"], params["meeting"]) == (
-        "Y", [7], {"notify": False, "reinvite": False, "allow_invite": False,
-                   "hide_guests": False})
+    assert "is_meeting" not in params and params["description"] == "Attendees: ann@example.org"
+    assert result.warnings == [
+        "1 attendee(s) with a portal user are named in the events' descriptions, not invited: "
+        "add --invite-attendees to make them meeting participants (a real portal then "
+        "invites those of meetings that have not ended)"]
 
 
 def test_unmapped_attendee_warning_names_where_and_uid() -> None:
@@ -309,8 +324,8 @@ def test_thisandfuture_is_a_new_series_line_with_its_own_fields() -> None:
         ("series", "2024-06-17T08:00:00Z", "2024-06-17T12:00:00", _weekly(6), []),
     ]
     tail = result.events[1]
-    assert (tail.params.name, tail.params.date_to, tail.range) == (
-        "Shorter", "2024-06-17T12:30:00", None)
+    assert (tail.params.name, tail.params.date_to, tail.kind) == (
+        "Shorter", "2024-06-17T12:30:00", "series")
 
 
 def test_override_stays_an_override_line_beside_the_parts() -> None:

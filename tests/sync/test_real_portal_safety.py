@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -269,3 +270,48 @@ def test_the_whole_calendar_survives_every_edit_of_a_recurring_meeting(
         assert got == meeting_expected(edited) + Counter([("Other", str(int(
             (datetime(2025, 3, 12, 15, tzinfo=BERLIN)).timestamp())))])
         assert all(count == 1 for count in got.values())
+
+
+# --- meetings: a real portal invites whatever meeting.notify says -------------------------
+
+FUTURE_MEETING = vcalendar(vevent(
+    "planning@test", "20300304T100000", "Planning", "ORGANIZER:mailto:boss@example.org",
+    "ATTENDEE;CN=Ann:mailto:ann@example.org", "ATTENDEE;CN=Bob:mailto:bob@example.org"))
+
+
+@pytest.fixture
+def team(make_portal: Callable[..., Portal]) -> Portal:
+    """A portal with the admin and the two attendees as users."""
+    return make_portal(users={"users": [{"id": 1, "admin": True, "time_zone": "Europe/Berlin"},
+                                        {"id": 2}, {"id": 3}]})
+
+
+def _users(tmp_path: Path) -> str:
+    path = tmp_path / "users.csv"
+    path.write_text("email,user_id\nann@example.org,2\nbob@example.org,3\n")
+    return str(path)
+
+
+def test_without_invite_attendees_nobody_is_invited_and_people_are_named(
+        team: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
+    portal = team
+    source = write(tmp_path / "a.ics", FUTURE_MEETING)
+    err = push(cli, portal, state, source, "--user-map", _users(tmp_path))
+    assert portal.invitations() == []
+    assert "add --invite-attendees" in err
+    (row,) = portal_rows(portal)
+    full = portal.api.call(portal.first_user, "calendar.event.getbyid", {"id": row["ID"]})
+    assert "Attendees: Ann <ann@example.org>, Bob <bob@example.org>" in full["DESCRIPTION"]
+
+
+def test_plan_says_how_many_invitations_invite_attendees_causes(
+        team: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
+    portal = team
+    source = write(tmp_path / "a.ics", FUTURE_MEETING)
+    flags = ["--user-map", _users(tmp_path), "--invite-attendees"]
+    code, out, err = cli("plan", str(source), *target_args(portal, state), *flags)
+    assert code == 0, err
+    assert "The portal would send 2 invitation(s)" in out
+    push(cli, portal, state, source, *flags)
+    assert sorted((n.user_id, n.kind) for n in portal.invitations()) == [
+        (2, "invite"), (3, "invite")]
