@@ -37,11 +37,14 @@ class Rrule:
     byday: tuple[str, ...] = ()
 
     def to_params(self) -> dict[str, Any]:
+        """The `rrule` as sent: bounded by COUNT only. `until` is how a portal may show a
+        rule; a real portal reads a sent UNTIL in its display date format and makes one it
+        cannot read endless, so a rule with only `until` is never sent."""
+        if self.until is not None and self.count is None:
+            raise ValueError("a rule bounded by a date must be sent with COUNT")
         out: dict[str, Any] = {"FREQ": self.freq, "INTERVAL": self.interval}
         if self.count is not None:
             out["COUNT"] = self.count
-        if self.until is not None:
-            out["UNTIL"] = self.until.isoformat()
         if self.byday:
             out["BYDAY"] = list(self.byday)
         return out
@@ -132,7 +135,6 @@ class DesiredEvent:
     params: EventParams
     exdate: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    range: Literal["thisandfuture"] | None = None
     source: str | None = field(default=None, compare=False)
     ical: str | None = field(default=None, compare=False, repr=False)
 
@@ -147,8 +149,6 @@ class DesiredEvent:
             "recurrence_id": self.recurrence_id,
             "kind": self.kind,
         }
-        if self.range:
-            out["range"] = self.range
         out["params"] = self.params.to_params()
         out["exdate"] = list(self.exdate)
         out["warnings"] = list(self.warnings)

@@ -216,13 +216,12 @@ def _record_detached(session: _Session, connection: Connection, options: SyncOpt
                      pusher: Pusher, report: PushReport) -> None:
     """A real portal answers a moved occurrence with the series' id, so the detached copies
     are found by reading: one more read pairs and records them, and brings back in line what
-    the portal changed on its own (it gives a copy the series' reminders)."""
+    the portal changed on its own (it gives a copy the series' reminders). That finishes
+    writes already counted, so only what it could not do is added to the report."""
     second = PushReport()
     pusher.push(_diff(session, connection, options), second)
-    report.failures += second.failures
-    for kind, count in second.done.items():
-        if kind != "record":
-            report.done[kind] = report.count(kind) + count
+    failed = {failure.op.key for failure in report.failures}
+    report.failures += [f for f in second.failures if f.op.key not in failed]
 
 
 def _summary(*, plan_unchanged: int, report: PushReport) -> Summary:

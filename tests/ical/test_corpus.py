@@ -204,7 +204,7 @@ def _implied(result: ConvertResult, expander: Expander) -> dict[str, Counter[dat
     for uid, events in by_uid.items():
         counter: Counter[datetime] = Counter()
         for event in events:
-            assert event.range is None and not event.exdate, "no series carries skipped days"
+            assert not event.exdate, "no series carries skipped days"
             if event.kind in ("single", "occurrence") and _before_horizon(event):
                 counter[_start_key(event, floating)] += 1
         for own in sorted({e.uid for e in events}):  # stand-in UIDs share the key ""
