@@ -28,7 +28,7 @@ import requests
 from urllib3.exceptions import NewConnectionError
 
 from ics2b24.errors import PortalError, UsageError
-from ics2b24.push.encoding import ResultRef, batch_body
+from ics2b24.push.encoding import batch_body
 from ics2b24.push.limits import Pacer, TimeReport
 
 log = logging.getLogger(__name__)
@@ -209,7 +209,7 @@ class Client:
             round_errors = self._batch_round(pending, results, times)
             retry = {
                 key: pending[key] for key, exc in round_errors.items()
-                if exc.error in _RETRYABLE and not _has_refs(pending[key][1])
+                if exc.error in _RETRYABLE
             }
             errors.update({k: e for k, e in round_errors.items() if k not in retry})
             if not retry or attempt == self._max_retries:
@@ -408,15 +408,3 @@ def _never_connected(exc: requests.ConnectionError) -> bool:
 def _as_dict(value: Any) -> dict[str, Any]:
     """`result`, `result_error`, `result_time` are `[]` in JSON when empty."""
     return {str(k): v for k, v in value.items()} if isinstance(value, Mapping) else {}
-
-
-def _has_refs(value: Any) -> bool:
-    """A command that refers to another one's result cannot be resent alone: references
-    reach only into the same request."""
-    if isinstance(value, ResultRef):
-        return True
-    if isinstance(value, Mapping):
-        return any(_has_refs(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_has_refs(v) for v in value)
-    return False

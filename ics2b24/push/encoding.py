@@ -11,7 +11,9 @@ read as "leave reminders alone") and a Python `str(False)` would arrive as the t
   arrays (an empty mapping and an empty list are the same thing to PHP);
 - an empty string is `key=`;
 - every value and key segment is percent-encoded in full (`#` as `%23`, spaces as `%20`,
-  non-ASCII as UTF-8), only the structural `[`, `]`, `=`, `&` stay literal.
+  non-ASCII as UTF-8), only the structural `[`, `]`, `=`, `&` stay literal. A `$` is `%24`,
+  so no value can become a `$result[…]` reference: a real portal resolves one into the
+  answer of an update to the series' id (and deletes the series), so this client writes none.
 
 The batch body itself goes as JSON, where the reference says `cmd` strings travel as they are.
 """
@@ -20,7 +22,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -29,28 +30,7 @@ _COMMAND_KEY = re.compile(r"[A-Za-z0-9_]+")
 _METHOD = re.compile(r"[A-Za-z0-9_.]+")
 
 
-@dataclass(frozen=True)
-class ResultRef:
-    """A value taken from an earlier command of the same batch (`$result[cmd][field]`).
-
-    It is written unencoded, as the reference writes it, because the portal substitutes the
-    reference in the command text; an encoded `%24result` would arrive as a literal string.
-    """
-
-    command: str
-    path: tuple[str | int, ...] = ()
-
-    def wire(self) -> str:
-        parts = [self.command, *(str(p) for p in self.path)]
-        for part in parts:
-            if not _COMMAND_KEY.fullmatch(part):
-                raise ValueError(f"result reference part {part!r} is not a plain name")
-        return "$result" + "".join(f"[{p}]" for p in parts)
-
-
 def _scalar(value: object) -> str:
-    if isinstance(value, ResultRef):
-        return value.wire()
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, (int, float, str)):

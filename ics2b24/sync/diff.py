@@ -65,9 +65,11 @@ class Pairing:
 
 
 def fingerprint(event: DesiredEvent) -> str:
-    """What the state DB remembers of the input: every line field that reaches the portal."""
+    """What the state DB remembers of the input: every line field that reaches the portal.
+    `range` is no field any more; it stays in the hash, always null, so that an upgrade
+    does not make every event recorded by an earlier version look changed."""
     return params_fingerprint({
-        "kind": event.kind, "range": event.range, "params": event.params.to_params(),
+        "kind": event.kind, "range": None, "params": event.params.to_params(),
         "exdate": sorted(event.exdate),
     })
 

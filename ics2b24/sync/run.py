@@ -305,7 +305,11 @@ def read_remote(client: Client, target: Target, section_id: int,
             "type": target.type, "ownerId": target.owner, "section": [section_id],
             "from": window[0].isoformat(), "to": window[1].isoformat(),
         })
-        found = {e.id: e for e in parse_events(rows if isinstance(rows, list) else [])}
+        if not isinstance(rows, list):
+            raise PortalError("ERROR_UNEXPECTED_ANSWER", (
+                f"calendar.event.get answered {type(rows).__name__} instead of a list of "
+                "events; nothing was changed"))
+        found = {e.id: e for e in parse_events(rows)}
     wanted = {e.id for e in found.values() if e.params.rrule is not None}
     wanted |= {r.event_id for r in records if r.event_id not in found}
     for event in _get_by_ids(client, sorted(wanted)):
@@ -319,10 +323,14 @@ def _get_by_ids(client: Client, ids: Sequence[int]) -> list[RemoteEvent]:
         chunk = ids[start:start + _READ_BATCH]
         answer = client.batch({f"g{i}": ("calendar.event.getbyid", {"id": event_id})
                                for i, event_id in enumerate(chunk)})
-        for index in range(len(chunk)):
+        for index, event_id in enumerate(chunk):
             row = answer.results.get(f"g{index}")
             if isinstance(row, dict) and row.get("ID"):
                 out.append(parse_event(row))
+            elif row not in (None, False, [], {}):
+                raise PortalError("ERROR_UNEXPECTED_ANSWER", (
+                    f"calendar.event.getbyid {event_id} answered {type(row).__name__} "
+                    "instead of an event; nothing was changed"))
     return out
 
 

@@ -20,7 +20,6 @@ from ics2b24.push.client import (
     WebhookAuth,
     read_token_file,
 )
-from ics2b24.push.encoding import ResultRef
 from ics2b24.push.limits import Pacer, Rate
 from ics2b24.sync.remote import parse_event
 
@@ -84,16 +83,6 @@ def test_nested_params_survive_the_batch_wire_form(portal: Portal) -> None:
     assert event.params.rrule is not None
     assert (event.params.rrule.count, event.params.rrule.byday) == (4, ("MO", "WE"))
     assert [(r.type, r.count) for r in event.params.remind] == [("min", 15)]
-
-
-def test_later_command_can_use_an_earlier_result(portal: Portal) -> None:
-    client = webhook_client(portal)
-    section = section_id(client)
-    outcome = client.batch({
-        "add": ("calendar.event.add", add_params(section)),
-        "get": ("calendar.event.getbyid", {"id": ResultRef("add")}),
-    })
-    assert str(outcome.results["get"]["ID"]) == str(outcome.results["add"])
 
 
 def test_calendar_error_keeps_empty_code_and_its_text(portal: Portal) -> None:

@@ -15,7 +15,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ics2b24.push.encoding import (
-    ResultRef,
     batch_body,
     encode_command,
     encode_query,
@@ -120,15 +119,9 @@ def test_command_is_method_question_mark_query() -> None:
     assert encode_command("calendar.event.delete", {"id": 7}) == "calendar.event.delete?id=7"
 
 
-def test_result_reference_is_written_unencoded() -> None:
-    command = encode_command(
-        "calendar.event.update", {"id": ResultRef("add_1"), "name": "x"}
-    )
-    assert command == "calendar.event.update?id=$result[add_1]&name=x"
-
-
-def test_result_reference_with_field_path() -> None:
-    assert ResultRef("upd", ("recEventId",)).wire() == "$result[upd][recEventId]"
+def test_a_value_that_looks_like_a_result_reference_stays_text() -> None:
+    command = encode_command("calendar.event.update", {"id": 7, "name": "$result[c0][id]"})
+    assert command == "calendar.event.update?id=7&name=%24result%5Bc0%5D%5Bid%5D"
 
 
 def test_batch_body_is_a_cmd_map_with_halt_zero() -> None:

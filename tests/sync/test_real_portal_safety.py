@@ -315,3 +315,27 @@ def test_plan_says_how_many_invitations_invite_attendees_causes(
     push(cli, portal, state, source, *flags)
     assert sorted((n.user_id, n.kind) for n in portal.invitations()) == [
         (2, "invite"), (3, "invite")]
+
+
+@pytest.mark.parametrize("method", ["calendar.event.get", "calendar.event.getbyid"])
+def test_a_read_answered_in_an_unexpected_shape_stops_before_any_write(
+        portal: Portal, spy: MethodLog, tmp_path: Path, state: Path, cli: Cli,
+        monkeypatch: pytest.MonkeyPatch, method: str) -> None:
+    """Read as "no events", an odd answer would make every event be added again."""
+    source = write(tmp_path / "a.ics", weekly("RRULE:FREQ=WEEKLY;COUNT=3"))
+    push(cli, portal, state, source)
+    before = portal_occurrences(portal)
+    original = portal.api.call
+
+    def odd(user: Any, call: str, params: Any) -> Any:
+        result = original(user, call, params)
+        return {"rows": result} if call == method else result
+
+    monkeypatch.setattr(portal.api, "call", odd)
+    spy.clear()
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    monkeypatch.undo()
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1 and "instead of" in err
+    assert spy.writes() == Counter()
+    assert portal_occurrences(portal) == before
