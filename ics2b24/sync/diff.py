@@ -117,6 +117,16 @@ def occurrence_day(recurrence_id: str, zone: str | None) -> str:
     return instant.astimezone(ZoneInfo(zone) if zone else timezone.utc).date().isoformat()
 
 
+def holder(parts: Sequence[DesiredEvent], recurrence_id: str) -> DesiredEvent | None:
+    """The series part an occurrence belongs to: the last of a uid's parts (first part
+    first, then by recurrence id) starting at or before the occurrence."""
+    found = None
+    for part in sorted(parts, key=lambda p: p.recurrence_id or ""):
+        if (part.recurrence_id or "") <= recurrence_id:
+            found = part
+    return found
+
+
 def delete_op(uid: str, recurrence_id: str | None, remote: RemoteEvent, *, phase: int,
               forget: tuple[Key, ...] = ()) -> Op:
     """The only way a plan deletes an event. A real portal deletes the whole series with any
@@ -237,13 +247,7 @@ class _Differ:
                 self._claim(event, found, None, _key(event) in self.options.sent_keys)
 
     def _holder(self, event: DesiredEvent) -> DesiredEvent | None:
-        """The series part an occurrence belongs to: the last part starting at or before it."""
-        rid = event.recurrence_id or ""
-        found = None
-        for part in self.parts.get(event.uid, []):
-            if (part.recurrence_id or "") <= rid:
-                found = part
-        return found
+        return holder(self.parts.get(event.uid, []), event.recurrence_id or "")
 
     # --- series: kept in place, or rebuilt ----------------------------------------------
 

@@ -1,0 +1,244 @@
+"""`ics2b24 verify`: the occurrences the input implies against the ones the portal shows.
+
+No test here reaches a real Bitrix24 portal, so this is the proof a user runs on theirs. It
+uses documented reads only (`calendar.event.get`) and no state DB, so it judges any portal
+from any machine, before or after a migration, whoever wrote the events.
+
+Both sides become the same plain values, `Occurrence`s: name, start and end (UTC instants for
+timed events, days for all-day ones), all-day or not. The input's side is the converter's
+lines expanded by the Bitrix24 recurrence model (ics2b24.ical.bxrule): what `push` meant the
+portal to show. The portal's side is every row of `calendar.event.get`, each row one
+occurrence. Portal events carry no UID, so an event is tied to a UID by its occurrences:
+an occurrence matching one the input implies ties its event to that UID, and the event's
+other occurrences that match nothing are "extra" for that UID (a rule the portal expands
+differently). Occurrences of events that match nothing at all belong to other events in the
+section and are only counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ics2b24.ical import bxrule
+from ics2b24.model import DesiredEvent, EventParams
+from ics2b24.sync.diff import holder, occurrence_day
+from ics2b24.sync.remote import date_order, parse_event
+
+
+@dataclass(frozen=True, order=True)
+class Occurrence:
+    """One occurrence as both sides can state it. Timed: `start`/`end` are UTC
+    `YYYY-MM-DDTHH:MM:SSZ`; all-day: `YYYY-MM-DD`, `end` the last day (inclusive)."""
+
+    start: str
+    end: str
+    name: str
+    all_day: bool
+
+    def show(self) -> str:
+        kind = "all day" if self.all_day else "UTC"
+        return f"{self.start}..{self.end} ({kind}) {self.name!r}"
+
+
+@dataclass(frozen=True)
+class Window:
+    """Occurrences whose start day (in their own zone) is in [first, last]."""
+
+    first: date
+    last: date
+
+    def holds(self, day: date) -> bool:
+        return self.first <= day <= self.last
+
+
+@dataclass
+class UidReport:
+    uid: str
+    name: str
+    missing: list[Occurrence] = field(default_factory=list)
+    extra: list[Occurrence] = field(default_factory=list)
+
+    def line(self) -> str:
+        parts = []
+        if self.missing:
+            parts.append(f"{len(self.missing)} missing: " +
+                         "; ".join(o.show() for o in self.missing[:5]))
+        if self.extra:
+            parts.append(f"{len(self.extra)} extra: " +
+                         "; ".join(o.show() for o in self.extra[:5]))
+        more = len(self.missing) > 5 or len(self.extra) > 5
+        return f"UID {self.uid} ({self.name}): " + " | ".join(parts) + (" …" if more else "")
+
+
+@dataclass
+class VerifyReport:
+    window: Window
+    uids: int
+    occurrences: int
+    differing: list[UidReport]
+    other_events: int
+
+    @property
+    def equal(self) -> bool:
+        return not self.differing
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "equal": self.equal, "from": self.window.first.isoformat(),
+            "to": self.window.last.isoformat(), "uids": self.uids,
+            "occurrences": self.occurrences, "other_events": self.other_events,
+            "differing": [{"uid": r.uid, "name": r.name,
+                           "missing": [vars(o) for o in r.missing],
+                           "extra": [vars(o) for o in r.extra]} for r in self.differing],
+        }
+
+
+def default_window(events: Sequence[DesiredEvent], horizon_end: date) -> Window | None:
+    """The input's span: its first start day to its last end day, rules without end up to
+    the horizon (exclusive, as `--horizon-end` is for the converter)."""
+    if not events:
+        return None
+    first = min(_day(e.params.date_from) for e in events)
+    last = first
+    for event in events:
+        rule = event.params.rrule
+        end = _day(event.params.date_to)
+        if rule is not None:
+            final = bxrule.last_day(_day(event.params.date_from), rule)
+            end = horizon_end - timedelta(days=1) if final is None else end + (
+                final - _day(event.params.date_from))
+        last = max(last, end)
+    return Window(first, last)
+
+
+def implied(events: Sequence[DesiredEvent], window: Window) -> dict[str, Counter[Occurrence]]:
+    """Per UID, the occurrences the converter's lines make on a portal that expands rules as
+    the Bitrix24 model says: every part of a series expanded, each moved occurrence taken
+    off the part holding it and put where it went."""
+    out: dict[str, Counter[Occurrence]] = {}
+    parts: dict[str, list[DesiredEvent]] = {}
+    for event in events:
+        if event.kind == "series":
+            parts.setdefault(event.uid, []).append(event)
+    moved: dict[tuple[str, str | None], set[date]] = {}
+    for event in events:
+        if event.kind == "override" and event.recurrence_id is not None:
+            part = holder(parts.get(event.uid, []), event.recurrence_id)
+            if part is not None:
+                day = occurrence_day(event.recurrence_id, part.params.timezone_from)
+                moved.setdefault((part.uid, part.recurrence_id), set()).add(date.fromisoformat(day))
+    for event in events:
+        found = out.setdefault(event.uid, Counter())
+        if event.kind == "series":
+            skip = moved.get((event.uid, event.recurrence_id), set())
+            found.update(_expanded(event.params, window, skip))
+        elif window.holds(_day(event.params.date_from)):
+            found[occurrence_of(event.params, event.params.name)] += 1
+    return out
+
+
+def _expanded(params: EventParams, window: Window, skip: set[date]) -> Iterable[Occurrence]:
+    assert params.rrule is not None
+    start = _day(params.date_from)
+    for day in bxrule.iter_days(start, params.rrule):
+        if day > window.last:
+            return
+        if day in skip or not window.holds(day):
+            continue
+        shift = day - start
+        yield occurrence_of(_moved(params, shift), params.name)
+
+
+def _moved(params: EventParams, shift: timedelta) -> EventParams:
+    """The series' first occurrence moved by whole days, keeping its wall-clock times."""
+    def move(text: str) -> str:
+        if params.skip_time:
+            return (date.fromisoformat(text) + shift).isoformat()
+        return (datetime.fromisoformat(text) + shift).isoformat()
+    return EventParams(name=params.name, date_from=move(params.date_from),
+                       date_to=move(params.date_to), skip_time=params.skip_time,
+                       timezone_from=params.timezone_from, timezone_to=params.timezone_to)
+
+
+def occurrence_of(params: EventParams, name: str) -> Occurrence:
+    """The occurrence an event's own dates make (wall clock in its zone → UTC)."""
+    if params.skip_time:
+        return Occurrence(params.date_from[:10], params.date_to[:10], name.strip(), True)
+    return Occurrence(_utc(params.date_from, params.timezone_from),
+                      _utc(params.date_to, params.timezone_to or params.timezone_from),
+                      name.strip(), False)
+
+
+def _utc(wall: str, zone: str | None) -> str:
+    moment = datetime.fromisoformat(wall).replace(tzinfo=ZoneInfo(zone) if zone else UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _day(text: str) -> date:
+    return date.fromisoformat(text[:10])
+
+
+def shown(rows: Sequence[Mapping[str, Any]], window: Window) -> dict[int, Counter[Occurrence]]:
+    """Per portal event ID, the occurrences its `calendar.event.get` rows show in the window
+    (an expanded row keeps its series' ID and carries its own DATE_FROM/DATE_TO)."""
+    order = date_order(rows)
+    out: dict[int, Counter[Occurrence]] = {}
+    for row in rows:
+        event = parse_event(row, order)
+        if window.holds(_day(event.params.date_from)):
+            name = str(row.get("NAME") or "")
+            out.setdefault(event.id, Counter())[occurrence_of(event.params, name)] += 1
+    return out
+
+
+def compare(expected: Mapping[str, Counter[Occurrence]], portal: Mapping[int, Counter[Occurrence]],
+            names: Mapping[str, str], window: Window) -> VerifyReport:
+    """Tie portal events to UIDs by their matching occurrences, then judge every UID."""
+    needed = {uid: Counter(found) for uid, found in expected.items()}
+    wanted_by: dict[Occurrence, list[str]] = {}
+    for uid, found in expected.items():
+        for occurrence in found:
+            wanted_by.setdefault(occurrence, []).append(uid)
+    tied: dict[int, str] = {}
+    unmatched: dict[int, Counter[Occurrence]] = {}
+    for event_id, found in sorted(portal.items()):
+        for occurrence, count in sorted(found.items()):
+            for _ in range(count):
+                taker = _take(occurrence, wanted_by, needed, tied.get(event_id))
+                if taker is None:
+                    unmatched.setdefault(event_id, Counter())[occurrence] += 1
+                else:
+                    tied.setdefault(event_id, taker)
+    reports: dict[str, UidReport] = {}
+    for uid, left in needed.items():
+        if +left:
+            report = reports.setdefault(uid, UidReport(uid, names.get(uid, "")))
+            report.missing = sorted((+left).elements())
+    other = 0
+    for event_id, extra in unmatched.items():
+        owner = tied.get(event_id)
+        if owner is None:
+            other += 1
+            continue
+        report = reports.setdefault(owner, UidReport(owner, names.get(owner, "")))
+        report.extra = sorted([*report.extra, *extra.elements()])
+    return VerifyReport(window, len(expected), sum(sum(c.values()) for c in expected.values()),
+                        [reports[uid] for uid in sorted(reports)], other)
+
+
+def _take(occurrence: Occurrence, wanted_by: Mapping[Occurrence, list[str]],
+          needed: dict[str, Counter[Occurrence]], prefer: str | None) -> str | None:
+    """The UID this portal occurrence stands for: the event's own UID when it still needs
+    it, else the first that does."""
+    candidates = wanted_by.get(occurrence, [])
+    ordered = ([prefer] if prefer in candidates else []) + candidates
+    for uid in ordered:
+        if needed[uid][occurrence] > 0:
+            needed[uid][occurrence] -= 1
+            return uid
+    return None

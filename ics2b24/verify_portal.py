@@ -1,0 +1,73 @@
+"""The reads behind `ics2b24 verify`: the input converted as `push` converts it, and the target
+section read back with one `calendar.event.get` over the window; the judging is pure
+(ics2b24.verify). No state DB is opened: verify runs beside a push, or on another machine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import closing
+from datetime import date, timedelta
+from typing import Any
+
+from ics2b24.connect import Credentials, Target, make_client
+from ics2b24.errors import PortalError, UsageError
+from ics2b24.ical.convert import ConvertOptions, convert_inputs
+from ics2b24.push.client import Client
+from ics2b24.sections import list_sections
+from ics2b24.verify import VerifyReport, Window, compare, default_window, implied, shown
+
+
+def verify(inputs: list[tuple[str, bytes]], credentials: Credentials, target: Target,
+           convert: Mapping[str, Any], *, first: date | None = None, last: date | None = None,
+           rate: str = "2/50") -> tuple[VerifyReport, list[str], int]:
+    """The report, the input's warnings and the number of HTTP requests it took."""
+    with closing(make_client(credentials, rate=rate)) as client:
+        zone = convert.get("tz") or _user_zone(client)
+        options = ConvertOptions.build(**{**convert, "tz": zone})
+        converted = convert_inputs(inputs, options)
+        window = default_window(converted.events, options.horizon_end)
+        window = Window(first or (window.first if window else date.today()),
+                        last or (window.last if window else date.today()))
+        if window.last < window.first:
+            raise UsageError(f"--to {window.last} is before --from {window.first}")
+        section = _section_id(client, target)
+        rows = _rows(client, target, section, window) if section is not None else []
+        names = {e.uid: e.params.name for e in reversed(converted.events)}
+        report = compare(implied(converted.events, window), shown(rows, window), names, window)
+        return report, converted.warnings, client.requests_sent
+
+
+def _user_zone(client: Client) -> str | None:
+    """Floating times are read as `push` reads them: in the portal user's zone."""
+    try:
+        answer = client.call("user.current")
+    except PortalError:
+        return None
+    zone = answer.get("TIME_ZONE") if isinstance(answer, dict) else None
+    return str(zone) if zone else None
+
+
+def _section_id(client: Client, target: Target) -> int | None:
+    """The target section, or None when a section named so does not exist yet."""
+    if target.section_id is not None:
+        return target.section_id
+    name = (target.section_name or "").strip()
+    found = [s.id for s in list_sections(client, target.type, target.owner)
+             if s.name.strip() == name]
+    if len(found) > 1:
+        raise UsageError(f"{len(found)} sections are named {name!r}: give --section ID")
+    return found[0] if found else None
+
+
+def _rows(client: Client, target: Target, section: int, window: Window) -> list[Any]:
+    """One read of the window, a day wider on each side (the portal picks rows by overlap,
+    verify by start day in the event's own zone)."""
+    rows = client.call("calendar.event.get", {
+        "type": target.type, "ownerId": target.owner, "section": [section],
+        "from": (window.first - timedelta(days=1)).isoformat(),
+        "to": (window.last + timedelta(days=1)).isoformat(),
+    })
+    if not isinstance(rows, list):
+        raise PortalError("ERROR_UNEXPECTED_ANSWER", (
+            f"calendar.event.get answered {type(rows).__name__} instead of a list of events"))
+    return rows

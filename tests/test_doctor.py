@@ -1,0 +1,72 @@
+"""`doctor` through real HTTP against the test portal: every behaviour push relies on holds
+on a faithful portal, a portal that differs is named, and no scratch section is left."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from typing import Any
+
+import pytest
+
+from ics2b24.connect import Credentials, make_client
+from ics2b24.doctor import run_doctor
+from ics2b24.portal.server import Portal
+from ics2b24.push.client import Client
+
+
+def sections(portal: Portal) -> list[str]:
+    rows = portal.api.call(portal.first_user, "calendar.section.get",
+                           {"type": "user", "ownerId": 1})
+    return [row["NAME"] for row in rows]
+
+
+def doctor(portal: Portal) -> list[Any]:
+    with closing(make_client(Credentials(webhook=portal.webhook_url))) as client:
+        return run_doctor(client, "user", 1)
+
+
+def test_every_behaviour_push_relies_on_holds_on_a_faithful_portal(portal: Portal) -> None:
+    before = sections(portal)
+    findings = doctor(portal)
+    assert len(findings) == 8
+    assert all(f.held for f in findings), [f.line() for f in findings if not f.held]
+    assert sections(portal) == before
+
+
+def test_a_portal_that_keeps_a_single_events_old_date_is_named(
+        portal: Portal, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a real portal would if its handler passed an empty recurrence mode for updates."""
+    original = portal.api.call
+
+    def keeps_dates(user: Any, method: str, params: Any) -> Any:
+        if method == "calendar.event.update" and "recurrence_mode" not in params:
+            params = {**params, "recurrence_mode": ""}
+        return original(user, method, params)
+
+    monkeypatch.setattr(portal.api, "call", keeps_dates)
+    findings = {f.behaviour: f for f in doctor(portal)}
+    moved = findings["a single event updated to another day moves there"]
+    assert not moved.held and "missing" in moved.seen
+    assert findings["a series bounded by COUNT, weekly on its days, shows exactly its "
+                    "occurrences"].held
+
+
+def test_doctor_interrupted_mid_run_leaves_no_section_behind(
+        portal: Portal, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C arrives while doctor waits for its third write."""
+    before = sections(portal)
+    original = Client.batch
+    writes = 0
+
+    def interrupted(self: Client, commands: Any) -> Any:
+        nonlocal writes
+        writes += 1
+        if writes == 3:
+            raise KeyboardInterrupt
+        return original(self, commands)
+
+    monkeypatch.setattr(Client, "batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        doctor(portal)
+    assert writes == 3
+    assert sections(portal) == before

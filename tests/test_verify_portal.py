@@ -1,0 +1,86 @@
+"""`verify` through real HTTP against the test portal: equal after a push, and a portal that
+drops an occurrence behind the tool's back, or shows one the input lacks, is named."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ics2b24.connect import Credentials, Target
+from ics2b24.portal.server import Portal
+from ics2b24.verify_portal import verify
+from tests.sync.helpers import portal_rows, run_cli, sample_files, target_args
+
+CONVERT: dict[str, Any] = {"tz": "Europe/Berlin", "horizon_end": date(2027, 1, 1),
+                           "since": None, "max_occurrences": 10_000, "user_map": None,
+                           "no_attendees": False, "strict": False}
+
+
+def samples() -> list[tuple[str, bytes]]:
+    return [(path, Path(path).read_bytes()) for path in sample_files()]
+
+
+def check(portal: Portal) -> Any:
+    report, _, _ = verify(samples(), Credentials(webhook=portal.webhook_url),
+                          Target("user", 1, section_id=1), CONVERT)
+    return report
+
+
+@pytest.fixture
+def pushed(portal: Portal, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Portal:
+    code, _, err = run_cli(capsys, "push", *sample_files(),
+                           *target_args(portal, tmp_path / "state.sqlite3"),
+                           "--tz", "Europe/Berlin", "--horizon-end", "2027-01-01")
+    assert code == 0, err
+    return portal
+
+
+def series_row(portal: Portal, name: str) -> dict[str, Any]:
+    event_id = next(int(row["ID"]) for row in portal_rows(portal)
+                    if row["NAME"] == name and row.get("RRULE"))
+    stored = portal.api.store.event(event_id)
+    assert stored is not None
+    return stored
+
+
+def test_verify_after_a_push_finds_the_portal_equal_to_the_input(pushed: Portal) -> None:
+    report = check(pushed)
+    assert report.equal, [r.line() for r in report.differing]
+    assert report.occurrences > 20 and report.other_events == 0
+
+
+def test_verify_before_a_push_names_every_uid_as_missing(portal: Portal) -> None:
+    report = check(portal)
+    assert not report.equal
+    assert all(r.missing and not r.extra for r in report.differing)
+
+
+def test_an_occurrence_the_portal_dropped_is_named(pushed: Portal) -> None:
+    stored = series_row(pushed, "Apollo weekly")
+    pushed.api.store.put_event({**stored, "exdate": [*stored.get("exdate", []), "2025-03-11"]})
+    (differs,) = check(pushed).differing
+    assert differs.uid == "apollo-weekly@example.org"
+    assert [o.start for o in differs.missing] == ["2025-03-11T13:00:00Z"] and not differs.extra
+
+
+def test_an_occurrence_the_portal_generates_that_the_input_lacks_is_named(
+        pushed: Portal) -> None:
+    stored = series_row(pushed, "Apollo weekly")
+    rule = dict(stored["rrule"])
+    rule["COUNT"] = int(rule["COUNT"]) + 1
+    pushed.api.store.put_event({**stored, "rrule": rule})
+    (differs,) = check(pushed).differing
+    assert differs.uid == "apollo-weekly@example.org"
+    assert not differs.missing and len(differs.extra) == 1
+
+
+def test_events_of_others_in_the_section_do_not_fail_verify(pushed: Portal) -> None:
+    pushed.api.call(pushed.first_user, "calendar.event.add", {
+        "type": "user", "ownerId": 1, "section": 1, "name": "Dentist",
+        "from": "2025-03-05T08:00:00", "to": "2025-03-05T09:00:00",
+        "timezone_from": "Europe/Berlin", "timezone_to": "Europe/Berlin"})
+    report = check(pushed)
+    assert report.equal and report.other_events == 1
