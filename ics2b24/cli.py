@@ -9,19 +9,26 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ics2b24 import __version__
-from ics2b24.errors import Ics2b24Error, ParseError, PortalError, SafetyError, UsageError
+from ics2b24.errors import (
+    Ics2b24Error,
+    Mismatch,
+    ParseError,
+    PortalError,
+    SafetyError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
-    from ics2b24.connect import CalendarType
+    from ics2b24.connect import CalendarType, Credentials, Target
     from ics2b24.push.client import Client
     from ics2b24.sync.plan import Plan
     from ics2b24.sync.run import Connection, Summary, SyncOptions
@@ -264,9 +271,12 @@ def _show_plan(ctx: click.Context, inputs: list[tuple[str, bytes]], flags: dict[
               help="Portal request limit: Y per second, burst X (Enterprise: 5/250).")
 @click.option("--operating-limit", type=float, default=480.0, show_default=True,
               metavar="SECONDS", help="Portal operating time per method per 10 minutes.")
+@click.option("--verify", "then_verify", is_flag=True,
+              help="After pushing, read the section back and compare it with the input "
+              "(as `verify` does).")
 @click.pass_context
 def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: bool,
-         reject_file: str | None, **flags: Any) -> None:
+         reject_file: str | None, then_verify: bool, **flags: Any) -> None:
     """Make TARGET match FILE… (or -), recording every confirmed change."""
     from ics2b24.sync import run
 
@@ -274,9 +284,14 @@ def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: boo
     if dry_run:
         _show_plan(ctx, inputs, flags, as_json)
         return
+    connection = _connection(flags)
+    options = _sync_options(flags)
     with _progress(ctx) as progress:
-        summary = run.push(inputs, _connection(flags), _sync_options(flags), progress=progress)
+        summary = run.push(inputs, connection, options, progress=progress)
     _finish(ctx, summary, as_json, reject_file)
+    if then_verify:
+        _verify(ctx, inputs, connection.credentials, connection.target, options.convert,
+                None, None, as_json=False, warn=False)
 
 
 @cli.command()
@@ -346,6 +361,74 @@ def _finish(ctx: click.Context, summary: Summary, as_json: bool,
     if summary.failures:
         where = f"; they are in {reject_file}" if reject_file else ""
         raise PortalError("", f"the portal refused {summary.failed} change(s){where}")
+
+
+@cli.command()
+@click.argument("files", nargs=-1)
+@credential_options
+@target_options
+@convert_options
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="First day to compare (default: the input's first day).")
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Last day to compare (default: the input's last day, rules without end "
+              "up to --horizon-end).")
+@click.option("--json", "as_json", is_flag=True, help="The comparison as one JSON object.")
+@click.pass_context
+def verify(ctx: click.Context, files: tuple[str, ...], first: datetime | None,
+           last: datetime | None, as_json: bool, **flags: Any) -> None:
+    """Compare what TARGET shows with what FILE… (or -) implies, occurrence by occurrence;
+    exit 1 naming every UID that differs. Reads only."""
+    connection = _connection(flags)
+    _verify(ctx, _read_inputs(files), connection.credentials, connection.target, flags,
+            first.date() if first else None, last.date() if last else None, as_json=as_json)
+
+
+def _verify(ctx: click.Context, inputs: list[tuple[str, bytes]], credentials: Credentials,
+            target: Target, convert: Mapping[str, Any], first: date | None,
+            last: date | None, *, as_json: bool, warn: bool = True) -> None:
+    from ics2b24.verify_portal import verify as run_verify
+
+    report, warnings, requests = run_verify(inputs, credentials, target, convert,
+                                            first=first, last=last)
+    if warn and not as_json:
+        _warn(ctx, warnings)
+    if as_json:
+        click.echo(json.dumps({**report.to_json(), "requests": requests}, ensure_ascii=False))
+    else:
+        for differs in report.differing:
+            click.echo(differs.line())
+        window = f"{report.window.first} to {report.window.last}"
+        others = (f"; the section also holds {report.other_events} other event(s)"
+                  if report.other_events else "")
+        verdict = ("the portal shows exactly what the input implies" if report.equal else
+                   f"{len(report.differing)} of {report.uids} UID(s) differ")
+        if not ctx.obj["quiet"]:
+            click.echo(f"ics2b24: verify {window}: {report.occurrences} occurrence(s) of "
+                       f"{report.uids} UID(s): {verdict}{others}; {requests} HTTP "
+                       "request(s)", err=True)
+    if not report.equal:
+        raise Mismatch(f"{len(report.differing)} UID(s) differ from the input")
+
+
+@cli.command()
+@credential_options
+@click.option("--type", "calendar_type", default="user", show_default=True,
+              type=click.Choice(["user", "group"]), help="Calendar to try writes in.")
+@click.option("--owner", type=int, help="Owner id (default: you, for a user calendar).")
+def doctor(calendar_type: CalendarType, owner: int | None, **options: Any) -> None:
+    """Try every kind of write push relies on, in a scratch section of this portal that is
+    deleted afterwards; exit 0 only when every behaviour holds."""
+    from ics2b24.doctor import run_doctor
+
+    with closing(_connect(options)) as client:
+        findings = run_doctor(client, calendar_type, _owner(client, calendar_type, owner))
+    for finding in findings:
+        click.echo(finding.line())
+    failed = [f for f in findings if not f.held]
+    if failed:
+        raise Mismatch(f"{len(failed)} of {len(findings)} behaviour(s) push relies on differ "
+                       "on this portal: do not migrate to it before they are understood")
 
 
 @cli.group()
@@ -629,6 +712,7 @@ _EXIT_CODES: tuple[tuple[type[Ics2b24Error], int], ...] = (
     (ParseError, EXIT_DATAERR),
     (SafetyError, EXIT_SAFETY),
     (PortalError, EXIT_PORTAL),
+    (Mismatch, EXIT_PORTAL),
 )
 
 

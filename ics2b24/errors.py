@@ -43,5 +43,30 @@ class PortalError(Ics2b24Error):
         return f"portal: {code}{self.description}"
 
 
+class Mismatch(Ics2b24Error):
+    """The portal does not show what was expected (`verify`, `doctor`): exit 1, like a
+    portal that refused part of the work."""
+
+
 class SafetyError(Ics2b24Error):
     """Refused for safety: the prune guard, or another run holding the state DB (exit 3)."""
+
+
+class EndpointError(Ics2b24Error):
+    """The address or the credentials do not lead to a Bitrix24 REST endpoint that takes them:
+    nothing listens there, it is no Bitrix24, its certificate is not trusted, it never answers,
+    or it refuses the credentials. Sending again cannot help; the flags must change (exit 2).
+    `error` is the portal's code when it gave one (NO_AUTH_FOUND, invalid_grant...)."""
+
+    def __init__(self, message: str, *, error: str = "") -> None:
+        self.error = error
+        super().__init__(message)
+
+
+class OutputError(Ics2b24Error):
+    """Standard output (or another file the user named for output) cannot be written: a
+    full disk, a closed terminal (exit 74, EX_IOERR)."""
+
+
+class Interrupted(Ics2b24Error):
+    """Ctrl-C or SIGTERM during a run; the message says what was kept (exit 130)."""

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: start the embedded test portal, push samples/ into it, push again to show that
-# nothing changes, list what the portal's calendar holds, stop the portal.
+# nothing changes, list what the portal's calendar holds, verify it matches the samples, stop
+# the portal.
 set -euo pipefail
 bin=${1:-.venv/bin}
 work=$(mktemp -d)
@@ -45,5 +46,8 @@ for row, count in sorted(events.values(), key=lambda item: item[0]["DATE_FROM_TS
     print(f"  {row['DATE_FROM']:<24} {row['NAME']}{repeat}")
 print(f"  {len(events)} events, {len(rows)} occurrences")
 PY
+echo
+echo "== 4. verify: read the calendar back and compare it with the samples, occurrence by occurrence"
+"$bin/ics2b24" verify samples/*.ics "${target[@]:0:6}" 2>&1 | tail -n 1
 echo
 echo "== stopping the test portal"

@@ -1,0 +1,115 @@
+"""`verify`, `push --verify` and `doctor` at the command line, against the test portal over
+loopback HTTP: exit codes, the lines that name what differs, --json, and a doctor run
+interrupted with Ctrl-C that leaves no section behind."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ics2b24.portal.server import Portal
+from tests.sync.helpers import portal_rows, run_cli, sample_files
+
+TARGET = ["--type", "user", "--owner", "1", "--section", "1", "--tz", "Europe/Berlin"]
+
+
+def cli(capsys: pytest.CaptureFixture[str], portal: Portal, *args: str) -> tuple[int, str, str]:
+    return run_cli(capsys, *args, "--webhook", portal.webhook_url)
+
+
+def push(capsys: pytest.CaptureFixture[str], portal: Portal, state: Path, *flags: str) -> str:
+    code, _, err = cli(capsys, portal, "push", *sample_files(), *TARGET, "--state", str(state),
+                       *flags)
+    assert code == 0, err
+    return err
+
+
+def test_verify_after_push_exits_0_and_says_so(
+        portal: Portal, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    push(capsys, portal, tmp_path / "s.db")
+    code, out, err = cli(capsys, portal, "verify", *sample_files(), *TARGET)
+    assert (code, out) == (0, "")
+    assert "the portal shows exactly what the input implies" in err
+
+
+def test_verify_names_the_uid_whose_occurrence_the_portal_dropped(
+        portal: Portal, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    push(capsys, portal, tmp_path / "s.db")
+    series = next(int(r["ID"]) for r in portal_rows(portal) if r["NAME"] == "Apollo weekly")
+    stored = portal.api.store.event(series)
+    assert stored is not None
+    portal.api.store.put_event({**stored, "exdate": ["2025-03-11"]})
+    code, out, err = cli(capsys, portal, "verify", *sample_files(), *TARGET)
+    assert code == 1
+    assert out.splitlines() == [
+        "UID apollo-weekly@example.org (Apollo weekly): 1 missing: "
+        "2025-03-11T13:00:00Z..2025-03-11T14:00:00Z (UTC) 'Apollo weekly'"]
+    assert err.strip().endswith("ics2b24: 1 UID(s) differ from the input")
+
+
+def test_verify_json_is_one_object(
+        portal: Portal, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    push(capsys, portal, tmp_path / "s.db")
+    code, out, _ = cli(capsys, portal, "verify", *sample_files(), *TARGET, "--json")
+    answer = json.loads(out)
+    assert code == 0 and answer["equal"] is True and answer["differing"] == []
+    assert answer["requests"] >= 1
+
+
+def test_push_with_verify_reads_back_after_pushing(
+        portal: Portal, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    err = push(capsys, portal, tmp_path / "s.db", "--verify")
+    assert "the portal shows exactly what the input implies" in err
+
+
+def test_doctor_exits_0_with_one_line_per_behaviour(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, portal, "doctor")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 8 and all(line.startswith("ok ") for line in lines)
+
+
+def sections(portal: Portal) -> list[str]:
+    rows = portal.api.call(portal.first_user, "calendar.section.get",
+                           {"type": "user", "ownerId": 1})
+    return [row["NAME"] for row in rows]
+
+
+def test_doctor_interrupted_with_ctrl_c_leaves_no_section_behind(
+        portal: Portal, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = sections(portal)
+    reached, release = threading.Event(), threading.Event()
+    adds = 0
+    original = portal.api.call
+
+    def hold(user: Any, method: str, params: Any) -> Any:
+        nonlocal adds
+        if method == "calendar.event.add":
+            adds += 1
+            if adds == 2:
+                reached.set()
+                release.wait(30)
+        return original(user, method, params)
+
+    monkeypatch.setattr(portal.api, "call", hold)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ics2b24", "doctor", "--webhook", portal.webhook_url],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert reached.wait(30)
+        assert len(sections(portal)) == len(before) + 1
+        process.send_signal(signal.SIGINT)
+    finally:
+        release.set()
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert sections(portal) == before
