@@ -8,13 +8,34 @@ structure, and `to_params()` is the only place that spells the wire names.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 ReminderUnit = Literal["min", "hour", "day"]
 Freq = Literal["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]
 Kind = Literal["single", "series", "override", "occurrence"]
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_RECURRENCE_ID_UTC = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def format_recurrence_id(value: date | datetime) -> str:
+    """A `recurrence_id` (SPEC §2): `YYYY-MM-DD` for all-day, else the UTC instant
+    `YYYY-MM-DDTHH:MM:SSZ` of an aware date-time. Written here and read back by
+    `parse_recurrence_id` only, so the converter, the diff engine and the pusher share one
+    format."""
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    if value.tzinfo is None:
+        raise ValueError("a timed recurrence id needs a time zone")
+    return value.astimezone(UTC).strftime(_RECURRENCE_ID_UTC)
+
+
+def parse_recurrence_id(text: str) -> date | datetime:
+    """The original start a `recurrence_id` names: a date, or an aware UTC date-time.
+    ValueError for any other text (a state DB or a hand-made line may hold anything)."""
+    if "T" not in text:
+        return date.fromisoformat(text)
+    return datetime.strptime(text, _RECURRENCE_ID_UTC).replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

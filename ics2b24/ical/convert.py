@@ -47,7 +47,16 @@ from ics2b24.ical.recurrence import (
     plan_recurrence,
 )
 from ics2b24.ical.section import section_of
-from ics2b24.model import DesiredEvent, EventParams, Kind, Meeting, Reminder, Rrule, Section
+from ics2b24.model import (
+    DesiredEvent,
+    EventParams,
+    Kind,
+    Meeting,
+    Reminder,
+    Rrule,
+    Section,
+    format_recurrence_id,
+)
 
 DEFAULT_HORIZON_DAYS = 2 * 365 + 1
 _CRITICAL = frozenset({"DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "RRULE", "RDATE",
@@ -426,10 +435,10 @@ class _UidConverter:
 
 
 def recurrence_id_text(value: date | datetime, floating: ZoneInfo) -> str:
-    """`YYYY-MM-DD` for all-day, else the UTC instant `YYYY-MM-DDTHH:MM:SSZ` (SPEC §2)."""
+    """The `recurrence_id` of an occurrence (SPEC §2), a floating one read in `floating`."""
     if not isinstance(value, datetime):
-        return value.isoformat()
-    return as_aware(value, floating).astimezone(DT_UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return format_recurrence_id(value)
+    return format_recurrence_id(as_aware(value, floating))
 
 
 def _is_recurring(event: icalendar.Component) -> bool:

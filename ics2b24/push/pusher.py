@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from ics2b24.errors import PortalError
-from ics2b24.model import DesiredEvent
+from ics2b24.model import DesiredEvent, parse_recurrence_id
 from ics2b24.push.client import Client, UncertainWriteError
 from ics2b24.push.encoding import MAX_BATCH_COMMANDS
 from ics2b24.sync.plan import Key, Op, Plan
@@ -228,9 +228,7 @@ def _vevent(event: DesiredEvent) -> icalendar.Event:
         vevent.add("dtstart", _local(params.date_from, params.timezone_from))
         vevent.add("dtend", _local(params.date_to, params.timezone_to or params.timezone_from))
     if event.recurrence_id:
-        rid = event.recurrence_id
-        vevent.add("recurrence-id", date.fromisoformat(rid) if "T" not in rid else
-                   datetime.strptime(rid, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc))
+        vevent.add("recurrence-id", parse_recurrence_id(event.recurrence_id))
     if params.rrule is not None:
         vevent.add("rrule", {k.lower(): v for k, v in params.rrule.to_params().items()})
     if params.description:

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from ics2b24.errors import SafetyError
 from ics2b24.ical import bxrule
-from ics2b24.model import DesiredEvent, EventParams, Rrule
+from ics2b24.model import DesiredEvent, EventParams, Rrule, parse_recurrence_id
 from ics2b24.sync.plan import Key, Op, Plan
 from ics2b24.sync.remote import RemoteEvent
 from ics2b24.sync.state import Record, params_fingerprint
@@ -111,10 +111,10 @@ def normalised(params: EventParams, *, description: bool = True) -> EventParams:
 
 def occurrence_day(recurrence_id: str, zone: str | None) -> str:
     """`current_date_from` for an occurrence: its day in the series' zone."""
-    if "T" not in recurrence_id:
-        return recurrence_id
-    instant = datetime.strptime(recurrence_id, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    return instant.astimezone(ZoneInfo(zone) if zone else timezone.utc).date().isoformat()
+    original = parse_recurrence_id(recurrence_id)
+    if not isinstance(original, datetime):
+        return original.isoformat()
+    return original.astimezone(ZoneInfo(zone) if zone else timezone.utc).date().isoformat()
 
 
 def holder(parts: Sequence[DesiredEvent], recurrence_id: str) -> DesiredEvent | None:

@@ -14,7 +14,7 @@ from ics2b24.ical.convert import (
     recurrence_id_text,
     system_zone_name,
 )
-from ics2b24.model import Section
+from ics2b24.model import Section, parse_recurrence_id
 from tests.ical.ics import calendar
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -211,6 +211,15 @@ def test_recurrence_id_text_is_utc_for_timed_and_a_date_for_all_day() -> None:
         "2024-06-17T08:00:00Z")
     assert recurrence_id_text(datetime(2024, 1, 17, 10), BERLIN) == "2024-01-17T09:00:00Z"
     assert recurrence_id_text(date(2024, 6, 17), BERLIN) == "2024-06-17"
+
+
+def test_recurrence_id_text_reads_back_as_the_start_it_names() -> None:
+    start = datetime(2024, 6, 17, 10, tzinfo=BERLIN)
+    assert parse_recurrence_id(recurrence_id_text(start, BERLIN)) == start
+    assert parse_recurrence_id(recurrence_id_text(date(2024, 6, 17), BERLIN)) == date(2024, 6, 17)
+    for text in ("2024-06-17T10:00:00", "17.06.2024", ""):
+        with pytest.raises(ValueError):
+            parse_recurrence_id(text)
 
 
 def test_unknown_tz_option_is_a_usage_error() -> None:
