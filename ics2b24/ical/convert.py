@@ -155,7 +155,8 @@ def convert_inputs(inputs: list[tuple[str, bytes]], options: ConvertOptions) -> 
     section: Section | None = None
     groups: dict[str, _Group] = {}
     for name, data in inputs:
-        read = read_input(name, data)
+        read = read_input(name, data, strict=options.strict)
+        result.warnings += read.warnings
         for calendar in read.calendars:
             section = section or section_of(calendar)
         for source in read.events:

@@ -8,10 +8,11 @@ differences once, so that downstream code only ever sees `date`, naive (floating
 
 from __future__ import annotations
 
+import codecs
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import cache, lru_cache
 from typing import Any
@@ -47,77 +48,307 @@ class SourceEvent:
 class ReadInput:
     calendars: list[icalendar.Calendar]
     events: list[SourceEvent]
+    warnings: list[str] = field(default_factory=list)
+    """`file:line: what was wrong` for each part of the input read with a repair or skipped."""
 
 
-def decode(name: str, data: bytes) -> str:
-    """Text of one input; UTF-16 exports (Windows Calendar) are accepted by their BOM."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+def decode(name: str, data: bytes, *, strict: bool = False) -> tuple[str, str | None]:
+    """Text of one input and, when it is not all UTF-8, a note saying how it was read.
+
+    UTF-16 exports (Windows Calendar) are recognised by their BOM or, without one, by their
+    NUL bytes. Old Outlook, Lotus and many web exports are Windows-1252 or Latin-1: bytes that
+    are not UTF-8 are read as Windows-1252 (Latin-1 where it has no character), line by line
+    unchanged where a file mixes them; `strict` refuses them instead.
+    """
+    utf16 = _utf16_codec(data)
+    if utf16 is not None:
         try:
-            return data.decode("utf-16")
+            return data.decode(utf16), None
         except UnicodeDecodeError as exc:
             raise ParseError("invalid UTF-16 text", file=name) from exc
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), None
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise ParseError(
-            f"invalid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
-            file=name, line=line,
-        ) from exc
+        byte = f"byte 0x{data[exc.start]:02x}"
+        if strict:
+            raise ParseError(f"invalid UTF-8 ({byte}); save the file as UTF-8 (without "
+                             "--strict it is read as Windows-1252)", file=name,
+                             line=line) from exc
+    text = data.decode("utf-8", errors=_WINDOWS_1252)
+    return text, (f"{name}:{line}: not UTF-8 ({byte}): read as Windows-1252 (Latin-1); save "
+                  "the file as UTF-8 to be sure of its accented letters")
 
 
-def read_input(name: str, data: bytes) -> ReadInput:
-    """Parse one input (one or more VCALENDARs) or raise ParseError naming file and line."""
-    text = decode(name, data)
+_WINDOWS_1252 = "ics2b24-windows-1252"
+
+
+def _as_windows_1252(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: the bytes that are not UTF-8, as Windows-1252 (Latin-1 for the five
+    bytes Windows-1252 leaves undefined)."""
+    assert isinstance(error, UnicodeDecodeError)
+    raw = error.object[error.start:error.end]
+    return "".join(_byte_text(b) for b in raw), error.end
+
+
+def _byte_text(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return bytes([byte]).decode("latin-1")
+
+
+codecs.register_error(_WINDOWS_1252, _as_windows_1252)
+
+
+def _utf16_codec(data: bytes) -> str | None:
+    """The UTF-16 codec of data with a BOM, or of text that is ASCII in UTF-16 (every other
+    byte NUL), as UTF-16 without BOM is; None for anything else."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = data[:512]
+    if len(head) < 8 or b"\x00" not in head[:8]:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) == len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) == len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
+
+
+def read_input(name: str, data: bytes, *, strict: bool = False) -> ReadInput:
+    """Parse one input (one or more VCALENDARs) or raise ParseError naming file and line.
+
+    What is broken is skipped with a warning naming its line (a component never closed or
+    closed by a misspelled END, a stray END, a VTIMEZONE or a calendar-level line that cannot
+    be read), so every good VEVENT still converts; `strict` refuses the input instead, and so
+    does an input where nothing but broken parts is left.
+    """
+    text, encoding_note = decode(name, data, strict=strict)
     if not text.strip():
         raise ParseError("empty input, no calendar in it", file=name)
-    lines = _vevent_lines(name, text)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            components = icalendar.Calendar.from_ical(text, multiple=True)
-    except ValueError as exc:
-        raise ParseError(_first_line_of(str(exc)), file=name, line=_locate_error(text)) from exc
-    except (AttributeError, TypeError) as exc:
-        # icalendar builds VTIMEZONEs while parsing and trips over malformed ones (a
-        # property given twice becomes a list where it expects text).
-        raise ParseError(f"a VTIMEZONE cannot be read ({exc})", file=name) from exc
+    structure = _scan(text)
+    problems = structure.problems
+    if problems and strict:
+        raise problems[0].error(name)
+    if problems:
+        text = structure.repaired(text)
+    components = _parse(name, text, structure, strict)
     if not components:
         raise ParseError("not iCalendar data: no BEGIN:VCALENDAR", file=name)
     calendars = [_standardise(name, c) for c in _as_calendars(components)]
     events = [e for c in calendars for e in c.walk("VEVENT") if isinstance(e, icalendar.Event)]
+    if problems and not events:
+        raise problems[0].error(name)
+    warnings_ = [encoding_note] if encoding_note else []
+    warnings_ += [f"{name}:{p.line}: {p.reason}: {p.effect}" for p in problems]
+    lines = structure.vevent_lines
     if len(lines) != len(events):
-        return ReadInput(calendars, [SourceEvent(e, name, None) for e in events])
+        return ReadInput(calendars, [SourceEvent(e, name, None) for e in events], warnings_)
     located = zip(events, lines, strict=True)
-    return ReadInput(calendars, [SourceEvent(e, name, n) for e, n in located])
+    return ReadInput(calendars, [SourceEvent(e, name, n) for e, n in located], warnings_)
 
 
-def _vevent_lines(name: str, text: str) -> list[int]:
-    """Line numbers of each BEGIN:VEVENT, in document order (the order of `walk`), found in
-    the one pass that checks every BEGIN has its END: icalendar silently drops what a
-    truncated file leaves open."""
-    out = []
+_MAX_REPAIRS = 20
+"""Lines or VTIMEZONEs one input may lose before it counts as unreadable: a file that is
+mostly broken is better refused than converted with half of it missing."""
+
+
+def _parse(name: str, text: str, structure: _Structure,
+           strict: bool) -> Sequence[icalendar.Component]:
+    """icalendar's parse, skipping a broken VTIMEZONE or calendar-level line it trips over."""
+    for _ in range(_MAX_REPAIRS):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return icalendar.Calendar.from_ical(text, multiple=True)
+        except (ValueError, AttributeError, TypeError) as exc:
+            # icalendar builds VTIMEZONEs while parsing and trips over malformed ones (a
+            # property given twice becomes a list where it expects text).
+            broken = _broken_timezone(text, structure.timezones)
+            line = broken[0] if broken else _locate_error(text)
+            what = "VTIMEZONE" if broken else "line"
+            reason = f"{'a VTIMEZONE' if broken else 'a line'} cannot be read ({_reason(exc)})"
+            if strict or line is None:
+                raise ParseError(reason, file=name, line=line) from exc
+            structure.problems.append(_Problem(line, reason, f"{what} skipped"))
+            text = _blank(text, broken or (line, line))
+    raise ParseError("too many broken lines", file=name)
+
+
+def _reason(exc: Exception) -> str:
+    """icalendar's own sentence about a value; its Python errors mean a malformed property."""
+    if isinstance(exc, ValueError):
+        return _first_line_of(str(exc))
+    return "a property is given twice or has the wrong kind of value"
+
+
+def _broken_timezone(text: str, timezones: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The first VTIMEZONE (its lines) that icalendar cannot read on its own."""
+    if not timezones:
+        return None
+    lines = text.split("\n")
+    for first, last in timezones:
+        block = "\n".join(["BEGIN:VCALENDAR", *lines[first - 1:last], "END:VCALENDAR"])
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                icalendar.Calendar.from_ical(block)
+        except (ValueError, AttributeError, TypeError):
+            return first, last
+    return None
+
+
+def _blank(text: str, span: tuple[int, int]) -> str:
+    """The text with lines first..last (1-based) emptied, so later line numbers still hold."""
+    lines = text.split("\n")
+    first, last = span
+    for index in range(first - 1, min(last, len(lines))):
+        lines[index] = ""
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """A broken part of an input: where, what is wrong, and what reading it anyway did."""
+
+    line: int
+    reason: str
+    effect: str
+
+    def error(self, name: str) -> ParseError:
+        return ParseError(self.reason, file=name, line=self.line)
+
+
+_TOP_LEVEL = frozenset({"VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE",
+                        "VAVAILABILITY"})
+
+
+@dataclass
+class _Structure:
+    """What one pass over the BEGIN/END lines found: each BEGIN:VEVENT's line in document
+    order (the order of `walk`) and each VTIMEZONE's lines, and, where the nesting is broken
+    (icalendar silently drops what a truncated file leaves open), the problems and the lines
+    to skip or the END:VCALENDAR to add that repair it."""
+
+    vevent_lines: list[int] = field(default_factory=list)
+    timezones: list[tuple[int, int]] = field(default_factory=list)
+    problems: list[_Problem] = field(default_factory=list)
+    skipped: list[tuple[int, int]] = field(default_factory=list)
+    closed_before: list[int] = field(default_factory=list)
+    """Lines before which a VCALENDAR never closed gets its END:VCALENDAR (0: at the end)."""
+
+    def repaired(self, text: str) -> str:
+        lines = text.split("\n")
+        for first, last in self.skipped:
+            for index in range(first - 1, min(last, len(lines))):
+                lines[index] = ""
+        for line in sorted(self.closed_before, reverse=True):
+            if line == 0:
+                lines.append("END:VCALENDAR")
+            else:
+                lines[line - 1] = "END:VCALENDAR\n" + lines[line - 1]
+        return "\n".join(lines)
+
+
+def _scan(text: str) -> _Structure:
+    """One pass over the BEGIN/END lines (the fast path does nothing else)."""
+    found = _Structure()
     stack: list[tuple[str, int]] = []
+    ended: tuple[int, int] | None = None  # (BEGIN, END) lines of the last VCALENDAR closed
     line, pos = 1, 0
     for match in _BEGIN_END.finditer(text):
         line += text.count("\n", pos, match.start())
         pos = match.start()
         kind, component = match.group(1).upper(), match.group(2).upper()
+        if kind == "BEGIN" and not stack and ended is not None and component != "VCALENDAR":
+            _reopen(found, stack, ended)
+        if component == "VCALENDAR":
+            ended = None
         if kind == "BEGIN":
+            if stack and (component in _TOP_LEVEL or component == "VCALENDAR") and (
+                    stack[-1][0] != "VCALENDAR" or component == "VCALENDAR"):
+                _never_closed(found, stack, line, component == "VCALENDAR")
             stack.append((component, line))
             if component == "VEVENT":
-                out.append(line)
+                found.vevent_lines.append(line)
         elif stack and stack[-1][0] == component:
-            stack.pop()
+            opened = _close(found, stack, line)
+            if component == "VCALENDAR" and not stack:
+                ended = (opened, line)
+        elif _closes_an_outer(stack, component):
+            _never_closed(found, stack, line, component == "VCALENDAR", until=component)
+            _close(found, stack, line)
+        elif stack and stack[-1][0] != "VCALENDAR":
+            top, opened = stack.pop()
+            _skip(found, opened, line, _Problem(
+                opened, f"BEGIN:{top} ends with END:{component} (line {line})", f"{top} skipped"))
         else:
-            raise ParseError(f"END:{component} without a matching BEGIN", file=name, line=line)
+            found.problems.append(_Problem(line, f"END:{component} without a matching BEGIN",
+                                           "line skipped"))
+            found.skipped.append((line, line))
     if stack:
+        _never_closed(found, stack, text.count("\n") + 2, True, at_end=True)
+    return found
+
+
+def _close(found: _Structure, stack: list[tuple[str, int]], line: int) -> int:
+    """Pop the innermost component, ended at `line`; the line it began on."""
+    component, opened = stack.pop()
+    if component == "VTIMEZONE":
+        found.timezones.append((opened, line))
+    return opened
+
+
+def _reopen(found: _Structure, stack: list[tuple[str, int]], ended: tuple[int, int]) -> None:
+    """A component after the end of the calendar: that END:VCALENDAR was stray, and what
+    follows still belongs to the calendar (its time zone, its name)."""
+    opened, line = ended
+    found.problems.append(_Problem(line, "END:VCALENDAR before the end of the calendar",
+                                   "line skipped"))
+    found.skipped.append((line, line))
+    stack.append(("VCALENDAR", opened))
+
+
+def _closes_an_outer(stack: list[tuple[str, int]], component: str) -> bool:
+    """Whether END:`component` closes a component below the innermost one (those above it
+    were never closed); only END:VCALENDAR reaches past a VCALENDAR."""
+    for name, _ in reversed(stack):
+        if name == component:
+            return True
+        if name == "VCALENDAR":
+            return False
+    return False
+
+
+def _never_closed(found: _Structure, stack: list[tuple[str, int]], line: int,
+                  calendars_too: bool, *, until: str | None = None,
+                  at_end: bool = False) -> None:
+    """Skip the components still open at `line` (down to the VCALENDAR, or to `until`); a
+    VCALENDAR never closed is closed there, keeping what it holds."""
+    while stack and stack[-1][0] != until:
         component, opened = stack[-1]
-        raise ParseError(f"truncated: BEGIN:{component} is never closed", file=name,
-                         line=opened)
-    return out
+        if component == "VCALENDAR":
+            if not calendars_too:
+                return
+            stack.pop()
+            found.problems.append(_Problem(
+                opened, "BEGIN:VCALENDAR is never closed",
+                "read up to " + ("the end of the input" if at_end else f"line {line}")))
+            found.closed_before.append(0 if at_end else line)
+            continue
+        stack.pop()
+        _skip(found, opened, line - 1, _Problem(opened, f"BEGIN:{component} is never closed",
+                                                f"{component} skipped"))
+
+
+def _skip(found: _Structure, first: int, last: int, problem: _Problem) -> None:
+    found.problems.append(problem)
+    found.skipped.append((first, last))
+    found.vevent_lines = [n for n in found.vevent_lines if not first <= n <= last]
 
 
 def _as_calendars(components: Sequence[icalendar.Component]) -> list[icalendar.Calendar]:

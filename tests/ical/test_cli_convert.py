@@ -49,8 +49,7 @@ def test_unreadable_file_exits_65_with_one_line(capsys: pytest.CaptureFixture[st
     bad.write_bytes(b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\n")
     code, out, err = _run(capsys, "convert", str(bad))
     assert (code, out) == (65, "")
-    assert err.strip().splitlines() == [f"ics2b24: {bad}:2: truncated: BEGIN:VEVENT is never "
-                                        "closed"]
+    assert err.strip().splitlines() == [f"ics2b24: {bad}:2: BEGIN:VEVENT is never closed"]
 
 
 def test_strict_exits_65_on_a_broken_vevent(capsys: pytest.CaptureFixture[str],

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ics2b24.errors import ParseError
-from ics2b24.ical.read import normalise_event, read_input, resolve_zone
+from ics2b24.ical.read import ReadInput, normalise_event, read_input, resolve_zone
 from tests.ical.ics import calendar, vevent
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -41,13 +41,41 @@ def test_utf16_export_is_read() -> None:
     assert str(read_input("u16.ics", data).events[0].component["SUMMARY"]) == "Café"
 
 
-def test_invalid_utf8_is_a_parse_error_with_its_line() -> None:
+def test_utf16_export_without_bom_is_read() -> None:
+    for codec in ("utf-16-le", "utf-16-be"):
+        data = calendar(EVENT).decode("utf-8").encode(codec)
+        read = read_input("u16.ics", data)
+        assert str(read.events[0].component["SUMMARY"]) == "Café"
+        assert read.warnings == []
+
+
+def test_windows_1252_input_is_read_with_a_warning_naming_the_encoding() -> None:
+    data = calendar(EVENT.replace("Café", "Café – “quoted”")).decode("utf-8").encode("cp1252")
+    read = read_input("outlook.ics", data)
+    assert str(read.events[0].component["SUMMARY"]) == "Café – “quoted”"
+    assert read.warnings == ["outlook.ics:7: not UTF-8 (byte 0xe9): read as Windows-1252 "
+                             "(Latin-1); save the file as UTF-8 to be sure of its accented "
+                             "letters"]
+
+
+def test_latin1_bytes_windows_1252_leaves_undefined_are_read_as_latin1() -> None:
+    data = calendar(EVENT).replace("Café".encode(), b"Caf\xe9\x81")
+    assert str(read_input("l1.ics", data).events[0].component["SUMMARY"]) == "Caf\xe9\x81"
+
+
+def test_utf8_lines_of_a_file_that_mixes_encodings_stay_utf8() -> None:
+    data = calendar(EVENT, "UID:b\nDTSTART:20240618T100000Z\nSUMMARY:Mo\xeft")
+    data = data.replace("Mo\xeft".encode(), b"Mo\xeft")
+    read = read_input("mixed.ics", data)
+    assert [str(e.component["SUMMARY"]) for e in read.events] == ["Café", "Moït"]
+
+
+def test_strict_refuses_input_that_is_not_utf8_with_its_line() -> None:
     data = calendar(EVENT).replace("Café".encode(), b"Caf\xe9")
     with pytest.raises(ParseError) as info:
-        read_input("latin1.ics", data)
-    assert info.value.file == "latin1.ics"
-    assert info.value.line == 7
-    assert "UTF-8" in info.value.message
+        read_input("latin1.ics", data, strict=True)
+    assert (info.value.file, info.value.line) == ("latin1.ics", 7)
+    assert "invalid UTF-8 (byte 0xe9)" in info.value.message
 
 
 def test_empty_input_is_a_parse_error() -> None:
@@ -61,11 +89,20 @@ def test_text_that_is_not_icalendar_is_a_parse_error_with_its_line() -> None:
     assert info.value.line == 2
 
 
-def test_truncated_input_is_a_parse_error() -> None:
+def test_input_holding_only_a_truncated_vevent_is_a_parse_error() -> None:
     data = calendar(EVENT)[:-27]
     with pytest.raises(ParseError) as info:
         read_input("cut.ics", data)
-    assert (info.value.line, info.value.message) == (4, "truncated: BEGIN:VEVENT is never closed")
+    assert (info.value.line, info.value.message) == (4, "BEGIN:VEVENT is never closed")
+
+
+def test_truncated_input_keeps_the_vevents_before_the_cut_with_a_warning() -> None:
+    data = calendar(EVENT, "UID:b\nDTSTART:20240618T100000Z")[:-27]
+    read = read_input("cut.ics", data)
+    assert [(str(e.component["UID"]), e.line) for e in read.events] == [("a", 4)]
+    assert read.warnings == ["cut.ics:9: BEGIN:VEVENT is never closed: VEVENT skipped",
+                             "cut.ics:1: BEGIN:VCALENDAR is never closed: read up to the end "
+                             "of the input"]
 
 
 def test_vevent_lines_point_at_their_begin_line() -> None:
@@ -152,11 +189,80 @@ def test_tz_option_accepts_windows_names_and_rejects_unknown_ones() -> None:
         resolve_zone("Mars/Olympus")
 
 
-def test_end_without_begin_is_a_parse_error_with_its_line() -> None:
+def test_input_whose_only_vevent_ends_with_another_end_is_a_parse_error() -> None:
     data = calendar(EVENT).replace(b"END:VEVENT", b"END:VTODO")
     with pytest.raises(ParseError) as info:
         read_input("x.ics", data)
-    assert (info.value.line, info.value.message) == (8, "END:VTODO without a matching BEGIN")
+    assert (info.value.line, info.value.message) == (4, "BEGIN:VEVENT ends with END:VTODO "
+                                                        "(line 8)")
+
+
+GOOD = ("UID:a\nDTSTART:20240617T100000Z", "UID:b\nDTSTART:20240618T100000Z")
+
+
+def _between_two_vevents(broken: str) -> bytes:
+    """A calendar with `broken` lines from line 8 on, between two good VEVENTs."""
+    first, second = calendar(*GOOD).split(b"BEGIN:VEVENT\r\nUID:b")
+    return first + broken.encode() + b"BEGIN:VEVENT\r\nUID:b" + second
+
+
+def _uids(read: ReadInput) -> list[str]:
+    return [str(e.component["UID"]) for e in read.events]
+
+
+def test_misspelled_end_of_a_vtodo_skips_that_vtodo_with_its_line() -> None:
+    read = read_input("x.ics", _between_two_vevents("BEGIN:VTODO\r\nUID:t\r\nEND:VTOOD\r\n"))
+    assert _uids(read) == ["a", "b"]
+    assert [e.line for e in read.events] == [4, 11]
+    assert read.warnings == ["x.ics:8: BEGIN:VTODO ends with END:VTOOD (line 10): VTODO skipped"]
+
+
+def test_end_vcalendar_in_the_middle_is_skipped_with_its_line() -> None:
+    read = read_input("x.ics", _between_two_vevents("END:VCALENDAR\r\n"))
+    assert _uids(read) == ["a", "b"]
+    assert read.warnings == ["x.ics:8: END:VCALENDAR before the end of the calendar: line "
+                             "skipped"]
+    assert len(read.calendars) == 1
+
+
+def test_broken_vtimezone_nobody_references_is_skipped_with_its_line() -> None:
+    broken = ("BEGIN:VTIMEZONE\r\nTZID:Custom/Zone\r\nTZID:Custom/Zone\r\nBEGIN:STANDARD\r\n"
+              "DTSTART:19700101T000000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0100\r\n"
+              "END:STANDARD\r\nEND:VTIMEZONE\r\n")
+    read = read_input("x.ics", _between_two_vevents(broken))
+    assert _uids(read) == ["a", "b"]
+    assert read.warnings == ["x.ics:8: a VTIMEZONE cannot be read (a property is given twice "
+                             "or has the wrong kind of value): VTIMEZONE skipped"]
+
+
+def test_vtimezone_with_an_unreadable_offset_is_skipped_with_icalendars_reason() -> None:
+    broken = ("BEGIN:VTIMEZONE\r\nTZID:Custom/Zone\r\nBEGIN:STANDARD\r\n"
+              "DTSTART:19700101T000000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:soon\r\n"
+              "END:STANDARD\r\nEND:VTIMEZONE\r\n")
+    read = read_input("x.ics", _between_two_vevents(broken))
+    assert _uids(read) == ["a", "b"]
+    assert read.warnings == ["x.ics:8: a VTIMEZONE cannot be read (Expected UTC offset, got: "
+                             "soon): VTIMEZONE skipped"]
+
+
+def test_vevent_never_closed_before_the_next_one_is_skipped_with_its_line() -> None:
+    read = read_input("x.ics", _between_two_vevents("BEGIN:VEVENT\r\nUID:cut\r\n"))
+    assert _uids(read) == ["a", "b"]
+    assert [e.line for e in read.events] == [4, 10]
+    assert read.warnings == ["x.ics:8: BEGIN:VEVENT is never closed: VEVENT skipped"]
+
+
+def test_end_vcalendar_after_the_end_is_skipped_with_its_line() -> None:
+    read = read_input("x.ics", calendar(*GOOD) + b"END:VCALENDAR\r\n")
+    assert _uids(read) == ["a", "b"]
+    assert read.warnings == ["x.ics:13: END:VCALENDAR without a matching BEGIN: line skipped"]
+
+
+def test_strict_refuses_a_broken_component_with_its_line() -> None:
+    with pytest.raises(ParseError) as info:
+        read_input("x.ics", _between_two_vevents("END:VCALENDAR\r\n"), strict=True)
+    assert (info.value.line, info.value.message) == (8, "END:VCALENDAR before the end of the "
+                                                        "calendar")
 
 
 def test_bare_vevents_are_read_as_a_calendar() -> None:
