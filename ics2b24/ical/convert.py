@@ -12,7 +12,6 @@ import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC as DT_UTC
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,10 +23,12 @@ from ics2b24.ical.alarms import reminders
 from ics2b24.ical.fields import (
     BrokenEvent,
     Details,
+    Span,
     date_params,
     details,
     event_span,
     is_cancelled,
+    write_span,
 )
 from ics2b24.ical.people import load_user_map, people
 from ics2b24.ical.read import (
@@ -44,7 +45,9 @@ from ics2b24.ical.recurrence import (
     OccurrencesPlan,
     RecurrenceContext,
     SeriesPlan,
+    UnreadableRecurrence,
     plan_recurrence,
+    recurrence_key,
 )
 from ics2b24.ical.section import section_of
 from ics2b24.model import (
@@ -229,12 +232,17 @@ class _UidConverter:
         self.where: dict[int, str] = {}
         self.seen_warnings: set[str] = set()
         self.notes: dict[int, list[str]] = {}
+        self.backwards: set[int] = set()
+        """Changed occurrences whose end is before their start: they get their series' length."""
 
     def convert(self, group: _Group) -> None:
         masters = [s for s in group.masters if self._usable(s)]
         overrides = [s for s in group.overrides if self._usable(s)]
         master = self._latest_version(masters)
         overrides = self._latest_overrides(overrides)
+        for override in overrides:
+            if id(override.component) in self.backwards:
+                self._end_like_the_series(override.component, master)
         if master is not None and is_cancelled(master.component):
             self.result.cancelled.append((self.uid, None))
             return
@@ -250,29 +258,8 @@ class _UidConverter:
         """Readable enough to convert; otherwise skipped and said, or fatal with --strict."""
         component = source.component
         self.where[id(component)] = source.where
-        broken = sorted({name for name, _ in component.errors if name in _CRITICAL})
-        reason = None
-        if broken:
-            reason = f"{', '.join(broken)} cannot be read"
-        else:
-            try:
-                event_span(component)
-                if "RECURRENCE-ID" in component:
-                    _recurrence_id(component)
-            except BrokenEvent as exc:
-                reason = str(exc)
-        notes: list[str] = []
+        reason = self._unreadable(component)
         if reason is None:
-            try:
-                notes = normalise_event(component, self.options.tz)
-            except ValueError as exc:
-                reason = f"a date cannot be read ({exc})"
-        if reason is None:
-            lost = sorted({name or "a line" for name, _ in component.errors})
-            if lost:
-                self._warn(component, f"{', '.join(lost)} could not be read and was left out")
-            for note in notes:
-                self._warn(component, note)
             return True
         message = f"VEVENT skipped: {reason}"
         if self.options.strict:
@@ -280,22 +267,70 @@ class _UidConverter:
         self._report(source.where, message)
         return False
 
+    def _unreadable(self, component: icalendar.Component) -> str | None:
+        """Why the VEVENT cannot be converted; None once its dates are read and settled."""
+        broken = sorted({name for name, _ in component.errors if name in _CRITICAL})
+        if broken:
+            return f"{', '.join(broken)} cannot be read"
+        try:
+            notes = normalise_event(component, self.options.tz)
+            span = event_span(component)
+            if "RECURRENCE-ID" in component:
+                _recurrence_id(component)
+        except BrokenEvent as exc:
+            return str(exc)
+        except (ValueError, OverflowError):
+            return "a date is out of the range a calendar can hold"
+        lost = sorted({name or "a line" for name, _ in component.errors})
+        if lost:
+            self._warn(component, f"{', '.join(lost)} could not be read and was left out")
+        for note in notes:
+            self._warn(component, note)
+        self._settle(component, span)
+        return None
+
+    def _settle(self, component: icalendar.Component, span: Span) -> None:
+        """Write the end as read back into the VEVENT, so the recurrence expansion reads it
+        too; an end before the start of a changed occurrence waits for its series' length."""
+        if span.backwards and "RECURRENCE-ID" in component:
+            self.backwards.add(id(component))
+            return
+        if span.backwards:
+            self._warn(component, "its end is before its start: it ends at its start")
+        if span.settled:
+            write_span(component, span)
+
+    def _end_like_the_series(self, component: icalendar.Component,
+                             master: SourceEvent | None) -> None:
+        start = event_span(component).start
+        if master is None:
+            self._warn(component, "its end is before its start: it ends at its start")
+            write_span(component, Span(start, start))
+            return
+        length = event_span(master.component).length
+        self._warn(component, "its end is before its start: it lasts as long as its series")
+        write_span(component, Span(start, start + length))
+
     def _latest_version(self, sources: list[SourceEvent]) -> SourceEvent | None:
-        """SPEC §2: the highest SEQUENCE wins, then the last in the input."""
+        """The version of an event that counts: the highest SEQUENCE, then the first in the
+        input. This is how recurring-ical-events picks both a series and each changed
+        occurrence, so the converter writes what the reference of SPEC §9 reads (SPEC §2's
+        "then the last" disagrees with the reference it names; the reference wins)."""
         if not sources:
             return None
-        winner = max(enumerate(sources), key=lambda item: (_sequence(item[1]), item[0]))[1]
+        winner = max(sources, key=_sequence)
         if len(sources) > 1:
+            sequence = _sequence(winner)
+            which = "no SEQUENCE" if sequence < 0 else f"SEQUENCE {sequence}"
             self._warn(winner.component, f"{len(sources)} versions of this event; the one at "
-                       f"{winner.where} (SEQUENCE {_sequence(winner)}) is used")
+                       f"{winner.where} ({which}) is used")
         return winner
 
     def _latest_overrides(self, sources: list[SourceEvent]) -> list[SourceEvent]:
-        by_id: dict[object, list[SourceEvent]] = {}
+        """One version per changed occurrence, RECURRENCE-IDs matched as the reference does."""
+        by_id: dict[datetime, list[SourceEvent]] = {}
         for source in sources:
-            rid = _recurrence_id(source.component)
-            key = rid if not isinstance(rid, datetime) or rid.tzinfo is None else \
-                rid.astimezone(DT_UTC)
+            key = recurrence_key(_recurrence_id(source.component))
             by_id.setdefault(key, []).append(source)
         out = []
         for versions in by_id.values():
@@ -311,8 +346,8 @@ class _UidConverter:
                                 since=self.options.since)
         try:
             plan = plan_recurrence(master.component, [o.component for o in overrides], ctx)
-        except (ValueError, TypeError, OverflowError) as exc:
-            message = f"VEVENT skipped: its recurrence cannot be read ({exc})"
+        except UnreadableRecurrence as exc:
+            message = f"VEVENT skipped: {exc}"
             if self.options.strict:
                 raise ParseError(f"UID {self.uid}: {message}", file=master.file,
                                  line=master.line) from exc
@@ -347,8 +382,14 @@ class _UidConverter:
                        instance.start, instance.end)
 
     def _single(self, master: SourceEvent, overrides: list[SourceEvent]) -> list[SourceEvent]:
-        """A non-recurring event; an override of its only occurrence takes its place."""
+        """A non-recurring event; an override of its only occurrence takes its place, and an
+        EXDATE on its start removes it (as recurring-ical-events reads it)."""
         span = event_span(master.component)
+        if _excludes(master.component, span.start):
+            self.result.cancelled.append((self.uid, None))
+            return [o for o in overrides
+                    if not _same_instant(_recurrence_id(o.component), span.start,
+                                         self.options.tz)]
         rest = []
         replacement = master
         for override in overrides:
@@ -447,11 +488,35 @@ def _is_recurring(event: icalendar.Component) -> bool:
 
 
 def _sequence(source: SourceEvent) -> int:
+    """SEQUENCE, -1 when absent or unreadable (below an explicit 0, as the reference has it)."""
+    value = prop(source.component, "SEQUENCE")
     try:
-        value = prop(source.component, "SEQUENCE")
-        return int(str(0 if value is None else value))
+        return -1 if value is None else int(str(value))
     except ValueError:
-        return 0
+        return -1
+
+
+def _excludes(event: icalendar.Component, start: date | datetime) -> bool:
+    """Whether an EXDATE names `start`: a date names its day, a date-time its instant (or its
+    wall-clock time, where one of the two is floating)."""
+    value = prop(event, "EXDATE")
+    for entry in value if isinstance(value, list) else [value] if value is not None else []:
+        for item in getattr(entry, "dts", []):
+            excluded = getattr(item, "dt", None)
+            if _names(excluded, start):
+                return True
+    return False
+
+
+def _names(excluded: object, start: date | datetime) -> bool:
+    if not isinstance(excluded, datetime):
+        day = start.date() if isinstance(start, datetime) else start
+        return excluded == day
+    if not isinstance(start, datetime):
+        return excluded.replace(tzinfo=None) == datetime.combine(start, datetime.min.time())
+    if (excluded.tzinfo is None) != (start.tzinfo is None):
+        return excluded.replace(tzinfo=None) == start.replace(tzinfo=None)
+    return excluded == start
 
 
 def _recurrence_id(event: icalendar.Component) -> date | datetime:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -23,11 +23,19 @@ class BrokenEvent(Exception):
 
 @dataclass(frozen=True)
 class Span:
-    """Start and RFC 5545 (exclusive) end, both dates or both datetimes."""
+    """Start and RFC 5545 (exclusive) end, both dates or both datetimes, the end never before
+    the start. `backwards`: the input's end was before its start (the end is then the start);
+    `settled`: the input's end needed reading (backwards, or of the other kind than DTSTART),
+    so what it literally says is not this end."""
 
     start: date | datetime
     end: date | datetime
+    backwards: bool = False
+    settled: bool = False
 
+    @property
+    def length(self) -> timedelta:
+        return self.end - self.start  # type: ignore[operator]
 
 @dataclass(frozen=True)
 class DateParams:
@@ -56,7 +64,16 @@ def is_all_day(value: date | datetime) -> bool:
 
 
 def event_span(event: icalendar.Component) -> Span:
-    """DTSTART with DTEND, DTSTART + DURATION, or RFC 5545's default length."""
+    """The one reading of when an event starts and ends: DTSTART with DTEND, or DTSTART +
+    DURATION, or RFC 5545's default length (a day all-day, nothing timed).
+
+    DTSTART's type decides what the event is: a date makes it all-day, through the day its
+    end reaches (a DTEND or DURATION with a time counts the day it falls in, unless it falls
+    at midnight); a date-time makes it timed, and a DTEND that is a date ends it at that day's
+    midnight in DTSTART's zone (as recurring-ical-events reads it). An end before the start
+    is the start (`backwards`): a portal refuses such an event, and swapping the two would
+    move its start.
+    """
     start = _date_value(event, "DTSTART")
     if start is None:
         raise BrokenEvent("it has no DTSTART")
@@ -65,11 +82,43 @@ def event_span(event: icalendar.Component) -> Span:
         duration = _duration(event)
         if duration is None:
             end = start + DAY if is_all_day(start) else start
-        elif is_all_day(start):
-            end = start + timedelta(days=duration.days)
+        elif is_all_day(start) and duration.seconds:
+            end = datetime.combine(start, time()) + duration
         else:
             end = start + duration
-    return Span(*_conform(start, end))
+    settled = _of_start_kind(start, end)
+    if settled < start:
+        return Span(start, start, backwards=True, settled=True)
+    return Span(start, settled, settled=_kind(settled) != _kind(end))
+
+
+def _kind(value: date | datetime) -> tuple[bool, bool]:
+    """All-day or timed, floating or zoned: what makes two values of one kind."""
+    return isinstance(value, datetime), getattr(value, "tzinfo", None) is not None
+
+
+def _through_day_reached(end: datetime) -> date:
+    """An all-day event's exclusive end when its end has a time: after the day it falls in."""
+    return end.date() if end.time() == time() else end.date() + DAY
+
+
+def _of_start_kind(start: date | datetime, end: date | datetime) -> date | datetime:
+    if is_all_day(start):
+        return _through_day_reached(end) if isinstance(end, datetime) else end
+    assert isinstance(start, datetime)
+    if not isinstance(end, datetime):
+        return datetime.combine(end, time(), tzinfo=start.tzinfo)
+    if (start.tzinfo is None) != (end.tzinfo is None):
+        return end.replace(tzinfo=start.tzinfo)
+    return end
+
+
+def write_span(event: icalendar.Component, span: Span) -> None:
+    """Put `span` into the VEVENT as DTSTART/DTEND, so that whatever else reads it (the
+    recurrence expansion, the reminders) reads the same start and end."""
+    event.pop("DURATION", None)
+    event.pop("DTEND", None)
+    event.add("DTEND", span.end)
 
 
 def _date_value(event: icalendar.Component, name: str) -> date | datetime | None:
@@ -92,20 +141,6 @@ def _duration(event: icalendar.Component) -> timedelta | None:
     if isinstance(found, vBroken) or not isinstance(value, timedelta):
         raise BrokenEvent("its DURATION cannot be read")
     return value
-
-
-def _conform(start: date | datetime, end: date | datetime) -> tuple[date | datetime,
-                                                                   date | datetime]:
-    """Start and end of one kind, in order: producers do write a DTEND of the other kind, or
-    before DTSTART (then, as recurring-ical-events reads it, the two are swapped)."""
-    if is_all_day(start) and isinstance(end, datetime):
-        end = end.date()
-    elif isinstance(start, datetime) and not isinstance(end, datetime):
-        end = datetime.combine(end, start.timetz())
-    if isinstance(start, datetime) and isinstance(end, datetime) and (
-            (start.tzinfo is None) != (end.tzinfo is None)):
-        end = end.replace(tzinfo=start.tzinfo)
-    return (end, start) if end < start else (start, end)
 
 
 def date_params(start: date | datetime, end: date | datetime, floating: ZoneInfo) -> DateParams:
@@ -184,4 +219,5 @@ def importance(event: icalendar.Component) -> str:
 
 
 def is_cancelled(event: icalendar.Component) -> bool:
+    """STATUS:CANCELLED: the event (or that occurrence) must not exist (SPEC §4)."""
     return _text(event, "STATUS").upper() == "CANCELLED"

@@ -529,50 +529,74 @@ def normalise_event(event: icalendar.Component, floating: ZoneInfo) -> list[str]
 
     A TZID that nobody defines leaves icalendar with a naive time: it is read in `floating`
     (the --tz zone), as SPEC §2 says, and said so. A custom zone with no IANA equivalent is
-    converted to UTC, which keeps every instant right.
+    converted to UTC, which keeps every instant right. A DTEND, EXDATE or RDATE without a zone
+    beside a DTSTART with one is read in DTSTART's zone, as recurring-ical-events and khal
+    read it (in --tz it would end hours before it starts).
     """
     notes: list[str] = []
+    anchor: tzinfo | None = None
     for name in DATE_PROPERTIES:
         value = prop(event, name)
         if value is None:
             continue
         for entry in value if isinstance(value, list) else [value]:
             for item in getattr(entry, "dts", None) or [entry]:
-                _normalise_item(item, floating, notes)
+                _normalise_item(item, floating, notes, anchor)
+        if name == "DTSTART":
+            anchor = _zone_of_start(value)
     return notes
 
 
-def _normalise_item(item: object, floating: ZoneInfo, notes: list[str]) -> None:
+def _zone_of_start(value: object) -> tzinfo | None:
+    start = getattr(value, "dt", None)
+    return start.tzinfo if isinstance(start, datetime) else None
+
+
+def _normalise_item(item: object, floating: ZoneInfo, notes: list[str],
+                    anchor: tzinfo | None) -> None:
     dt = getattr(item, "dt", None)
     params = getattr(item, "params", None)
     if isinstance(dt, tuple):
-        return
+        _set_period(item, tuple(_normalised(v, params, floating, notes, anchor) for v in dt))
+    elif isinstance(dt, datetime):
+        normalised = _normalised(dt, params, floating, notes, anchor)
+        if normalised is not dt:
+            _set(item, normalised)
+
+
+def _normalised(dt: object, params: Any, floating: ZoneInfo, notes: list[str],
+                anchor: tzinfo | None) -> Any:
+    """One date-time (a period's start or end too) in a zone the converter can name."""
     if not isinstance(dt, datetime):
-        return
+        return dt
+    tzid = params.get("TZID") if params is not None else None
     if dt.tzinfo is None:
-        tzid = params.get("TZID") if params is not None else None
         if tzid:
-            note = f"time zone {tzid!r} is not defined; read in {zone_name(floating)}"
-            if note not in notes:
-                notes.append(note)
-            _set(item, dt.replace(tzinfo=floating))
-        return
+            _note(notes, f"time zone {tzid!r} is not defined; read in {zone_name(floating)}")
+            return dt.replace(tzinfo=floating)
+        return dt if anchor is None else dt.replace(tzinfo=anchor)
     if isinstance(dt.tzinfo, ZoneInfo) and dt.tzinfo.key not in _UTC_NAMES:
-        return
+        return dt
     zone, exact = _zone_match(dt.tzinfo)
     if zone is not None and not exact:
-        tzid = params.get("TZID") if params is not None else None
-        note = (f"time zone {tzid!r} defined in the input differs from {zone.key} on some "
-                f"dates; read as {zone.key}")
-        if note not in notes:
-            notes.append(note)
+        _note(notes, f"time zone {tzid!r} defined in the input differs from {zone.key} on some "
+                     f"dates; read as {zone.key}")
     if zone is None:
-        note = "a custom time zone matches no IANA zone; its times are given in UTC"
-        if note not in notes:
-            notes.append(note)
-        _set(item, dt.astimezone(UTC))
-    elif zone is not dt.tzinfo:
-        _set(item, dt.replace(tzinfo=zone))
+        _note(notes, "a custom time zone matches no IANA zone; its times are given in UTC")
+        return dt.astimezone(UTC)
+    return dt if zone is dt.tzinfo else dt.replace(tzinfo=zone)
+
+
+def _note(notes: list[str], note: str) -> None:
+    if note not in notes:
+        notes.append(note)
+
+
+def _set_period(item: object, period: tuple[Any, ...]) -> None:
+    item.dt = period  # type: ignore[attr-defined]
+    params = getattr(item, "params", None)
+    if params is not None and isinstance(period[0], datetime):
+        params.update_tzid_from(period[0])
 
 
 def _set(item: object, dt: datetime) -> None:

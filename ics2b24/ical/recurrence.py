@@ -14,6 +14,7 @@ the horizon and the occurrence cap.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
@@ -24,8 +25,8 @@ import recurring_ical_events as rie
 from dateutil import rrule as du  # type: ignore[import-untyped]
 from icalendar import Event
 
-from ics2b24.errors import ParseError
 from ics2b24.ical import bxrule
+from ics2b24.ical.fields import event_span, is_cancelled
 from ics2b24.model import WEEKDAYS, Freq, Rrule
 
 Value = date | datetime
@@ -105,6 +106,11 @@ class OccurrencesPlan:
     warnings: list[str] = field(default_factory=list)
 
 
+class UnreadableRecurrence(Exception):
+    """A recurrence set that neither the proof nor recurring-ical-events can read; the message
+    is a sentence about the input, and the converter skips that event with it."""
+
+
 class _NotSeries(Exception):
     """Why the recurrence set cannot be one Bitrix24 series (the text ends up in a warning)."""
 
@@ -120,16 +126,32 @@ def plan_recurrence(
     master: Event, overrides: Sequence[Event], ctx: RecurrenceContext
 ) -> SeriesPlan | OccurrencesPlan | None:
     """Plan one UID's recurrence set; None when nothing of it is left to write (every
-    occurrence ends before `ctx.since`, or the set is empty)."""
-    uid = str(master.get("UID", ""))
-    chosen = _latest_overrides(overrides)
+    occurrence ends before `ctx.since`, or the set is empty). `overrides` hold one VEVENT per
+    RECURRENCE-ID (the caller picks the version: `recurrence_key` says which ones are one)."""
     try:
         _check_intervals(master)
-        return _series_plan(master, chosen, ctx)
+        return _series_plan(master, list(overrides), ctx)
     except _NotSeries as why:
-        return _occurrences_plan(master, chosen, ctx, str(why), uid)
-    except (ValueError, TypeError, KeyError, OverflowError) as exc:
-        raise ParseError(f"UID {uid}: recurrence cannot be read: {exc}") from None
+        return _occurrences_plan(master, list(overrides), ctx, str(why))
+    except (ValueError, TypeError, KeyError, OverflowError, AttributeError) as exc:
+        raise UnreadableRecurrence(_unreadable(exc)) from None
+
+
+_PYTHON_INTERNALS = re.compile(
+    r"unpack|instances of|object|int\(\)|float\(\)|argument|NoneType|attribute|index|"
+    r"iterable|subscriptable|^'|^\d+$", re.IGNORECASE)
+
+
+def _unreadable(exc: Exception) -> str:
+    """A sentence about the input: the libraries' own sentences about a rule or date are
+    kept, Python's words about their internals are not."""
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, OverflowError):
+        return "its recurrence reaches a date out of the range a calendar can hold"
+    if not detail or isinstance(exc, (TypeError, KeyError, AttributeError)) or (
+            _PYTHON_INTERNALS.search(detail)):
+        return "its recurrence (RRULE, RDATE or EXDATE) has a value that cannot be read"
+    return f"its recurrence cannot be read: {detail[:160]}"
 
 
 def _check_intervals(master: Event) -> None:
@@ -139,16 +161,9 @@ def _check_intervals(master: Event) -> None:
             raise ValueError("RRULE INTERVAL must be at least 1")
 
 
-def _latest_overrides(overrides: Sequence[Event]) -> list[Event]:
-    """One VEVENT per RECURRENCE-ID, the highest SEQUENCE winning (the first on a tie), as
-    recurring-ical-events picks them."""
-    chosen: dict[Any, Event] = {}
-    for event in overrides:
-        key = _recurrence_keys(_dt(event, "RECURRENCE-ID"))[0]
-        held = chosen.get(key)
-        if held is None or _sequence(event) > _sequence(held):
-            chosen[key] = event
-    return list(chosen.values())
+def _span(event: Event) -> tuple[Value, Value]:
+    span = event_span(event)
+    return span.start, span.end
 
 
 def _dt(event: Event, name: str) -> Any:
@@ -157,11 +172,9 @@ def _dt(event: Event, name: str) -> Any:
     return prop.dt
 
 
-def _sequence(event: Event) -> int:
-    try:
-        return int(event.get("SEQUENCE", -1))
-    except (TypeError, ValueError):
-        return -1
+def recurrence_key(value: Value) -> datetime:
+    """What makes two RECURRENCE-IDs name one occurrence, as recurring-ical-events keys them."""
+    return _recurrence_keys(value)[0]
 
 
 def _recurrence_keys(value: Value) -> tuple[datetime, ...]:
@@ -171,22 +184,6 @@ def _recurrence_keys(value: Value) -> tuple[datetime, ...]:
     if value.tzinfo is None:
         return (value,)
     return (value.astimezone(timezone.utc).replace(tzinfo=None), value.replace(tzinfo=None))
-
-
-def event_end(event: Event) -> Value:
-    """The RFC-exclusive end: DTEND, or DTSTART + DURATION, or one day (all-day) / zero."""
-    start: Value = _dt(event, "DTSTART")
-    if "DTEND" in event:
-        end: Value = _dt(event, "DTEND")
-        return end
-    if "DURATION" in event:
-        duration: timedelta = _dt(event, "DURATION")
-        if not isinstance(start, datetime) and duration.seconds:
-            return datetime(start.year, start.month, start.day) + duration
-        return start + duration
-    if isinstance(start, datetime):
-        return start
-    return start + timedelta(days=1)
 
 
 # --- the series side -------------------------------------------------------------------------
@@ -231,10 +228,7 @@ class _Segment:
 def _series_plan(
     master: Event, overrides: list[Event], ctx: RecurrenceContext
 ) -> SeriesPlan | None:
-    start: Value = _dt(master, "DTSTART")
-    end = event_end(master)
-    if isinstance(start, datetime) != isinstance(end, datetime):
-        raise _NotSeries("DTSTART and DTEND mix a date with a date-time")
+    start, end = _span(master)
     rules = _as_list(master.get("RRULE"))
     if not rules:
         raise _NotSeries("RDATE dates cannot be held by Bitrix24")
@@ -269,7 +263,7 @@ def _series_plan(
         this_and_future = str(event["RECURRENCE-ID"].params.get("RANGE", "")).upper() == (
             "THISANDFUTURE"
         )
-        if _cancelled(event):
+        if is_cancelled(event):
             if this_and_future:
                 raise _NotSeries("a cancelled RANGE=THISANDFUTURE cannot be held by Bitrix24")
             cancelled.append(original)
@@ -280,7 +274,7 @@ def _series_plan(
             moved[day] = OverridePlan(
                 recurrence_id=original,
                 start=_aware(_dt(event, "DTSTART"), ctx),
-                end=_aware(event_end(event), ctx),
+                end=_aware(_span(event)[1], ctx),
                 component=event,
             )
 
@@ -626,7 +620,7 @@ def _tail_segment(event: Event, shape: _Shape, day: date) -> _Segment:
             raise _NotSeries("RANGE=THISANDFUTURE moves the series to another time zone")
     if _day(start) != day:
         raise _NotSeries("RANGE=THISANDFUTURE moves the series to other days")
-    return _Segment(day=day, start=start, end=event_end(event), component=event)
+    return _Segment(day=day, start=start, end=_span(event)[1], component=event)
 
 
 def _run_ends_before(run: _Run, since: date) -> bool:
@@ -658,17 +652,17 @@ def _ends_before(end: Value, since: date) -> bool:
 
 
 def _occurrences_plan(
-    master: Event, overrides: list[Event], ctx: RecurrenceContext, reason: str, uid: str
+    master: Event, overrides: list[Event], ctx: RecurrenceContext, reason: str
 ) -> OccurrencesPlan | None:
     try:
         found = _expand(master, overrides, ctx)
     except (rie.InvalidCalendar, rie.BadRuleStringFormat, rie.PeriodEndBeforeStart) as exc:
-        raise ParseError(f"UID {uid}: recurrence cannot be read: {exc}") from None
-    except (ValueError, TypeError, KeyError, OverflowError) as exc:
-        raise ParseError(f"UID {uid}: recurrence cannot be read: {exc}") from None
+        raise UnreadableRecurrence(_unreadable(exc)) from None
+    except (ValueError, TypeError, KeyError, OverflowError, AttributeError) as exc:
+        raise UnreadableRecurrence(_unreadable(exc)) from None
     plan = OccurrencesPlan()
     for item in found.items:
-        if item.component is not master and _cancelled(item.component):
+        if item.component is not master and is_cancelled(item.component):
             plan.cancelled.append(item.recurrence_id)
         else:
             plan.instances.append(item)
@@ -772,8 +766,7 @@ def _rebased(master: Event, ctx: RecurrenceContext) -> Event:
     freq = str(rule.get("FREQ", [""])[0]).upper()
     if freq not in _SUB_DAILY or "COUNT" in rule or "BYSETPOS" in rule:
         return master
-    start: Value = _dt(master, "DTSTART")
-    end = event_end(master)
+    start, end = _span(master)
     if not isinstance(start, datetime) or not isinstance(end, datetime):
         return master
     period = timedelta(seconds=_SUB_DAILY[freq] * int(rule.get("INTERVAL", [1])[0]))
@@ -821,10 +814,6 @@ def _goes_on(series: Any, master: Event, horizon: datetime) -> bool:
 
 
 _FINITE_LOOKAHEAD = timedelta(days=366 * 100)
-
-
-def _cancelled(event: Event) -> bool:
-    return str(event.get("STATUS", "")).upper() == "CANCELLED"
 
 
 def _aware(value: Value, ctx: RecurrenceContext) -> Value:

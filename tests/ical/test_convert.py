@@ -80,10 +80,26 @@ def test_higher_sequence_wins_over_input_order_with_a_warning() -> None:
                                          "(SEQUENCE 2) is used"]
 
 
-def test_equal_sequence_takes_the_last_version() -> None:
+def test_equal_sequence_takes_the_first_version_as_recurring_ical_events_does() -> None:
     result = _convert("UID:a\nDTSTART:20240617T100000Z\nSUMMARY:first",
                       "UID:a\nDTSTART:20240617T100000Z\nSUMMARY:last")
-    assert [e.params.name for e in result.events] == ["last"]
+    assert [e.params.name for e in result.events] == ["first"]
+    assert result.warnings == ["in.ics:4: UID a: 2 versions of this event; the one at "
+                               "in.ics:4 (no SEQUENCE) is used"]
+
+
+def test_equal_sequence_takes_the_first_version_of_a_changed_occurrence_too() -> None:
+    series = "UID:a\nDTSTART:20240617T100000Z\nRRULE:FREQ=DAILY;COUNT=3"
+    moved = "UID:a\nRECURRENCE-ID:20240618T100000Z\nSEQUENCE:1\nDTSTART:20240618T{}0000Z"
+    result = _convert(series, moved.format("12"), moved.format("14"))
+    assert [e.params.date_from for e in result.events if e.kind == "override"] == [
+        "2024-06-18T12:00:00"]
+
+
+def test_explicit_sequence_0_wins_over_none() -> None:
+    result = _convert("UID:a\nDTSTART:20240617T100000Z\nSUMMARY:none",
+                      "UID:a\nSEQUENCE:0\nDTSTART:20240617T100000Z\nSUMMARY:zero")
+    assert [e.params.name for e in result.events] == ["zero"]
 
 
 def test_cancelled_single_is_listed_as_cancelled_not_as_an_event() -> None:
@@ -367,3 +383,104 @@ def test_since_drops_the_parts_that_end_before_it() -> None:
                       since=datetime(2024, 6, 13))
     assert _summary(result) == [
         ("series", "2024-06-17T08:00:00Z", "2024-06-17T10:00:00", _weekly(6), [])]
+
+
+def _dates(result: ConvertResult) -> list[tuple[str, ...]]:
+    return [(e.kind, e.params.date_from, e.params.date_to, e.params.timezone_from or "",
+             e.params.timezone_to or "") for e in result.events]
+
+
+def test_floating_dtend_of_a_zoned_series_is_read_in_its_zone_not_in_tz() -> None:
+    result = _convert("UID:a\nDTSTART;TZID=America/Chicago:20240617T100000\n"
+                      "DTEND:20240617T110000\nRRULE:FREQ=DAILY;COUNT=2", tz="UTC")
+    assert _dates(result) == [("series", "2024-06-17T10:00:00", "2024-06-17T11:00:00",
+                               "America/Chicago", "America/Chicago")]
+
+
+def test_floating_exdate_of_a_zoned_series_is_read_in_its_zone() -> None:
+    result = _convert("UID:a\nDTSTART;TZID=America/Chicago:20240617T100000\n"
+                      "EXDATE:20240618T100000\nRRULE:FREQ=DAILY;COUNT=3", tz="UTC")
+    assert [e.params.date_from for e in result.events] == ["2024-06-17T10:00:00",
+                                                           "2024-06-19T10:00:00"]
+
+
+CHICAGO_AS_WINDOWS_NAMES_IT = """BEGIN:VTIMEZONE
+TZID:Central Standard Time
+BEGIN:STANDARD
+DTSTART:16011104T020000
+RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11
+TZOFFSETFROM:-0500
+TZOFFSETTO:-0600
+END:STANDARD
+BEGIN:DAYLIGHT
+DTSTART:16010311T020000
+RRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3
+TZOFFSETFROM:-0600
+TZOFFSETTO:-0500
+END:DAYLIGHT
+END:VTIMEZONE"""
+
+
+def test_rdate_periods_are_written_in_their_own_zone() -> None:
+    result = _convert("UID:a\nDTSTART;TZID=Central Standard Time:20240101T100000\n"
+                      "DTEND;TZID=Central Standard Time:20240101T110000\n"
+                      "RDATE;TZID=Central Standard Time;VALUE=PERIOD:20240105T100000/"
+                      "20240105T120000,20240106T100000/PT1H",
+                      header=CHICAGO_AS_WINDOWS_NAMES_IT, tz="UTC")
+    chicago = "America/Chicago"
+    assert _dates(result) == [
+        ("occurrence", "2024-01-01T10:00:00", "2024-01-01T11:00:00", chicago, chicago),
+        ("occurrence", "2024-01-05T10:00:00", "2024-01-05T12:00:00", chicago, chicago),
+        ("occurrence", "2024-01-06T10:00:00", "2024-01-06T11:00:00", chicago, chicago)]
+
+
+def test_exdate_on_the_start_of_an_event_without_rule_removes_it() -> None:
+    timed = _convert("UID:a\nDTSTART;TZID=Europe/Berlin:20240617T100000\n"
+                     "EXDATE:20240617T080000Z")
+    all_day = _convert("UID:b\nDTSTART;VALUE=DATE:20240617\nEXDATE;VALUE=DATE:20240617")
+    assert (timed.events, timed.cancelled) == ([], [("a", None)])
+    assert (all_day.events, all_day.cancelled) == ([], [("b", None)])
+
+
+def test_exdate_on_another_day_of_an_event_without_rule_leaves_it() -> None:
+    result = _convert("UID:a\nDTSTART:20240617T100000Z\nEXDATE:20240618T100000Z")
+    assert [e.uid for e in result.events] == ["a"]
+
+
+def test_event_ending_before_it_starts_ends_at_its_start_with_a_warning() -> None:
+    result = _convert("UID:a\nDTSTART:20240617T100000Z\nDTEND:20240617T090000Z")
+    assert _dates(result) == [("single", "2024-06-17T10:00:00", "2024-06-17T10:00:00", "UTC",
+                               "UTC")]
+    assert result.warnings == ["in.ics:4: UID a: its end is before its start: it ends at its "
+                               "start"]
+
+
+def test_series_ending_before_it_starts_is_written_out_ending_at_each_start() -> None:
+    result = _convert("UID:a\nDTSTART:20240603T100000Z\nDURATION:-PT1H\n"
+                      "RRULE:FREQ=MONTHLY;BYDAY=1MO;COUNT=2")
+    assert [(e.params.date_from, e.params.date_to) for e in result.events] == [
+        ("2024-06-03T10:00:00", "2024-06-03T10:00:00"),
+        ("2024-07-01T10:00:00", "2024-07-01T10:00:00")]
+
+
+def test_override_ending_before_it_starts_lasts_as_long_as_its_series() -> None:
+    result = _convert("UID:a\nDTSTART:20240617T100000Z\nDTEND:20240617T103000Z\n"
+                      "RRULE:FREQ=DAILY;COUNT=3",
+                      "UID:a\nRECURRENCE-ID:20240618T100000Z\nDTSTART:20240618T140000Z\n"
+                      "DTEND:20240618T090000Z")
+    [override] = [e for e in result.events if e.kind == "override"]
+    assert (override.params.date_from, override.params.date_to) == ("2024-06-18T14:00:00",
+                                                                    "2024-06-18T14:30:00")
+    assert "its end is before its start: it lasts as long as its series" in override.warnings
+
+
+def test_date_start_with_date_time_end_is_all_day_single_or_recurring() -> None:
+    single = _convert("UID:a\nDTSTART;VALUE=DATE:20240617\nDTEND:20240618T120000Z")
+    weekly = _convert("UID:b\nDTSTART;VALUE=DATE:20240617\nDTEND:20240618T120000Z\n"
+                      "RRULE:FREQ=WEEKLY;COUNT=2")
+    monthly = _convert("UID:c\nDTSTART;VALUE=DATE:20240617\nDTEND:20240618T120000Z\n"
+                       "RRULE:FREQ=MONTHLY;BYDAY=3MO;COUNT=2")
+    assert _dates(single) == [("single", "2024-06-17", "2024-06-18", "", "")]
+    assert _dates(weekly) == [("series", "2024-06-17", "2024-06-18", "", "")]
+    assert _dates(monthly) == [("occurrence", "2024-06-17", "2024-06-18", "", ""),
+                               ("occurrence", "2024-07-15", "2024-07-16", "", "")]

@@ -89,14 +89,54 @@ def test_event_without_dtstart_is_broken() -> None:
         event_span(vevent("UID:a\nSUMMARY:no start"))
 
 
-def test_end_before_start_swaps_them_as_recurring_ical_events_does() -> None:
+def test_end_before_start_is_the_start() -> None:
     span = event_span(vevent("UID:a\nDTSTART:20240617T100000Z\nDTEND:20240617T090000Z"))
-    assert (span.start.hour, span.end.hour) == (9, 10)
+    assert (span.start.hour, span.end.hour, span.backwards) == (10, 10, True)
 
 
-def test_all_day_start_with_timed_end_is_all_day() -> None:
+def test_negative_duration_ends_at_the_start() -> None:
+    span = event_span(vevent("UID:a\nDTSTART:20240617T100000Z\nDURATION:-PT1H"))
+    assert (span.start, span.backwards) == (span.end, True)
+
+
+def test_all_day_end_before_start_is_the_first_day() -> None:
+    span = event_span(vevent("UID:a\nDTSTART;VALUE=DATE:20240617\nDTEND;VALUE=DATE:20240615"))
+    assert (span.start, span.end, span.backwards) == (date(2024, 6, 17), date(2024, 6, 17), True)
+    assert date_params(span.start, span.end, BERLIN).date_to == "2024-06-17"
+
+
+def test_all_day_start_with_timed_end_at_midnight_is_all_day_to_the_day_before() -> None:
     span = event_span(vevent("UID:a\nDTSTART;VALUE=DATE:20240617\nDTEND:20240619T000000"))
-    assert span == type(span)(date(2024, 6, 17), date(2024, 6, 19))
+    assert (span.start, span.end, span.settled) == (date(2024, 6, 17), date(2024, 6, 19), True)
+
+
+def test_all_day_start_with_timed_end_is_all_day_through_the_day_it_reaches() -> None:
+    span = event_span(vevent("UID:a\nDTSTART;VALUE=DATE:20240617\nDTEND:20240618T120000"))
+    assert (span.start, span.end) == (date(2024, 6, 17), date(2024, 6, 19))
+
+
+def test_all_day_start_with_an_hours_duration_is_all_day_through_the_day_it_reaches() -> None:
+    one = event_span(vevent("UID:a\nDTSTART;VALUE=DATE:20240617\nDURATION:PT1H"))
+    two = event_span(vevent("UID:a\nDTSTART;VALUE=DATE:20240617\nDURATION:P1DT1H"))
+    days = event_span(vevent("UID:a\nDTSTART;VALUE=DATE:20240617\nDURATION:P2D"))
+    assert (one.end, two.end, days.end) == (date(2024, 6, 18), date(2024, 6, 19),
+                                            date(2024, 6, 19))
+    assert not days.settled
+
+
+def test_timed_start_with_date_end_ends_at_that_days_midnight_in_the_start_zone() -> None:
+    event = vevent("UID:a\nDTSTART;TZID=Europe/Berlin:20240617T100000\n"
+                   "DTEND;VALUE=DATE:20240618")
+    normalise_event(event, ZoneInfo("UTC"))
+    span = event_span(event)
+    assert span.end == datetime(2024, 6, 18, tzinfo=BERLIN)
+    assert span.settled
+
+
+def test_floating_end_beside_a_zoned_start_is_read_in_the_start_zone() -> None:
+    assert _dates("DTSTART;TZID=America/Chicago:20240617T100000\nDTEND:20240617T110000",
+                  floating=ZoneInfo("UTC")) == (
+        "2024-06-17T10:00:00", "2024-06-17T11:00:00", "N", "America/Chicago", "America/Chicago")
 
 
 def _details(body: str) -> object:

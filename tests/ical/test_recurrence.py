@@ -16,11 +16,12 @@ import icalendar
 import pytest
 import recurring_ical_events
 
-from ics2b24.errors import ParseError
+from ics2b24.ical.fields import is_cancelled
 from ics2b24.ical.recurrence import (
     OccurrencesPlan,
     RecurrenceContext,
     SeriesPlan,
+    UnreadableRecurrence,
     plan_recurrence,
 )
 from ics2b24.model import WEEKDAYS, Rrule
@@ -75,7 +76,7 @@ def reference_starts(body: str, horizon: date = HORIZON) -> list[date | datetime
     limit = datetime.combine(horizon, datetime.min.time(), tzinfo=zone)
     starts = []
     for event in recurring_ical_events.of(cal).between(date(1990, 1, 1), horizon):
-        if str(event.get("STATUS", "")).upper() == "CANCELLED":
+        if is_cancelled(event):
             continue
         start = event["DTSTART"].dt
         if isinstance(start, datetime):
@@ -940,8 +941,8 @@ END:VEVENT""", ctx(horizon=date(2024, 7, 1)))
         (None, Rrule(freq="YEARLY", count=1)), (date(2026, 6, 3), Rrule(freq="YEARLY"))]
 
 
-def test_broken_rrule_is_a_parse_error() -> None:
-    with pytest.raises(ParseError, match="UID broken"):
+def test_broken_rrule_is_unreadable_with_a_sentence_about_it() -> None:
+    with pytest.raises(UnreadableRecurrence, match="Expected weekday abbreviation, got: XX"):
         plan("""
 BEGIN:VEVENT
 UID:broken
