@@ -42,19 +42,13 @@ EXIT_INTERRUPTED = 130
 
 
 def _read_inputs(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
-    """Read every FILE (or `-` for stdin) up front, so a missing file fails before any work."""
+    """Read every FILE (or `-` for stdin) up front, so a missing file fails before any work;
+    a .zip, .ics.gz or folder gives every calendar in it (ics2b24.inputs)."""
+    from ics2b24.inputs import read_inputs
+
     if not paths:
         raise UsageError("no input: give one or more .ics files, or - for standard input")
-    inputs = []
-    for path in paths:
-        if path == "-":
-            inputs.append(("<stdin>", sys.stdin.buffer.read()))
-            continue
-        try:
-            inputs.append((path, Path(path).read_bytes()))
-        except OSError as exc:
-            raise ParseError(exc.strerror or "cannot be read", file=path) from exc
-    return inputs
+    return read_inputs(paths, sys.stdin.buffer)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -129,7 +129,7 @@ def plan_recurrence(
     occurrence ends before `ctx.since`, or the set is empty). `overrides` hold one VEVENT per
     RECURRENCE-ID (the caller picks the version: `recurrence_key` says which ones are one)."""
     try:
-        _check_intervals(master)
+        _check_rules(master)
         return _series_plan(master, list(overrides), ctx)
     except _NotSeries as why:
         return _occurrences_plan(master, list(overrides), ctx, str(why))
@@ -154,9 +154,14 @@ def _unreadable(exc: Exception) -> str:
     return f"its recurrence cannot be read: {detail[:160]}"
 
 
-def _check_intervals(master: Event) -> None:
-    """RFC 5545 INTERVAL is positive; 0 would make the expansion loop without end."""
+def _check_rules(master: Event) -> None:
+    """What no expansion can read: a rule in another calendar system (RFC 7529 RSCALE, as
+    Apple writes lunar birthdays), or an INTERVAL below 1 (0 would loop without end)."""
     for rule in _as_list(master.get("RRULE")):
+        scale = str(rule.get("RSCALE", ["GREGORIAN"])[0]).upper()
+        if scale != "GREGORIAN":
+            raise UnreadableRecurrence(f"its RRULE counts in the {scale} calendar "
+                                       "(RSCALE), which cannot be converted to dates")
         if any(int(n) < 1 for n in rule.get("INTERVAL", [1])):
             raise ValueError("RRULE INTERVAL must be at least 1")
 

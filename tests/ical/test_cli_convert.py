@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from ics2b24.cli import main
+from tests.ical.ics import calendar
 
 SAMPLES = Path(__file__).parents[2] / "samples"
 
@@ -79,3 +80,17 @@ def test_stdin_is_read_with_a_dash(capsys: pytest.CaptureFixture[str],
     code, out, _ = _run(capsys, "convert", "-", "--horizon-end", "2027-01-01")
     assert code == 0
     assert "trip-lisbon@example.org" in out
+
+
+def test_rule_in_another_calendar_system_skips_only_that_event(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    lunar = tmp_path / "a.ics"
+    lunar.write_bytes(calendar("UID:lunar\nDTSTART;VALUE=DATE:20240210\n"
+                               "RRULE:RSCALE=CHINESE;FREQ=YEARLY",
+                               "UID:a\nDTSTART:20240210T100000Z"))
+    other = tmp_path / "b.ics"
+    other.write_bytes(calendar("UID:b\nDTSTART:20240211T100000Z"))
+    code, out, err = _run(capsys, "convert", str(lunar), str(other), "--tz", "UTC")
+    assert (code, [json.loads(line)["uid"] for line in out.splitlines()]) == (0, ["a", "b"])
+    assert f"{lunar}:4: UID lunar: VEVENT skipped: its RRULE counts in the CHINESE calendar " \
+           "(RSCALE), which cannot be converted to dates" in err

@@ -1,0 +1,115 @@
+"""What the user names on the command line → the calendars in it, as (name, bytes).
+
+Users have calendars as they were handed to them: Google Calendar's export is a .zip of .ics
+files, others come as .ics.gz or as a folder of .ics files. Each calendar found is named so
+that a warning or an error points at it: a file by its path, an archive member as
+`export.zip:work@gmail.com.ics`, a folder's file by its path. What an input is comes from its
+first bytes, not its name, so standard input may be an archive too. The converter reads the
+bytes; nothing here parses iCalendar.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zipfile
+import zlib
+from collections.abc import Iterable
+from io import BytesIO
+from pathlib import Path
+from typing import BinaryIO
+
+from ics2b24.errors import ParseError
+
+STDIN_NAME = "<stdin>"
+MAX_UNPACKED = 1 << 30
+"""Bytes an archive may unpack to (1 GiB): far above any calendar, far below a zip bomb."""
+_GZIP = b"\x1f\x8b"
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+_CALENDAR_SUFFIXES = (".ics", ".ics.gz", ".zip")
+
+Input = tuple[str, bytes]
+
+
+def read_inputs(paths: Iterable[str], stdin: BinaryIO) -> list[Input]:
+    """Every calendar in `paths` (`-`: standard input), read up front so that a missing file
+    fails before any work; ParseError names the path that cannot be read."""
+    inputs: list[Input] = []
+    for path in paths:
+        if path == "-":
+            inputs += unpacked(STDIN_NAME, stdin.read())
+        else:
+            inputs += read_path(Path(path), path)
+    return inputs
+
+
+def read_path(path: Path, name: str) -> list[Input]:
+    """A file (plain, gzip or zip) or a folder of them."""
+    if path.is_dir():
+        return _read_folder(path, name)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ParseError(exc.strerror or "cannot be read", file=name) from exc
+    return unpacked(name, data)
+
+
+def _read_folder(folder: Path, name: str) -> list[Input]:
+    """Every calendar file in the folder and below it, in name order."""
+    found = sorted(p for p in folder.rglob("*") if p.is_file() and _is_calendar_name(p.name))
+    if not found:
+        raise ParseError("a folder with no .ics file in it", file=name)
+    inputs: list[Input] = []
+    for path in found:
+        inputs += read_path(path, str(Path(name) / path.relative_to(folder)))
+    return inputs
+
+
+def _is_calendar_name(name: str) -> bool:
+    lower = name.lower()
+    return lower.endswith(_CALENDAR_SUFFIXES) and not lower.startswith(".")
+
+
+def unpacked(name: str, data: bytes) -> list[Input]:
+    """The calendars in one input's bytes: itself, or what its gzip or zip wrapping holds."""
+    if data.startswith(_GZIP):
+        return [(name, _gunzipped(name, data))]
+    if data.startswith(_ZIP):
+        return _zip_members(name, data)
+    return [(name, data)]
+
+
+def _gunzipped(name: str, data: bytes) -> bytes:
+    try:
+        with gzip.GzipFile(fileobj=BytesIO(data)) as stream:
+            out = stream.read(MAX_UNPACKED + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ParseError("a gzip file that cannot be unpacked (damaged or cut short)",
+                         file=name) from exc
+    if len(out) > MAX_UNPACKED:
+        raise ParseError("unpacks to more than 1 GiB: not a calendar", file=name)
+    return out
+
+
+def _zip_members(name: str, data: bytes) -> list[Input]:
+    """Every .ics member of a zip archive, named `archive:member`, in archive order (macOS
+    resource forks and folders left out)."""
+    try:
+        archive = zipfile.ZipFile(BytesIO(data))
+        members = [m for m in archive.infolist() if _is_calendar_member(m)]
+        if sum(m.file_size for m in members) > MAX_UNPACKED:
+            raise ParseError("unpacks to more than 1 GiB: not a calendar", file=name)
+        read = [(f"{name}:{m.filename}", archive.read(m)) for m in members]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error,
+            NotImplementedError, RuntimeError) as exc:
+        raise ParseError("a zip archive that cannot be unpacked (damaged, encrypted or in "
+                         "an unsupported format)", file=name) from exc
+    if not read:
+        raise ParseError("a zip archive with no .ics file in it", file=name)
+    return [found for member, content in read for found in unpacked(member, content)]
+
+
+def _is_calendar_member(member: zipfile.ZipInfo) -> bool:
+    parts = member.filename.split("/")
+    return (not member.is_dir() and "__MACOSX" not in parts
+            and not parts[-1].startswith("._") and parts[-1].lower().endswith((".ics",
+                                                                               ".ics.gz")))

@@ -1,0 +1,100 @@
+"""Inputs as users have them: Google's .zip export, .ics.gz, folders, UTF-16 without BOM, each
+calendar named in messages by its path or archive member."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ics2b24.cli import main
+from ics2b24.errors import ParseError
+from ics2b24.inputs import read_inputs
+from tests.ical.ics import calendar
+
+WORK = calendar("UID:work-1\nDTSTART:20240617T100000Z\nSUMMARY:Standup")
+HOME = calendar("UID:home-1\nDTSTART:20240618T100000Z\nSUMMARY:Dentist",
+                "UID:home-2\nDTSTART:20240619T100000Z\nRRULE:FREQ=DAILY;COUNT=2\n"
+                "EXDATE:20240625T100000Z")
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], str]:
+    with pytest.raises(SystemExit) as info:
+        main(["convert", "--tz", "UTC", *args])
+    out = capsys.readouterr()
+    return int(info.value.code or 0), [json.loads(line)["uid"] for line in
+                                       out.out.splitlines()], out.err
+
+
+def test_google_export_zip_converts_every_calendar_in_it(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    export = tmp_path / "export.zip"
+    export.write_bytes(_zip({"work@gmail.com.ics": WORK, "home@gmail.com.ics": HOME,
+                             "__MACOSX/._work@gmail.com.ics": b"\x00\x05", "notes.txt": b"x"}))
+    code, uids, err = _run(capsys, str(export))
+    assert (code, uids) == (0, ["home-1", "home-2", "work-1"])
+    assert f"{export}:home@gmail.com.ics:9: UID home-2: EXDATE 2024-06-25T10:00:00 UTC " \
+           "matches no occurrence" in err
+
+
+def test_gzipped_calendar_is_read(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "calendar.ics.gz"
+    path.write_bytes(gzip.compress(WORK))
+    assert _run(capsys, str(path))[:2] == (0, ["work-1"])
+
+
+def test_folder_of_calendars_is_read_file_by_file_with_their_paths(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "work.ics").write_bytes(WORK)
+    (tmp_path / "sub" / "home.ics").write_bytes(HOME)
+    (tmp_path / "README.txt").write_text("not a calendar")
+    code, uids, err = _run(capsys, str(tmp_path))
+    assert (code, uids) == (0, ["home-1", "home-2", "work-1"])
+    assert f"{tmp_path / 'sub' / 'home.ics'}:9: UID home-2" in err
+
+
+def test_zip_on_standard_input_is_read_with_member_names() -> None:
+    stdin = io.BytesIO(_zip({"work@gmail.com.ics": WORK}))
+    assert read_inputs(["-"], stdin) == [("<stdin>:work@gmail.com.ics", WORK)]
+
+
+def test_utf16_file_without_bom_is_read(capsys: pytest.CaptureFixture[str],
+                                        tmp_path: Path) -> None:
+    path = tmp_path / "windows.ics"
+    path.write_bytes(WORK.decode("utf-8").encode("utf-16-le"))
+    assert _run(capsys, str(path)) == (0, ["work-1"], "")
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"PK\x03\x04broken", "a zip archive that cannot be unpacked (damaged, encrypted or in "
+                          "an unsupported format)"),
+    (_zip({"notes.txt": b"x"}), "a zip archive with no .ics file in it"),
+    (b"\x1f\x8bbroken", "a gzip file that cannot be unpacked (damaged or cut short)"),
+])
+def test_archive_that_cannot_be_read_is_one_line_naming_it(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, data: bytes, message: str) -> None:
+    path = tmp_path / "export.zip"
+    path.write_bytes(data)
+    code, uids, err = _run(capsys, str(path))
+    assert (code, uids) == (65, [])
+    assert err.strip().splitlines() == [f"ics2b24: {path}: {message}"]
+
+
+def test_folder_without_calendars_and_missing_file_are_parse_errors(tmp_path: Path) -> None:
+    with pytest.raises(ParseError, match=r"a folder with no \.ics file in it"):
+        read_inputs([str(tmp_path)], io.BytesIO())
+    with pytest.raises(ParseError, match="No such file"):
+        read_inputs([str(tmp_path / "missing.ics")], io.BytesIO())
