@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ics2b24.connect import Credentials, Target
+from ics2b24.connect import Credentials, Hooks, Target, Transport
 from ics2b24.ical.convert import ConvertResult
 from ics2b24.portal.limits import LimitSettings
 from ics2b24.portal.server import Portal, PortalConfig
@@ -82,10 +82,13 @@ def paced_for(limits: LimitSettings) -> Iterator[None]:
     original = run.make_client
 
     def make_client(credentials: Credentials, *, rate: str = "2/50",
-                    operating_limit: float = 480.0) -> Client:
+                    operating_limit: float = 480.0, transport: Transport | None = None,
+                    hooks: Hooks | None = None) -> Client:
         pacer = Pacer(Rate.parse(rate), operating_limit,
                       window=limits.operating_window / scale)
-        return Client(credentials.auth(), pacer=pacer)
+        hooks = hooks or Hooks()
+        return Client(credentials.auth(), pacer=pacer, on_wait=hooks.on_wait,
+                      notify=hooks.notify)
 
     run.make_client = make_client
     try:
@@ -114,8 +117,8 @@ def planned_writes(portal: Portal, data: bytes, state: Path, limits: LimitSettin
     """The write calls a push would send now: 0 when the portal equals the input."""
     options = run.SyncOptions(convert=convert_options())
     with paced_for(limits):
-        plan, _ = run.make_plan([("generated.ics", data)], connection(portal, state, limits),
-                                options)
+        plan = run.make_plan([("generated.ics", data)], connection(portal, state, limits),
+                             options).plan
     return len(plan.writes)
 
 

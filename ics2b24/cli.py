@@ -1,11 +1,14 @@
 """Command line: parse flags, call one function, map errors to exit codes (SPEC §5).
 
-Exit codes live in `main()` alone: 0 success, 1 portal refused some work, 2 bad usage,
-3 refused for safety, 65 unreadable input, 130 interrupted.
+Exit codes live in `_EXIT_CODES` and `main()` alone: 0 success, 1 portal refused some work,
+2 bad usage (flags, credentials, an address that is no working Bitrix24 endpoint, a state DB
+that cannot be used), 3 refused for safety, 65 unreadable input, 74 output that cannot be
+written, 130 interrupted.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -19,8 +22,11 @@ import click
 
 from ics2b24 import __version__
 from ics2b24.errors import (
+    EndpointError,
     Ics2b24Error,
+    Interrupted,
     Mismatch,
+    OutputError,
     ParseError,
     PortalError,
     SafetyError,
@@ -28,16 +34,17 @@ from ics2b24.errors import (
 )
 
 if TYPE_CHECKING:
-    from ics2b24.connect import CalendarType, Credentials, Target
+    from ics2b24.connect import CalendarType, Credentials, Hooks, Target, Transport
+    from ics2b24.console import Console
     from ics2b24.push.client import Client
-    from ics2b24.sync.plan import Plan
-    from ics2b24.sync.run import Connection, Summary, SyncOptions
+    from ics2b24.sync.run import Connection, PlanReport, Summary, SyncOptions, UndoPreview
 
 EXIT_OK = 0
 EXIT_PORTAL = 1
 EXIT_USAGE = 2
 EXIT_SAFETY = 3
 EXIT_DATAERR = 65
+EXIT_IOERR = 74
 EXIT_INTERRUPTED = 130
 
 
@@ -51,14 +58,55 @@ def _read_inputs(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
     return read_inputs(paths, sys.stdin.buffer)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _output_flag(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """`-v`/`-q` given after a subcommand count as if given before it."""
+    from ics2b24.console import set_verbosity
+
+    if not value or ctx.obj is None:
+        return
+    if param.name == "verbose":
+        ctx.obj["verbose"] += value
+    else:
+        ctx.obj["quiet"] = True
+    set_verbosity(ctx.obj["verbose"], ctx.obj["quiet"])
+
+
+class _Command(click.Command):
+    """Every command also takes -v/-q after its name (`ics2b24 push … -q`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params += [
+            click.Option(["-v", "--verbose"], count=True, expose_value=False,
+                         callback=_output_flag, help="More detail on stderr: each HTTP "
+                         "request (repeatable)."),
+            click.Option(["-q", "--quiet"], is_flag=True, expose_value=False,
+                         callback=_output_flag, help="Only errors on stderr."),
+        ]
+
+
+class _Group(click.Group):
+    command_class = _Command
+    group_class = type
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ics2b24")
-@click.option("-v", "--verbose", count=True, help="More detail on stderr.")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr: each HTTP request.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Bring iCalendar (.ics) data into a Bitrix24 portal's calendar."""
+    from ics2b24.console import set_verbosity
+
     ctx.obj = {"verbose": verbose, "quiet": quiet}
+    set_verbosity(verbose, quiet)
+
+
+def _console(ctx: click.Context, label: str = "pushing") -> Console:
+    from ics2b24.console import Console
+
+    return Console(quiet=ctx.obj["quiet"], verbose=ctx.obj["verbose"], label=label)
 
 
 def convert_options(func: click.decorators.FC) -> click.decorators.FC:
@@ -102,7 +150,13 @@ def credential_options(func: click.decorators.FC) -> click.decorators.FC:
         click.option("--oauth-server", metavar="URL", default="https://oauth.bitrix.info",
                      show_default=True, help="Where OAuth tokens are refreshed."),
         click.option("--token-file", type=click.Path(dir_okay=False), metavar="PATH",
-                     help="Keep refreshed OAuth tokens here (created 0600)."),
+                     help="Keep renewed OAuth tokens here (created 0600; default: one file "
+                     "per portal and app in ~/.local/share/ics2b24/tokens/)."),
+        click.option("--timeout", type=float, default=60.0, show_default=True,
+                     metavar="SECONDS", help="How long to wait for each answer."),
+        click.option("--ca-cert", type=click.Path(dir_okay=False), metavar="FILE",
+                     help="Trust the certificate (or CA) in this PEM file, e.g. the test "
+                     "portal's `--tls` certificate FILE.pem."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -115,8 +169,8 @@ def target_options(func: click.decorators.FC) -> click.decorators.FC:
         click.option("--type", "calendar_type", required=True,
                      type=click.Choice(["user", "group", "company_calendar"]),
                      help="Calendar type."),
-        click.option("--owner", type=int, required=True,
-                     help="Owner id (user or group id; 0 for company_calendar)."),
+        click.option("--owner", type=int, help="Owner id: user or group id (default for "
+                     "user: the caller; company_calendar: 0)."),
         click.option("--section", "section_id", type=int, metavar="ID",
                      help="Target section id."),
         click.option("--section-name", metavar="NAME",
@@ -143,28 +197,48 @@ def convert(ctx: click.Context, files: tuple[str, ...], tz: str | None,
         user_map=user_map, no_attendees=no_attendees, strict=strict,
         invite_attendees=invite_attendees,
     )
-    result = convert_inputs(_read_inputs(files), options)
+    inputs = _read_inputs(files)
+    console = _console(ctx)
+    console.status(f"reading {inputs[0][0] if len(inputs) == 1 else f'{len(inputs)} files'}…")
+    result = convert_inputs(inputs, options)
+    console.close()
     out = sys.stdout
     for event in result.events:
         out.write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
     _warn(ctx, result.warnings)
+    if not result.events:
+        console.note("no events in the input")
 
 
-def _connection(flags: dict[str, Any]) -> Connection:
-    """Pop the credential, target and pacing flags into the run's Connection."""
-    from ics2b24.connect import Credentials, Target
+def _connection(flags: dict[str, Any], hooks: Hooks | None = None) -> Connection:
+    """Pop the credential, target and pacing flags into the run's Connection. `--owner`
+    defaults as for `section list`: the caller for a user calendar."""
+    from ics2b24.connect import Credentials, Target, caller_id, owner_of
     from ics2b24.sync.run import Connection
 
     credentials = Credentials.from_options(
         os.environ, **{name: flags.pop(name) for name in (
             "webhook", "portal", "access_token", "refresh_token", "client_id",
             "client_secret", "oauth_server", "token_file")})
-    target = Target(flags.pop("calendar_type"), flags.pop("owner"),
-                    flags.pop("section_id"), flags.pop("section_name"))
+    transport = _transport(flags)
+    calendar_type = flags.pop("calendar_type")
+    owner = owner_of(calendar_type, flags.pop("owner"),
+                     lambda: caller_id(credentials, transport))
+    target = Target(calendar_type, owner, flags.pop("section_id"), flags.pop("section_name"))
     state = flags.pop("state", None)
     return Connection(credentials, target, Path(state) if state else None,
                       rate=flags.pop("rate", "2/50"),
-                      operating_limit=flags.pop("operating_limit", 480.0))
+                      operating_limit=flags.pop("operating_limit", 480.0),
+                      transport=transport,
+                      hooks=hooks or _console(click.get_current_context()).hooks())
+
+
+def _transport(flags: dict[str, Any]) -> Transport:
+    """Pop --timeout and --ca-cert."""
+    from ics2b24.connect import Transport
+
+    ca_cert = flags.pop("ca_cert", None)
+    return Transport(timeout=flags.pop("timeout"), ca_cert=Path(ca_cert) if ca_cert else None)
 
 
 def _sync_options(flags: dict[str, Any]) -> SyncOptions:
@@ -196,25 +270,37 @@ def sync_options(func: click.decorators.FC) -> click.decorators.FC:
     return func
 
 
-def _print_plan(plan: Plan, as_json: bool) -> None:
+def _print_plan(report: PlanReport, as_json: bool) -> None:
+    """The table of write calls (a delete names the portal event it removes), then what
+    they cost: requests, and the waiting the portal's limits add."""
+    from ics2b24.console import duration
+
+    plan = report.plan
     writes = plan.writes
     if as_json:
         for op in writes:
             click.echo(json.dumps(op.to_json(), ensure_ascii=False))
         return
+    unchanged = plan.unchanged - report.recovered
+    recovered = (f"; {report.recovered} event(s) already in the portal are adopted "
+                 "(recovered), not added again" if report.recovered else "")
     if not writes:
-        click.echo(f"Nothing to do: {plan.unchanged} event(s) unchanged.")
+        click.echo(f"Nothing to do: {unchanged} event(s) unchanged{recovered}.")
         return
     rows = [("OP", "EVENT", "UID", "RECURRENCE-ID", "NAME")]
     for op in writes:
-        name = op.desired.params.name if op.desired is not None else ""
+        name = (op.desired.params.name if op.desired is not None
+                else report.names.get(op.event_id or 0, ""))
         rows.append((op.kind, str(op.event_id or "new"), op.uid, op.recurrence_id or "",
                      name))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4]))
                    + "  " + row[4])
-    click.echo(f"{len(writes)} write call(s); {plan.unchanged} event(s) unchanged.")
+    limits = (f"the portal's limits make them take at least {duration(report.waits)}"
+              if report.waits >= 1 else "the portal's limits add no waiting")
+    click.echo(f"{len(writes)} write call(s) in {report.requests} request(s); {limits}; "
+               f"{unchanged} event(s) unchanged{recovered}.")
     if plan.invitations:
         click.echo(f"The portal would send {plan.invitations} invitation(s) to attendees of "
                    "meetings still to come.")
@@ -243,9 +329,9 @@ def _show_plan(ctx: click.Context, inputs: list[tuple[str, bytes]], flags: dict[
                as_json: bool) -> None:
     from ics2b24.sync.run import make_plan
 
-    the_plan, warnings = make_plan(inputs, _connection(flags), _sync_options(flags))
-    _warn(ctx, warnings)
-    _print_plan(the_plan, as_json)
+    report = make_plan(inputs, _connection(flags), _sync_options(flags))
+    _warn(ctx, report.warnings)
+    _print_plan(report, as_json)
 
 
 @cli.command()
@@ -278,10 +364,11 @@ def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: boo
     if dry_run:
         _show_plan(ctx, inputs, flags, as_json)
         return
-    connection = _connection(flags)
+    console = _console(ctx)
+    connection = _connection(flags, console.hooks())
     options = _sync_options(flags)
-    with _progress(ctx) as progress:
-        summary = run.push(inputs, connection, options, progress=progress)
+    with _running(console, connection, "change(s)"):
+        summary = run.push(inputs, connection, options, progress=console.progress)
     _finish(ctx, summary, as_json, reject_file)
     if then_verify:
         _verify(ctx, inputs, connection.credentials, connection.target, options.convert,
@@ -300,40 +387,45 @@ def undo(ctx: click.Context, yes: bool, as_json: bool, **flags: Any) -> None:
     """Delete every event this tool created in TARGET (as its state DB records)."""
     from ics2b24.sync import run
 
-    connection = _connection(flags)
-    count = run.undo_count(connection)
-    if count == 0:
+    console = _console(ctx, "deleting")
+    connection = _connection(flags, console.hooks())
+    preview = run.undo_preview(connection)
+    if preview.total == 0:
         click.echo("Nothing to undo: the state DB records no event created in this target.",
                    err=True)
         return
-    if not yes:
-        click.confirm(f"Delete {count} event(s) that ics2b24 created in this target?",
-                      abort=True, err=True)
-    with _progress(ctx) as progress:
-        summary = run.undo(connection, progress=progress)
+    if not yes and not _confirm_undo(preview):
+        click.echo("ics2b24: nothing deleted", err=True)
+        return
+    with _running(console, connection, "deletion(s)"):
+        summary = run.undo(connection, progress=console.progress)
     _finish(ctx, summary, as_json, None)
 
 
+def _confirm_undo(preview: UndoPreview) -> bool:
+    """Ask at a terminal, naming what would go; without one, refuse (exit 2), since no one
+    can answer and deleting unasked is not for a script to assume."""
+    what = f"{preview.total} event(s) ics2b24 created in this target ({preview.line()})"
+    if not sys.stdin.isatty():
+        raise UsageError(f"undo would delete {what}; there is no terminal to ask: add --yes "
+                         "to delete them")
+    return click.confirm(f"Delete {what}?", err=True)
+
+
 @contextmanager
-def _progress(ctx: click.Context) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr when it is a terminal and not -q; otherwise nothing."""
-    shown = not ctx.obj["quiet"] and sys.stderr.isatty()
-    bar: Any = None
-
-    def update(done: int, total: int) -> None:
-        nonlocal bar
-        if not shown or total == 0:
-            return
-        if bar is None:
-            bar = click.progressbar(length=total, label="pushing", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-
+def _running(console: Console, connection: Connection, what: str) -> Iterator[None]:
+    """The bar's line is ended whatever happens; Ctrl-C says what was kept and how to go on."""
     try:
-        yield update
+        yield
+    except KeyboardInterrupt:
+        console.close()
+        done = (f" after {console.done} of {console.total} {what}" if console.total
+                else " before any change was sent")
+        raise Interrupted(
+            f"interrupted{done}; every change the portal confirmed is recorded in "
+            f"{connection.state_path}: run the same command again to continue") from None
     finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+        console.close()
 
 
 def _finish(ctx: click.Context, summary: Summary, as_json: bool,
@@ -464,7 +556,9 @@ def _connect(options: dict[str, Any]) -> Client:
     from ics2b24.connect import Credentials, make_client
 
     flags = {key: options.pop(key) for key in _CREDENTIAL_KEYS}
-    return make_client(Credentials.from_options(os.environ, **flags))
+    return make_client(Credentials.from_options(os.environ, **flags),
+                       transport=_transport(options),
+                       hooks=_console(click.get_current_context()).hooks())
 
 
 def calendar_options(func: click.decorators.FC) -> click.decorators.FC:
@@ -481,14 +575,10 @@ def calendar_options(func: click.decorators.FC) -> click.decorators.FC:
     return func
 
 
-def _owner(client: Client, calendar_type: str, owner: int | None) -> int:
-    if owner is not None:
-        return owner
-    if calendar_type == "user":
-        return client.user_id()
-    if calendar_type == "company_calendar":
-        return 0
-    raise UsageError("--type group needs --owner GROUP_ID")
+def _owner(client: Client, calendar_type: CalendarType, owner: int | None) -> int:
+    from ics2b24.connect import owner_of
+
+    return owner_of(calendar_type, owner, client.user_id)
 
 
 def section_field_options(func: click.decorators.FC) -> click.decorators.FC:
@@ -703,11 +793,16 @@ def settings_set(ctx: click.Context, view: str | None, meet_section: int | None,
 
 _EXIT_CODES: tuple[tuple[type[Ics2b24Error], int], ...] = (
     (UsageError, EXIT_USAGE),
+    (EndpointError, EXIT_USAGE),
     (ParseError, EXIT_DATAERR),
     (SafetyError, EXIT_SAFETY),
     (PortalError, EXIT_PORTAL),
     (Mismatch, EXIT_PORTAL),
+    (OutputError, EXIT_IOERR),
+    (Interrupted, EXIT_INTERRUPTED),
 )
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+"""Write errors that mean the output (stdout, a file named for output) cannot take more."""
 
 
 def exit_code(error: Ics2b24Error) -> int:
@@ -716,9 +811,12 @@ def exit_code(error: Ics2b24Error) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI and turn every known error into one line and its exit code."""
+    """Run the CLI and turn every known error into one line and its exit code. Standard
+    output is flushed here, so a full disk is reported rather than lost at exit; a reader
+    that stopped reading (`| head -1`) is no error."""
     try:
         cli.main(args=argv, prog_name="ics2b24", standalone_mode=False)
+        sys.stdout.flush()
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("ics2b24: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
@@ -731,6 +829,23 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"ics2b24: {exc}", err=True)
         sys.exit(exit_code(exc))
     except BrokenPipeError:
-        sys.stderr.close()
+        _discard_stdout()
         sys.exit(EXIT_OK)
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRNOS:
+            raise
+        _discard_stdout()
+        click.echo(f"ics2b24: cannot write the output: {exc.strerror}", err=True)
+        sys.exit(EXIT_IOERR)
     sys.exit(EXIT_OK)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of what is still buffered
+    cannot fail again on the way out."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        return

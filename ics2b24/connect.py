@@ -3,20 +3,25 @@ portal. Flags win over the environment, so secrets can live in the environment a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from ics2b24.errors import UsageError
 from ics2b24.push.client import (
     DEFAULT_OAUTH_SERVER,
+    DEFAULT_TIMEOUT,
     Client,
     OAuthAuth,
+    WaitHook,
     WebhookAuth,
-    read_token_file,
+    kept_tokens,
+    token_digest,
 )
 from ics2b24.push.limits import Pacer, Rate
+from ics2b24.sync.state import data_dir
 
 CalendarType = Literal["user", "group", "company_calendar"]
 CALENDAR_TYPES: tuple[CalendarType, ...] = ("user", "group", "company_calendar")
@@ -67,10 +72,12 @@ class Credentials:
                 "--access-token, --refresh-token, --client-id and --client-secret"
             )
         access, refresh = self.access_token, self.refresh_token
-        if self.token_file is not None:
-            kept = read_token_file(self.token_file)
-            if kept is not None:
-                access, refresh = kept
+        replaces = token_digest(refresh) if refresh else None
+        token_file = self.token_file or self._default_token_file()
+        kept = kept_tokens(token_file, refresh) if token_file is not None else None
+        if kept is not None:
+            access, refresh, kept_replaces = kept
+            replaces = replaces or kept_replaces
         missing = [
             flag
             for flag, value in (
@@ -91,16 +98,83 @@ class Credentials:
             client_id=self.client_id,
             client_secret=self.client_secret,
             oauth_server=self.oauth_server,
-            token_file=self.token_file,
+            token_file=token_file,
+            replaces=replaces,
+            announce=self.token_file is None,
         )
+
+    def _default_token_file(self) -> Path | None:
+        """Where renewed tokens are kept without --token-file: one file per portal and app in
+        the user's data dir, since a refresh token works once and the next run needs the
+        pair that replaced it."""
+        if not self.portal or not self.client_id:
+            return None
+        parts = urlsplit(self.portal.strip())
+        host = f"{parts.hostname or 'portal'}{f'_{parts.port}' if parts.port else ''}"
+        return data_dir() / "tokens" / f"{host}-{token_digest(self.client_id)[:12]}.json"
+
+
+@dataclass(frozen=True)
+class Transport:
+    """How requests travel: `--timeout` for each answer, `--ca-cert` to trust a certificate
+    no system CA signed (a test portal's `--tls`, a company CA)."""
+
+    timeout: float = DEFAULT_TIMEOUT
+    ca_cert: Path | None = None
+
+    def verify(self) -> bool | str:
+        if self.ca_cert is None:
+            return True
+        if not self.ca_cert.is_file():
+            raise UsageError(f"--ca-cert {self.ca_cert}: no such file")
+        return str(self.ca_cert)
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the user hears while a run works: long waits, notes such as where renewed tokens
+    are kept (a line each), and `status`, what it is busy with before there is progress to
+    show ("reading FILE…"; on a terminal only). Each defaults to silence."""
+
+    on_wait: WaitHook | None = None
+    notify: Callable[[str], None] | None = None
+    status: Callable[[str], None] | None = None
 
 
 def make_client(
-    credentials: Credentials, *, rate: str = "2/50", operating_limit: float = 480.0
+    credentials: Credentials, *, rate: str = "2/50", operating_limit: float = 480.0,
+    transport: Transport | None = None, hooks: Hooks | None = None,
 ) -> Client:
     """A client paced for the portal's two limits (SPEC §7)."""
     pacer = Pacer(Rate.parse(rate), operating_limit)
-    return Client(credentials.auth(), pacer=pacer)
+    transport = transport or Transport()
+    hooks = hooks or Hooks()
+    return Client(credentials.auth(), pacer=pacer, timeout=transport.timeout,
+                  verify=transport.verify(), on_wait=hooks.on_wait, notify=hooks.notify)
+
+
+def owner_of(calendar_type: CalendarType, owner: int | None, caller: Callable[[], int]) -> int:
+    """`--owner` as given; else the caller for a user calendar (asked only then), 0 for the
+    company calendar. A group calendar has no default."""
+    if owner is not None:
+        return owner
+    if calendar_type == "user":
+        return caller()
+    if calendar_type == "company_calendar":
+        return 0
+    raise UsageError("--type group needs --owner GROUP_ID")
+
+
+def caller_id(credentials: Credentials, transport: Transport | None = None) -> int:
+    """The user the credentials act as: from a webhook's URL, else from `user.current`."""
+    auth = credentials.auth()
+    if isinstance(auth, WebhookAuth):
+        return auth.user_id
+    client = make_client(credentials, transport=transport)
+    try:
+        return client.user_id()
+    finally:
+        client.close()
 
 
 @dataclass(frozen=True)

@@ -183,14 +183,18 @@ def find_section(sections: list[PortalSection], section_id: int, cal_type: Calen
     raise UsageError(f"section {section_id} does not exist in the {_calendar(cal_type, owner)}")
 
 
-def resolve_section(client: Client, target: Target, *, create: Section | None = None) -> int:
-    """The id of the target's section: the one given (checked to exist), else the one with
-    that name, created in `user` and `group` calendars when there is none (with `create`'s
-    description and colour). The company calendar's sections are only found, since the
-    reference allows `calendar.section.add` for `user` and `group` alone."""
-    sections = list_sections(client, target.type, target.owner)
+def choose_section(sections: list[PortalSection], target: Target,
+                   remembered: int | None = None) -> PortalSection | None:
+    """The target's section among the calendar's, decided the same way for `plan`, `push` and
+    `undo`: the id given (which must exist); for a name, the section a state DB remembers for
+    it (wherever it was renamed since), else the one section of that name. None when no
+    section has the name yet (`push` creates it). A name several sections carry is refused,
+    and so is a missing name in the company calendar, where REST cannot add a section."""
     if target.section_id is not None:
-        return find_section(sections, target.section_id, target.type, target.owner).id
+        return find_section(sections, target.section_id, target.type, target.owner)
+    found = next((s for s in sections if s.id == remembered), None)
+    if found is not None:
+        return found
     assert target.section_name is not None
     name = target.section_name.strip()
     named = [s for s in sections if s.name.strip() == name]
@@ -200,15 +204,29 @@ def resolve_section(client: Client, target: Target, *, create: Section | None = 
                          f"{_calendar(target.type, target.owner)} (ids {ids}); "
                          "choose one with --section ID")
     if named:
-        return named[0].id
+        return named[0]
     if target.type == "company_calendar":
         raise UsageError(f"no section named {name!r} in the company calendar, and the portal "
                          "cannot add one there through REST: create it in Bitrix24 or give "
                          "--section ID")
+    return None
+
+
+def resolve_section(client: Client, target: Target, *, create: Section | None = None,
+                    remembered: int | None = None) -> int:
+    """The id of the target's section as `choose_section` finds it, created in `user` and
+    `group` calendars when no section has the name (with `create`'s description and colour).
+    The company calendar's sections are only found, since the reference allows
+    `calendar.section.add` for `user` and `group` alone."""
+    found = choose_section(list_sections(client, target.type, target.owner), target,
+                           remembered)
+    if found is not None:
+        return found.id
+    assert target.section_name is not None
     fields = SectionFields.from_metadata(create) if create else SectionFields()
     return add_section(client, target.type, target.owner,
-                       SectionFields(name=name, description=fields.description,
-                                     color=fields.color))
+                       SectionFields(name=target.section_name.strip(),
+                                     description=fields.description, color=fields.color))
 
 
 def add_section(client: Client, cal_type: CalendarType, owner: int,

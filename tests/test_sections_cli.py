@@ -233,12 +233,12 @@ def test_update_without_anything_to_change_is_a_usage_error(
     assert "nothing to update" in err
 
 
-def test_a_wrong_webhook_token_is_one_line_without_the_token(
+def test_a_wrong_webhook_token_is_one_line_and_exit_2_without_the_token(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
     webhook = f"{portal.base_url}/rest/1/notthetoken123/"
     code, _, err = run(portal, capsys, "section", "list", "--type", "user", webhook=webhook)
-    assert code == 1
-    assert err.count("\n") == 1 and err.startswith("ics2b24: portal: ")
+    assert code == 2
+    assert err.count("\n") == 1 and "refused the credentials: NO_AUTH_FOUND" in err
     assert "notthetoken123" not in err
 
 

@@ -218,12 +218,13 @@ def test_section_ids_that_do_not_exist_are_refused_before_the_set(
     assert current(portal) == before
 
 
-def test_a_portal_error_is_one_line_with_its_description(
+def test_refused_credentials_are_one_line_with_the_portals_description_and_exit_2(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
     webhook = f"{portal.base_url}/rest/1/wrongtoken42/"
     code, _, err = run(portal, capsys, "settings", "set", "--view", "week", webhook=webhook)
-    assert code == 1
-    assert err == "ics2b24: portal: NO_AUTH_FOUND: Wrong authorization data\n"
+    assert code == 2
+    assert err.count("\n") == 1 and "NO_AUTH_FOUND: Wrong authorization data" in err
+    assert "wrongtoken42" not in err
 
 
 # --- --from-ics ---------------------------------------------------------------------------

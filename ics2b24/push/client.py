@@ -1,16 +1,25 @@
 """The HTTP edge: one Bitrix24 portal, webhook or OAuth, paced and retried only where safe.
 
-Retry policy (SPEC §7): a request the portal refused before running anything is resent —
-QUERY_LIMIT_EXCEEDED (503) after a growing pause, OPERATION_TIME_LIMIT (429) once the
-method's oldest basket has left, expired_token after one OAuth refresh. A write that may
-have run (timeout, dropped connection, another 5xx) is never resent here: it raises
-`UncertainWriteError` so the pusher can re-read the portal and re-pair first. Reads are
-retried with backoff. Credentials never leave this module in any text: URLs and messages
-are redacted, reprs hide them.
+Retry policy (SPEC §7): only what can pass on a retry is sent again. A request the portal
+refused before running anything is resent — QUERY_LIMIT_EXCEEDED (503) after a growing pause,
+OPERATION_TIME_LIMIT (429) once the method's oldest basket has left, expired_token after one
+OAuth refresh. A write that may have run (timeout, dropped connection, another 5xx) is never
+resent here: it raises `UncertainWriteError` so the pusher can re-read the portal and re-pair
+first. Reads are retried with backoff.
+
+What no retry can fix fails at once with `EndpointError` (exit 2), naming the cause: an
+untrusted certificate, refused credentials, and — before the portal has answered anything —
+an address where nothing listens (after two short retries: a portal may be starting), a server
+that is no Bitrix24 (its answer is not the REST API's JSON), or one that never answers within
+`timeout`. Once the portal has answered, the same troubles mid-run are treated as passing.
+
+Credentials never leave this module in any text: URLs and messages are redacted, reprs hide
+them, and the `-v` log of each request shows the webhook's token as `***`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import logging
@@ -18,7 +27,7 @@ import os
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,9 +36,9 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from ics2b24.errors import PortalError, UsageError
+from ics2b24.errors import EndpointError, PortalError, UsageError
 from ics2b24.push.encoding import batch_body
-from ics2b24.push.limits import Pacer, TimeReport
+from ics2b24.push.limits import Pacer, TimeReport, Wait
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +50,21 @@ READ_COST = 0.05
 _READ_SUFFIXES = (".get", ".getbyid", ".list", ".current", ".fields", ".nearest")
 _WEBHOOK_PATH = re.compile(r"^/rest/(\d+)/([^/]+)/?$")
 _RETRYABLE = ("QUERY_LIMIT_EXCEEDED", "OPERATION_TIME_LIMIT")
+_CREDENTIAL_ERRORS = frozenset({
+    "NO_AUTH_FOUND", "INVALID_CREDENTIALS", "invalid_token", "expired_token",
+    "WRONG_AUTH_TYPE", "insufficient_scope", "ACCESS_DENIED",
+})
+"""Top-level answers that say the credentials are wrong, used up or lack a scope."""
+_GATEWAY_ERRORS = (502, 503, 504)
+"""What a proxy in front of a portal answers while the portal restarts: may pass on a retry."""
+DEFAULT_TIMEOUT = 60.0
+CONNECT_TIMEOUT = 10.0
+FIRST_CONTACT_RETRIES = 2
+FIRST_CONTACT_PAUSE = 0.5
+"""Retries of a refused connection before the portal has answered anything: a portal that is
+still starting gets about a second; an address where nothing listens fails within seconds."""
+NOTICE_WAIT = 1.0
+"""Waits for the operating-time limit at least this long are told to the user."""
 
 
 class UncertainWriteError(PortalError):
@@ -59,16 +83,19 @@ class WebhookAuth:
     def parse(cls, url: str) -> WebhookAuth:
         parts = urlsplit(url.strip())
         match = _WEBHOOK_PATH.match(parts.path)
+        if parts.scheme and parts.hostname:
+            _check_transport(f"{parts.scheme}://{parts.netloc}", "--webhook")
         if not parts.hostname or not match:
             raise UsageError("--webhook must look like https://PORTAL/rest/USER_ID/TOKEN/")
-        base = f"{parts.scheme}://{parts.netloc}"
-        _check_transport(base, "--webhook")
-        return cls(base, int(match.group(1)), match.group(2))
+        return cls(f"{parts.scheme}://{parts.netloc}", int(match.group(1)), match.group(2))
 
 
 @dataclass
 class OAuthAuth:
-    """An OAuth app's tokens for one portal; the tokens change at every refresh."""
+    """An OAuth app's tokens for one portal; the tokens change at every refresh. Renewed pairs
+    go to `token_file` (with `replaces`, the digest of the refresh token the user gave, so a
+    later run given that same token knows the kept pair continues it); `announce` says where
+    when the user did not choose the file."""
 
     base_url: str
     access_token: str = field(repr=False)
@@ -77,46 +104,90 @@ class OAuthAuth:
     client_secret: str = field(repr=False)
     oauth_server: str = DEFAULT_OAUTH_SERVER
     token_file: Path | None = None
+    replaces: str | None = field(default=None, repr=False)
+    announce: bool = False
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url.strip())
         if not parts.hostname:
             raise UsageError("--portal must look like https://PORTAL/")
+        _check_transport(f"{parts.scheme}://{parts.netloc}", "--portal")
         self.base_url = f"{parts.scheme}://{parts.netloc}"
-        _check_transport(self.base_url, "--portal")
         _check_transport(self.oauth_server, "--oauth-server")
+
+
+def token_digest(token: str) -> str:
+    """What a token file remembers of the refresh token a pair was renewed from."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _token_data(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise TypeError("not an object")
+        str(data["access_token"]), str(data["refresh_token"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"token file {path} cannot be read: {type(exc).__name__}") from None
+    return data
 
 
 def read_token_file(path: Path) -> tuple[str, str] | None:
     """(access, refresh) kept by an earlier run, or None when the file does not exist yet."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return str(data["access_token"]), str(data["refresh_token"])
-    except FileNotFoundError:
+    data = _token_data(path)
+    return None if data is None else (str(data["access_token"]), str(data["refresh_token"]))
+
+
+def kept_tokens(path: Path, given_refresh: str | None) -> tuple[str, str, str | None] | None:
+    """(access, refresh, replaces) an earlier run kept in `path`, when they continue what the
+    user gives now: no refresh token, the kept one, or the one the kept pair was renewed from
+    (the user's flags still hold the first pair after renewals). Any other refresh token is
+    a new authorisation and wins (None). A file without `replaces` always wins, as the
+    `/oauth/token/` answer saved by hand has none."""
+    data = _token_data(path)
+    if data is None:
         return None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"--token-file {path} cannot be read: {type(exc).__name__}") from None
+    access, refresh = str(data["access_token"]), str(data["refresh_token"])
+    replaces = data.get("replaces")
+    continues = (given_refresh is None or given_refresh == refresh or replaces is None
+                 or replaces == token_digest(given_refresh))
+    return (access, refresh, str(replaces) if replaces else None) if continues else None
 
 
-def write_token_file(path: Path, access: str, refresh: str) -> None:
-    """Replace the token file atomically; it is created 0600 and never wider."""
+def write_token_file(path: Path, access: str, refresh: str, replaces: str | None = None) -> None:
+    """Replace the token file atomically; it is created 0600 (its directory 0700) and never
+    wider."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    kept: dict[str, str] = {"access_token": access, "refresh_token": refresh}
+    if replaces:
+        kept["replaces"] = replaces
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump({"access_token": access, "refresh_token": refresh}, out)
+        json.dump(kept, out)
     os.replace(tmp, path)
 
 
 def _check_transport(url: str, option: str) -> None:
+    """https://, or http:// on this machine, with a port a socket can have."""
     parts = urlsplit(url)
-    if parts.scheme == "https":
-        return
-    if parts.scheme == "http" and _is_loopback(parts.hostname or ""):
-        return
-    raise UsageError(
-        f"{option}: plain http:// is refused except for loopback addresses "
-        "(a real portal requires HTTPS); use https://"
-    )
+    if parts.scheme not in ("http", "https"):
+        shown = f"{parts.scheme}://" if parts.scheme else "an address without https://"
+        raise UsageError(f"{option}: a Bitrix24 portal is reached over https:// (or http:// on "
+                         f"this machine), not {shown}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise UsageError(f"{option}: the port must be a number from 1 to 65535")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+        raise UsageError(
+            f"{option}: plain http:// is refused except for loopback addresses "
+            "(a real portal requires HTTPS); use https://"
+        )
 
 
 def _is_loopback(host: str) -> bool:
@@ -144,32 +215,61 @@ class BatchResult:
 
 @dataclass
 class _Answer:
+    """One HTTP answer. `bitrix` says it is the REST API's JSON (an object with `result` or
+    `error`); anything else comes from a server that is no Bitrix24, or from a proxy."""
+
     status: int
     body: Any
+    content_type: str = ""
+
+    @property
+    def bitrix(self) -> bool:
+        return isinstance(self.body, Mapping) and ("result" in self.body or "error" in self.body)
+
+    @property
+    def error(self) -> str:
+        return str(self.body.get("error") or "") if isinstance(self.body, Mapping) else ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and self.bitrix and not self.error
+
+
+WaitHook = Callable[[float, str], None]
+"""Told `(seconds, method)` before the client sleeps for the operating-time limit."""
 
 
 class Client:
-    """Calls one portal as one user. `sleep` and `pacer` are injectable for tests."""
+    """Calls one portal as one user. `sleep` and `pacer` are injectable for tests; `timeout`
+    bounds each answer; `verify` is True or a CA file (`--ca-cert`); `on_wait` hears of long
+    waits and `notify` gets the lines a user should read (where renewed tokens are kept)."""
 
     def __init__(
         self,
         auth: WebhookAuth | OAuthAuth,
         *,
         pacer: Pacer | None = None,
-        timeout: float = 60.0,
+        timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = 6,
         verify: bool | str = True,
         sleep: Callable[[float], None] = time.sleep,
+        on_wait: WaitHook | None = None,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
+        if not timeout > 0:
+            raise UsageError(f"--timeout must be a positive number of seconds, got {timeout}")
         self._auth = auth
         self.pacer = pacer or Pacer()
         self._timeout = timeout
         self._max_retries = max_retries
         self._sleep = sleep
+        self._on_wait = on_wait
+        self._notify = notify or (lambda text: None)
         self._session = requests.Session()
         self._session.verify = verify
         self._reset_at: dict[str, float] = {}
         self._user_id: int | None = auth.user_id if isinstance(auth, WebhookAuth) else None
+        self._answered = False
         self.requests_sent = 0
 
     def __repr__(self) -> str:
@@ -263,89 +363,164 @@ class Client:
     def _backoff(self, attempt: int) -> float:
         return min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
 
+    def estimate_waits(self, requests_ahead: Sequence[Mapping[str, int]]) -> float:
+        """Seconds the portal's limits will make these requests wait (each a mapping method →
+        number of calls in it), from what the pacer knows now."""
+        return self.pacer.estimate([{method: count * self._expected(method)
+                                     for method, count in calls.items()}
+                                    for calls in requests_ahead])
+
+    def _pace(self, method: str, costs: Mapping[str, float]) -> None:
+        """Wait as the pacer says, telling `on_wait` of a wait for the operating-time limit."""
+        wait: Wait = self.pacer.wait(costs)
+        if wait.operating and wait.seconds >= NOTICE_WAIT and self._on_wait is not None:
+            self._on_wait(wait.seconds, method)
+        self._sleep(wait.seconds)
+        self.pacer.sent()
+
     def _send(self, method: str, body: dict[str, Any], costs: Mapping[str, float], *,
               write: bool) -> _Answer:
         refreshed = False
         attempt = 0
         while True:
-            self._sleep(self.pacer.delay(costs))
-            self.pacer.sent()
+            self._pace(method, costs)
             try:
                 answer = self._post(method, body)
-            except _NotSent:
-                if attempt >= self._max_retries:
-                    raise PortalError("", f"{method}: cannot reach {self.base_url}") from None
-                attempt += 1
-                self._sleep(self._backoff(attempt))
-                continue
+            except _NotSent as exc:
+                self._unreached(method, exc.reason, attempt)
             except _MaybeSent as exc:
-                if write:
-                    raise UncertainWriteError(
-                        "", f"{method}: {exc.reason}; the portal may or may not have done it"
-                    ) from None
-                if attempt >= self._max_retries:
-                    raise PortalError("", f"{method}: {exc.reason}") from None
-                attempt += 1
-                self._sleep(self._backoff(attempt))
-                continue
-            error = answer.body.get("error") if isinstance(answer.body, Mapping) else None
-            if answer.status == 200 and isinstance(answer.body, Mapping) and not error:
-                return answer
-            code = str(error or "")
-            description = ""
-            if isinstance(answer.body, Mapping):
-                description = str(answer.body.get("error_description", ""))
-            if code == "expired_token" and isinstance(self._auth, OAuthAuth) and not refreshed:
-                self._refresh()
-                refreshed = True
-                continue
-            if code in _RETRYABLE and attempt < self._max_retries:
-                self._limited(code, method, attempt)
-                attempt += 1
-                continue
-            if answer.status >= 500 and code not in _RETRYABLE:
-                if write:
-                    raise UncertainWriteError(
-                        code, self._redact(f"{method}: HTTP {answer.status} {description}".strip())
-                        + "; the portal may or may not have done it",
-                        status=answer.status,
-                    )
-                if attempt < self._max_retries:
-                    attempt += 1
-                    self._sleep(self._backoff(attempt))
-                    continue
-            raise PortalError(code, self._redact(description or f"{method}: HTTP "
-                                                 f"{answer.status}"), status=answer.status)
+                self._unanswered(method, exc, attempt, write=write)
+            else:
+                if answer.ok:
+                    self._answered = True
+                    return answer
+                if not answer.bitrix:
+                    self._foreign(method, answer, attempt, write=write)
+                else:
+                    self._answered = True
+                    code = answer.error
+                    if (code == "expired_token" and isinstance(self._auth, OAuthAuth)
+                            and not refreshed):
+                        self._refresh()
+                        refreshed = True
+                        continue
+                    if code in _RETRYABLE and attempt < self._max_retries:
+                        self._limited(code, method, attempt)
+                        attempt += 1
+                        continue
+                    self._refused(method, answer, attempt, write=write)
+            attempt += 1
+            self._sleep(self._backoff(attempt) if self._answered else FIRST_CONTACT_PAUSE)
 
-    def _post(self, method: str, body: dict[str, Any]) -> _Answer:
+    def _unreached(self, method: str, reason: str, attempt: int) -> None:
+        """Nothing was sent: retried, briefly while the portal has never answered."""
+        if not self._answered:
+            if attempt >= FIRST_CONTACT_RETRIES:
+                raise EndpointError(f"cannot reach {self.base_url}: {reason}; check the "
+                                    "address (--webhook or --portal)")
+            return
+        if attempt >= self._max_retries:
+            raise PortalError("", f"{method}: cannot reach {self.base_url}: {reason}")
+
+    def _unanswered(self, method: str, exc: _MaybeSent, attempt: int, *, write: bool) -> None:
+        """Sent, and no answer: a write is uncertain; a read is retried, except at first
+        contact with a server that never answers."""
+        if write:
+            raise UncertainWriteError(
+                "", f"{method}: {exc.reason}; the portal may or may not have done it")
+        if not self._answered and exc.timed_out:
+            raise EndpointError(f"{self.base_url} accepted the connection but gave {exc.reason}"
+                                " (--timeout); is it the address of a Bitrix24 portal?")
+        if not self._answered and attempt >= FIRST_CONTACT_RETRIES:
+            raise EndpointError(f"{self.base_url}: {exc.reason}; is it the address of a "
+                                "Bitrix24 portal?")
+        if attempt >= self._max_retries:
+            raise PortalError("", f"{method}: {exc.reason}")
+
+    def _foreign(self, method: str, answer: _Answer, attempt: int, *, write: bool) -> None:
+        """An answer that is not the REST API's: from a gateway while a portal that answered
+        before restarts (passes on a retry), else from a server that is no Bitrix24."""
+        shown = f"HTTP {answer.status}" + (f" ({answer.content_type})"
+                                           if answer.content_type else "")
+        if not (self._answered and answer.status in _GATEWAY_ERRORS):
+            raise EndpointError(f"{self.base_url} is not a Bitrix24 REST endpoint: it "
+                                f"answered {shown} where a portal answers JSON; check the "
+                                "address (--webhook or --portal)")
+        if write:
+            raise UncertainWriteError("", f"{method}: {shown}; the portal may or may not "
+                                      "have done it", status=answer.status)
+        if attempt >= self._max_retries:
+            raise PortalError("", f"{method}: {shown}", status=answer.status)
+
+    def _refused(self, method: str, answer: _Answer, attempt: int, *, write: bool) -> None:
+        """The portal's own error: credentials (exit 2), a 5xx (uncertain for a write,
+        retried for a read), or a refusal of this call."""
+        code = answer.error
+        description = str(answer.body.get("error_description", ""))
+        if code in _CREDENTIAL_ERRORS:
+            raise EndpointError(self._redact(
+                f"{self.base_url} refused the credentials: {code}: {description}".rstrip(": ")
+                + ("; check the webhook's token and scopes (calendar, user)"
+                   if isinstance(self._auth, WebhookAuth) else
+                   "; check the OAuth app's tokens and scopes (calendar, user)")), error=code)
+        if answer.status >= 500 and code not in _RETRYABLE:
+            if write:
+                raise UncertainWriteError(
+                    code, self._redact(f"{method}: HTTP {answer.status} {description}".strip())
+                    + "; the portal may or may not have done it", status=answer.status)
+            if attempt < self._max_retries:
+                return
+        raise PortalError(code, self._redact(description or f"{method}: HTTP "
+                                             f"{answer.status}"), status=answer.status)
+
+    def _url(self, method: str) -> tuple[str, str]:
+        """The request URL, and the same with the webhook's token as *** for the log."""
         if isinstance(self._auth, WebhookAuth):
             auth = self._auth
-            url = f"{auth.base_url}/rest/{auth.user_id}/{auth.token}/{method}.json"
-            payload = body
-        else:
-            url = f"{self._auth.base_url}/rest/{method}.json"
-            payload = {**body, "auth": self._auth.access_token}
+            path = f"/rest/{auth.user_id}/{{}}/{method}.json"
+            return (auth.base_url + path.format(auth.token), auth.base_url + path.format("***"))
+        url = f"{self._auth.base_url}/rest/{method}.json"
+        return url, url
+
+    def _post(self, method: str, body: dict[str, Any]) -> _Answer:
+        url, shown = self._url(method)
+        payload = body if isinstance(self._auth, WebhookAuth) else {
+            **body, "auth": self._auth.access_token}
         self.requests_sent += 1
+        started = time.monotonic()
         try:
-            response = self._session.post(url, json=payload, timeout=self._timeout)
-        except requests.ConnectTimeout:
-            raise _NotSent() from None
-        except requests.ConnectionError as exc:
-            if _never_connected(exc):
-                raise _NotSent() from None
-            raise _MaybeSent("the connection dropped before an answer") from None
-        except requests.Timeout:
-            raise _MaybeSent(f"no answer within {self._timeout:g} s") from None
+            response = self._session.post(url, json=payload, timeout=(
+                min(CONNECT_TIMEOUT, self._timeout), self._timeout))
         except requests.RequestException as exc:
-            raise _MaybeSent(f"request failed ({type(exc).__name__})") from None
-        log.debug("%s -> HTTP %d", method, response.status_code)
+            failure = self._failure(exc)
+            log.info("POST %s -> %s (%.2f s)", shown, failure.reason,
+                     time.monotonic() - started)
+            raise failure from None
+        log.info("POST %s -> HTTP %d (%.2f s)", shown, response.status_code,
+                 time.monotonic() - started)
         try:
             data = response.json()
         except ValueError:
             data = None
-        if data is None and response.status_code == 200:
+        if data is None and response.status_code == 200 and self._answered:
             raise _MaybeSent("the answer was not JSON")
-        return _Answer(response.status_code, data if data is not None else {})
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        return _Answer(response.status_code, data, content_type)
+
+    def _failure(self, exc: requests.RequestException) -> _NotSent | _MaybeSent:
+        """What a failed request means: never sent, sent without an answer, or a certificate
+        that no retry will make trusted (raised at once)."""
+        if isinstance(exc, requests.exceptions.SSLError):
+            raise EndpointError(_tls_problem(self.base_url, exc)) from None
+        if isinstance(exc, requests.ConnectTimeout):
+            return _NotSent(f"no connection within {min(CONNECT_TIMEOUT, self._timeout):g} s")
+        if isinstance(exc, requests.ConnectionError):
+            if _never_connected(exc):
+                return _NotSent(_connect_reason(exc))
+            return _MaybeSent("the connection dropped before an answer")
+        if isinstance(exc, requests.Timeout):
+            return _MaybeSent(f"no answer within {self._timeout:g} s", timed_out=True)
+        return _MaybeSent(f"request failed ({type(exc).__name__})")
 
     def _refresh(self) -> None:
         auth = self._auth
@@ -356,25 +531,39 @@ class Client:
             "client_secret": auth.client_secret,
             "refresh_token": auth.refresh_token,
         }
+        server = auth.oauth_server.rstrip("/")
+        started = time.monotonic()
         try:
-            response = self._session.get(
-                f"{auth.oauth_server.rstrip('/')}/oauth/token/", params=params,
-                timeout=self._timeout,
-            )
+            response = self._session.get(f"{server}/oauth/token/", params=params, timeout=(
+                min(CONNECT_TIMEOUT, self._timeout), self._timeout))
+        except requests.exceptions.SSLError as exc:
+            raise EndpointError(_tls_problem(server, exc)) from None
+        except requests.RequestException as exc:
+            raise EndpointError(f"the OAuth server {server} could not renew the access token: "
+                                f"{self._failure(exc).reason}") from None
+        log.info("GET %s/oauth/token/ -> HTTP %d (%.2f s)", server, response.status_code,
+                 time.monotonic() - started)
+        try:
             data = response.json()
-        except (requests.RequestException, ValueError):
-            raise PortalError("", "the OAuth server could not renew the access token") from None
+        except ValueError:
+            data = None
         if not isinstance(data, Mapping) or "access_token" not in data:
             body = data if isinstance(data, Mapping) else {}
-            raise PortalError(
-                str(body.get("error", "")),
-                self._redact(str(body.get("error_description") or "token renewal refused")),
-                status=response.status_code,
-            )
+            code = str(body.get("error", ""))
+            description = self._redact(str(body.get("error_description") or
+                                           f"HTTP {response.status_code}"))
+            raise EndpointError(f"the OAuth server {server} refused to renew the access "
+                                f"token: {code + ': ' if code else ''}{description}"
+                                + _renewal_hint(code, auth), error=code)
         auth.access_token = str(data["access_token"])
         auth.refresh_token = str(data["refresh_token"])
         if auth.token_file is not None:
-            write_token_file(auth.token_file, auth.access_token, auth.refresh_token)
+            write_token_file(auth.token_file, auth.access_token, auth.refresh_token,
+                             auth.replaces)
+            if auth.announce:
+                self._notify(f"the portal renewed the OAuth tokens (a refresh token works "
+                             f"once): the new pair is kept in {auth.token_file} (0600) and "
+                             "used from there on the next run")
         log.info("OAuth access token renewed")
 
     def _redact(self, text: str) -> str:
@@ -393,16 +582,57 @@ class Client:
 class _NotSent(Exception):
     """The request never reached the portal: safe to send again."""
 
-
-class _MaybeSent(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
+class _MaybeSent(Exception):
+    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.timed_out = timed_out
+
+
 def _never_connected(exc: requests.ConnectionError) -> bool:
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(reason, NewConnectionError)
+
+
+def _connect_reason(exc: requests.ConnectionError) -> str:
+    """"connection refused", "name not resolved"… from urllib3's wrapped OSError."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    text = str(reason or exc)
+    for needle, said in (("refused", "connection refused (nothing listens there)"),
+                         ("Name or service not known", "the host name is not known"),
+                         ("nodename nor servname", "the host name is not known"),
+                         ("Temporary failure in name resolution", "the host name is not known"),
+                         ("unreachable", "the network is unreachable")):
+        if needle in text:
+            return said
+    return "the connection failed"
+
+
+def _tls_problem(base_url: str, exc: requests.exceptions.SSLError) -> str:
+    """One line about the certificate (or TLS handshake) of `base_url`."""
+    text = str(exc)
+    match = re.search(r"certificate verify failed: ([^(]+?)\s*\(", text)
+    if match or "CERTIFICATE_VERIFY_FAILED" in text:
+        why = match.group(1).strip() if match else "it cannot be verified"
+        return (f"the certificate of {base_url} is not trusted ({why}); if it is the portal "
+                "you mean, give --ca-cert FILE with its certificate or CA")
+    return (f"the TLS handshake with {base_url} failed; is it an https:// address, and does "
+            "the server speak TLS there?")
+
+
+def _renewal_hint(code: str, auth: OAuthAuth) -> str:
+    if code not in ("invalid_grant", "invalid_client"):
+        return ""
+    if code == "invalid_client":
+        return "; check --client-id and --client-secret"
+    where = f" (ics2b24 keeps renewed pairs in {auth.token_file})" if auth.token_file else ""
+    return ("; a refresh token works once and lives 28 days: give the latest pair"
+            f"{where}, or authorise the app again")
 
 
 def _as_dict(value: Any) -> dict[str, Any]:

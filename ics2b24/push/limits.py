@@ -17,9 +17,10 @@ on the side of waiting.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +87,15 @@ class TimeReport:
             return None
 
 
+@dataclass(frozen=True)
+class Wait:
+    """How long to wait before a request, and whether the operating-time limit is what makes
+    it that long (such waits last minutes, so the user is told of them)."""
+
+    seconds: float
+    operating: bool = False
+
+
 @dataclass
 class _Basket:
     start: float
@@ -138,11 +148,37 @@ class Pacer:
     def delay(self, costs: Mapping[str, float]) -> float:
         """Seconds to wait before one HTTP request whose calls will cost about `costs[method]`
         seconds of each method's operating time (an empty mapping: a request that costs none)."""
+        return self.wait(costs).seconds
+
+    def wait(self, costs: Mapping[str, float]) -> Wait:
+        """`delay`, saying whether the operating-time limit decides it."""
         now = self._clock()
-        wait = self._bucket_wait(now)
-        for method, cost in costs.items():
-            wait = max(wait, self._operating_wait(method, cost, now))
-        return wait
+        bucket = self._bucket_wait(now)
+        operating = max((self._operating_wait(method, cost, now)
+                         for method, cost in costs.items()), default=0.0)
+        return Wait(max(bucket, operating), operating > bucket)
+
+    def estimate(self, requests: Sequence[Mapping[str, float]]) -> float:
+        """Seconds of waiting both limits add to these requests sent one after another (each
+        a mapping method → its calls' operating seconds), from what the pacer knows now. The
+        requests are taken to cost no time of their own: this is the part of a run's length
+        the limits decide (what `plan` shows, and what a progress ETA must add). The pacer is
+        not changed: the requests are played on a copy with a clock of its own."""
+        now = self._clock()
+        clock = [now]
+        sim = Pacer(self.rate, self.operating_limit, window=self.window,
+                    headroom=self._headroom, clock=lambda: clock[0])
+        sim._level, sim._level_at, sim._offset = self._level, self._level_at, self._offset
+        sim._methods = copy.deepcopy(self._methods)
+        for costs in requests:
+            clock[0] += sim.delay(costs)
+            sim.sent()
+            for method, cost in costs.items():
+                state = sim._method(method)
+                portal_now = clock[0] - sim._offset
+                sim._expire(state, portal_now)
+                sim._charge(state, portal_now, cost)
+        return clock[0] - now
 
     def sent(self) -> None:
         """Count one HTTP request into the bucket, just before it goes out."""

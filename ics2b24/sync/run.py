@@ -2,11 +2,17 @@
 
 Order matters for safety: the state DB is opened first (its lock makes a second run against
 it exit 3 before it reads or sends anything), then the portal is asked who we are and in
-which zone floating times are meant, the input is converted, the portal's events read, the
-plan made and, for `push`, sent. A write with an unknown outcome is never simply resent:
-the run waits (exponential backoff with jitter), reads the portal again and re-pairs
+which zone floating times are meant, the input is converted, the target section found (the
+same way for all three commands, so `plan` refuses what `push` refuses), the portal's events
+read, the plan made and, for `push`, sent. A write with an unknown outcome is never simply
+resent: the run waits (exponential backoff with jitter), reads the portal again and re-pairs
 (SPEC §6 rule 3), and only then sends what is still missing; after a few rounds it stops
 with a clear message, and everything confirmed before is already in the state DB.
+
+Events the re-read finds already in the portal are adopted (recorded, not added again) and
+counted as `recovered`, so the summary adds up to the input. The same rule adopts the events
+another state DB pushed into the same section: a lock cannot span machines, so a target is
+one state DB's, and a second one takes over what it finds instead of duplicating it.
 """
 
 from __future__ import annotations
@@ -20,31 +26,46 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from ics2b24.connect import Credentials, Target, make_client
-from ics2b24.errors import PortalError
+from ics2b24.connect import Credentials, Hooks, Target, Transport, make_client
+from ics2b24.errors import EndpointError, PortalError
 from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
 from ics2b24.model import DesiredEvent
 from ics2b24.push.client import Client, UncertainWriteError
+from ics2b24.push.encoding import MAX_BATCH_COMMANDS
 from ics2b24.push.pusher import Failure, Pusher, PushReport, reject_calendar
-from ics2b24.sections import list_sections, resolve_section, update_section_from_ics
+from ics2b24.sections import choose_section, list_sections, resolve_section, update_section_from_ics
 from ics2b24.sync.diff import DiffOptions, diff, undo_plan
-from ics2b24.sync.plan import Plan
+from ics2b24.sync.plan import Key, Op, Plan
 from ics2b24.sync.remote import RemoteEvent, parse_event, parse_events
-from ics2b24.sync.state import Record, StateDB, portal_identity, target_key
+from ics2b24.sync.state import Record, StateDB, default_state_path, portal_identity, target_key
 
 MAX_RECOVERIES = 5
 _READ_BATCH = 50
 
+Progress = Callable[[int, int, float], None]
+"""Told `(done, total, seconds the limits will still add)` after every batch."""
+
 
 @dataclass(frozen=True)
 class Connection:
-    """How to reach the portal and how fast: the flags every portal command shares."""
+    """How to reach the portal and how fast: the flags every portal command shares, and what
+    the user hears while it runs."""
 
     credentials: Credentials
     target: Target
     state: Path | None = None
     rate: str = "2/50"
     operating_limit: float = 480.0
+    transport: Transport = field(default_factory=Transport)
+    hooks: Hooks = field(default_factory=Hooks)
+
+    @property
+    def state_path(self) -> Path:
+        return self.state or default_state_path()
+
+    def note(self, text: str) -> None:
+        if self.hooks.notify is not None:
+            self.hooks.notify(text)
 
 
 @dataclass(frozen=True)
@@ -66,6 +87,7 @@ class Summary:
     updated: int = 0
     deleted: int = 0
     unchanged: int = 0
+    recovered: int = 0
     failed: int = 0
     requests: int = 0
     seconds: float = 0.0
@@ -75,7 +97,8 @@ class Summary:
     def to_json(self) -> dict[str, Any]:
         return {
             "added": self.added, "updated": self.updated,
-            "deleted": self.deleted, "unchanged": self.unchanged, "failed": self.failed,
+            "deleted": self.deleted, "unchanged": self.unchanged,
+            "recovered": self.recovered, "failed": self.failed,
             "requests": self.requests, "seconds": round(self.seconds, 3),
             "failures": [
                 {"op": f.op.kind, "uid": f.op.uid, "recurrence_id": f.op.recurrence_id,
@@ -85,9 +108,12 @@ class Summary:
         }
 
     def line(self) -> str:
+        """`recovered` (events found already in the portal and adopted) is named only when
+        there are any, so an ordinary run's line stays as short as it was."""
+        recovered = f"{self.recovered} recovered, " if self.recovered else ""
         return (f"{self.added} added, {self.updated} updated, "
-                f"{self.deleted} deleted, {self.unchanged} unchanged, {self.failed} failed; "
-                f"{self.requests} HTTP requests in {self.seconds:.1f} s")
+                f"{self.deleted} deleted, {self.unchanged} unchanged, {recovered}"
+                f"{self.failed} failed; {self.requests} HTTP requests in {self.seconds:.1f} s")
 
 
 @dataclass
@@ -98,30 +124,66 @@ class _Session:
     target: str
     section_id: int
     converted: ConvertResult
+    names: dict[int, str] = field(default_factory=dict)
+    """The name of every portal event the last read found, by id (what a delete removes)."""
+
+
+@dataclass(frozen=True)
+class _Mode:
+    """What a command may change: the state DB (push, undo), the target section (push)."""
+
+    writes_state: bool
+    creates_section: bool
+
+
+_PLAN = _Mode(writes_state=False, creates_section=False)
+_PUSH = _Mode(writes_state=True, creates_section=True)
+_UNDO = _Mode(writes_state=True, creates_section=False)
 
 
 @contextmanager
 def _session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
-             options: SyncOptions | None, *, writes: bool) -> Iterator[_Session]:
-    db = StateDB.open(connection.state)
+             options: SyncOptions | None, mode: _Mode) -> Iterator[_Session]:
+    db = StateDB.open(connection.state_path, readonly=not mode.writes_state)
     try:
+        if db.created_dir is not None:
+            connection.note(f"created {db.created_dir} (0700) for the state DB {db.path}")
         client = make_client(connection.credentials, rate=connection.rate,
-                             operating_limit=connection.operating_limit)
+                             operating_limit=connection.operating_limit,
+                             transport=connection.transport, hooks=connection.hooks)
         try:
             user = _current_user(client)
             converted = ConvertResult()
             if inputs is not None and options is not None:
-                tz = options.convert.get("tz") or user.get("TIME_ZONE")
-                converted = convert_inputs(
-                    inputs, ConvertOptions.build(**{**options.convert, "tz": tz or None}))
-            section_id = _section(client, connection.target, converted, options, writes)
-            tkey = target_key(connection.target.type, connection.target.owner, section_id)
+                converted = _convert(inputs, options, user, connection)
             portal = portal_identity(client.base_url, client.user_id())
+            section_id = _section(client, db, portal, connection, converted, options, mode)
+            tkey = target_key(connection.target.type, connection.target.owner, section_id)
             yield _Session(db, client, portal, tkey, section_id, converted)
         finally:
             client.close()
     finally:
         db.close()
+
+
+def _convert(inputs: list[tuple[str, bytes]], options: SyncOptions, user: Mapping[str, Any],
+             connection: Connection) -> ConvertResult:
+    """The input as the portal user's zone reads floating times; says so when it holds no
+    event, since a run that changes nothing is otherwise silent."""
+    if connection.hooks.status is not None:
+        size = sum(len(data) for _, data in inputs)
+        names = inputs[0][0] if len(inputs) == 1 else f"{len(inputs)} files"
+        connection.hooks.status(f"reading {names} ({_size(size)})…")
+    tz = options.convert.get("tz") or user.get("TIME_ZONE")
+    converted = convert_inputs(inputs, ConvertOptions.build(**{**options.convert,
+                                                                "tz": tz or None}))
+    if not converted.events and not converted.cancelled:
+        connection.note("no events in the input: there is nothing to add or update")
+    return converted
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 100_000 else f"{count:,} bytes"
 
 
 def _current_user(client: Client) -> dict[str, Any]:
@@ -130,22 +192,37 @@ def _current_user(client: Client) -> dict[str, Any]:
         answer = client.call("user.current")
     except PortalError:
         return {}
+    except EndpointError as exc:
+        if exc.error != "insufficient_scope":
+            raise
+        return {}
     return answer if isinstance(answer, dict) else {}
 
 
-def _section(client: Client, target: Target, converted: ConvertResult,
-             options: SyncOptions | None, writes: bool) -> int:
-    """The target section's id. Without writes (plan, undo) nothing is created: a section
-    that does not exist yet has no events, so every event is planned as an add."""
+def _section(client: Client, db: StateDB, portal: str, connection: Connection,
+             converted: ConvertResult, options: SyncOptions | None, mode: _Mode) -> int:
+    """The target section's id, found the same way by every command (`choose_section`), so
+    `plan` and `undo` refuse what `push` refuses. Only `push` creates a section, names it
+    from the input with `--section-from-ics`, and remembers in the state DB which section a
+    `--section-name` means, so a renamed section stays the target. Without a section yet,
+    `plan` and `undo` see an empty target (0)."""
+    target = connection.target
+    calendar = f"{target.type}:{target.owner}"
+    name = (target.section_name or "").strip()
+    remembered = db.remembered_section(portal, calendar, name) if name else None
     from_ics = options is not None and options.section_from_ics
-    if not writes:
-        if target.section_id is not None:
-            return target.section_id
-        named = [s.id for s in list_sections(client, target.type, target.owner)
-                 if s.name.strip() == (target.section_name or "").strip()]
-        return named[0] if named else 0
-    section_id = resolve_section(client, target, create=converted.section if from_ics else None)
-    if from_ics and writes:
+    if not mode.creates_section:
+        found = choose_section(list_sections(client, target.type, target.owner), target,
+                               remembered)
+        if found is None and options is not None:
+            connection.note(f"no section is named {name!r} yet: push creates it")
+        return found.id if found is not None else 0
+    section_id = resolve_section(client, target, create=converted.section if from_ics else None,
+                                 remembered=remembered)
+    if name and section_id != remembered:
+        with db.transaction() as tx:
+            tx.remember_section(portal, calendar, name, section_id)
+    if from_ics:
         update_section_from_ics(client, target, section_id, converted.section)
     return section_id
 
@@ -155,6 +232,7 @@ def _diff(session: _Session, connection: Connection, options: SyncOptions) -> Pl
     sent = session.db.pending(session.portal, session.target)
     events = session.converted.events
     remote = read_remote(session.client, connection.target, session.section_id, events, records)
+    session.names = {event.id: event.params.name for event in remote}
     return diff(events, session.converted.cancelled, remote, records, DiffOptions(
         calendar_type=connection.target.type, owner=connection.target.owner,
         section_id=session.section_id, prune=options.prune, force=options.force,
@@ -162,34 +240,73 @@ def _diff(session: _Session, connection: Connection, options: SyncOptions) -> Pl
     ))
 
 
+@dataclass(frozen=True)
+class PlanReport:
+    """What `plan` shows: the plan, the input's warnings, the names of the portal events it
+    would delete, how many requests its writes take, how many events it would adopt, and
+    the seconds of waiting the portal's limits would add."""
+
+    plan: Plan
+    warnings: list[str]
+    names: Mapping[int, str]
+    requests: int
+    recovered: int
+    waits: float
+
+
 def make_plan(inputs: list[tuple[str, bytes]], connection: Connection,
-              options: SyncOptions) -> tuple[Plan, list[str]]:
-    """What `push` would do; sends no write call. Returns the plan and the input's warnings."""
-    with _session(connection, inputs, options, writes=False) as session:
+              options: SyncOptions) -> PlanReport:
+    """What `push` would do; sends no write call."""
+    with _session(connection, inputs, options, _PLAN) as session:
         plan = _diff(session, connection, options)
-        return plan, [*session.converted.warnings, *plan.warnings]
+        batches = _requests(plan.writes)
+        recorded = {r.key: r.event_id for r in session.db.records(session.portal,
+                                                                  session.target)}
+        return PlanReport(plan, [*session.converted.warnings, *plan.warnings],
+                          dict(session.names), len(batches), len(_adopted(plan, recorded)),
+                          session.client.estimate_waits(batches))
+
+
+def _requests(writes: Sequence[Op]) -> list[dict[str, int]]:
+    """The write calls as the pusher sends them, one mapping method → calls per request:
+    batches of up to 50 of one phase, and a call that must go alone (JSON) on its own."""
+    out: list[dict[str, int]] = []
+    for phase in sorted({op.phase for op in writes}):
+        ops = [op for op in writes if op.phase == phase and op.method is not None]
+        out += [{op.method: 1} for op in ops if op.needs_json and op.method]
+        batched = [op.method for op in ops if not op.needs_json and op.method]
+        for start in range(0, len(batched), MAX_BATCH_COMMANDS):
+            calls: dict[str, int] = {}
+            for method in batched[start:start + MAX_BATCH_COMMANDS]:
+                calls[method] = calls.get(method, 0) + 1
+            out.append(calls)
+    return out
+
+
+def _adopted(plan: Plan, recorded: Mapping[Key, int]) -> set[Key]:
+    """Events the plan records without a write that no state row had paired with that
+    portal event: found in the portal (sent by a run that died, or by another state DB)."""
+    return {op.key for op in plan.ops
+            if op.kind == "record" and recorded.get(op.key) != op.event_id}
 
 
 def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncOptions, *,
-         progress: Callable[[int, int], None] | None = None,
+         progress: Progress | None = None,
          sleep: Callable[[float], None] = time.sleep) -> Summary:
-    """Make the target match the input; `progress(done, total)` after every batch."""
+    """Make the target match the input; `progress(done, total, waits ahead)` after every
+    batch."""
     started = time.monotonic()
-    with _session(connection, inputs, options, writes=True) as session:
+    with _session(connection, inputs, options, _PUSH) as session:
         plan = _diff(session, connection, options)
         total = len(plan.writes)
-        unchanged = plan.unchanged
         warnings = list(plan.warnings)
-        done = 0
-
-        def step(count: int) -> None:
-            nonlocal done
-            done = min(total, done + count)
-            if progress is not None:
-                progress(done, total)
-
+        recovery = _Recovery(session)
+        recovery.planned(plan)
+        unchanged = plan.unchanged - recovery.recovered
+        tracker = _Tracker(session.client, total, progress)
+        tracker.replanned(plan)
         pusher = Pusher(session.client, session.db, session.portal, session.target,
-                        progress=step)
+                        progress=tracker.step)
         report = PushReport()
         for attempt in range(MAX_RECOVERIES + 1):
             try:
@@ -202,14 +319,78 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
                         "re-reading the portal. Everything confirmed is recorded: run the "
                         "same command again to finish")) from None
                 sleep(min(30.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
-                plan = _diff(session, connection, options)
+                confirmed = report.count("override")
+                previous, plan = plan, _diff(session, connection, options)
+                tracker.replanned(plan)
+                recovery.replanned(previous, plan, report.count("override") - confirmed)
         if report.count("override"):
             _record_detached(session, connection, options, pusher, report)
         summary = _summary(plan_unchanged=unchanged, report=report)
+        summary.recovered = recovery.recovered
         summary.requests = session.client.requests_sent
         summary.seconds = time.monotonic() - started
         summary.warnings = [*session.converted.warnings, *warnings]
         return summary
+
+
+class _Tracker:
+    """Progress of one run's writes, with the waits the limits will add to what is left:
+    the requests still to send are the plan's last `total - done` calls."""
+
+    def __init__(self, client: Client, total: int, progress: Progress | None) -> None:
+        self._client = client
+        self._total = total
+        self._progress = progress
+        self._requests: list[dict[str, int]] = []
+        self.done = 0
+
+    def replanned(self, plan: Plan) -> None:
+        self._requests = _requests(plan.writes)
+        self._report()
+
+    def step(self, count: int) -> None:
+        self.done = min(self._total, self.done + count)
+        self._report()
+
+    def _report(self) -> None:
+        if self._progress is None:
+            return
+        left = self._total - self.done
+        ahead: list[dict[str, int]] = []
+        for calls in reversed(self._requests):
+            if left <= 0:
+                break
+            ahead.append(calls)
+            left -= sum(calls.values())
+        self._progress(self.done, self._total, self._client.estimate_waits(ahead[::-1]))
+
+
+class _Recovery:
+    """Counts the events a run adopts instead of sending, so the summary adds up: those the
+    first read finds in the portal unrecorded, and after a write of unknown outcome, those
+    the re-read finds done. A moved occurrence is recorded only by a read even when its
+    change was confirmed, so of the ones re-read, those already counted are left out."""
+
+    def __init__(self, session: _Session) -> None:
+        self._session = session
+        self.recovered = 0
+
+    def _recorded(self) -> dict[Key, int]:
+        return {r.key: r.event_id for r in self._session.db.records(self._session.portal,
+                                                                    self._session.target)}
+
+    def planned(self, plan: Plan) -> None:
+        self.recovered += len(_adopted(plan, self._recorded()))
+
+    def replanned(self, previous: Plan, plan: Plan, overrides_confirmed: int) -> None:
+        """`plan` is the re-read after a round of `previous` ended in doubt, in which
+        `overrides_confirmed` occurrence moves were confirmed."""
+        sent = {op.key: op.kind for op in previous.writes}
+        recorded = self._recorded()
+        found = [op for op in plan.ops if op.kind == "record"
+                 and (op.key in sent or recorded.get(op.key) != op.event_id)]
+        moved = sum(1 for op in found if sent.get(op.key) == "override")
+        self.recovered += len(found) - moved + max(0, moved - overrides_confirmed)
 
 
 def _record_detached(session: _Session, connection: Connection, options: SyncOptions,
@@ -239,36 +420,53 @@ def write_rejects(path: Path, failures: Sequence[Failure]) -> None:
     path.write_bytes(reject_calendar(list(failures)))
 
 
-def undo_count(connection: Connection) -> int:
-    """How many events `undo` would delete."""
-    with _session(connection, None, None, writes=False) as session:
-        return len(_undo_plan(session).writes)
+@dataclass(frozen=True)
+class UndoPreview:
+    """What `undo` would delete, by kind: single events, series (each part of a series is
+    one), and the moved occurrences that go with their series."""
+
+    singles: int = 0
+    series: int = 0
+    occurrences: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.singles + self.series
+
+    def line(self) -> str:
+        parts = [f"{self.singles} single event(s)", f"{self.series} series"]
+        if self.occurrences:
+            parts.append(f"{self.occurrences} moved occurrence(s) that go with their series")
+        return ", ".join(parts)
 
 
-def _undo_plan(session: _Session) -> Plan:
+def undo_preview(connection: Connection) -> UndoPreview:
+    """What `undo` would delete; changes nothing."""
+    with _session(connection, None, None, _PLAN) as session:
+        plan, remote = _undo_plan(session)
+        series = {event.id for event in remote if event.params.rrule is not None}
+        deletes = [op for op in plan.writes if op.kind == "delete"]
+        in_series = sum(1 for op in deletes if op.event_id in series)
+        return UndoPreview(singles=len(deletes) - in_series, series=in_series,
+                           occurrences=sum(max(0, len(op.forget) - 1) for op in deletes))
+
+
+def _undo_plan(session: _Session) -> tuple[Plan, list[RemoteEvent]]:
     records = session.db.records(session.portal, session.target)
-    return undo_plan(records, _get_by_ids(session.client, [r.event_id for r in records
-                                                           if r.created]))
+    remote = _get_by_ids(session.client, [r.event_id for r in records if r.created])
+    return undo_plan(records, remote), remote
 
 
-def undo(connection: Connection, *, progress: Callable[[int, int], None] | None = None
-         ) -> Summary:
+def undo(connection: Connection, *, progress: Progress | None = None) -> Summary:
     """Delete every event this tool created in the target, as the state DB records them."""
     started = time.monotonic()
-    with _session(connection, None, None, writes=False) as session:
-        plan = _undo_plan(session)
+    with _session(connection, None, None, _UNDO) as session:
+        plan, _ = _undo_plan(session)
         report = PushReport()
-        done = 0
-        total = len(plan.writes)
-
-        def step(count: int) -> None:
-            nonlocal done
-            done += count
-            if progress is not None:
-                progress(done, total)
-
+        tracker = _Tracker(session.client, len(plan.writes), progress)
+        tracker.replanned(plan)
         Pusher(session.client, session.db, session.portal, session.target,
-               progress=step).push(plan, report)
+               progress=tracker.step).push(plan, report)
         _forget_vanished(session, report)
         summary = _summary(plan_unchanged=0, report=report)
         summary.requests = session.client.requests_sent

@@ -9,6 +9,13 @@ one run at a time holds an exclusive `flock` on `STATE.lock` (released by the ke
 after SIGKILL); the schema is versioned with `PRAGMA user_version`, and a file from a newer
 release or a file that is not ours is refused rather than altered; the pusher records each
 batch in one transaction, so a crash leaves either all or none of that batch's rows.
+
+It also remembers which section a `--section-name` found or created, so the target a state DB
+manages stays that section when it is renamed (`--section-from-ics` renames it at once).
+
+`plan` opens it read-only (`readonly=True`): a copy in memory, under a shared lock when the
+lock file can be opened, so `plan` works on a read-only filesystem and never creates a file.
+Every failure to open, lock or write it is one `UsageError` or `OutputError` line.
 """
 
 from __future__ import annotations
@@ -20,17 +27,29 @@ import os
 import sqlite3
 import stat
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from ics2b24.errors import SafetyError, UsageError
+from ics2b24.errors import OutputError, SafetyError, UsageError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_SCHEMA = """
+_SECTIONS = """
+CREATE TABLE sections (
+    portal TEXT NOT NULL,
+    calendar TEXT NOT NULL,
+    name TEXT NOT NULL,
+    section_id INTEGER NOT NULL,
+    PRIMARY KEY (portal, calendar, name)
+);
+"""
+_MIGRATIONS = {1: _SECTIONS}
+"""The script that takes a file from each older version to the next one."""
+
+_SCHEMA = _SECTIONS + """
 CREATE TABLE events (
     portal TEXT NOT NULL,
     target TEXT NOT NULL,
@@ -53,12 +72,17 @@ CREATE TABLE pending (
 """
 
 
-def default_state_path(environ: Mapping[str, str] | None = None) -> Path:
-    """`$XDG_DATA_HOME/ics2b24/state.sqlite3`, else `~/.local/share/ics2b24/state.sqlite3`."""
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """`$XDG_DATA_HOME/ics2b24`, else `~/.local/share/ics2b24`: the state DB and kept tokens."""
     env = os.environ if environ is None else environ
     base = env.get("XDG_DATA_HOME") or ""
     root = Path(base) if os.path.isabs(base) else Path.home() / ".local" / "share"
-    return root / "ics2b24" / "state.sqlite3"
+    return root / "ics2b24"
+
+
+def default_state_path(environ: Mapping[str, str] | None = None) -> Path:
+    """`$XDG_DATA_HOME/ics2b24/state.sqlite3`, else `~/.local/share/ics2b24/state.sqlite3`."""
+    return data_dir(environ) / "state.sqlite3"
 
 
 def portal_identity(url: str, user_id: int | str) -> str:
@@ -168,31 +192,67 @@ class Transaction:
             (portal, target, uid, recurrence_id or ""),
         )
 
+    def remember_section(self, portal: str, calendar: str, name: str, section_id: int) -> None:
+        """`--section-name NAME` means `section_id` in this calendar from now on."""
+        self._db.execute(
+            "INSERT INTO sections (portal, calendar, name, section_id) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (portal, calendar, name) DO UPDATE SET section_id = excluded.section_id",
+            (portal, calendar, name, section_id),
+        )
+
 
 class StateDB:
     """An open state DB, holding the run lock until `close()` (or the end of a `with`)."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection, lock: IO[bytes]) -> None:
+    def __init__(self, path: Path, connection: sqlite3.Connection, lock: IO[bytes] | None,
+                 *, created_dir: Path | None = None) -> None:
         self.path = path
         self._db = connection
         self._lock = lock
+        self.created_dir = created_dir
+        """The directory this open created for the file (the user is told), else None."""
 
     @classmethod
-    def open(cls, path: Path | str | None = None) -> StateDB:
+    def open(cls, path: Path | str | None = None, *, readonly: bool = False) -> StateDB:
         """Open (or create) the state DB at `path` (default: `default_state_path()`), or raise
-        SafetyError when another run holds it."""
+        SafetyError when another run holds it. `readonly`: a copy in memory that creates and
+        changes no file (an absent file reads as empty)."""
         db_path = Path(path) if path is not None else default_state_path()
-        lock = _acquire_lock(db_path)
+        if readonly:
+            return cls._open_copy(db_path)
+        created = _make_private_dir(db_path.parent)
+        lock = _acquire_lock(db_path, exclusive=True)
+        assert lock is not None
         try:
             connection = _connect(db_path)
         except BaseException:
             lock.close()
             raise
-        return cls(db_path, connection, lock)
+        return cls(db_path, connection, lock, created_dir=created)
+
+    @classmethod
+    def _open_copy(cls, db_path: Path) -> StateDB:
+        lock = _acquire_lock(db_path, exclusive=False) if db_path.parent.is_dir() else None
+        try:
+            memory = sqlite3.connect(":memory:", isolation_level=None)
+            memory.row_factory = sqlite3.Row
+            if db_path.exists():
+                _copy_into(db_path, memory)
+            _migrate(memory, db_path)
+        except sqlite3.DatabaseError as exc:
+            if lock is not None:
+                lock.close()
+            raise UsageError(f"{db_path} is not an ics2b24 state DB ({exc})") from exc
+        except BaseException:
+            if lock is not None:
+                lock.close()
+            raise
+        return cls(db_path, memory, lock)
 
     def close(self) -> None:
         self._db.close()
-        self._lock.close()
+        if self._lock is not None:
+            self._lock.close()
 
     def __enter__(self) -> StateDB:
         return self
@@ -202,14 +262,42 @@ class StateDB:
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """One batch's writes, all or nothing."""
-        self._db.execute("BEGIN IMMEDIATE")
+        """One batch's writes, all or nothing. A file that can no longer be written (a full
+        disk, a filesystem remounted read-only) is one OutputError line: what the portal
+        confirmed in this batch is then not recorded, and the next run's recovery adopts it."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._unwritable(exc) from exc
         try:
             yield Transaction(self._db)
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise self._unwritable(exc) from exc
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._rollback()
             raise
-        self._db.execute("COMMIT")
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise self._unwritable(exc) from exc
+
+    def _rollback(self) -> None:
+        with suppress(sqlite3.Error):
+            self._db.execute("ROLLBACK")
+
+    def _unwritable(self, exc: sqlite3.Error) -> OutputError:
+        return OutputError(f"cannot write the state DB {self.path} ({exc}); what the portal "
+                           "confirmed since the last recorded batch is adopted by the next run")
+
+    def remembered_section(self, portal: str, calendar: str, name: str) -> int | None:
+        """The section `--section-name NAME` found or created on an earlier run."""
+        row = self._db.execute(
+            "SELECT section_id FROM sections WHERE portal = ? AND calendar = ? AND name = ?",
+            (portal, calendar, name),
+        ).fetchone()
+        return None if row is None else int(row["section_id"])
 
     def records(self, portal: str, target: str) -> list[Record]:
         """Every event paired in this target, sorted by (uid, recurrence_id) null first."""
@@ -236,13 +324,22 @@ class StateDB:
         return None if row is None else _record(row)
 
 
-def _acquire_lock(db_path: Path) -> IO[bytes]:
-    _make_private_dir(db_path.parent)
+def _acquire_lock(db_path: Path, *, exclusive: bool) -> IO[bytes] | None:
+    """The run lock: exclusive for a run that writes; shared for one that reads (it then
+    waits for no writer, and goes without a lock where the file cannot be opened, as on a
+    read-only filesystem: a reader changes nothing)."""
     lock_path = db_path.with_name(db_path.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        if not exclusive:
+            return None
+        raise UsageError(f"cannot lock the state DB: {lock_path}: {exc.strerror}; give "
+                         "--state a place this user can write") from exc
     lock = os.fdopen(fd, "r+b")
     try:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(lock.fileno(), (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+                    | fcntl.LOCK_NB)
     except BlockingIOError:
         lock.close()
         raise SafetyError(
@@ -252,18 +349,37 @@ def _acquire_lock(db_path: Path) -> IO[bytes]:
     return lock
 
 
-def _make_private_dir(directory: Path) -> None:
+def _make_private_dir(directory: Path) -> Path | None:
+    """Create the state DB's directory (0700) if it is missing; the topmost directory this
+    created, so the user can be told, else None."""
+    missing = [d for d in (directory, *directory.parents) if not d.exists()]
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create state directory {directory}: {exc.strerror}") from exc
+        raise UsageError(f"cannot create state directory {directory}: {exc.strerror}; give "
+                         "--state a place this user can write") from exc
+    return missing[-1] if missing else None
+
+
+def _copy_into(db_path: Path, memory: sqlite3.Connection) -> None:
+    """The file's content, read without writing anything (not even a journal)."""
+    uri = f"{db_path.resolve().as_uri()}?mode=ro"
+    try:
+        source = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error as exc:
+        raise UsageError(f"cannot read the state DB {db_path}: {exc}") from exc
+    try:
+        source.backup(memory)
+    finally:
+        source.close()
 
 
 def _connect(db_path: Path) -> sqlite3.Connection:
     try:
         fd = os.open(db_path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
-        raise UsageError(f"cannot open state DB {db_path}: {exc.strerror}") from exc
+        raise UsageError(f"cannot open state DB {db_path}: {exc.strerror}; give --state a "
+                         "place this user can write") from exc
     try:
         if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
             os.fchmod(fd, 0o600)
@@ -292,9 +408,19 @@ def _migrate(connection: sqlite3.Connection, db_path: Path) -> None:
             f"state DB {db_path} has schema version {version}, newer than this ics2b24 "
             f"understands ({SCHEMA_VERSION}); upgrade ics2b24 or choose another --state"
         )
-    tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-    if tables:
-        raise UsageError(f"{db_path} is not an ics2b24 state DB (it holds other tables)")
-    connection.executescript(
-        f"BEGIN IMMEDIATE;\n{_SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
-    )
+    if version == 0:
+        tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if tables:
+            raise UsageError(f"{db_path} is not an ics2b24 state DB (it holds other tables)")
+        script = _SCHEMA
+    else:
+        script = "".join(_MIGRATIONS[v] for v in range(version, SCHEMA_VERSION))
+    try:
+        connection.executescript(
+            f"BEGIN IMMEDIATE;\n{script}PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+        )
+    except sqlite3.OperationalError as exc:
+        with suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
+        raise UsageError(f"cannot write the state DB {db_path} ({exc}); give --state a place "
+                         "this user can write") from exc

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ics2b24.errors import PortalError, UsageError
+from ics2b24.errors import EndpointError, PortalError, UsageError
 from ics2b24.portal.faults import FaultSpec
 from ics2b24.portal.limits import LimitSettings
 from ics2b24.portal.server import Portal
@@ -123,13 +123,14 @@ def test_plain_http_oauth_server_is_refused() -> None:
                   oauth_server="http://oauth.example.com")
 
 
-def test_wrong_token_is_a_portal_error_that_does_not_show_it(portal: Portal) -> None:
+def test_wrong_token_is_an_endpoint_error_that_does_not_show_it(portal: Portal) -> None:
     url = portal.webhook_url.rstrip("/").rsplit("/", 1)[0] + "/wrong-s3cr3t/"
     client = Client(WebhookAuth.parse(url), sleep=no_sleep)
-    with pytest.raises(PortalError) as raised:
+    with pytest.raises(EndpointError) as raised:
         client.call("user.current")
-    assert raised.value.error == "NO_AUTH_FOUND" and raised.value.status == 401
+    assert raised.value.error == "NO_AUTH_FOUND"
     assert "wrong-s3cr3t" not in str(raised.value)
+    assert portal.counters().requests == 1
 
 
 def test_reprs_never_show_credentials(portal: Portal) -> None:
@@ -169,11 +170,14 @@ def test_renewed_tokens_are_kept_in_a_private_token_file(portal: Portal, tmp_pat
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
 
 
-def test_refused_refresh_is_a_portal_error_without_secrets(portal: Portal, tmp_path: Path) -> None:
+def test_refused_refresh_is_an_endpoint_error_with_a_hint_and_without_secrets(
+        portal: Portal, tmp_path: Path) -> None:
     client, auth = oauth_client(portal, tmp_path, ttl=-1)
     auth.refresh_token = "not-a-real-refresh-s3cr3t"
-    with pytest.raises(PortalError) as raised:
+    with pytest.raises(EndpointError) as raised:
         client.call("user.current")
+    assert raised.value.error == "invalid_grant"
+    assert "works once" in str(raised.value)
     assert "s3cr3t" not in str(raised.value) and auth.client_secret not in str(raised.value)
 
 

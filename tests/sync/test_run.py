@@ -5,6 +5,7 @@ nothing lost, nothing duplicated."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -115,7 +116,7 @@ def test_creation_sent_but_never_recorded_is_adopted_as_the_tools_own(
     assert portal_occurrences(portal) == Counter()
 
 
-def test_ctrl_c_mid_push_exits_130_without_a_traceback_and_a_rerun_finishes(
+def test_ctrl_c_mid_push_exits_130_saying_what_was_kept_and_a_rerun_finishes(
         portal: Portal, tmp_path: Path, cli: Cli) -> None:
     text = thousand_events()
     source = write(tmp_path / "bulk.ics", text)
@@ -125,7 +126,10 @@ def test_ctrl_c_mid_push_exits_130_without_a_traceback_and_a_rerun_finishes(
     _, err = process.communicate(timeout=30)
     assert process.returncode == 130
     assert "Traceback" not in err
-    assert err.strip().splitlines()[-1] == "ics2b24: interrupted"
+    last = err.strip().splitlines()[-1]
+    assert re.fullmatch(r"ics2b24: interrupted after \d+ of 1000 change\(s\); every change "
+                        r"the portal confirmed is recorded in .*state\.sqlite3: run the same "
+                        r"command again to continue", last), last
     code, _, err = cli("push", str(source), *target_args(portal, state))
     assert code == 0, err
     assert portal_occurrences(portal) == expected_of(text)

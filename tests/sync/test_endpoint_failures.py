@@ -1,0 +1,153 @@
+"""An address that leads nowhere useful fails fast, with one line that names the cause and
+exit 2 (the flags must change), and nothing is retried that cannot pass on a retry. The
+misbehaving servers are the standard library's, on loopback, and every test is bounded to a
+few seconds."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from ics2b24.portal.server import Portal
+from tests.sync.helpers import Cli, vcalendar, vevent, write
+
+ONE = vcalendar(vevent("one@test", "20250303T090000", "One"))
+
+
+def webhook_at(port: int, scheme: str = "http") -> str:
+    return f"{scheme}://127.0.0.1:{port}/rest/1/s3cr3ttoken/"
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _NoPost(BaseHTTPRequestHandler):
+    """http.server as it comes: POST is not implemented, so every call answers 501."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def not_bitrix() -> Iterator[int]:
+    server = HTTPServer(("127.0.0.1", 0), _NoPost)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    yield int(server.server_address[1])
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A socket that accepts connections (the kernel's backlog) and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield int(sock.getsockname()[1])
+
+
+def timed(cli: Cli, *args: str) -> tuple[int, str, float]:
+    started = time.monotonic()
+    code, _, err = cli(*args)
+    return code, err, time.monotonic() - started
+
+
+def push_args(tmp_path: Path, webhook: str) -> list[str]:
+    source = write(tmp_path / "one.ics", ONE)
+    return ["push", str(source), "--webhook", webhook, "--type", "user", "--section", "1",
+            "--state", str(tmp_path / "state.sqlite3")]
+
+
+def one_line(err: str) -> str:
+    assert "Traceback" not in err
+    assert err.count("\n") == 1, err
+    assert "s3cr3ttoken" not in err
+    return err
+
+
+def test_a_closed_port_fails_within_seconds_with_exit_2(closed_port: int, cli: Cli) -> None:
+    code, err, seconds = timed(cli, "section", "list", "--type", "user",
+                               "--webhook", webhook_at(closed_port))
+    assert code == 2
+    assert "cannot reach" in one_line(err) and "connection refused" in err
+    assert seconds < 5
+
+
+def test_push_to_a_closed_port_fails_within_seconds_with_exit_2(
+        closed_port: int, cli: Cli, tmp_path: Path) -> None:
+    code, err, seconds = timed(cli, *push_args(tmp_path, webhook_at(closed_port)))
+    assert code == 2
+    assert "cannot reach" in one_line(err)
+    assert seconds < 5
+
+
+def test_a_server_that_is_not_bitrix24_is_named_at_once_with_exit_2(
+        not_bitrix: int, cli: Cli, tmp_path: Path) -> None:
+    code, err, seconds = timed(cli, *push_args(tmp_path, webhook_at(not_bitrix)))
+    assert code == 2
+    assert "is not a Bitrix24 REST endpoint" in one_line(err) and "HTTP 501" in err
+    assert seconds < 2
+
+
+def test_a_server_that_never_answers_fails_after_the_timeout_in_one_line(
+        silent_port: int, cli: Cli) -> None:
+    code, err, seconds = timed(cli, "section", "list", "--type", "user", "--timeout", "1",
+                               "--webhook", webhook_at(silent_port))
+    assert code == 2
+    assert "no answer within 1 s" in one_line(err) and "--timeout" in err
+    assert seconds < 4
+
+
+def test_an_untrusted_certificate_is_named_at_once_and_ca_cert_trusts_it(
+        make_portal: Callable[..., Portal], cli: Cli, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    data = tmp_path / "portal.sqlite3"
+    portal = make_portal(tls=True, data=str(data))
+    assert portal.webhook_url.startswith("https://")
+    code, err, seconds = timed(cli, "section", "list", "--type", "user",
+                               "--webhook", portal.webhook_url)
+    assert code == 2
+    assert "certificate" in err and "not trusted" in err and "--ca-cert" in err
+    assert portal.first_user.webhook_token not in err
+    assert seconds < 2
+    code, out, err = cli("section", "list", "--type", "user", "--webhook", portal.webhook_url,
+                         "--ca-cert", f"{data}.pem")
+    assert code == 0, err
+    assert "Admin" in out or "ID" in out
+
+
+def test_a_wrong_token_on_push_is_exit_2_without_sending_anything(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    webhook = f"{portal.base_url}/rest/1/s3cr3ttoken/"
+    code, err, _ = timed(cli, *push_args(tmp_path, webhook))
+    assert code == 2
+    assert "NO_AUTH_FOUND" in one_line(err)
+    assert portal.counters().requests == 1
+
+
+@pytest.mark.parametrize(("webhook", "said"), [
+    ("ftp://portal.example.com/rest/1/s3cr3ttoken/", "not ftp://"),
+    ("https://portal.example.com:99999/rest/1/s3cr3ttoken/", "from 1 to 65535"),
+    ("http://portal.example.com/rest/1/s3cr3ttoken/", "plain http:// is refused"),
+])
+def test_an_address_no_portal_can_have_is_refused_before_any_request(
+        webhook: str, said: str, cli: Cli) -> None:
+    code, err, seconds = timed(cli, "section", "list", "--type", "user", "--webhook", webhook)
+    assert code == 2
+    assert said in one_line(err)
+    assert seconds < 1
