@@ -29,12 +29,12 @@ from typing import Any
 from ics2b24.connect import Credentials, Hooks, Target, Transport, make_client
 from ics2b24.errors import EndpointError, PortalError
 from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
-from ics2b24.model import DesiredEvent
+from ics2b24.model import DesiredEvent, EventParams
 from ics2b24.push.client import Client, UncertainWriteError
 from ics2b24.push.encoding import MAX_BATCH_COMMANDS
 from ics2b24.push.pusher import Failure, Pusher, PushReport, reject_calendar
 from ics2b24.sections import choose_section, list_sections, resolve_section, update_section_from_ics
-from ics2b24.sync.diff import DiffOptions, diff, undo_plan
+from ics2b24.sync.diff import DiffOptions, canonical_rule, diff, undo_plan
 from ics2b24.sync.plan import Key, Op, Plan
 from ics2b24.sync.remote import RemoteEvent, parse_event, parse_events
 from ics2b24.sync.state import Record, StateDB, default_state_path, portal_identity, target_key
@@ -124,8 +124,14 @@ class _Session:
     target: str
     section_id: int
     converted: ConvertResult
-    names: dict[int, str] = field(default_factory=dict)
-    """The name of every portal event the last read found, by id (what a delete removes)."""
+    remote: list[RemoteEvent] = field(default_factory=list)
+    """What the last read of the target found."""
+
+    @property
+    def names(self) -> dict[int, str]:
+        """The name of every portal event the last read found, by id (what a delete
+        removes)."""
+        return {event.id: event.params.name for event in self.remote}
 
 
 @dataclass(frozen=True)
@@ -232,7 +238,7 @@ def _diff(session: _Session, connection: Connection, options: SyncOptions) -> Pl
     sent = session.db.pending(session.portal, session.target)
     events = session.converted.events
     remote = read_remote(session.client, connection.target, session.section_id, events, records)
-    session.names = {event.id: event.params.name for event in remote}
+    session.remote = remote
     return diff(events, session.converted.cancelled, remote, records, DiffOptions(
         calendar_type=connection.target.type, owner=connection.target.owner,
         section_id=session.section_id, prune=options.prune, force=options.force,
@@ -262,8 +268,9 @@ def make_plan(inputs: list[tuple[str, bytes]], connection: Connection,
         batches = _requests(plan.writes)
         recorded = {r.key: r.event_id for r in session.db.records(session.portal,
                                                                   session.target)}
-        return PlanReport(plan, [*session.converted.warnings, *plan.warnings],
-                          dict(session.names), len(batches), len(_adopted(plan, recorded)),
+        return PlanReport(plan, [*session.converted.warnings, *plan.warnings,
+                                 *_lookalikes(session, plan)],
+                          session.names, len(batches), len(_adopted(plan, recorded)),
                           session.client.estimate_waits(batches))
 
 
@@ -283,6 +290,32 @@ def _requests(writes: Sequence[Op]) -> list[dict[str, int]]:
     return out
 
 
+def _lookalikes(session: _Session, plan: Plan) -> list[str]:
+    """A warning about events in the target that look like events of the input (name,
+    start, end, rule) while this state DB pairs those input events with others: the mark
+    of a second state DB pushing into the same section at the same time. Nothing is done
+    with them: whose copy is whose cannot be told."""
+    claimed = {r.event_id for r in session.db.records(session.portal, session.target)}
+    claimed |= {op.event_id for op in plan.ops if op.event_id is not None}
+    wanted = {_looks(event.params) for event in session.converted.events
+              if event.kind != "override"}
+    found = [event for event in session.remote
+             if event.id not in claimed and event.recurrence_id is None
+             and event.section_id in (None, session.section_id) and _looks(event.params) in wanted]
+    if not found:
+        return []
+    return [f"{len(found)} event(s) in the target look like events of the input that this "
+            "state DB pairs with others (same name, start, end and rule): another run with "
+            "another state DB may have pushed the same input into this section (a lock "
+            "cannot span machines). They are left as they are; delete them in the portal, "
+            "or run `undo` with the state DB that added them"]
+
+
+def _looks(params: EventParams) -> tuple[Any, ...]:
+    """What makes two events look alike: recovery's match (name, start, end, rule days)."""
+    return (params.name.strip(), params.date_from, params.date_to, canonical_rule(params))
+
+
 def _adopted(plan: Plan, recorded: Mapping[Key, int]) -> set[Key]:
     """Events the plan records without a write that no state row had paired with that
     portal event: found in the portal (sent by a run that died, or by another state DB)."""
@@ -299,7 +332,7 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
     with _session(connection, inputs, options, _PUSH) as session:
         plan = _diff(session, connection, options)
         total = len(plan.writes)
-        warnings = list(plan.warnings)
+        warnings = [*plan.warnings, *_lookalikes(session, plan)]
         recovery = _Recovery(session)
         recovery.planned(plan)
         unchanged = plan.unchanged - recovery.recovered

@@ -1,0 +1,144 @@
+"""The state DB where users put it: on a read-only filesystem, behind a lock file that cannot
+be written, in a directory that does not exist yet. Each is one line and a documented exit
+code, never a traceback; `plan`, which only reads, works wherever the file can be read."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ics2b24.portal.server import Portal
+from ics2b24.sync.state import SCHEMA_VERSION, StateDB
+from tests.sync.helpers import Cli, target_args, vcalendar, vevent, write
+
+ONE = vcalendar(vevent("one@test", "20250303T090000", "One"))
+
+
+def _can_mount_read_only() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o ro none /mnt"],
+                          capture_output=True, timeout=10, check=False)
+    return done.returncode == 0
+
+
+read_only_fs = pytest.mark.skipif(not _can_mount_read_only(),
+                                  reason="needs `unshare -rm` to mount a read-only filesystem")
+
+
+def on_read_only(directory: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """`ics2b24 ARGV` with `directory` remounted read-only (in a private mount namespace)."""
+    script = ('mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" "$1" && shift && '
+              'exec "$@"')
+    return subprocess.run(["unshare", "-rm", "sh", "-c", script, "sh", str(directory),
+                           sys.executable, "-m", "ics2b24", *argv],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def one_line(err: str) -> str:
+    assert "Traceback" not in err
+    assert err.count("\n") == 1, err
+    return err
+
+
+@read_only_fs
+def test_push_with_the_state_db_on_a_read_only_filesystem_is_one_line_and_exit_2(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    source = write(tmp_path / "one.ics", ONE)
+    state_dir = tmp_path / "state"
+    state = state_dir / "state.sqlite3"
+    assert cli("push", str(source), *target_args(portal, state))[0] == 0
+    before = portal.counters().requests
+    done = on_read_only(state_dir, "push", str(source), *target_args(portal, state))
+    assert done.returncode == 2
+    assert "Read-only file system" in one_line(done.stderr) and str(state) in done.stderr
+    assert portal.counters().requests == before
+
+
+@read_only_fs
+def test_plan_reads_a_state_db_on_a_read_only_filesystem(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    source = write(tmp_path / "one.ics", ONE)
+    state_dir = tmp_path / "state"
+    state = state_dir / "state.sqlite3"
+    assert cli("push", str(source), *target_args(portal, state))[0] == 0
+    done = on_read_only(state_dir, "plan", str(source), *target_args(portal, state))
+    assert done.returncode == 0, done.stderr
+    assert "Nothing to do: 1 event(s) unchanged." in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+@read_only_fs
+def test_plan_without_a_state_db_on_a_read_only_filesystem_plans_every_add(
+        portal: Portal, tmp_path: Path) -> None:
+    source = write(tmp_path / "one.ics", ONE)
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    done = on_read_only(state_dir, "plan", str(source),
+                        *target_args(portal, state_dir / "state.sqlite3"))
+    assert done.returncode == 0, done.stderr
+    assert "1 write call(s)" in done.stdout
+    assert list(state_dir.iterdir()) == []
+
+
+def test_a_lock_file_that_cannot_be_written_stops_push_in_one_line_and_not_plan(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    source = write(tmp_path / "one.ics", ONE)
+    state = tmp_path / "state.sqlite3"
+    (tmp_path / "state.sqlite3.lock").mkdir()
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 2
+    assert "cannot lock the state DB" in one_line(err)
+    assert portal.counters().requests == 0
+    code, out, err = cli("plan", str(source), *target_args(portal, state))
+    assert code == 0, err
+    assert "1 write call(s)" in out
+
+
+def test_plan_creates_no_state_db(portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    source = write(tmp_path / "one.ics", ONE)
+    state = tmp_path / "new" / "state.sqlite3"
+    code, _, err = cli("plan", str(source), *target_args(portal, state))
+    assert code == 0, err
+    assert not (tmp_path / "new").exists()
+
+
+def test_push_says_it_created_the_state_dbs_directory(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    source = write(tmp_path / "one.ics", ONE)
+    state = tmp_path / "new" / "deeper" / "state.sqlite3"
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0, err
+    assert f"created {tmp_path / 'new'} (0700) for the state DB {state}" in err
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert "created" not in err
+
+
+def test_a_state_db_of_schema_1_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript("""
+        CREATE TABLE events (portal TEXT NOT NULL, target TEXT NOT NULL, uid TEXT NOT NULL,
+            recurrence_id TEXT NOT NULL, event_id INTEGER NOT NULL, fingerprint TEXT NOT NULL,
+            timestamp_x TEXT, created INTEGER NOT NULL,
+            PRIMARY KEY (portal, target, uid, recurrence_id));
+        CREATE TABLE pending (portal TEXT NOT NULL, target TEXT NOT NULL, uid TEXT NOT NULL,
+            recurrence_id TEXT NOT NULL, PRIMARY KEY (portal, target, uid, recurrence_id));
+        INSERT INTO events VALUES ('p', 't', 'a@x', '', 7, 'f', NULL, 1);
+        PRAGMA user_version = 1;""")
+    old.close()
+    with StateDB.open(path, readonly=True) as copy:
+        assert [r.event_id for r in copy.records("p", "t")] == [7]
+        assert copy.remembered_section("p", "user:1", "Imported") is None
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 1
+    with StateDB.open(path) as state:
+        assert [r.event_id for r in state.records("p", "t")] == [7]
+        with state.transaction() as tx:
+            tx.remember_section("p", "user:1", "Imported", 4)
+        assert state.remembered_section("p", "user:1", "Imported") == 4
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
