@@ -374,7 +374,7 @@ class Client:
         """Wait as the pacer says, telling `on_wait` of a wait for the operating-time limit."""
         wait: Wait = self.pacer.wait(costs)
         if wait.operating and wait.seconds >= NOTICE_WAIT and self._on_wait is not None:
-            self._on_wait(wait.seconds, method)
+            self._on_wait(wait.seconds, wait.method or method)
         self._sleep(wait.seconds)
         self.pacer.sent()
 

@@ -94,6 +94,8 @@ class Wait:
 
     seconds: float
     operating: bool = False
+    method: str | None = None
+    """The method whose operating time decides the wait, when it is that limit."""
 
 
 @dataclass
@@ -154,9 +156,13 @@ class Pacer:
         """`delay`, saying whether the operating-time limit decides it."""
         now = self._clock()
         bucket = self._bucket_wait(now)
-        operating = max((self._operating_wait(method, cost, now)
-                         for method, cost in costs.items()), default=0.0)
-        return Wait(max(bucket, operating), operating > bucket)
+        waits = {method: self._operating_wait(method, cost, now)
+                 for method, cost in costs.items()}
+        method = max(waits, key=lambda m: waits[m], default=None)
+        operating = waits[method] if method is not None else 0.0
+        if operating > bucket:
+            return Wait(operating, True, method)
+        return Wait(bucket)
 
     def estimate(self, requests: Sequence[Mapping[str, float]]) -> float:
         """Seconds of waiting both limits add to these requests sent one after another (each

@@ -3,8 +3,14 @@ the input's meaning as recurring-ical-events reads it, and the calendars the tes
 
 from __future__ import annotations
 
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -190,3 +196,36 @@ def thousand_events(changed: int | None = None) -> str:
         name = f"Meeting {index}" + (" (edited)" if index == changed else "")
         events.append(vevent(f"bulk-{index}@test", start, name))
     return vcalendar(*events)
+
+
+def run_on_a_terminal(args: Sequence[str], *, answer: str | None = None,
+                      timeout: float = 60.0) -> tuple[int, str]:
+    """`python -m ics2b24 ARGS` with stdin and stderr on a pseudo-terminal, as a user at a
+    terminal runs it; `answer` is typed ahead (the terminal holds it until a prompt reads
+    it). Returns the exit code and everything the terminal showed."""
+    main_fd, child_fd = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "ics2b24", *args], stdin=child_fd,
+                               stdout=subprocess.DEVNULL, stderr=child_fd,
+                               env={**os.environ, "COLUMNS": "100"})
+    os.close(child_fd)
+    if answer is not None:
+        os.write(main_fd, answer.encode())
+    chunks = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([main_fd], [], [], 0.1)
+            if not ready:
+                if process.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(main_fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(main_fd)
+    return process.wait(timeout=5), b"".join(chunks).decode("utf-8", "replace")

@@ -19,6 +19,7 @@ from tests.sync.helpers import (
     Cli,
     MethodLog,
     portal_rows,
+    run_on_a_terminal,
     sample_files,
     target_args,
     vcalendar,
@@ -312,29 +313,13 @@ def test_push_over_oauth_refreshes_an_expired_token_and_keeps_the_new_pair(
 
 def _push_on_a_terminal(portal: Portal, tmp_path: Path, *extra: str) -> str:
     """Run `push` with stderr on a pseudo-terminal, as a user at a terminal sees it."""
-    import pty
-
     source = write(tmp_path / "many.ics", vcalendar(
         *(vevent(f"tty{i}@test", f"202505{1 + i % 28:02d}T090000", f"Event {i}")
           for i in range(120))))
-    main_fd, child_fd = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ics2b24", *extra, "push", str(source), *target_args(
-            portal, tmp_path / "state.sqlite3")],
-        stdout=subprocess.DEVNULL, stderr=child_fd, env={**os.environ, "COLUMNS": "100"})
-    os.close(child_fd)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(main_fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(main_fd)
-    assert process.wait(timeout=60) == 0
-    return b"".join(chunks).decode("utf-8", "replace")
+    code, screen = run_on_a_terminal([*extra, "push", str(source), *target_args(
+        portal, tmp_path / "state.sqlite3")])
+    assert code == 0, screen
+    return screen
 
 
 def test_progress_bar_is_shown_on_a_terminal(portal: Portal, tmp_path: Path) -> None:

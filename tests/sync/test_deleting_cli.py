@@ -1,0 +1,76 @@
+"""Deleting is never a surprise: `plan --prune` names what it would delete; `undo` names how
+many events of each kind it deletes and asks; "n" deletes nothing (exit 0); with no one at a
+terminal to ask, it needs --yes (exit 2 with the reason)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from ics2b24.portal.server import Portal
+from tests.sync.helpers import (
+    MEETING,
+    Cli,
+    portal_rows,
+    run_on_a_terminal,
+    target_args,
+    vcalendar,
+    vevent,
+    write,
+)
+
+ONE = vevent("one@test", "20250303T090000", "One")
+TWO = vevent("two@test", "20250304T090000", "Two")
+THREE = vevent("three@test", "20250305T090000", "Three")
+
+
+def pushed(portal: Portal, cli: Cli, tmp_path: Path, *texts: str) -> list[str]:
+    """Push each text as its own file into one target; the target's arguments."""
+    args = target_args(portal, tmp_path / "state.sqlite3")
+    files = [str(write(tmp_path / f"in{i}.ics", text)) for i, text in enumerate(texts)]
+    code, _, err = cli("push", *files, *args)
+    assert code == 0, err
+    return args
+
+
+def test_plan_prune_names_each_event_it_would_delete(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    args = pushed(portal, cli, tmp_path, vcalendar(ONE, TWO, THREE))
+    source = write(tmp_path / "in0.ics", vcalendar(ONE, TWO))
+    code, out, err = cli("plan", str(source), *args, "--prune")
+    assert code == 0, err
+    (row,) = [line.split() for line in out.splitlines() if line.startswith("delete")]
+    assert row[2:] == ["three@test", "Three"]
+
+
+def test_undo_names_what_it_deletes_by_kind_and_asks(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    args = pushed(portal, cli, tmp_path, vcalendar(ONE, TWO), MEETING)
+    code, screen = run_on_a_terminal(["undo", *args], answer="y\n")
+    assert code == 0, screen
+    assert ("Delete 5 event(s) ics2b24 created in this target (2 single event(s), 3 series, "
+            "1 moved occurrence(s) that go with their series)? [y/N]") in screen
+    assert portal_rows(portal) == []
+
+
+def test_answering_no_to_undo_deletes_nothing_and_exits_0(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    args = pushed(portal, cli, tmp_path, vcalendar(ONE, TWO))
+    code, screen = run_on_a_terminal(["undo", *args], answer="n\n")
+    assert code == 0, screen
+    assert "nothing deleted" in screen and "interrupted" not in screen
+    assert len(portal_rows(portal)) == 2
+
+
+def test_undo_without_a_terminal_and_without_yes_exits_2_with_the_reason(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    args = pushed(portal, cli, tmp_path, vcalendar(ONE, TWO))
+    done = subprocess.run([sys.executable, "-m", "ics2b24", "undo", *args],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr == ("ics2b24: undo would delete 2 event(s) ics2b24 created in this "
+                           "target (2 single event(s), 0 series); there is no terminal to "
+                           "ask: add --yes to delete them\n")
+    assert len(portal_rows(portal)) == 2
