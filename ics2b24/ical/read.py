@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import icalendar
 import x_wr_timezone
-from icalendar.parser.content_line import Contentline
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from ics2b24.errors import ParseError
@@ -139,11 +138,13 @@ def read_input(name: str, data: bytes, *, strict: bool = False) -> ReadInput:
     components = _parse(name, text, structure, strict)
     if not components:
         raise ParseError("not iCalendar data: no BEGIN:VCALENDAR", file=name)
-    calendars = [_standardise(name, c) for c in _as_calendars(components)]
+    standardised = [_standardise(name, c, strict) for c in _as_calendars(components)]
+    calendars = [calendar for calendar, _ in standardised]
     events = [e for c in calendars for e in c.walk("VEVENT") if isinstance(e, icalendar.Event)]
     if problems and not events:
         raise problems[0].error(name)
     warnings_ = [encoding_note] if encoding_note else []
+    warnings_ += [note for _, note in standardised if note]
     warnings_ += [f"{name}:{p.line}: {p.reason}: {p.effect}" for p in problems]
     lines = structure.vevent_lines
     if len(lines) != len(events):
@@ -159,55 +160,68 @@ mostly broken is better refused than converted with half of it missing."""
 
 def _parse(name: str, text: str, structure: _Structure,
            strict: bool) -> Sequence[icalendar.Component]:
-    """icalendar's parse, skipping a broken VTIMEZONE or calendar-level line it trips over."""
+    """icalendar's parse, skipping what it trips over: a component it does not forgive a bad
+    value in (all but VEVENT: a VALARM, VTODO, VTIMEZONE…) or a calendar-level line."""
+    checked = 0
     for _ in range(_MAX_REPAIRS):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 return icalendar.Calendar.from_ical(text, multiple=True)
         except (ValueError, AttributeError, TypeError) as exc:
-            # icalendar builds VTIMEZONEs while parsing and trips over malformed ones (a
-            # property given twice becomes a list where it expects text).
-            broken = _broken_timezone(text, structure.timezones)
-            line = broken[0] if broken else _locate_error(text)
-            what = "VTIMEZONE" if broken else "line"
-            reason = f"{'a VTIMEZONE' if broken else 'a line'} cannot be read ({_reason(exc)})"
-            if strict or line is None:
-                raise ParseError(reason, file=name, line=line) from exc
-            structure.problems.append(_Problem(line, reason, f"{what} skipped"))
-            text = _blank(text, broken or (line, line))
-    raise ParseError("too many broken lines", file=name)
+            checked, problems = _culprits(text, structure.blocks, checked, exc)
+            if strict or not problems:
+                raise (problems[0].error(name) if problems else ParseError(
+                    f"a line cannot be read ({_reason(exc)})", file=name)) from exc
+            structure.problems += problems
+            text = _blank(text, problems)
+    raise ParseError(f"more than {_MAX_REPAIRS} parts of it cannot be read", file=name)
+
+
+def _culprits(text: str, blocks: list[tuple[str, int, int]], checked: int,
+              exc: Exception) -> tuple[int, list[_Problem]]:
+    """What made the parse fail: the calendar-level lines icalendar cannot take, else the
+    first component that fails on its own (icalendar builds VTIMEZONEs while parsing and trips
+    over malformed ones, e.g. a property given twice becomes a list where it expects text)."""
+    lines = [_Problem(line, why, "line skipped") for line, why in _broken_lines(text)]
+    if lines:
+        return checked, lines
+    checked, block = _broken_block(text, blocks, checked)
+    if block is None:
+        return checked, []
+    what, first, last = block
+    return checked, [_Problem(first, f"a {what} cannot be read ({_reason(exc)})",
+                              f"{what} skipped", last)]
 
 
 def _reason(exc: Exception) -> str:
     """icalendar's own sentence about a value; its Python errors mean a malformed property."""
-    if isinstance(exc, ValueError):
-        return _first_line_of(str(exc))
-    return "a property is given twice or has the wrong kind of value"
+    return plain_reason(exc, "a property is given twice or has the wrong kind of value")
 
 
-def _broken_timezone(text: str, timezones: list[tuple[int, int]]) -> tuple[int, int] | None:
-    """The first VTIMEZONE (its lines) that icalendar cannot read on its own."""
-    if not timezones:
-        return None
-    lines = text.split("\n")
-    for first, last in timezones:
+def _broken_block(text: str, blocks: list[tuple[str, int, int]],
+                  start: int) -> tuple[int, tuple[str, int, int] | None]:
+    """The first component from `blocks[start]` on that icalendar cannot read on its own,
+    and where to go on looking next time (the ones before it read)."""
+    lines = text.split("\n") if len(blocks) > start else []
+    for index in range(start, len(blocks)):
+        _, first, last = blocks[index]
         block = "\n".join(["BEGIN:VCALENDAR", *lines[first - 1:last], "END:VCALENDAR"])
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 icalendar.Calendar.from_ical(block)
         except (ValueError, AttributeError, TypeError):
-            return first, last
-    return None
+            return index + 1, blocks[index]
+    return len(blocks), None
 
 
-def _blank(text: str, span: tuple[int, int]) -> str:
-    """The text with lines first..last (1-based) emptied, so later line numbers still hold."""
+def _blank(text: str, problems: list[_Problem]) -> str:
+    """The text with each problem's lines emptied, so later line numbers still hold."""
     lines = text.split("\n")
-    first, last = span
-    for index in range(first - 1, min(last, len(lines))):
-        lines[index] = ""
+    for problem in problems:
+        for index in range(problem.line - 1, min(problem.last or problem.line, len(lines))):
+            lines[index] = ""
     return "\n".join(lines)
 
 
@@ -218,11 +232,14 @@ class _Problem:
     line: int
     reason: str
     effect: str
+    last: int | None = None
+    """The last line of a component skipped for a value in it."""
 
     def error(self, name: str) -> ParseError:
         return ParseError(self.reason, file=name, line=self.line)
 
 
+_NOT_BLOCKS = frozenset({"VEVENT", "VCALENDAR", "STANDARD", "DAYLIGHT"})
 _TOP_LEVEL = frozenset({"VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE",
                         "VAVAILABILITY"})
 
@@ -230,12 +247,14 @@ _TOP_LEVEL = frozenset({"VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE",
 @dataclass
 class _Structure:
     """What one pass over the BEGIN/END lines found: each BEGIN:VEVENT's line in document
-    order (the order of `walk`) and each VTIMEZONE's lines, and, where the nesting is broken
+    order (the order of `walk`) and the other components' lines, and, where the nesting is broken
     (icalendar silently drops what a truncated file leaves open), the problems and the lines
     to skip or the END:VCALENDAR to add that repair it."""
 
     vevent_lines: list[int] = field(default_factory=list)
-    timezones: list[tuple[int, int]] = field(default_factory=list)
+    blocks: list[tuple[str, int, int]] = field(default_factory=list)
+    """(name, first line, last line) of each component icalendar fails on whole when one of
+    its values is bad: every one but VEVENT (and a VTIMEZONE's own parts), inner ones first."""
     problems: list[_Problem] = field(default_factory=list)
     skipped: list[tuple[int, int]] = field(default_factory=list)
     closed_before: list[int] = field(default_factory=list)
@@ -298,8 +317,8 @@ def _scan(text: str) -> _Structure:
 def _close(found: _Structure, stack: list[tuple[str, int]], line: int) -> int:
     """Pop the innermost component, ended at `line`; the line it began on."""
     component, opened = stack.pop()
-    if component == "VTIMEZONE":
-        found.timezones.append((opened, line))
+    if component not in _NOT_BLOCKS:
+        found.blocks.append((component, opened, line))
     return opened
 
 
@@ -368,41 +387,71 @@ def _as_calendars(components: Sequence[icalendar.Component]) -> list[icalendar.C
     return out
 
 
-def _standardise(name: str, calendar: icalendar.Calendar) -> icalendar.Calendar:
-    """Apply X-WR-TIMEZONE the way Google means it (UTC times are shown in that zone)."""
+def _standardise(name: str, calendar: icalendar.Calendar,
+                 strict: bool) -> tuple[icalendar.Calendar, str | None]:
+    """Apply X-WR-TIMEZONE the way Google means it (UTC times are shown in that zone); one
+    that cannot be applied is left out with a note (its times keep their instants)."""
     if "X-WR-TIMEZONE" not in calendar:
-        return calendar
+        return calendar, None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             standard: icalendar.Calendar = x_wr_timezone.to_standard(calendar)
     except Exception as exc:  # the library raises its own types for unknown zones
-        raise ParseError(f"X-WR-TIMEZONE cannot be applied: {exc}", file=name) from exc
-    return standard
+        zone = str(calendar.get("X-WR-TIMEZONE"))
+        why = plain_reason(exc, "no known time zone, or a date it would move cannot be read")
+        reason = f"X-WR-TIMEZONE {zone!r} cannot be applied ({why})"
+        if strict:
+            raise ParseError(reason, file=name) from exc
+        return calendar, f"{name}: {reason}: its times are read as they are written"
+    return standard, None
+
+
+_PYTHON_INTERNALS = re.compile(
+    r"unpack|instances of|object|int\(\)|float\(\)|argument|NoneType|attribute|index|"
+    r"iterable|subscriptable|^'|^\d+$", re.IGNORECASE)
+
+
+def plain_reason(exc: BaseException,
+                 fallback: str = "a value in it cannot be read") -> str:
+    """The first line of an exception when it is a sentence about the input (the libraries'
+    own about a value, a rule or a zone), else `fallback`: Python's words about its internals
+    ("not enough values to unpack", "'>' not supported between instances of …") tell a user
+    nothing."""
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if detail.startswith(_NOT_A_CONTENT_LINE):
+        quoted = detail[len(_NOT_A_CONTENT_LINE):].split(": ", 1)[0]
+        return f"{quoted[:80]} is not a NAME:VALUE line"
+    if not detail or not isinstance(exc, ValueError) or _PYTHON_INTERNALS.search(detail):
+        return fallback
+    return detail[:160]
+
+
+_NOT_A_CONTENT_LINE = "Content line could not be parsed into parts: "
 
 
 def _first_line_of(message: str) -> str:
     return message.splitlines()[0] if message else "cannot be parsed"
 
 
-def _locate_error(text: str) -> int | None:
-    """Where a whole-file parse error is: only run on failure, so it may take a second pass."""
+def _broken_lines(text: str) -> list[tuple[int, str]]:
+    """The lines outside every component but the VCALENDAR that icalendar cannot take, each
+    with why: a property outside any component, not a content line, or a calendar property
+    whose value cannot be read. Only run on failure, so it may take a second pass."""
+    broken = []
     depth = 0
     start = 0
     logical = ""
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if raw[:1] in (" ", "\t"):
+    for number, raw in enumerate([*text.splitlines(), ""], start=1):
+        if raw[:1] in (" ", "\t") and logical:
             logical += raw[1:]
             continue
-        if logical and not _line_is_valid(logical, depth):
-            return start
-        depth += _depth_change(logical)
-        if depth < 0:
-            return start
+        problem = _line_problem(logical, depth) if logical and depth <= 1 else None
+        if problem is not None:
+            broken.append((start, problem))
+        depth = max(0, depth + _depth_change(logical))
         logical, start = raw, number
-    if logical and not _line_is_valid(logical, depth):
-        return start
-    return None
+    return broken
 
 
 def _depth_change(line: str) -> int:
@@ -414,12 +463,18 @@ def _depth_change(line: str) -> int:
     return 0
 
 
-def _line_is_valid(line: str, depth: int) -> bool:
+def _line_problem(line: str, depth: int) -> str | None:
+    if line.upper().startswith(("BEGIN:", "END:")):
+        return None
+    if depth == 0:
+        return "a line outside any component (is BEGIN:VCALENDAR missing?)"
     try:
-        Contentline(line).parts()
-    except ValueError:
-        return False
-    return depth > 0 or line.upper().startswith(("BEGIN:", "END:"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            icalendar.Calendar.from_ical(f"BEGIN:VCALENDAR\r\n{line}\r\nEND:VCALENDAR\r\n")
+    except (ValueError, AttributeError, TypeError) as exc:
+        return f"a line cannot be read ({_reason(exc)})"
+    return None
 
 
 @cache
@@ -556,7 +611,7 @@ def _normalise_item(item: object, floating: ZoneInfo, notes: list[str],
                     anchor: tzinfo | None) -> None:
     dt = getattr(item, "dt", None)
     params = getattr(item, "params", None)
-    if isinstance(dt, tuple):
+    if isinstance(dt, tuple) and isinstance(item, icalendar.vDDDTypes):
         _set_period(item, tuple(_normalised(v, params, floating, notes, anchor) for v in dt))
     elif isinstance(dt, datetime):
         normalised = _normalised(dt, params, floating, notes, anchor)

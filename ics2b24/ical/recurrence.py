@@ -14,7 +14,6 @@ the horizon and the occurrence cap.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
@@ -27,6 +26,7 @@ from icalendar import Event
 
 from ics2b24.ical import bxrule
 from ics2b24.ical.fields import event_span, is_cancelled
+from ics2b24.ical.read import plain_reason
 from ics2b24.model import WEEKDAYS, Freq, Rrule
 
 Value = date | datetime
@@ -137,21 +137,13 @@ def plan_recurrence(
         raise UnreadableRecurrence(_unreadable(exc)) from None
 
 
-_PYTHON_INTERNALS = re.compile(
-    r"unpack|instances of|object|int\(\)|float\(\)|argument|NoneType|attribute|index|"
-    r"iterable|subscriptable|^'|^\d+$", re.IGNORECASE)
-
-
 def _unreadable(exc: Exception) -> str:
-    """A sentence about the input: the libraries' own sentences about a rule or date are
-    kept, Python's words about their internals are not."""
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    """A sentence about the input, never Python's words about the libraries' internals."""
     if isinstance(exc, OverflowError):
         return "its recurrence reaches a date out of the range a calendar can hold"
-    if not detail or isinstance(exc, (TypeError, KeyError, AttributeError)) or (
-            _PYTHON_INTERNALS.search(detail)):
-        return "its recurrence (RRULE, RDATE or EXDATE) has a value that cannot be read"
-    return f"its recurrence cannot be read: {detail[:160]}"
+    fallback = "its recurrence (RRULE, RDATE or EXDATE) has a value that cannot be read"
+    reason = plain_reason(exc, fallback)
+    return reason if reason == fallback else f"its recurrence cannot be read: {reason}"
 
 
 def _check_rules(master: Event) -> None:

@@ -484,3 +484,19 @@ def test_date_start_with_date_time_end_is_all_day_single_or_recurring() -> None:
     assert _dates(weekly) == [("series", "2024-06-17", "2024-06-18", "", "")]
     assert _dates(monthly) == [("occurrence", "2024-06-17", "2024-06-18", "", ""),
                                ("occurrence", "2024-07-15", "2024-07-16", "", "")]
+
+
+def test_unreadable_recurrence_is_one_sentence_about_the_input_with_line_and_uid() -> None:
+    result = _convert("UID:a\nDTSTART:20210302T000000Z\nRDATE;VALUE=TIME:133000Z",
+                      "UID:b\nDTSTART:20210302T000000Z")
+    assert [e.uid for e in result.events] == ["b"]
+    assert result.warnings == ["in.ics:4: UID a: VEVENT skipped: its recurrence (RRULE, RDATE "
+                               "or EXDATE) has a value that cannot be read"]
+
+
+def test_recurrence_id_given_as_a_period_skips_that_vevent() -> None:
+    result = _convert("UID:a\nDTSTART:20240617T100000Z\nRRULE:FREQ=DAILY;COUNT=2\n"
+                      "RECURRENCE-ID;VALUE=PERIOD:20240618T100000Z/PT1H")
+    assert result.warnings == ["in.ics:4: UID a: VEVENT skipped: its RECURRENCE-ID is not a "
+                               "date or date-time"]
+    assert result.events == []

@@ -6,7 +6,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ics2b24.errors import ParseError
-from ics2b24.ical.read import ReadInput, normalise_event, read_input, resolve_zone
+from ics2b24.ical.read import (
+    ReadInput,
+    normalise_event,
+    plain_reason,
+    read_input,
+    resolve_zone,
+)
 from tests.ical.ics import calendar, vevent
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -280,3 +286,41 @@ def test_custom_vtimezone_with_outdated_rules_is_read_as_the_closest_zone_with_a
     assert event["DTSTART"].dt.tzinfo.key == "America/Los_Angeles"
     assert notes == ["time zone 'US-Pacific-1987' defined in the input differs from "
                      "America/Los_Angeles on some dates; read as America/Los_Angeles"]
+
+
+def test_valarm_with_an_unreadable_value_is_skipped_and_its_vevent_kept() -> None:
+    data = calendar("UID:a\nDTSTART:20240617T100000Z\nBEGIN:VALARM\nACTION:DISPLAY\n"
+                    "TRIGGER:soon\nEND:VALARM")
+    read = read_input("x.ics", data)
+    assert _uids(read) == ["a"]
+    assert read.events[0].component.subcomponents == []
+    assert read.warnings == ["x.ics:7: a VALARM cannot be read (Expected datetime, date, or "
+                             "time. Got: 'soon'): VALARM skipped"]
+
+
+def test_unknown_x_wr_timezone_is_left_out_with_a_warning() -> None:
+    data = calendar(EVENT, header="X-WR-TIMEZONE:Mars/Olympus")
+    read = read_input("x.ics", data)
+    assert _uids(read) == ["a"]
+    assert read.warnings == ["x.ics: X-WR-TIMEZONE 'Mars/Olympus' cannot be applied (no known "
+                             "time zone, or a date it would move cannot be read): its times are "
+                             "read as they are written"]
+
+
+def test_python_words_about_internals_never_reach_a_message() -> None:
+    unpack = ValueError("not enough values to unpack (expected 2, got 1)")
+    compare = TypeError("'>' not supported between instances of 'vBroken' and 'float'")
+    line = ValueError("Content line could not be parsed into parts: 'TZ;FFSETTO:+0100': "
+                      "'FFSETTO' is not a valid parameter string: not enough values to unpack")
+    assert plain_reason(unpack) == plain_reason(compare) == "a value in it cannot be read"
+    assert plain_reason(line) == "'TZ;FFSETTO:+0100' is not a NAME:VALUE line"
+    assert plain_reason(ValueError("Invalid month: 'abc'")) == "Invalid month: 'abc'"
+
+
+def test_misspelled_begin_vcalendar_reads_the_vevents_with_a_warning_per_line() -> None:
+    data = calendar(EVENT).replace(b"BEGIN:VCALENDAR", b"BEGN:VCALENDAR")
+    read = read_input("x.ics", data)
+    assert _uids(read) == ["a"]
+    assert read.warnings[:2] == [
+        "x.ics:9: END:VCALENDAR without a matching BEGIN: line skipped",
+        "x.ics:1: a line outside any component (is BEGIN:VCALENDAR missing?): line skipped"]
