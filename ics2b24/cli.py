@@ -85,9 +85,21 @@ class _Command(click.Command):
         ]
 
 
+class _ReaderGone(Exception):
+    """Standard output's reader stopped reading (`| head -1`): no error, the run is over."""
+
+
 class _Group(click.Group):
     command_class = _Command
     group_class = type
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """A closed pipe leaves here as `_ReaderGone`, before click's own handling turns it
+        into exit 1."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _ReaderGone() from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -828,7 +840,7 @@ def main(argv: list[str] | None = None) -> None:
     except Ics2b24Error as exc:
         click.echo(f"ics2b24: {exc}", err=True)
         sys.exit(exit_code(exc))
-    except BrokenPipeError:
+    except (BrokenPipeError, _ReaderGone):
         _discard_stdout()
         sys.exit(EXIT_OK)
     except OSError as exc:

@@ -14,6 +14,13 @@ FAST_LIMITS = LimitSettings(rate=100_000, burst=100_000, operating_limit=1e9)
 """Limits no ordinary test reaches; tests about limits pass their own."""
 
 
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory,
+                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test keeps its default state DB and OAuth token files out of the user's home."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
+
+
 @pytest.fixture
 def make_portal() -> Iterator[Callable[..., Portal]]:
     """Start portals with PortalConfig fields (and `clock=`); all are stopped after the test."""

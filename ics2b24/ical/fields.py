@@ -154,7 +154,8 @@ def date_params(start: date | datetime, end: date | datetime, floating: ZoneInfo
 
 
 def _wall(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S")
+    """ISO `YYYY-MM-DDTHH:MM:SS` for every year (strftime writes year 1 as `1`)."""
+    return value.replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def _zone_label(value: datetime, floating: ZoneInfo) -> str:

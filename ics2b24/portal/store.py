@@ -70,12 +70,20 @@ class Store:
         self._db = sqlite3.connect(
             path or ":memory:", check_same_thread=False, isolation_level=None
         )
-        with self._lock:
-            self._db.executescript(_SCHEMA)
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)",
-                (str(SCHEMA_VERSION),),
-            )
+        try:
+            with self._lock:
+                _refuse_foreign(self._db, path)
+                self._db.executescript(_SCHEMA)
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise UsageError(f"--data {path}: not a test portal's database ({exc})") from exc
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         with self._lock:
@@ -315,6 +323,20 @@ def _load(text: str) -> dict[str, Any]:
 def _user(row: tuple[Any, ...]) -> User:
     return User(id=int(row[0]), name=str(row[1]), last_name=str(row[2]), email=str(row[3]),
                 time_zone=str(row[4]), is_admin=bool(row[5]), webhook_token=str(row[6]))
+
+
+def _refuse_foreign(db: sqlite3.Connection, path: str | None) -> None:
+    """A `--data` file that holds tables but not a portal's (an ics2b24 state DB, anyone's
+    database) is refused before a table is added to it."""
+    tables = {str(row[0]) for row in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        return
+    ours = "meta" in tables and db.execute(
+        "SELECT 1 FROM meta WHERE key = 'schema'").fetchone() is not None
+    if not ours:
+        raise UsageError(f"--data {path}: not a test portal's database (it holds other "
+                         "tables); give a new file, or one `portal serve` made")
 
 
 def _read_config(config: Mapping[str, Any] | None) -> tuple[list[User], list[tuple[str, str]]]:

@@ -572,4 +572,12 @@ def _window(events: Sequence[DesiredEvent]) -> tuple[date, date] | None:
     if not days:
         return None
     first, last = date.fromisoformat(min(days)), date.fromisoformat(max(days))
-    return first - timedelta(days=1), last + timedelta(days=1)
+    return _day_beside(first, -1), _day_beside(last, 1)
+
+
+def _day_beside(day: date, step: int) -> date:
+    """The day before or after, or `day` itself at the calendar's ends (year 1, 9999)."""
+    try:
+        return day + timedelta(days=step)
+    except OverflowError:
+        return day
