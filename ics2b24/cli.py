@@ -233,16 +233,16 @@ def _connection(flags: dict[str, Any], hooks: Hooks | None = None) -> Connection
             "webhook", "portal", "access_token", "refresh_token", "client_id",
             "client_secret", "oauth_server", "token_file")})
     transport = _transport(flags)
+    hooks = hooks or _console(click.get_current_context()).hooks()
     calendar_type = flags.pop("calendar_type")
     owner = owner_of(calendar_type, flags.pop("owner"),
-                     lambda: caller_id(credentials, transport))
+                     lambda: caller_id(credentials, transport, hooks))
     target = Target(calendar_type, owner, flags.pop("section_id"), flags.pop("section_name"))
     state = flags.pop("state", None)
     return Connection(credentials, target, Path(state) if state else None,
                       rate=flags.pop("rate", "2/50"),
                       operating_limit=flags.pop("operating_limit", 480.0),
-                      transport=transport,
-                      hooks=hooks or _console(click.get_current_context()).hooks())
+                      transport=transport, hooks=hooks)
 
 
 def _transport(flags: dict[str, Any]) -> Transport:

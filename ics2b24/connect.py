@@ -165,12 +165,13 @@ def owner_of(calendar_type: CalendarType, owner: int | None, caller: Callable[[]
     raise UsageError("--type group needs --owner GROUP_ID")
 
 
-def caller_id(credentials: Credentials, transport: Transport | None = None) -> int:
+def caller_id(credentials: Credentials, transport: Transport | None = None,
+              hooks: Hooks | None = None) -> int:
     """The user the credentials act as: from a webhook's URL, else from `user.current`."""
     auth = credentials.auth()
     if isinstance(auth, WebhookAuth):
         return auth.user_id
-    client = make_client(credentials, transport=transport)
+    client = make_client(credentials, transport=transport, hooks=hooks)
     try:
         return client.user_id()
     finally:

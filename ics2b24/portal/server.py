@@ -57,6 +57,8 @@ OPERATION_LIMIT = RestError(
 )
 INTERNAL = RestError("INTERNAL_SERVER_ERROR", "Internal server error", 500)
 NOT_FOUND = RestError("ERROR_METHOD_NOT_FOUND", "Method not found!", 404)
+CODE_TTL = 30.0
+"""Seconds an authorization code can be exchanged (`settings/oauth/index.md`)."""
 
 
 @dataclass(frozen=True)
@@ -277,6 +279,8 @@ class Portal:
         parts = [p for p in path.split("/") if p]
         if parts[:2] == ["oauth", "token"] and len(parts) == 2:
             answer = self._oauth(params)
+        elif parts[:2] == ["oauth", "authorize"] and len(parts) == 2:
+            answer = self._authorize(params)
         elif parts[:1] == ["rest"] and len(parts) in (2, 4):
             answer = self._rest(parts[1:], params)
         else:
@@ -378,33 +382,62 @@ class Portal:
         return CommandOutcome(result, _time_block(start, finish, status.operating,
                                                   status.reset_at))
 
-    def _oauth(self, params: Callable[[], dict[str, Any]]) -> _Answer:
-        """`/oauth/token/` as `settings/oauth/auto-renewal.md` describes it."""
+    def _authorize(self, params: Callable[[], dict[str, Any]]) -> _Answer:
+        """`/oauth/authorize/?client_id=…&state=…` (`settings/oauth/index.md`, step 1) for an
+        app without a return address: the portal's first user is signed in, and the page
+        shows the one-time code (valid 30 s) with the parameters a redirect would carry."""
         try:
             decoded = params()
         except RestError as exc:
             return _Answer.error(exc)
-        values = {k: decoded.get(k) for k in
-                  ("grant_type", "client_id", "client_secret", "refresh_token")}
-        if any(not isinstance(v, str) or not v for v in values.values()):
-            return _Answer(400, _oauth_error("invalid_request", "Missing required parameters"))
-        if values["grant_type"] != "refresh_token":
-            return _Answer(400, _oauth_error("invalid_request", "Unsupported grant_type"))
+        client_id = decoded.get("client_id")
         with self._lock:
-            apps = dict(self.store.apps())
-            secret = apps.get(str(values["client_id"]))
+            known = isinstance(client_id, str) and client_id in dict(self.store.apps())
+        if not known:
+            log.info("oauth/authorize 400")
+            return _Answer(400, _oauth_error("invalid_client", "Unknown client_id"))
+        code = secrets.token_hex(16)
+        with self._lock:
+            self.store.put_code(code, user_id=self.first_user.id, client_id=str(client_id),
+                                scope=DEFAULT_SCOPE, expires_at=self._clock() + CODE_TTL)
+        log.info("oauth/authorize 200")
+        return _Answer(200, {
+            "code": code, "state": str(decoded.get("state") or ""),
+            "domain": urlsplit(self.base_url).netloc, "member_id": self._member_id(),
+            "scope": DEFAULT_SCOPE, "server_domain": urlsplit(self.base_url).netloc,
+        })
+
+    def _oauth(self, params: Callable[[], dict[str, Any]]) -> _Answer:
+        """`/oauth/token/` as `settings/oauth/index.md` (step 2, `authorization_code`) and
+        `auto-renewal.md` (`refresh_token`) describe it; each code and refresh token works
+        once."""
+        try:
+            decoded = params()
+        except RestError as exc:
+            return _Answer.error(exc)
+        grant_type = decoded.get("grant_type")
+        proof = {"authorization_code": "code", "refresh_token": "refresh_token"}.get(
+            str(grant_type))
+        values = {k: decoded.get(k) for k in ("client_id", "client_secret", proof or "")}
+        if proof is None and isinstance(grant_type, str) and grant_type:
+            return _Answer(400, _oauth_error("invalid_request", "Unsupported grant_type"))
+        if proof is None or any(not isinstance(v, str) or not v for v in values.values()):
+            return _Answer(400, _oauth_error("invalid_request", "Missing required parameters"))
+        client_id = str(values["client_id"])
+        with self._lock:
+            secret = dict(self.store.apps()).get(client_id)
             if secret is None or not hmac.compare_digest(
                     secret.encode(), str(values["client_secret"]).encode()):
                 answer = _Answer(401, _oauth_error("invalid_client", "Invalid client"))
                 log.info("oauth/token %d", answer.status)
                 return answer
-            taken = self.store.take_refresh_token(str(values["refresh_token"]),
-                                                  str(values["client_id"]))
+            taken = self._take_grant(proof, str(values[proof]), client_id)
         if taken is None:
             log.info("oauth/token 400")
-            return _Answer(400, _oauth_error("invalid_grant", "Invalid refresh token"))
+            what = "authorization code" if proof == "code" else "refresh token"
+            return _Answer(400, _oauth_error("invalid_grant", f"Invalid {what}"))
         user_id, scope = taken
-        grant = self._issue(user_id, scope, str(values["client_id"]), secret)
+        grant = self._issue(user_id, scope, client_id, secret)
         log.info("oauth/token 200")
         return _Answer(200, {
             "access_token": grant.access_token,
@@ -419,6 +452,16 @@ class Portal:
             "status": "L",
             "user_id": grant.user_id,
         })
+
+    def _take_grant(self, proof: str, value: str, client_id: str) -> tuple[int, str] | None:
+        """(user_id, scope) for a code that has not expired, or a refresh token; both used
+        up by this."""
+        if proof == "refresh_token":
+            return self.store.take_refresh_token(value, client_id)
+        taken = self.store.take_code(value, client_id)
+        if taken is None or self._clock() >= taken[2]:
+            return None
+        return taken[0], taken[1]
 
     def _member_id(self) -> str:
         with self._lock:

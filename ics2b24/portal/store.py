@@ -170,16 +170,31 @@ class Store:
 
     def take_refresh_token(self, refresh: str, client_id: str) -> tuple[int, str] | None:
         """(user_id, scope), consuming the token: a refresh token works once."""
+        taken = self._take(refresh, "refresh", client_id)
+        return None if taken is None else taken[:2]
+
+    def put_code(self, code: str, *, user_id: int, client_id: str, scope: str,
+                 expires_at: float) -> None:
+        """An authorization code, exchanged once for a token pair before `expires_at`."""
+        with self.transaction():
+            self._db.execute("INSERT INTO tokens VALUES (?, 'code', ?, ?, ?, ?)",
+                             (code, user_id, client_id, scope, expires_at))
+
+    def take_code(self, code: str, client_id: str) -> tuple[int, str, float] | None:
+        """(user_id, scope, expires_at) of an authorization code of this app, consuming it."""
+        return self._take(code, "code", client_id)
+
+    def _take(self, token: str, kind: str, client_id: str) -> tuple[int, str, float] | None:
         with self.transaction():
             row = self._db.execute(
-                "SELECT user_id, scope FROM tokens WHERE token = ? AND kind = 'refresh' "
+                "SELECT user_id, scope, expires_at FROM tokens WHERE token = ? AND kind = ? "
                 "AND client_id = ?",
-                (refresh, client_id),
+                (token, kind, client_id),
             ).fetchone()
             if row is None:
                 return None
-            self._db.execute("DELETE FROM tokens WHERE token = ?", (refresh,))
-        return int(row[0]), str(row[1])
+            self._db.execute("DELETE FROM tokens WHERE token = ?", (token,))
+        return int(row[0]), str(row[1]), float(row[2])
 
     # --- id counters --------------------------------------------------------------------
 

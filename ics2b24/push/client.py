@@ -631,8 +631,7 @@ def _renewal_hint(code: str, auth: OAuthAuth) -> str:
     if code == "invalid_client":
         return "; check --client-id and --client-secret"
     where = f" (ics2b24 keeps renewed pairs in {auth.token_file})" if auth.token_file else ""
-    return ("; a refresh token works once and lives 28 days: give the latest pair"
-            f"{where}, or authorise the app again")
+    return f"; a refresh token works once: give the latest pair{where}, or authorise the app again"
 
 
 def _as_dict(value: Any) -> dict[str, Any]:

@@ -202,3 +202,47 @@ def test_refreshed_tokens_keep_the_scope(portal: Portal) -> None:
     body = _refresh(portal, grant).json()
     assert body["scope"] == "calendar"
     assert _call(portal, "user.current", body["access_token"]).status_code == 403
+
+
+def _authorize(portal: Portal, client_id: str, **params: str) -> requests.Response:
+    return requests.get(f"{portal.base_url}/oauth/authorize/",
+                        params={"client_id": client_id, **params}, timeout=5)
+
+
+def _exchange(portal: Portal, client_id: str, client_secret: str,
+              code: str) -> requests.Response:
+    return requests.get(f"{portal.base_url}/oauth/token/", params={
+        "grant_type": "authorization_code", "client_id": client_id,
+        "client_secret": client_secret, "code": code}, timeout=5)
+
+
+def test_authorize_shows_a_code_the_token_endpoint_exchanges_once_for_a_pair(
+        portal: Portal) -> None:
+    ((client_id, client_secret),) = portal.store.apps()
+    shown = _authorize(portal, client_id, state="xyz")
+    assert shown.status_code == 200
+    page = shown.json()
+    assert set(page) == {"code", "state", "domain", "member_id", "scope", "server_domain"}
+    assert page["state"] == "xyz"
+    answer = _exchange(portal, client_id, client_secret, page["code"])
+    assert answer.status_code == 200
+    assert set(answer.json()) == REFRESH_FIELDS
+    assert _call(portal, "calendar.section.get", answer.json()["access_token"],
+                 **SECTION_GET).ok
+    again = _exchange(portal, client_id, client_secret, page["code"])
+    assert (again.status_code, again.json()["error"]) == (400, "invalid_grant")
+
+
+def test_an_authorization_code_lives_30_seconds(make_portal: Callable[..., Portal]) -> None:
+    clock = FakeClock()
+    portal = make_portal(clock=clock)
+    ((client_id, client_secret),) = portal.store.apps()
+    code = _authorize(portal, client_id).json()["code"]
+    clock.now += 30
+    answer = _exchange(portal, client_id, client_secret, code)
+    assert (answer.status_code, answer.json()["error"]) == (400, "invalid_grant")
+
+
+def test_authorize_refuses_an_unknown_app(portal: Portal) -> None:
+    answer = _authorize(portal, "not-an-app")
+    assert (answer.status_code, answer.json()["error"]) == (400, "invalid_client")
