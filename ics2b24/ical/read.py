@@ -27,7 +27,7 @@ from ics2b24.errors import ParseError
 UTC = ZoneInfo("UTC")
 DATE_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Zulu", "Zulu", "Etc/UCT", "UCT"})
-_BEGIN_END = re.compile(r"^(BEGIN|END):([^\r\n]*?)[ \t]*\r?$", re.MULTILINE | re.IGNORECASE)
+_BEGIN_END = re.compile(r"^(BEGIN|END):([^\n]*?)[ \t]*$", re.MULTILINE | re.IGNORECASE)
 
 
 @dataclass
@@ -127,6 +127,7 @@ def read_input(name: str, data: bytes, *, strict: bool = False) -> ReadInput:
     does an input where nothing but broken parts is left.
     """
     text, encoding_note = decode(name, data, strict=strict)
+    text = _lf_lines(text)
     if not text.strip():
         raise ParseError("empty input, no calendar in it", file=name)
     structure = _scan(text)
@@ -137,7 +138,8 @@ def read_input(name: str, data: bytes, *, strict: bool = False) -> ReadInput:
         text = structure.repaired(text)
     components = _parse(name, text, structure, strict)
     if not components:
-        raise ParseError("not iCalendar data: no BEGIN:VCALENDAR", file=name)
+        raise (problems[0].error(name) if problems
+               else ParseError("not iCalendar data: no BEGIN:VCALENDAR", file=name))
     standardised = [_standardise(name, c, strict) for c in _as_calendars(components)]
     calendars = [calendar for calendar, _ in standardised]
     events = [e for c in calendars for e in c.walk("VEVENT") if isinstance(e, icalendar.Event)]
@@ -151,6 +153,12 @@ def read_input(name: str, data: bytes, *, strict: bool = False) -> ReadInput:
         return ReadInput(calendars, [SourceEvent(e, name, None) for e in events], warnings_)
     located = zip(events, lines, strict=True)
     return ReadInput(calendars, [SourceEvent(e, name, n) for e, n in located], warnings_)
+
+
+def _lf_lines(text: str) -> str:
+    """Lines ended by LF alone: CRLF (the RFC's), LF, and the CR of old Mac exports are all
+    read, and every line number below counts the lines an editor shows."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 _MAX_REPAIRS = 20
@@ -442,7 +450,7 @@ def _broken_lines(text: str) -> list[tuple[int, str]]:
     depth = 0
     start = 0
     logical = ""
-    for number, raw in enumerate([*text.splitlines(), ""], start=1):
+    for number, raw in enumerate([*text.split("\n"), ""], start=1):
         if raw[:1] in (" ", "\t") and logical:
             logical += raw[1:]
             continue

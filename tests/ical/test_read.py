@@ -324,3 +324,9 @@ def test_misspelled_begin_vcalendar_reads_the_vevents_with_a_warning_per_line() 
     assert read.warnings[:2] == [
         "x.ics:9: END:VCALENDAR without a matching BEGIN: line skipped",
         "x.ics:1: a line outside any component (is BEGIN:VCALENDAR missing?): line skipped"]
+
+
+def test_old_mac_cr_line_endings_are_read_with_their_line_numbers() -> None:
+    data = calendar(EVENT, "UID:b\nDTSTART:20240618T100000Z").replace(b"\r\n", b"\r")
+    read = read_input("mac.ics", data)
+    assert [(str(e.component["UID"]), e.line) for e in read.events] == [("a", 4), ("b", 9)]
