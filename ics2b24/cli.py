@@ -542,8 +542,11 @@ def portal() -> None:
               help="SQLite file that keeps everything across restarts (default: memory).")
 @click.option("--users", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
               help="JSON {\"users\": [...], \"apps\": [...]} to seed (default: admin user 1).")
-@click.option("--tls", is_flag=True, help="Serve HTTPS with a self-signed certificate.")
-@click.option("--faults", metavar="SPEC", help="e.g. 'rate=0.1,error=0.02,reset=0.01,seed=1'.")
+@click.option("--tls", is_flag=True, help="Serve HTTPS with a self-signed certificate, kept "
+              "beside --data as FILE.pem (clients trust it with --ca-cert FILE.pem).")
+@click.option("--faults", metavar="SPEC", help="Probabilities per request of a 503 (rate), a "
+              "500 (error) and a dropped connection (reset), added latency (latency=0-200ms or "
+              "1s) and the seed, e.g. 'rate=0.1,error=0.02,reset=0.01,latency=0-200ms,seed=1'.")
 @click.option("--rate", default="2/50", show_default=True, metavar="Y/X",
               help="Leaky bucket: Y requests per second, burst X.")
 @click.option("--operating", default="480/600", show_default=True, metavar="L/W",

@@ -237,7 +237,8 @@ def test_from_ics_takes_apples_default_alarms_for_both_kinds(
     assert code == 0
     assert current(portal)["defaultReminders"] == {
         "withTime": [{"type": "hour", "count": 1}], "fullDay": [{"type": "hour", "count": 15}]}
-    assert "defaultReminders.withTime = 1h, from Apple's default alarm" in err
+    assert ("ics2b24: defaultReminders.withTime = 1h, from Apple's default alarm "
+            "(X-APPLE-DEFAULT-ALARM) of timed events, set on 1 of the 1 timed events\n") in err
 
 
 def test_from_ics_says_a_guess_is_the_most_common_alarm(

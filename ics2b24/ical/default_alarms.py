@@ -84,13 +84,14 @@ def _choose(found: list[_Alarms], kind: str) -> DefaultAlarm | None:
     if flagged:
         chosen, count = _most_common(flagged)
         return DefaultAlarm(chosen, f"Apple's default alarm ({APPLE_FLAG}) of {kind} events, "
-                                    f"on {count} of the {len(found)}")
+                                    f"set on {count} of the {len(found)} {kind} events")
     with_alarms = [f.every for f in found if f.every]
     if not with_alarms:
         return None
     chosen, count = _most_common(with_alarms)
-    return DefaultAlarm(chosen, f"the most common alarm of {kind} events: {count} of the "
-                                f"{len(with_alarms)} with alarms ({len(found)} in all)")
+    return DefaultAlarm(chosen, f"the most common alarm of {kind} events, a guess: set on "
+                                f"{count} of the {len(with_alarms)} {kind} events that have "
+                                f"alarms ({len(found)} in all)")
 
 
 def _most_common(sets: list[tuple[Reminder, ...]]) -> tuple[tuple[Reminder, ...], int]:

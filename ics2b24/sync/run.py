@@ -237,6 +237,8 @@ def _diff(session: _Session, connection: Connection, options: SyncOptions) -> Pl
     records = session.db.records(session.portal, session.target)
     sent = session.db.pending(session.portal, session.target)
     events = session.converted.events
+    if connection.hooks.status is not None:
+        connection.hooks.status("reading the target's events…")
     remote = read_remote(session.client, connection.target, session.section_id, events, records)
     session.remote = remote
     return diff(events, session.converted.cancelled, remote, records, DiffOptions(

@@ -66,6 +66,16 @@ def test_at_a_terminal_the_bar_says_it_waits_and_when_it_resumes(
     assert "100%" in screen and "4 added" in screen
 
 
+def test_at_a_terminal_the_run_says_what_it_reads_before_the_bar_appears(
+        portal: Portal, tmp_path: Path) -> None:
+    source = write(tmp_path / "big.ics", events(300))
+    code, screen = run_on_a_terminal(["push", str(source),
+                                      *target_args(portal, tmp_path / "s.sqlite3")])
+    assert code == 0, screen
+    reading = screen.index(f"reading {source} (")
+    assert reading < screen.index("reading the target's events…") < screen.index("pushing")
+
+
 def test_the_eta_adds_the_waits_the_limits_will_still_cause() -> None:
     stream = io.StringIO()
     stream.isatty = lambda: True  # type: ignore[method-assign]
