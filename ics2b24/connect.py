@@ -42,16 +42,21 @@ class Credentials:
 
     @classmethod
     def from_options(cls, env: Mapping[str, str], **flags: str | Path | None) -> Credentials:
-        """Merge flags with `B24_*` variables: a flag given on the command line wins."""
+        """Merge flags with `B24_*` variables: a flag given on the command line wins, also
+        over the other kind of credentials in the environment (`--portal` over B24_WEBHOOK,
+        `--webhook` over B24_PORTAL)."""
 
         def pick(name: str, var: str) -> str | None:
             value = flags.get(name)
             return str(value) if value else (env.get(var) or None)
 
         token_file = flags.get("token_file")
+        webhook, portal = pick("webhook", "B24_WEBHOOK"), pick("portal", "B24_PORTAL")
+        if webhook and portal and bool(flags.get("webhook")) != bool(flags.get("portal")):
+            webhook, portal = (webhook, None) if flags.get("webhook") else (None, portal)
         return cls(
-            webhook=pick("webhook", "B24_WEBHOOK"),
-            portal=pick("portal", "B24_PORTAL"),
+            webhook=webhook,
+            portal=portal,
             access_token=pick("access_token", "B24_ACCESS_TOKEN"),
             refresh_token=pick("refresh_token", "B24_REFRESH_TOKEN"),
             client_id=pick("client_id", "B24_CLIENT_ID"),
