@@ -1,9 +1,11 @@
 """Bytes → icalendar components, with every date in a zone the rest of the converter can name.
 
-Producers disagree on almost everything below the RFC: BOMs, bare LF, UTF-16 exports, Google's
-X-WR-TIMEZONE, Outlook's Windows zone names and home-made VTIMEZONEs. This module absorbs those
-differences once, so that downstream code only ever sees `date`, naive (floating) `datetime`, or
-`datetime` aware in a `ZoneInfo` (UTC included).
+Producers disagree on almost everything below the RFC: BOMs, bare LF or CR, UTF-16 and
+Windows-1252 exports, Google's X-WR-TIMEZONE, Outlook's Windows zone names and home-made
+VTIMEZONEs. This module absorbs those differences once, so that downstream code only ever sees
+`date`, naive (floating) `datetime`, or `datetime` aware in a `ZoneInfo` (UTC included). What is
+broken beyond reading (a component never closed, a VTIMEZONE with a bad value) is skipped with
+a warning naming its line, so one broken part never costs the rest of a calendar.
 """
 
 from __future__ import annotations
@@ -436,10 +438,6 @@ def plain_reason(exc: BaseException,
 
 
 _NOT_A_CONTENT_LINE = "Content line could not be parsed into parts: "
-
-
-def _first_line_of(message: str) -> str:
-    return message.splitlines()[0] if message else "cannot be parsed"
 
 
 def _broken_lines(text: str) -> list[tuple[int, str]]:
