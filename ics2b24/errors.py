@@ -69,4 +69,5 @@ class OutputError(Ics2b24Error):
 
 
 class Interrupted(Ics2b24Error):
-    """Ctrl-C or SIGTERM during a run; the message says what was kept (exit 130)."""
+    """Ctrl-C during a run that writes; the message says what was kept and how to go on
+    (exit 130)."""

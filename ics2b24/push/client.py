@@ -266,7 +266,8 @@ class Client:
         self._on_wait = on_wait
         self._notify = notify or (lambda text: None)
         self._session = requests.Session()
-        self._session.verify = verify
+        self._verify = verify
+        """Passed with each request: a session's own `verify` loses to REQUESTS_CA_BUNDLE."""
         self._reset_at: dict[str, float] = {}
         self._user_id: int | None = auth.user_id if isinstance(auth, WebhookAuth) else None
         self._answered = False
@@ -489,7 +490,7 @@ class Client:
         self.requests_sent += 1
         started = time.monotonic()
         try:
-            response = self._session.post(url, json=payload, timeout=(
+            response = self._session.post(url, json=payload, verify=self._verify, timeout=(
                 min(CONNECT_TIMEOUT, self._timeout), self._timeout))
         except requests.RequestException as exc:
             failure = self._failure(exc)
@@ -534,8 +535,10 @@ class Client:
         server = auth.oauth_server.rstrip("/")
         started = time.monotonic()
         try:
-            response = self._session.get(f"{server}/oauth/token/", params=params, timeout=(
-                min(CONNECT_TIMEOUT, self._timeout), self._timeout))
+            response = self._session.get(f"{server}/oauth/token/", params=params,
+                                         verify=self._verify, timeout=(
+                                             min(CONNECT_TIMEOUT, self._timeout),
+                                             self._timeout))
         except requests.exceptions.SSLError as exc:
             raise EndpointError(_tls_problem(server, exc)) from None
         except requests.RequestException as exc:

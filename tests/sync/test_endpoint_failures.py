@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
+import requests
 
 from ics2b24.portal.server import Portal
 from tests.sync.helpers import Cli, vcalendar, vevent, write
@@ -111,11 +112,10 @@ def test_a_server_that_never_answers_fails_after_the_timeout_in_one_line(
     assert seconds < 4
 
 
-def test_an_untrusted_certificate_is_named_at_once_and_ca_cert_trusts_it(
+def test_an_untrusted_certificate_is_named_at_once_and_ca_cert_trusts_it_over_the_env(
         make_portal: Callable[..., Portal], cli: Cli, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", requests.certs.where())
     data = tmp_path / "portal.sqlite3"
     portal = make_portal(tls=True, data=str(data))
     assert portal.webhook_url.startswith("https://")
