@@ -19,6 +19,7 @@ from bench.gen import generate
 from bench.harness import LIFTED, convert_options, push, start_portal
 from ics2b24.connect import Credentials, Target
 from ics2b24.portal.limits import LimitSettings
+from ics2b24.sync.run import Connection
 from ics2b24.verify_portal import verify
 
 REAL = LimitSettings()
@@ -39,15 +40,15 @@ def main() -> None:
             portal.stop()
         portal = start_portal(REAL, data=store)
         try:
-            credentials = Credentials(webhook=portal.webhook_url)
-            target = Target("user", 1, section_id=1)
+            connection = Connection(Credentials(webhook=portal.webhook_url),
+                                    Target("user", 1, section_id=1))
             started = time.monotonic()
-            report, _, requests = verify(inputs, credentials, target, convert_options())
+            report, _, requests = verify(inputs, connection, convert_options())
             seconds = time.monotonic() - started
             series = next(e for e in portal.api.store.events("user", 1) if e.get("rrule"))
             portal.api.store.put_event({**series, "exdate": [
                 *series.get("exdate", []), series["from"][:10]]})
-            dropped, _, _ = verify(inputs, credentials, target, convert_options())
+            dropped, _, _ = verify(inputs, connection, convert_options())
         finally:
             portal.stop()
     print("\n## verify\n")

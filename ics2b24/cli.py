@@ -34,7 +34,7 @@ from ics2b24.errors import (
 )
 
 if TYPE_CHECKING:
-    from ics2b24.connect import CalendarType, Credentials, Hooks, Target, Transport
+    from ics2b24.connect import CalendarType, Hooks, Transport
     from ics2b24.console import Console
     from ics2b24.push.client import Client
     from ics2b24.sync.run import Connection, PlanReport, Summary, SyncOptions, UndoPreview
@@ -56,6 +56,15 @@ def _read_inputs(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
     if not paths:
         raise UsageError("no input: give one or more .ics files, or - for standard input")
     return read_inputs(paths, sys.stdin.buffer)
+
+
+def _read_one(path: str) -> tuple[str, bytes]:
+    """The one calendar a `--from-ics` names; an archive or folder holding several is refused
+    rather than one of them picked."""
+    found = _read_inputs((path,))
+    if len(found) != 1:
+        raise UsageError(f"--from-ics {path}: holds {len(found)} calendars; name one .ics file")
+    return found[0]
 
 
 def _output_flag(ctx: click.Context, param: click.Parameter, value: Any) -> None:
@@ -383,8 +392,8 @@ def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: boo
         summary = run.push(inputs, connection, options, progress=console.progress)
     _finish(ctx, summary, as_json, reject_file)
     if then_verify:
-        _verify(ctx, inputs, connection.credentials, connection.target, options.convert,
-                None, None, as_json=False, warn=False)
+        _verify(ctx, inputs, connection, options.convert, None, None, as_json=False,
+                warn=False)
 
 
 @cli.command()
@@ -478,17 +487,17 @@ def verify(ctx: click.Context, files: tuple[str, ...], first: datetime | None,
     """Compare what TARGET shows with what FILE… (or -) implies, occurrence by occurrence;
     exit 1 naming every UID that differs. Reads only."""
     connection = _connection(flags)
-    _verify(ctx, _read_inputs(files), connection.credentials, connection.target, flags,
-            first.date() if first else None, last.date() if last else None, as_json=as_json)
+    _verify(ctx, _read_inputs(files), connection, flags, first.date() if first else None,
+            last.date() if last else None, as_json=as_json)
 
 
-def _verify(ctx: click.Context, inputs: list[tuple[str, bytes]], credentials: Credentials,
-            target: Target, convert: Mapping[str, Any], first: date | None,
-            last: date | None, *, as_json: bool, warn: bool = True) -> None:
+def _verify(ctx: click.Context, inputs: list[tuple[str, bytes]], connection: Connection,
+            convert: Mapping[str, Any], first: date | None, last: date | None, *,
+            as_json: bool, warn: bool = True) -> None:
     from ics2b24.verify_portal import verify as run_verify
 
-    report, warnings, requests = run_verify(inputs, credentials, target, convert,
-                                            first=first, last=last)
+    report, warnings, requests = run_verify(inputs, connection, convert, first=first,
+                                            last=last)
     if warn and not as_json:
         _warn(ctx, warnings)
     if as_json:
@@ -676,7 +685,7 @@ def section_update(calendar_type: CalendarType, owner: int | None, section_id: i
                                  text_color=text_color, export_allow=export_allow,
                                  export_set=export_period)
     if from_ics is not None:
-        [(path, data)] = _read_inputs((from_ics,))
+        path, data = _read_one(from_ics)
         fields = fields.over(SectionFields.from_metadata(metadata_of_ics(path, data)))
     if fields.empty:
         raise UsageError("nothing to update: give --name, --description, --color, "
@@ -788,7 +797,7 @@ def settings_set(ctx: click.Context, view: str | None, meet_section: int | None,
         reminders_full_day=parse_reminders(reminder_full_day, "--reminder-full-day"),
     )
     if from_ics is not None:
-        [(path, data)] = _read_inputs((from_ics,))
+        path, data = _read_one(from_ics)
         request, notes = with_proposed(request, alarms_of_ics(path, data))
         if not ctx.obj["quiet"]:
             for note in notes:

@@ -9,19 +9,22 @@ from contextlib import closing
 from datetime import date, timedelta
 from typing import Any
 
-from ics2b24.connect import Credentials, Target, make_client
+from ics2b24.connect import Target, make_client
 from ics2b24.errors import PortalError, UsageError
 from ics2b24.ical.convert import ConvertOptions, convert_inputs
 from ics2b24.push.client import Client
-from ics2b24.sections import list_sections
+from ics2b24.sections import choose_section, list_sections
+from ics2b24.sync.run import Connection
 from ics2b24.verify import VerifyReport, Window, compare, default_window, implied, shown
 
 
-def verify(inputs: list[tuple[str, bytes]], credentials: Credentials, target: Target,
+def verify(inputs: list[tuple[str, bytes]], connection: Connection,
            convert: Mapping[str, Any], *, first: date | None = None, last: date | None = None,
-           rate: str = "2/50") -> tuple[VerifyReport, list[str], int]:
+           ) -> tuple[VerifyReport, list[str], int]:
     """The report, the input's warnings and the number of HTTP requests it took."""
-    with closing(make_client(credentials, rate=rate)) as client:
+    target = connection.target
+    with closing(make_client(connection.credentials, rate=connection.rate,
+                             transport=connection.transport, hooks=connection.hooks)) as client:
         zone = convert.get("tz") or _user_zone(client)
         options = ConvertOptions.build(**{**convert, "tz": zone})
         converted = convert_inputs(inputs, options)
@@ -48,15 +51,10 @@ def _user_zone(client: Client) -> str | None:
 
 
 def _section_id(client: Client, target: Target) -> int | None:
-    """The target section, or None when a section named so does not exist yet."""
-    if target.section_id is not None:
-        return target.section_id
-    name = (target.section_name or "").strip()
-    found = [s.id for s in list_sections(client, target.type, target.owner)
-             if s.name.strip() == name]
-    if len(found) > 1:
-        raise UsageError(f"{len(found)} sections are named {name!r}: give --section ID")
-    return found[0] if found else None
+    """The target section as `push` chooses it, or None when a section named so does not
+    exist yet (then the portal shows nothing of the input)."""
+    found = choose_section(list_sections(client, target.type, target.owner), target)
+    return found.id if found is not None else None
 
 
 def _rows(client: Client, target: Target, section: int, window: Window) -> list[Any]:

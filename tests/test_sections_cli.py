@@ -253,3 +253,15 @@ def test_colours_are_normalised_to_lowercase_rrggbb() -> None:
 def test_an_empty_name_is_refused() -> None:
     with pytest.raises(UsageError, match="--name must not be empty"):
         SectionFields.build(name="  ")
+
+
+def test_from_ics_naming_a_folder_of_several_calendars_is_refused_with_exit_2(
+        portal: Portal, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    folder = tmp_path / "calendars"
+    folder.mkdir()
+    for name in ("google-export.ics", "icloud-export.ics"):
+        (folder / name).write_bytes((SAMPLES / name).read_bytes())
+    code, out, err = run(portal, capsys, "section", "update", "--type", "user", "--id", "1",
+                         "--from-ics", str(folder))
+    assert (code, out) == (2, "")
+    assert "holds 2 calendars; name one .ics file" in err

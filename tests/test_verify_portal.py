@@ -11,6 +11,7 @@ import pytest
 
 from ics2b24.connect import Credentials, Target
 from ics2b24.portal.server import Portal
+from ics2b24.sync.run import Connection
 from ics2b24.verify_portal import verify
 from tests.sync.helpers import portal_rows, run_cli, sample_files, target_args
 
@@ -24,8 +25,9 @@ def samples() -> list[tuple[str, bytes]]:
 
 
 def check(portal: Portal) -> Any:
-    report, _, _ = verify(samples(), Credentials(webhook=portal.webhook_url),
-                          Target("user", 1, section_id=1), CONVERT)
+    connection = Connection(Credentials(webhook=portal.webhook_url),
+                            Target("user", 1, section_id=1))
+    report, _, _ = verify(samples(), connection, CONVERT)
     return report
 
 
