@@ -13,13 +13,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ics2b24.connect import Credentials, Hooks, Target, Transport
+from ics2b24.app import run
+from ics2b24.app.target import Target
+from ics2b24.bitrix.client import Client
+from ics2b24.bitrix.connect import Credentials, Hooks, Transport
+from ics2b24.bitrix.limits import Pacer, Rate
 from ics2b24.ical.convert import ConvertResult
 from ics2b24.portal.limits import LimitSettings
 from ics2b24.portal.server import Portal, PortalConfig
-from ics2b24.push.client import Client
-from ics2b24.push.limits import Pacer, Rate
-from ics2b24.sync import run
 
 WRITES = frozenset({"calendar.event.add", "calendar.event.update", "calendar.event.delete"})
 TZ = "Europe/Berlin"

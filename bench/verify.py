@@ -17,10 +17,11 @@ from pathlib import Path
 
 from bench.gen import generate
 from bench.harness import LIFTED, convert_options, push, start_portal
-from ics2b24.connect import Credentials, Target
+from ics2b24.app.run import Connection
+from ics2b24.app.target import Target
+from ics2b24.app.verify import verify
+from ics2b24.bitrix.connect import Credentials
 from ics2b24.portal.limits import LimitSettings
-from ics2b24.sync.run import Connection
-from ics2b24.verify_portal import verify
 
 REAL = LimitSettings()
 

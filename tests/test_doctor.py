@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from ics2b24.connect import Credentials, make_client
-from ics2b24.doctor import run_doctor
+from ics2b24.app.doctor import run_doctor
+from ics2b24.bitrix.client import Client
+from ics2b24.bitrix.connect import Credentials, make_client
 from ics2b24.portal.server import Portal
-from ics2b24.push.client import Client
 
 
 def sections(portal: Portal) -> list[str]:

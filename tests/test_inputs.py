@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from ics2b24.app.inputs import read_inputs
 from ics2b24.cli import main
 from ics2b24.errors import ParseError
-from ics2b24.inputs import read_inputs
 from tests.ical.ics import calendar
 
 WORK = calendar("UID:work-1\nDTSTART:20240617T100000Z\nSUMMARY:Standup")

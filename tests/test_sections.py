@@ -7,12 +7,7 @@ from typing import Any
 
 import pytest
 
-from ics2b24.connect import Target
-from ics2b24.errors import UsageError
-from ics2b24.model import Section
-from ics2b24.portal.server import Portal
-from ics2b24.push.client import Client, WebhookAuth
-from ics2b24.sections import (
+from ics2b24.app.sections import (
     SectionFields,
     add_section,
     list_sections,
@@ -20,6 +15,11 @@ from ics2b24.sections import (
     update_section,
     update_section_from_ics,
 )
+from ics2b24.app.target import Target
+from ics2b24.bitrix.client import Client, WebhookAuth
+from ics2b24.errors import UsageError
+from ics2b24.model import Section
+from ics2b24.portal.server import Portal
 
 
 def no_sleep(seconds: float) -> None:

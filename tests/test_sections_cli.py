@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from ics2b24.app.sections import SectionFields
+from ics2b24.bitrix.client import Client, WebhookAuth
 from ics2b24.cli import main
 from ics2b24.errors import UsageError
 from ics2b24.portal.server import Portal
-from ics2b24.push.client import Client, WebhookAuth
-from ics2b24.sections import SectionFields
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 

@@ -7,10 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ics2b24.errors import UsageError
-from ics2b24.ical.default_alarms import DefaultAlarm, DefaultAlarms
-from ics2b24.model import Reminder
-from ics2b24.settings import (
+from ics2b24.app.settings import (
     SettingsRequest,
     alarms_of_ics,
     merge,
@@ -19,6 +16,9 @@ from ics2b24.settings import (
     parse_reminders,
     with_proposed,
 )
+from ics2b24.errors import UsageError
+from ics2b24.ical.default_alarms import DefaultAlarm, DefaultAlarms
+from ics2b24.model import Reminder
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 DATA = Path(__file__).parent / "data"

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from ics2b24.bitrix.client import Client, WebhookAuth
 from ics2b24.portal.server import Portal
-from ics2b24.push.client import Client, WebhookAuth
 from tests.test_sections_cli import SAMPLES, run
 
 

@@ -7,8 +7,9 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
+from ics2b24.bitrix.rows import shown
 from ics2b24.model import DesiredEvent, EventParams, Rrule
-from ics2b24.verify import Occurrence, Window, compare, implied, shown
+from ics2b24.plan.compare import Occurrence, Window, compare, implied
 
 WINDOW = Window(date(2025, 1, 1), date(2025, 12, 31))
 

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from ics2b24.connect import Credentials, Target
+from ics2b24.app.run import Connection
+from ics2b24.app.target import Target
+from ics2b24.app.verify import verify
+from ics2b24.bitrix.connect import Credentials
 from ics2b24.portal.server import Portal
-from ics2b24.sync.run import Connection
-from ics2b24.verify_portal import verify
 from tests.sync.helpers import portal_rows, run_cli, sample_files, target_args
 
 CONVERT: dict[str, Any] = {"tz": "Europe/Berlin", "horizon_end": date(2027, 1, 1),

@@ -20,9 +20,9 @@ import icalendar
 import pytest
 import recurring_ical_events
 
+from ics2b24.bitrix.rows import date_order, parse_event
 from ics2b24.cli import main
 from ics2b24.portal.server import Portal
-from ics2b24.sync.remote import date_order, parse_event
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -9,19 +9,19 @@ from typing import Any
 
 import pytest
 
-from ics2b24.errors import EndpointError, PortalError, UsageError
-from ics2b24.portal.faults import FaultSpec
-from ics2b24.portal.limits import LimitSettings
-from ics2b24.portal.server import Portal
-from ics2b24.push.client import (
+from ics2b24.bitrix.client import (
     Client,
     OAuthAuth,
     UncertainWriteError,
     WebhookAuth,
     read_token_file,
 )
-from ics2b24.push.limits import Pacer, Rate
-from ics2b24.sync.remote import parse_event
+from ics2b24.bitrix.limits import Pacer, Rate
+from ics2b24.bitrix.rows import parse_event
+from ics2b24.errors import EndpointError, PortalError, UsageError
+from ics2b24.portal.faults import FaultSpec
+from ics2b24.portal.limits import LimitSettings
+from ics2b24.portal.server import Portal
 
 
 def no_sleep(seconds: float) -> None:

@@ -10,10 +10,10 @@ import pytest
 
 from ics2b24.errors import SafetyError
 from ics2b24.model import DesiredEvent, EventParams, Kind, Reminder, Rrule
-from ics2b24.sync.diff import DiffOptions, delete_op, diff, fingerprint, occurrence_day, undo_plan
-from ics2b24.sync.plan import Plan
-from ics2b24.sync.remote import RemoteEvent
-from ics2b24.sync.state import Record
+from ics2b24.plan.diff import DiffOptions, delete_op, diff, fingerprint, occurrence_day, undo_plan
+from ics2b24.plan.ops import Plan
+from ics2b24.plan.record import Record
+from ics2b24.plan.remote import RemoteEvent
 
 OPTIONS = DiffOptions(calendar_type="user", owner=1, section_id=5)
 

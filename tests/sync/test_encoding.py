@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ics2b24.push.encoding import (
+from ics2b24.bitrix.encoding import (
     batch_body,
     encode_command,
     encode_query,

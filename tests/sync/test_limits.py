@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from ics2b24.bitrix.limits import Pacer, Rate, TimeReport
 from ics2b24.errors import UsageError
-from ics2b24.push.limits import Pacer, Rate, TimeReport
 
 ADD = "calendar.event.add"
 

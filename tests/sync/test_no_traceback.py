@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ics2b24.portal.server import Portal
-from ics2b24.sync.state import StateDB
+from ics2b24.store.state import StateDB
 from tests.sync.helpers import Cli, portal_rows, target_args, vcalendar, vevent, write
 
 YEAR_ONE = vcalendar(

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import icalendar
 
+from ics2b24.app.pusher import Pusher, PushReport, reject_calendar
+from ics2b24.bitrix.client import Client, WebhookAuth
 from ics2b24.model import DesiredEvent, EventParams
+from ics2b24.plan.ops import Op, Plan
 from ics2b24.portal.server import Portal
-from ics2b24.push.client import Client, WebhookAuth
-from ics2b24.push.pusher import Pusher, PushReport, reject_calendar
-from ics2b24.sync.plan import Op, Plan
-from ics2b24.sync.state import StateDB
+from ics2b24.store.state import StateDB
 
 PORTAL_ID = "http://127.0.0.1/user/1"
 TARGET = "user:1:1"

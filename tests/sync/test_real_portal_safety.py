@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from ics2b24.plan.record import Record
 from ics2b24.portal.server import Portal
-from ics2b24.sync.state import Record, StateDB, portal_identity, target_key
+from ics2b24.store.state import StateDB, portal_identity, target_key
 from tests.sync.helpers import (
     BERLIN,
     MEETING,

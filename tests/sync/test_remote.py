@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from ics2b24.bitrix.rows import parse_event, parse_events
 from ics2b24.errors import PortalError
 from ics2b24.model import EventParams, Meeting, Reminder, Rrule
-from ics2b24.sync.remote import RemoteEvent, parse_event, parse_events
+from ics2b24.plan.remote import RemoteEvent
 
 # calendar-event-get-by-id.md, "Response Handling", verbatim.
 GETBYID_ROW: dict[str, Any] = {   'ID': '1265',

@@ -19,7 +19,7 @@ import pytest
 
 from ics2b24.portal.faults import parse_faults
 from ics2b24.portal.server import Portal
-from ics2b24.sync.state import StateDB, portal_identity, target_key
+from ics2b24.store.state import StateDB, portal_identity, target_key
 from tests.sync.helpers import (
     MEETING,
     Cli,

@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 
 from ics2b24.errors import SafetyError, UsageError
-from ics2b24.sync.state import (
+from ics2b24.plan.record import Record, params_fingerprint
+from ics2b24.store.state import (
     SCHEMA_VERSION,
-    Record,
     StateDB,
     default_state_path,
-    params_fingerprint,
     portal_identity,
     target_key,
 )
@@ -154,7 +153,7 @@ def test_a_second_open_in_the_same_process_is_refused(db_path: Path) -> None:
 
 HOLDER = textwrap.dedent("""
     import sys, time
-    from ics2b24.sync.state import StateDB
+    from ics2b24.store.state import StateDB
     state = StateDB.open(sys.argv[1])
     print("locked", flush=True)
     time.sleep(60)

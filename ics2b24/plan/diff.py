@@ -33,9 +33,9 @@ from zoneinfo import ZoneInfo
 from ics2b24.errors import SafetyError
 from ics2b24.ical import bxrule
 from ics2b24.model import DesiredEvent, EventParams, Rrule, parse_recurrence_id
-from ics2b24.sync.plan import Key, Op, Plan
-from ics2b24.sync.remote import RemoteEvent
-from ics2b24.sync.state import Record, params_fingerprint
+from ics2b24.plan.ops import Key, Op, Phase, Plan
+from ics2b24.plan.record import Record, params_fingerprint
+from ics2b24.plan.remote import RemoteEvent
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def holder(parts: Sequence[DesiredEvent], recurrence_id: str) -> DesiredEvent | 
     return found
 
 
-def delete_op(uid: str, recurrence_id: str | None, remote: RemoteEvent, *, phase: int,
+def delete_op(uid: str, recurrence_id: str | None, remote: RemoteEvent, *, phase: Phase,
               forget: tuple[Key, ...] = ()) -> Op:
     """The only way a plan deletes an event. A real portal deletes the whole series with any
     occurrence detached from it, so an event carrying RECURRENCE_ID is never a target."""
@@ -206,7 +206,7 @@ class _Differ:
         moved on its series, so the day is not shown twice."""
         self.claimed.add(found.id)
         self.rebuilt_keys.add(record.key)
-        self.ops.append(delete_op(record.uid, record.recurrence_id, found, phase=0,
+        self.ops.append(delete_op(record.uid, record.recurrence_id, found, phase=Phase.CLEAR,
                                   forget=(record.key,)))
         self.rebuilt[record.uid] = (*self.rebuilt.get(record.uid, ()), found.id)
 
@@ -311,7 +311,7 @@ class _Differ:
                     != normalised(remote.params, description=False))
 
     def _rebuild(self, uid: str, stale: Iterable[int]) -> None:
-        """Delete each stale part (phase 0) and unpair it and the occurrences detached from
+        """Delete each stale part (`Phase.CLEAR`) and unpair it and the occurrences detached from
         it, so they are planned like new ones, the adds waiting for these deletes. Each
         delete forgets the state rows of its part and of its detached occurrences, and only
         those: a refused delete leaves its part known to the next run."""
@@ -324,7 +324,7 @@ class _Differ:
             own = [r.recurrence_id for r in rows if r.event_id == part_id]
             rid = own[0] if own else (None if self._is_main(uid, part_id)
                                       else remote.params.date_from)
-            self.ops.append(delete_op(uid, rid, remote, phase=0, forget=keys))
+            self.ops.append(delete_op(uid, rid, remote, phase=Phase.CLEAR, forget=keys))
             self.rebuilt_keys.update(keys)
             self.claimed |= copies
             for key in [k for k, pair in self.paired.items()
@@ -373,13 +373,13 @@ class _Differ:
         if pair is None:
             params = {**self._base(), "section": self.options.section_id,
                       **event.params.to_params()}
-            self.ops.append(Op("add", event.uid, event.recurrence_id, 1, params=params,
+            self.ops.append(Op("add", event.uid, event.recurrence_id, Phase.EVENT, params=params,
                                fingerprint=fingerprint(event), created=True, desired=event,
                                series=event.kind == "series",
                                replaces=self.rebuilt.get(event.uid, ()),
                                invitations=self._invitations(event.params)))
             return
-        self._maybe_update(event, pair, phase=1)
+        self._maybe_update(event, pair, phase=Phase.EVENT)
 
     def _replace_kind(self, event: DesiredEvent, pair: Pairing) -> Pairing | None:
         """A single event that became a series, or the reverse: deleted and added again
@@ -392,14 +392,14 @@ class _Differ:
             return pair
         keys = tuple(r.key for r in self.records_by_uid.get(event.uid, [])
                      if r.event_id == pair.remote.id)
-        self.ops.append(delete_op(event.uid, event.recurrence_id, pair.remote, phase=0,
+        self.ops.append(delete_op(event.uid, event.recurrence_id, pair.remote, phase=Phase.CLEAR,
                                   forget=keys))
         self.rebuilt_keys.update(keys)
         self.rebuilt[event.uid] = (*self.rebuilt.get(event.uid, ()), pair.remote.id)
         del self.paired[_key(event)]
         return None
 
-    def _maybe_update(self, event: DesiredEvent, pair: Pairing, *, phase: int) -> None:
+    def _maybe_update(self, event: DesiredEvent, pair: Pairing, *, phase: Phase) -> None:
         remote = pair.remote
         print_ = fingerprint(event)
         if not self._changed(event, pair):
@@ -427,7 +427,7 @@ class _Differ:
             return
         pair = self.paired.get(_key(event))
         if pair is not None:
-            self._maybe_update(event, pair, phase=3)
+            self._maybe_update(event, pair, phase=Phase.OCCURRENCE)
             return
         holder = self._holder(event)
         if holder is None or event.recurrence_id is None:
@@ -437,7 +437,7 @@ class _Differ:
                   "current_date_from": occurrence_day(event.recurrence_id,
                                                       holder.params.timezone_from)}
         self.ops.append(Op(
-            "override", event.uid, event.recurrence_id, 3,
+            "override", event.uid, event.recurrence_id, Phase.OCCURRENCE,
             event_id=holder_pair.remote.id if holder_pair else None,
             parent=None if holder_pair else _key(holder), params=params,
             fingerprint=fingerprint(event), created=True, series=True, desired=event,
@@ -470,7 +470,7 @@ class _Differ:
                 continue
             remote = self.remote.get(record.event_id)
             if remote is None:
-                self.ops.append(Op("forget", record.uid, record.recurrence_id, 4,
+                self.ops.append(Op("forget", record.uid, record.recurrence_id, Phase.DELETE,
                                    event_id=record.event_id))
             elif remote.recurrence_id is not None:
                 continue
@@ -493,7 +493,7 @@ class _Differ:
                                if r.event_id in self.remote
                                and self.remote[r.event_id].recurrence_id == record.event_id)
                 self.ops.append(delete_op(record.uid, record.recurrence_id,
-                                          self.remote[record.event_id], phase=4,
+                                          self.remote[record.event_id], phase=Phase.DELETE,
                                           forget=(record.key, *riders)))
 
 
@@ -558,12 +558,12 @@ def undo_plan(records: Sequence[Record], remote: Sequence[RemoteEvent]) -> Plan:
     for record in created:
         event = found.get(record.event_id)
         if event is None:
-            ops.append(Op("forget", record.uid, record.recurrence_id, 4,
+            ops.append(Op("forget", record.uid, record.recurrence_id, Phase.DELETE,
                           event_id=record.event_id))
         elif event.recurrence_id is None:
             riders = tuple(r.key for r in records if r.event_id in found
                            and found[r.event_id].recurrence_id == event.id)
-            ops.append(delete_op(record.uid, record.recurrence_id, event, phase=4,
+            ops.append(delete_op(record.uid, record.recurrence_id, event, phase=Phase.DELETE,
                                  forget=(record.key, *riders)))
         elif event.recurrence_id not in ours:
             warnings.append(f"UID {record.uid}: event {event.id} is an occurrence detached "

@@ -2,7 +2,7 @@
 
 It is what lets a run be interrupted and re-run without duplicates, lets an unchanged input
 send nothing, and limits `--prune` and `undo` to events this tool created. It is the only
-module of sync that touches SQLite.
+module that touches SQLite.
 
 Safety properties, each checked by a test: the file is created 0600 (its directory 0700);
 one run at a time holds an exclusive `flock` on `STATE.lock` (released by the kernel even
@@ -21,19 +21,18 @@ Every failure to open, lock or write it is one `UsageError` or `OutputError` lin
 from __future__ import annotations
 
 import fcntl
-import hashlib
-import json
 import os
 import sqlite3
 import stat
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 from urllib.parse import urlsplit
 
 from ics2b24.errors import OutputError, SafetyError, UsageError
+from ics2b24.paths import data_dir
+from ics2b24.plan.record import Record
 
 SCHEMA_VERSION = 2
 
@@ -72,14 +71,6 @@ CREATE TABLE pending (
 """
 
 
-def data_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """`$XDG_DATA_HOME/ics2b24`, else `~/.local/share/ics2b24`: the state DB and kept tokens."""
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_DATA_HOME") or ""
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".local" / "share"
-    return root / "ics2b24"
-
-
 def default_state_path(environ: Mapping[str, str] | None = None) -> Path:
     """`$XDG_DATA_HOME/ics2b24/state.sqlite3`, else `~/.local/share/ics2b24/state.sqlite3`."""
     return data_dir(environ) / "state.sqlite3"
@@ -99,33 +90,6 @@ def portal_identity(url: str, user_id: int | str) -> str:
 def target_key(calendar_type: str, owner_id: int | str, section_id: int | str) -> str:
     """`type:owner:section`, the calendar a run writes into."""
     return f"{calendar_type}:{owner_id}:{section_id}"
-
-
-def params_fingerprint(params: Mapping[str, Any]) -> str:
-    """A stable hash of the parameters last pushed, so a later run can tell whether the input
-    changed without keeping event contents on disk."""
-    text = json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class Record:
-    """One paired event. `recurrence_id` is None for singles and series; `timestamp_x` is the
-    portal's TIMESTAMP_X seen right after the push (an edit in the portal changes it);
-    `created` says this tool added the event, the only events prune and undo may delete."""
-
-    portal: str
-    target: str
-    uid: str
-    recurrence_id: str | None
-    event_id: int
-    fingerprint: str
-    timestamp_x: str | None
-    created: bool
-
-    @property
-    def key(self) -> tuple[str, str | None]:
-        return (self.uid, self.recurrence_id)
 
 
 def _record(row: sqlite3.Row) -> Record:

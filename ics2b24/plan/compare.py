@@ -26,8 +26,7 @@ from zoneinfo import ZoneInfo
 
 from ics2b24.ical import bxrule
 from ics2b24.model import DesiredEvent, EventParams
-from ics2b24.sync.diff import holder, occurrence_day
-from ics2b24.sync.remote import date_order, parse_event
+from ics2b24.plan.diff import holder, occurrence_day
 
 
 @dataclass(frozen=True, order=True)
@@ -181,19 +180,6 @@ def _utc(wall: str, zone: str | None) -> str:
 
 def _day(text: str) -> date:
     return date.fromisoformat(text[:10])
-
-
-def shown(rows: Sequence[Mapping[str, Any]], window: Window) -> dict[int, Counter[Occurrence]]:
-    """Per portal event ID, the occurrences its `calendar.event.get` rows show in the window
-    (an expanded row keeps its series' ID and carries its own DATE_FROM/DATE_TO)."""
-    order = date_order(rows)
-    out: dict[int, Counter[Occurrence]] = {}
-    for row in rows:
-        event = parse_event(row, order)
-        if window.holds(_day(event.params.date_from)):
-            name = str(row.get("NAME") or "")
-            out.setdefault(event.id, Counter())[occurrence_of(event.params, name)] += 1
-    return out
 
 
 def compare(expected: Mapping[str, Counter[Occurrence]], portal: Mapping[int, Counter[Occurrence]],

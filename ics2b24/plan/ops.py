@@ -1,10 +1,7 @@
-"""What a run will do: the diff engine's answer and the pusher's input (SPEC §1, §6).
+"""What a run will do: the diff engine's answer and the pusher's input.
 
 An `Op` is one write call or a change to the state DB alone (`record`, `forget`), which costs
-no request. Ops run in `phase` order, because an occurrence change needs its series' ID:
-0 the portal copies of series being rebuilt, 1 events themselves (singles, occurrences and
-every part of a series), 3 moved or changed occurrences (`this` on the part holding them),
-4 deletions.
+no request. Ops run in `Phase` order, because an occurrence change needs its series' ID.
 
 Which calls are safe on a real portal is decided here and nowhere else: `recurrence_mode` goes
 only with an update of a series (`all`, never with a new start date: the diff rebuilds such a
@@ -16,12 +13,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any, Literal
 
 from ics2b24.model import DesiredEvent
 
 OpKind = Literal["add", "update", "override", "delete", "record", "forget"]
 Key = tuple[str, "str | None"]
+
+
+
+class Phase(IntEnum):
+    """When an op runs; the pusher sends one phase after another."""
+
+    CLEAR = 0
+    """Deletes of the portal copies of a series being rebuilt, before it is added again."""
+    EVENT = 1
+    """Events themselves: singles, occurrences and every part of a series."""
+    OCCURRENCE = 3
+    """Moved or changed occurrences (`this` on the part holding them): they need its ID."""
+    DELETE = 4
+    """Deletions of events no longer wanted (`--prune`, `undo`)."""
+
 
 _METHODS: dict[str, str | None] = {
     "add": "calendar.event.add",
@@ -45,7 +58,7 @@ class Op:
     kind: OpKind
     uid: str
     recurrence_id: str | None
-    phase: int
+    phase: Phase
     event_id: int | None = None
     parent: Key | None = None
     params: Mapping[str, Any] = field(default_factory=dict)

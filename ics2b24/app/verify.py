@@ -1,6 +1,6 @@
 """The reads behind `ics2b24 verify`: the input converted as `push` converts it, and the target
 section read back with one `calendar.event.get` over the window; the judging is pure
-(ics2b24.verify). No state DB is opened: verify runs beside a push, or on another machine."""
+(ics2b24.plan.compare). No state DB is opened: verify runs beside a push, or on another machine."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from contextlib import closing
 from datetime import date, timedelta
 from typing import Any
 
-from ics2b24.connect import Target, make_client
+from ics2b24.app.run import Connection
+from ics2b24.app.sections import choose_section, list_sections
+from ics2b24.app.target import Target
+from ics2b24.bitrix.client import Client
+from ics2b24.bitrix.connect import make_client
+from ics2b24.bitrix.rows import shown
 from ics2b24.errors import PortalError, UsageError
 from ics2b24.ical.convert import ConvertOptions, convert_inputs
-from ics2b24.push.client import Client
-from ics2b24.sections import choose_section, list_sections
-from ics2b24.sync.run import Connection
-from ics2b24.verify import VerifyReport, Window, compare, default_window, implied, shown
+from ics2b24.plan.compare import VerifyReport, Window, compare, default_window, implied
 
 
 def verify(inputs: list[tuple[str, bytes]], connection: Connection,

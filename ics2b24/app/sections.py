@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ics2b24.connect import CalendarType, Target
+from ics2b24.app.target import CalendarType, Target
+from ics2b24.bitrix.client import Client
 from ics2b24.errors import UsageError
 from ics2b24.ical.colors import to_hex
 from ics2b24.ical.read import read_input
 from ics2b24.ical.section import section_of
 from ics2b24.model import Section
-from ics2b24.push.client import Client
 
 EXPORT_PERIODS = ("all", "3_9", "6_12")
 """`export.SET` as calendar.section.add/update document it: everything, 3 months back and 9

@@ -21,7 +21,7 @@ from typing import TextIO
 
 import click
 
-from ics2b24.connect import Hooks
+from ics2b24.bitrix.connect import Hooks
 
 _BAR_WIDTH = 30
 _WAITING = "waiting for the portal's operating-time limit"
@@ -35,7 +35,7 @@ class _EchoHandler(logging.Handler):
 
 
 _HANDLER = _EchoHandler()
-_LOGGERS = ("ics2b24.push",)
+_LOGGERS = ("ics2b24.bitrix",)
 """The loggers `-v` shows: the client's one line per HTTP request. urllib3's own debug log
 is never turned on: it prints request paths, and a webhook's path holds its token."""
 

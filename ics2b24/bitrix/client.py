@@ -36,9 +36,9 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import NewConnectionError
 
+from ics2b24.bitrix.encoding import batch_body
+from ics2b24.bitrix.limits import Pacer, TimeReport, Wait
 from ics2b24.errors import EndpointError, PortalError, UsageError
-from ics2b24.push.encoding import batch_body
-from ics2b24.push.limits import Pacer, TimeReport, Wait
 
 log = logging.getLogger(__name__)
 

@@ -1,16 +1,14 @@
-"""Credentials and TARGET (SPEC §5) → a ready `Client`, shared by every command that talks to a
-portal. Flags win over the environment, so secrets can live in the environment alone."""
+"""Credentials → a ready, paced `Client`, shared by every command that talks to a portal.
+Flags win over the environment, so secrets can live in the environment alone."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 from urllib.parse import urlsplit
 
-from ics2b24.errors import UsageError
-from ics2b24.push.client import (
+from ics2b24.bitrix.client import (
     DEFAULT_OAUTH_SERVER,
     DEFAULT_TIMEOUT,
     Client,
@@ -20,11 +18,9 @@ from ics2b24.push.client import (
     kept_tokens,
     token_digest,
 )
-from ics2b24.push.limits import Pacer, Rate
-from ics2b24.sync.state import data_dir
-
-CalendarType = Literal["user", "group", "company_calendar"]
-CALENDAR_TYPES: tuple[CalendarType, ...] = ("user", "group", "company_calendar")
+from ics2b24.bitrix.limits import Pacer, Rate
+from ics2b24.errors import UsageError
+from ics2b24.paths import data_dir
 
 
 @dataclass(frozen=True)
@@ -158,18 +154,6 @@ def make_client(
                   verify=transport.verify(), on_wait=hooks.on_wait, notify=hooks.notify)
 
 
-def owner_of(calendar_type: CalendarType, owner: int | None, caller: Callable[[], int]) -> int:
-    """`--owner` as given; else the caller for a user calendar (asked only then), 0 for the
-    company calendar. A group calendar has no default."""
-    if owner is not None:
-        return owner
-    if calendar_type == "user":
-        return caller()
-    if calendar_type == "company_calendar":
-        return 0
-    raise UsageError("--type group needs --owner GROUP_ID")
-
-
 def caller_id(credentials: Credentials, transport: Transport | None = None,
               hooks: Hooks | None = None) -> int:
     """The user the credentials act as: from a webhook's URL, else from `user.current`."""
@@ -181,21 +165,3 @@ def caller_id(credentials: Credentials, transport: Transport | None = None,
         return client.user_id()
     finally:
         client.close()
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where events go: a calendar (type + owner) and one of its sections, by id or by name."""
-
-    type: CalendarType
-    owner: int
-    section_id: int | None = None
-    section_name: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.type not in CALENDAR_TYPES:
-            raise UsageError(f"--type must be one of {', '.join(CALENDAR_TYPES)}")
-        if self.type == "company_calendar" and self.owner != 0:
-            raise UsageError("--type company_calendar takes --owner 0")
-        if (self.section_id is None) == (self.section_name is None):
-            raise UsageError("give exactly one of --section ID or --section-name NAME")

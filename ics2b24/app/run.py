@@ -26,18 +26,26 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from ics2b24.connect import Credentials, Hooks, Target, Transport, make_client
+from ics2b24.app.pusher import Failure, Pusher, PushReport, reject_calendar
+from ics2b24.app.sections import (
+    choose_section,
+    list_sections,
+    resolve_section,
+    update_section_from_ics,
+)
+from ics2b24.app.target import Target
+from ics2b24.bitrix.client import Client, UncertainWriteError
+from ics2b24.bitrix.connect import Credentials, Hooks, Transport, make_client
+from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
+from ics2b24.bitrix.rows import parse_event, parse_events
 from ics2b24.errors import EndpointError, PortalError
 from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
 from ics2b24.model import DesiredEvent, EventParams
-from ics2b24.push.client import Client, UncertainWriteError
-from ics2b24.push.encoding import MAX_BATCH_COMMANDS
-from ics2b24.push.pusher import Failure, Pusher, PushReport, reject_calendar
-from ics2b24.sections import choose_section, list_sections, resolve_section, update_section_from_ics
-from ics2b24.sync.diff import DiffOptions, canonical_rule, diff, undo_plan
-from ics2b24.sync.plan import Key, Op, Plan
-from ics2b24.sync.remote import RemoteEvent, parse_event, parse_events
-from ics2b24.sync.state import Record, StateDB, default_state_path, portal_identity, target_key
+from ics2b24.plan.diff import DiffOptions, canonical_rule, diff, undo_plan
+from ics2b24.plan.ops import Key, Op, Plan
+from ics2b24.plan.record import Record
+from ics2b24.plan.remote import RemoteEvent
+from ics2b24.store.state import StateDB, default_state_path, portal_identity, target_key
 
 MAX_RECOVERIES = 5
 _READ_BATCH = 50

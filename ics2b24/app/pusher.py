@@ -7,7 +7,7 @@ needs its series part's ID: when the part is added in the same run, the ID comes
 plain integer an earlier batch's `add` answered.
 Nothing is read from the answer of an occurrence change (`this`): a real portal answers it
 with the series' id, not the detached copy's, so the copy is found by reading the portal
-on the next pass (sync/run.py) and recorded then.
+on the next pass (`app/run.py`) and recorded then.
 An update that empties an array (no reminders left) goes alone as JSON, never inside
 `batch`, where a real portal reads `remind[]=` as one reminder at the start.
 A write whose outcome is unknown raises `UncertainWriteError` from the client; the run
@@ -28,12 +28,13 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from ics2b24.bitrix.client import Client, UncertainWriteError
+from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.errors import PortalError
 from ics2b24.model import DesiredEvent, parse_recurrence_id
-from ics2b24.push.client import Client, UncertainWriteError
-from ics2b24.push.encoding import MAX_BATCH_COMMANDS
-from ics2b24.sync.plan import Key, Op, Plan
-from ics2b24.sync.state import Record, StateDB, Transaction
+from ics2b24.plan.ops import Key, Op, Plan
+from ics2b24.plan.record import Record
+from ics2b24.store.state import StateDB, Transaction
 
 Commands = dict[str, tuple[str, Mapping[str, Any]]]
 

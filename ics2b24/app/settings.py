@@ -16,13 +16,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ics2b24.connect import CalendarType
+from ics2b24.app.sections import list_sections
+from ics2b24.app.target import CalendarType
+from ics2b24.bitrix.client import Client
 from ics2b24.errors import UsageError
 from ics2b24.ical.default_alarms import DefaultAlarms, default_alarms
 from ics2b24.ical.read import read_input
 from ics2b24.model import Reminder, ReminderUnit
-from ics2b24.push.client import Client
-from ics2b24.sections import list_sections
 
 VIEWS = ("day", "week", "month", "list")
 DOCUMENTED_KEYS = (

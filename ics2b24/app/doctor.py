@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ics2b24.connect import CalendarType
+from ics2b24.app.sections import SectionFields, add_section, calendar_params
+from ics2b24.app.target import CalendarType
+from ics2b24.bitrix.client import Client
+from ics2b24.bitrix.rows import shown
 from ics2b24.errors import PortalError
 from ics2b24.model import EventParams, Reminder, Rrule
-from ics2b24.push.client import Client
-from ics2b24.sections import SectionFields, add_section, calendar_params
-from ics2b24.verify import Occurrence, Window, occurrence_of, shown
+from ics2b24.plan.compare import Occurrence, Window, occurrence_of
 
 ZONE = "Europe/Berlin"
 WINDOW = Window(datetime(2030, 1, 1).date(), datetime(2030, 12, 31).date())

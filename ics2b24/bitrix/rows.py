@@ -28,14 +28,17 @@ Decisions:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from ics2b24.errors import PortalError
 from ics2b24.model import WEEKDAYS, EventParams, Freq, Meeting, Reminder, ReminderUnit, Rrule
+from ics2b24.plan.compare import Occurrence, Window, occurrence_of
+from ics2b24.plan.remote import RemoteEvent
 
 DateOrder = Literal["mdy", "dmy", "ymd"]
 
@@ -47,31 +50,6 @@ _DOTS = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]+(\d{2}):(\d{2})(?::(\d{2}))?)?")
 _DAY_SECONDS = 86400
 _UNITS = frozenset({"min", "hour", "day"})
-
-
-@dataclass(frozen=True)
-class RemoteEvent:
-    """One portal event. `recurrence_id` is the series an occurrence was detached from
-    (RECURRENCE_ID); `original_recursion_id` / `comment_xml_id` come from RELATIONS;
-    `occurrences` are the wall-clock starts of every row seen for this ID, in order;
-    `description_known` is false for `calendar.event.get` rows, which a real portal sends
-    without DESCRIPTION."""
-
-    id: int
-    section_id: int | None
-    dav_xml_id: str | None
-    recurrence_id: int | None
-    original_recursion_id: int | None
-    comment_xml_id: str | None
-    original_date_from: str | None
-    timestamp_x: str | None
-    meeting_host: int | None
-    created_by: int | None
-    start_utc: int | None
-    params: EventParams
-    exdate: tuple[str, ...]
-    occurrences: tuple[str, ...]
-    description_known: bool = True
 
 
 def parse_event(row: Mapping[str, Any], order: DateOrder | None = None) -> RemoteEvent:
@@ -101,6 +79,19 @@ def parse_events(rows: Iterable[Mapping[str, Any]]) -> list[RemoteEvent]:
         first = min(seen, key=_start_key)
         starts = sorted({s for e in seen for s in e.occurrences})
         out.append(replace(first, occurrences=tuple(starts), description_known=False))
+    return out
+
+
+def shown(rows: Sequence[Mapping[str, Any]], window: Window) -> dict[int, Counter[Occurrence]]:
+    """Per portal event ID, the occurrences its `calendar.event.get` rows show in the window
+    (an expanded row keeps its series' ID and carries its own DATE_FROM/DATE_TO)."""
+    order = date_order(rows)
+    out: dict[int, Counter[Occurrence]] = {}
+    for row in rows:
+        event = parse_event(row, order)
+        if window.holds(date.fromisoformat(event.params.date_from[:10])):
+            name = str(row.get("NAME") or "")
+            out.setdefault(event.id, Counter())[occurrence_of(event.params, name)] += 1
     return out
 
 

@@ -1,0 +1,43 @@
+"""Where a command writes or reads: a calendar (type and owner) and one of its sections. The
+owner defaults to the caller for a user calendar and to 0 for the company calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from ics2b24.errors import UsageError
+
+CalendarType = Literal["user", "group", "company_calendar"]
+CALENDAR_TYPES: tuple[CalendarType, ...] = ("user", "group", "company_calendar")
+
+
+def owner_of(calendar_type: CalendarType, owner: int | None, caller: Callable[[], int]) -> int:
+    """`--owner` as given; else the caller for a user calendar (asked only then), 0 for the
+    company calendar. A group calendar has no default."""
+    if owner is not None:
+        return owner
+    if calendar_type == "user":
+        return caller()
+    if calendar_type == "company_calendar":
+        return 0
+    raise UsageError("--type group needs --owner GROUP_ID")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where events go: a calendar (type + owner) and one of its sections, by id or by name."""
+
+    type: CalendarType
+    owner: int
+    section_id: int | None = None
+    section_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.type not in CALENDAR_TYPES:
+            raise UsageError(f"--type must be one of {', '.join(CALENDAR_TYPES)}")
+        if self.type == "company_calendar" and self.owner != 0:
+            raise UsageError("--type company_calendar takes --owner 0")
+        if (self.section_id is None) == (self.section_name is None):
+            raise UsageError("give exactly one of --section ID or --section-name NAME")

@@ -1,0 +1,100 @@
+"""Command line: parse flags, call one function, map errors to exit codes.
+
+Exit codes live in `_EXIT_CODES` and `main()` alone: 0 success, 1 portal refused some work,
+2 bad usage (flags, credentials, an address that is no working Bitrix24 endpoint, a state DB
+that cannot be used), 3 refused for safety, 65 unreadable input, 74 output that cannot be
+written, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+
+import click
+
+from ics2b24.cli import convert, portal, proof, section, settings, sync
+from ics2b24.cli.root import ReaderGone, cli
+from ics2b24.errors import (
+    EndpointError,
+    Ics2b24Error,
+    Interrupted,
+    Mismatch,
+    OutputError,
+    ParseError,
+    PortalError,
+    SafetyError,
+    UsageError,
+)
+
+COMMANDS = (convert, sync, proof, section, settings, portal)
+"""The modules whose import adds each command group to `cli`."""
+
+EXIT_OK = 0
+EXIT_PORTAL = 1
+EXIT_USAGE = 2
+EXIT_SAFETY = 3
+EXIT_DATAERR = 65
+EXIT_IOERR = 74
+EXIT_INTERRUPTED = 130
+
+
+_EXIT_CODES: tuple[tuple[type[Ics2b24Error], int], ...] = (
+    (UsageError, EXIT_USAGE),
+    (EndpointError, EXIT_USAGE),
+    (ParseError, EXIT_DATAERR),
+    (SafetyError, EXIT_SAFETY),
+    (PortalError, EXIT_PORTAL),
+    (Mismatch, EXIT_PORTAL),
+    (OutputError, EXIT_IOERR),
+    (Interrupted, EXIT_INTERRUPTED),
+)
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+"""Write errors that mean the output (stdout, a file named for output) cannot take more."""
+
+
+def exit_code(error: Ics2b24Error) -> int:
+    """The one place an error type becomes an exit code (SPEC §5)."""
+    return next((code for kind, code in _EXIT_CODES if isinstance(error, kind)), EXIT_PORTAL)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI and turn every known error into one line and its exit code. Standard
+    output is flushed here, so a full disk is reported rather than lost at exit; a reader
+    that stopped reading (`| head -1`) is no error."""
+    try:
+        cli.main(args=argv, prog_name="ics2b24", standalone_mode=False)
+        sys.stdout.flush()
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("ics2b24: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except Ics2b24Error as exc:
+        click.echo(f"ics2b24: {exc}", err=True)
+        sys.exit(exit_code(exc))
+    except (BrokenPipeError, ReaderGone):
+        _discard_stdout()
+        sys.exit(EXIT_OK)
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRNOS:
+            raise
+        _discard_stdout()
+        click.echo(f"ics2b24: cannot write the output: {exc.strerror}", err=True)
+        sys.exit(EXIT_IOERR)
+    sys.exit(EXIT_OK)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of what is still buffered
+    cannot fail again on the way out."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        return

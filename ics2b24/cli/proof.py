@@ -1,0 +1,96 @@
+"""`verify` and `doctor`: what proves a migration, reading or trying writes in a scratch
+section."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from contextlib import closing
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ics2b24.cli.options import (
+    connect,
+    connection_of,
+    convert_options,
+    credential_options,
+    owner_id,
+    target_options,
+)
+from ics2b24.cli.root import cli, read_files, show_warnings
+from ics2b24.errors import Mismatch
+
+if TYPE_CHECKING:
+    from ics2b24.app.run import Connection
+    from ics2b24.app.target import CalendarType
+
+
+@cli.command()
+@click.argument("files", nargs=-1)
+@credential_options
+@target_options
+@convert_options
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="First day to compare (default: the input's first day).")
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Last day to compare (default: the input's last day, rules without end "
+              "up to --horizon-end).")
+@click.option("--json", "as_json", is_flag=True, help="The comparison as one JSON object.")
+@click.pass_context
+def verify(ctx: click.Context, files: tuple[str, ...], first: datetime | None,
+           last: datetime | None, as_json: bool, **flags: Any) -> None:
+    """Compare what TARGET shows with what FILE… (or -) implies, occurrence by occurrence;
+    exit 1 naming every UID that differs. Reads only."""
+    connection = connection_of(flags)
+    verify_inputs(ctx, read_files(files), connection, flags,
+                  first.date() if first else None, last.date() if last else None,
+                  as_json=as_json)
+
+
+def verify_inputs(ctx: click.Context, inputs: list[tuple[str, bytes]],
+                  connection: Connection, convert: Mapping[str, Any], first: date | None,
+                  last: date | None, *, as_json: bool, warn: bool = True) -> None:
+    from ics2b24.app.verify import verify as run_verify
+
+    report, warnings, requests = run_verify(inputs, connection, convert, first=first,
+                                            last=last)
+    if warn and not as_json:
+        show_warnings(ctx, warnings)
+    if as_json:
+        click.echo(json.dumps({**report.to_json(), "requests": requests}, ensure_ascii=False))
+    else:
+        for differs in report.differing:
+            click.echo(differs.line())
+        window = f"{report.window.first} to {report.window.last}"
+        others = (f"; the section also holds {report.other_events} other event(s)"
+                  if report.other_events else "")
+        verdict = ("the portal shows exactly what the input implies" if report.equal else
+                   f"{len(report.differing)} of {report.uids} UID(s) differ")
+        if not ctx.obj["quiet"]:
+            click.echo(f"ics2b24: verify {window}: {report.occurrences} occurrence(s) of "
+                       f"{report.uids} UID(s): {verdict}{others}; {requests} HTTP "
+                       "request(s)", err=True)
+    if not report.equal:
+        raise Mismatch(f"{len(report.differing)} UID(s) differ from the input")
+
+
+@cli.command()
+@credential_options
+@click.option("--type", "calendar_type", default="user", show_default=True,
+              type=click.Choice(["user", "group"]), help="Calendar to try writes in.")
+@click.option("--owner", type=int, help="Owner id (default: you, for a user calendar).")
+def doctor(calendar_type: CalendarType, owner: int | None, **options: Any) -> None:
+    """Try every kind of write push relies on, in a scratch section of this portal that is
+    deleted afterwards; exit 0 only when every behaviour holds."""
+    from ics2b24.app.doctor import run_doctor
+
+    with closing(connect(options)) as client:
+        findings = run_doctor(client, calendar_type, owner_id(client, calendar_type, owner))
+    for finding in findings:
+        click.echo(finding.line())
+    failed = [f for f in findings if not f.held]
+    if failed:
+        raise Mismatch(f"{len(failed)} of {len(findings)} behaviour(s) push relies on differ "
+                       "on this portal: do not migrate to it before they are understood")

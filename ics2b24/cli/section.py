@@ -1,0 +1,113 @@
+"""`section list|add|update`: a calendar's sections."""
+
+from __future__ import annotations
+
+import json
+from contextlib import closing
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ics2b24.cli.options import calendar_options, connect, credential_options, owner_id
+from ics2b24.cli.root import cli, read_one
+from ics2b24.errors import UsageError
+
+if TYPE_CHECKING:
+    from ics2b24.app.target import CalendarType
+
+
+def section_field_options(func: click.decorators.FC) -> click.decorators.FC:
+    """The documented fields of calendar.section.add/update."""
+    options = [
+        click.option("--description", help="Section description."),
+        click.option("--color", metavar="COLOR", help="#rrggbb, #rgb or a CSS colour name."),
+        click.option("--text-color", metavar="COLOR", help="Text colour, same forms."),
+        click.option("--export/--no-export", "export_allow", default=None,
+                     help="Allow exporting the section (export.ALLOW)."),
+        click.option("--export-period", type=click.Choice(["all", "3_9", "6_12"]),
+                     help="Export period (export.SET): all, 3 months back and 9 ahead, "
+                     "or 6 and 12."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.group()
+def section() -> None:
+    """Calendar sections: list, add, update (calendar.section.*)."""
+
+
+@section.command("list")
+@calendar_options
+@credential_options
+@click.option("--json", "as_json", is_flag=True, help="A JSON array instead of a table.")
+def section_list(calendar_type: CalendarType, owner: int | None, as_json: bool,
+                 **options: Any) -> None:
+    """List the sections of one calendar."""
+    from ics2b24.app.sections import list_sections, table
+
+    with closing(connect(options)) as client:
+        rows = list_sections(client, calendar_type, owner_id(client, calendar_type, owner))
+    if as_json:
+        click.echo(json.dumps([row.to_json() for row in rows], ensure_ascii=False, indent=2))
+        return
+    for line in table(rows):
+        click.echo(line)
+
+
+@section.command("add")
+@calendar_options
+@click.option("--name", required=True, help="Section name.")
+@section_field_options
+@credential_options
+def section_add(calendar_type: CalendarType, owner: int | None, name: str,
+                description: str | None, color: str | None, text_color: str | None,
+                export_allow: bool | None, export_period: str | None, **options: Any) -> None:
+    """Add a section to a user or group calendar; print its id."""
+    from ics2b24.app.sections import SectionFields, add_section
+
+    fields = SectionFields.build(name=name, description=description, color=color,
+                                 text_color=text_color, export_allow=export_allow,
+                                 export_set=export_period)
+    with closing(connect(options)) as client:
+        click.echo(add_section(client, calendar_type, owner_id(client, calendar_type, owner),
+                               fields))
+
+
+@section.command("update")
+@calendar_options
+@click.option("--id", "section_id", type=int, required=True, help="Section id.")
+@click.option("--name", help="New name.")
+@section_field_options
+@click.option("--from-ics", "from_ics", metavar="FILE",
+              help="Name, description and colour from this calendar's VCALENDAR "
+              "(X-WR-CALNAME/NAME, X-WR-CALDESC/DESCRIPTION, COLOR/X-APPLE-CALENDAR-COLOR); "
+              "the other flags win over it.")
+@credential_options
+def section_update(calendar_type: CalendarType, owner: int | None, section_id: int,
+                   name: str | None, description: str | None, color: str | None,
+                   text_color: str | None, export_allow: bool | None,
+                   export_period: str | None, from_ics: str | None, **options: Any) -> None:
+    """Change a section; only what differs is sent."""
+    from ics2b24.app.sections import SectionFields, metadata_of_ics, update_section
+
+    fields = SectionFields.build(name=name, description=description, color=color,
+                                 text_color=text_color, export_allow=export_allow,
+                                 export_set=export_period)
+    if from_ics is not None:
+        path, data = read_one(from_ics)
+        fields = fields.over(SectionFields.from_metadata(metadata_of_ics(path, data)))
+    if fields.empty:
+        raise UsageError("nothing to update: give --name, --description, --color, "
+                         "--text-color or --from-ics")
+    refusal = fields.update_refusals()
+    if refusal is not None:
+        raise UsageError(refusal)
+    with closing(connect(options)) as client:
+        changed = update_section(client, calendar_type, owner_id(client, calendar_type, owner),
+                                 section_id, fields)
+    if not changed:
+        click.echo(f"section {section_id} unchanged")
+        return
+    click.echo(f"section {section_id} updated: {', '.join(changed)}")

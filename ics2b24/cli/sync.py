@@ -1,0 +1,200 @@
+"""`plan`, `push` and `undo`: the commands that change a section (or show how they would)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ics2b24.cli.options import (
+    connection_of,
+    convert_options,
+    credential_options,
+    sync_options,
+    sync_options_of,
+    target_options,
+)
+from ics2b24.cli.proof import verify_inputs
+from ics2b24.cli.root import cli, console_of, read_files, show_warnings
+from ics2b24.errors import Interrupted, PortalError, UsageError
+
+if TYPE_CHECKING:
+    from ics2b24.app.run import Connection, PlanReport, Summary, UndoPreview
+    from ics2b24.cli.console import Console
+
+
+def _print_plan(report: PlanReport, as_json: bool) -> None:
+    """The table of write calls (a delete names the portal event it removes), then what
+    they cost: requests, and the waiting the portal's limits add."""
+    from ics2b24.cli.console import duration
+
+    plan = report.plan
+    writes = plan.writes
+    if as_json:
+        for op in writes:
+            click.echo(json.dumps(op.to_json(), ensure_ascii=False))
+        return
+    unchanged = plan.unchanged - report.recovered
+    recovered = (f"; {report.recovered} event(s) already in the portal are adopted "
+                 "(recovered), not added again" if report.recovered else "")
+    if not writes:
+        click.echo(f"Nothing to do: {unchanged} event(s) unchanged{recovered}.")
+        return
+    rows = [("OP", "EVENT", "UID", "RECURRENCE-ID", "NAME")]
+    for op in writes:
+        name = (op.desired.params.name if op.desired is not None
+                else report.names.get(op.event_id or 0, ""))
+        rows.append((op.kind, str(op.event_id or "new"), op.uid, op.recurrence_id or "",
+                     name))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4]))
+                   + "  " + row[4])
+    limits = (f"the portal's limits make them take at least {duration(report.waits)}"
+              if report.waits >= 1 else "the portal's limits add no waiting")
+    click.echo(f"{len(writes)} write call(s) in {report.requests} request(s); {limits}; "
+               f"{unchanged} event(s) unchanged{recovered}.")
+    if plan.invitations:
+        click.echo(f"The portal would send {plan.invitations} invitation(s) to attendees of "
+                   "meetings still to come.")
+
+
+@cli.command()
+@click.argument("files", nargs=-1)
+@credential_options
+@target_options
+@convert_options
+@sync_options
+@click.pass_context
+def plan(ctx: click.Context, files: tuple[str, ...], as_json: bool, **flags: Any) -> None:
+    """Show what push would change in TARGET for FILE… (or -); sends no write call."""
+    _show_plan(ctx, read_files(files), flags, as_json)
+
+
+def _show_plan(ctx: click.Context, inputs: list[tuple[str, bytes]], flags: dict[str, Any],
+               as_json: bool) -> None:
+    from ics2b24.app.run import make_plan
+
+    report = make_plan(inputs, connection_of(flags), sync_options_of(flags))
+    show_warnings(ctx, report.warnings)
+    _print_plan(report, as_json)
+
+
+@cli.command()
+@click.argument("files", nargs=-1)
+@credential_options
+@target_options
+@convert_options
+@sync_options
+@click.option("--dry-run", is_flag=True, help="Only show the plan (same as `plan`).")
+@click.option("--reject-file", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Write the events the portal refused here (.ics, X-ICS2B24-ERROR).")
+@click.option("--force-delete", is_flag=True,
+              help="Let --prune delete more than half of the managed events.")
+@click.option("--section-from-ics", is_flag=True,
+              help="Name, describe and colour the section like the VCALENDAR.")
+@click.option("--rate", default="2/50", show_default=True, metavar="Y/X",
+              help="Portal request limit: Y per second, burst X (Enterprise: 5/250).")
+@click.option("--operating-limit", type=float, default=480.0, show_default=True,
+              metavar="SECONDS", help="Portal operating time per method per 10 minutes.")
+@click.option("--verify", "then_verify", is_flag=True,
+              help="After pushing, read the section back and compare it with the input "
+              "(as `verify` does).")
+@click.pass_context
+def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: bool,
+         reject_file: str | None, then_verify: bool, **flags: Any) -> None:
+    """Make TARGET match FILE… (or -), recording every confirmed change."""
+    from ics2b24.app import run
+
+    inputs = read_files(files)
+    if dry_run:
+        _show_plan(ctx, inputs, flags, as_json)
+        return
+    console = console_of(ctx)
+    connection = connection_of(flags, console.hooks())
+    options = sync_options_of(flags)
+    with _running(console, connection, "change(s)"):
+        summary = run.push(inputs, connection, options, progress=console.progress)
+    _finish(ctx, summary, as_json, reject_file)
+    if then_verify:
+        verify_inputs(ctx, inputs, connection, options.convert, None, None, as_json=False,
+                      warn=False)
+
+
+@cli.command()
+@credential_options
+@target_options
+@click.option("--state", type=click.Path(dir_okay=False), metavar="PATH",
+              help="State DB (default: ~/.local/share/ics2b24/state.sqlite3).")
+@click.option("--yes", is_flag=True, help="Do not ask before deleting.")
+@click.option("--json", "as_json", is_flag=True, help="Summary as one JSON object.")
+@click.pass_context
+def undo(ctx: click.Context, yes: bool, as_json: bool, **flags: Any) -> None:
+    """Delete every event this tool created in TARGET (as its state DB records)."""
+    from ics2b24.app import run
+
+    console = console_of(ctx, "deleting")
+    connection = connection_of(flags, console.hooks())
+    preview = run.undo_preview(connection)
+    if preview.total == 0:
+        click.echo("Nothing to undo: the state DB records no event created in this target.",
+                   err=True)
+        return
+    if not yes and not _confirm_undo(preview):
+        click.echo("ics2b24: nothing deleted", err=True)
+        return
+    with _running(console, connection, "deletion(s)"):
+        summary = run.undo(connection, progress=console.progress)
+    _finish(ctx, summary, as_json, None)
+
+
+def _confirm_undo(preview: UndoPreview) -> bool:
+    """Ask at a terminal, naming what would go; without one, refuse (exit 2), since no one
+    can answer and deleting unasked is not for a script to assume."""
+    what = f"{preview.total} event(s) ics2b24 created in this target ({preview.line()})"
+    if not sys.stdin.isatty():
+        raise UsageError(f"undo would delete {what}; there is no terminal to ask: add --yes "
+                         "to delete them")
+    return click.confirm(f"Delete {what}?", err=True)
+
+
+@contextmanager
+def _running(console: Console, connection: Connection, what: str) -> Iterator[None]:
+    """The bar's line is ended whatever happens; Ctrl-C says what was kept and how to go on."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        console.close()
+        done = (f" after {console.done} of {console.total} {what}" if console.total
+                else " before any change was sent")
+        raise Interrupted(
+            f"interrupted{done}; every change the portal confirmed is recorded in "
+            f"{connection.state_path}: run the same command again to continue") from None
+    finally:
+        console.close()
+
+
+def _finish(ctx: click.Context, summary: Summary, as_json: bool,
+            reject_file: str | None) -> None:
+    from ics2b24.app.run import write_rejects
+
+    show_warnings(ctx, summary.warnings)
+    if reject_file and summary.failures:
+        write_rejects(Path(reject_file), summary.failures)
+    if as_json:
+        click.echo(json.dumps(summary.to_json(), ensure_ascii=False))
+    elif not ctx.obj["quiet"]:
+        click.echo(f"ics2b24: {summary.line()}", err=True)
+    if not ctx.obj["quiet"]:
+        for failure in summary.failures:
+            click.echo(f"  refused: {failure.op.kind} {failure.op.uid}"
+                       f"{' ' + failure.op.recurrence_id if failure.op.recurrence_id else ''}"
+                       f": {failure.error}", err=True)
+    if summary.failures:
+        where = f"; they are in {reject_file}" if reject_file else ""
+        raise PortalError("", f"the portal refused {summary.failed} change(s){where}")
