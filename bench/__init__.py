@@ -1,1 +1,2 @@
-"""Benchmarks and robustness runs for SPEC §9; `make bench` runs every script here."""
+"""Benchmarks and robustness runs (figures in bench/RESULTS.md); `make bench` runs every
+script here."""

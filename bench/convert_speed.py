@@ -1,4 +1,4 @@
-"""`convert` against `icalendar.Calendar.from_ical` alone on the same bytes (SPEC §9: at most
+"""`convert` against `icalendar.Calendar.from_ical` alone on the same bytes (at most
 1.5× the time, 3× the peak memory), at 1k, 10k and 50k generated events.
 
 Both sides run in this one process, interleaved, best of several runs for time; peak memory is

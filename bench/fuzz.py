@@ -1,4 +1,4 @@
-"""Fuzzing `ics2b24 convert` with corpus files mutated by hypothesis (SPEC §9: every input ends
+"""Fuzzing `ics2b24 convert` with corpus files mutated by hypothesis (every input ends
 in exit 0, with warnings, or exit 65 with one clear line; never a traceback).
 
 Each input is a seed file with one to four mutations: byte flips, invalid UTF-8, lines

@@ -1,9 +1,9 @@
-"""A migration against the embedded portal with the real limits (SPEC §9): HTTP requests used
+"""A migration against the embedded portal with the real limits: HTTP requests used
 against ⌈W/50⌉, wall time against the bound the two limits set, and 503/429 answers; and the
 same adds sent by `fast-bitrix24`, the reference client, side by side.
 
 The bound. For R requests, a bucket of burst X draining Y per second, C seconds of operating
-cost of one method and a limit of L seconds per window, SPEC §9 gives
+cost of one method and a limit of L seconds per window, the bound is
 max((R − X)/Y, (C − L)·window/L, 0). The operating term assumes cost can be spread evenly, but
 no schedule spends more than L inside one window: the first L may be spent at once, and each
 further L only once a whole window has passed, so the least time is ⌈(C − L)/L⌉·window (to

@@ -1,4 +1,4 @@
-"""Re-run of an unchanged 5,000-event calendar (SPEC §9: an unchanged re-run sends no write
+"""Re-run of an unchanged 5,000-event calendar (an unchanged re-run sends no write
 call): write calls the portal executed, HTTP read requests, seconds.
 
 The first push fills a portal kept in a SQLite file with the limits lifted (so it takes

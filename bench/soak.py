@@ -1,4 +1,4 @@
-"""Pushes that must end with the portal equal to the input (SPEC §9): under injected faults
+"""Pushes that must end with the portal equal to the input: under injected faults
 (10% 503, 2% 500, 1% dropped connections, before or after the method ran), and killed with
 SIGKILL at random moments and run again.
 
@@ -141,7 +141,7 @@ def crash_resume(runs: int, events: int, *, seed: int = 0,
     Kills land at a random moment of a whole push's duration (timed by one more,
     uninterrupted push first), or with `at_write` right after the portal carried out a
     randomly chosen write, before its answer could leave: the run dies between "sent" and
-    "recorded", the case recovery (SPEC §6 rule 3) exists for."""
+    "recorded", the case the diff's recovery rule exists for."""
     report = CrashReport()
     picker = random.Random(seed)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}

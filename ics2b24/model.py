@@ -19,7 +19,7 @@ _RECURRENCE_ID_UTC = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def format_recurrence_id(value: date | datetime) -> str:
-    """A `recurrence_id` (SPEC §2): `YYYY-MM-DD` for all-day, else the UTC instant
+    """A `recurrence_id` (docs/convert-contract.md): `YYYY-MM-DD` for all-day, else the UTC instant
     `YYYY-MM-DDTHH:MM:SSZ` of an aware date-time. Written here and read back by
     `parse_recurrence_id` only, so the converter, the diff engine and the pusher share one
     format."""
@@ -49,7 +49,8 @@ class Reminder:
 
 @dataclass(frozen=True)
 class Rrule:
-    """The subset of RFC 5545 that a Bitrix24 `rrule` object can hold (SPEC §3)."""
+    """The subset of RFC 5545 that a Bitrix24 `rrule` object can hold (docs/convert-contract.md,
+    "The recurrence model")."""
 
     freq: Freq
     interval: int = 1
@@ -73,7 +74,7 @@ class Rrule:
 
 @dataclass(frozen=True)
 class Meeting:
-    """Defaults keep a migration from sending an invitation storm (SPEC §4)."""
+    """Defaults keep a migration from sending an invitation storm."""
 
     notify: bool = False
     reinvite: bool = False
@@ -113,7 +114,7 @@ class EventParams:
     meeting: Meeting | None = None
 
     def to_params(self) -> dict[str, Any]:
-        """The JSON-ready parameters, keys without value left out (SPEC §2)."""
+        """The JSON-ready parameters, keys without value left out (docs/convert-contract.md)."""
         out: dict[str, Any] = {"name": self.name, "from": self.date_from, "to": self.date_to}
         if not self.skip_time:
             if self.timezone_from:

@@ -1,4 +1,4 @@
-"""The target section (SPEC §5 TARGET) and `push --section-from-ics`, over loopback HTTP against
+"""The target section and `push --section-from-ics`, over loopback HTTP against
 the embedded portal."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`ics2b24 section list|add|update` (SPEC §5), run through `cli.main` against the embedded
+"""`ics2b24 section list|add|update`, run through `cli.main` against the embedded
 portal over loopback HTTP, exit codes included."""
 
 from __future__ import annotations

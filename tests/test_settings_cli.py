@@ -1,5 +1,5 @@
-"""`ics2b24 settings get|set` (SPEC §5), through `cli.main` against the embedded portal over
-loopback HTTP. The portal's `set` replaces the whole object (SPEC §8), so every test that
+"""`ics2b24 settings get|set`, through `cli.main` against the embedded portal over
+loopback HTTP. The portal's `set` replaces the whole object, so every test that
 changes one key also shows the others kept."""
 
 from __future__ import annotations

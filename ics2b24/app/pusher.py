@@ -1,4 +1,4 @@
-"""The pusher (SPEC §7): a Plan → `batch` requests of at most 50 commands → the state DB.
+"""The pusher: a Plan → `batch` requests of at most 50 commands → the state DB.
 
 Each batch's confirmed results are recorded in one transaction as soon as its answer is in,
 so an interrupted run loses at most the answer it was waiting for (and the diff engine's
@@ -192,7 +192,7 @@ class Pusher:
 
 def reject_calendar(failures: list[Failure]) -> bytes:
     """An .ics of the events the portal refused, each with the portal's reason in
-    X-ICS2B24-ERROR, so they can be fixed and pushed again (SPEC §7)."""
+    X-ICS2B24-ERROR, so they can be fixed and pushed again."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//ics2b24//reject file//EN")
     calendar.add("version", "2.0")

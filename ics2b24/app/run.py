@@ -6,7 +6,7 @@ which zone floating times are meant, the input is converted, the target section 
 same way for all three commands, so `plan` refuses what `push` refuses), the portal's events
 read, the plan made and, for `push`, sent. A write with an unknown outcome is never simply
 resent: the run waits (exponential backoff with jitter), reads the portal again and re-pairs
-(SPEC §6 rule 3), and only then sends what is still missing; after a few rounds it stops
+(the diff's recovery rule), and only then sends what is still missing; after a few rounds it stops
 with a clear message, and everything confirmed before is already in the state DB.
 
 Events the re-read finds already in the portal are adopted (recorded, not added again) and
@@ -89,7 +89,7 @@ class SyncOptions:
 
 @dataclass
 class Summary:
-    """The closing line of `push` (SPEC §5)."""
+    """The closing line of `push`."""
 
     added: int = 0
     updated: int = 0
@@ -536,7 +536,7 @@ def _forget_vanished(session: _Session, report: PushReport) -> None:
 
 def read_remote(client: Client, target: Target, section_id: int,
                 events: Sequence[DesiredEvent], records: Sequence[Record]) -> list[RemoteEvent]:
-    """The portal's side (SPEC §6): `calendar.event.get` over the window the input covers,
+    """The portal's side: `calendar.event.get` over the window the input covers,
     then `getbyid` for every series (its own row, not an occurrence's) and for every
     recorded event outside the window."""
     found: dict[int, RemoteEvent] = {}

@@ -1,6 +1,6 @@
 """The HTTP edge: one Bitrix24 portal, webhook or OAuth, paced and retried only where safe.
 
-Retry policy (SPEC §7): only what can pass on a retry is sent again. A request the portal
+Retry policy: only what can pass on a retry is sent again. A request the portal
 refused before running anything is resent — QUERY_LIMIT_EXCEEDED (503) after a growing pause,
 OPERATION_TIME_LIMIT (429) once the method's oldest basket has left, expired_token after one
 OAuth refresh. A write that may have run (timeout, dropped connection, another 5xx) is never
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 DEFAULT_OAUTH_SERVER = "https://oauth.bitrix.info"
 WRITE_COST = 0.3
 READ_COST = 0.05
-"""Operating seconds assumed for a call before the portal has reported one (SPEC §7)."""
+"""Operating seconds assumed for a call before the portal has reported one."""
 
 _READ_SUFFIXES = (".get", ".getbyid", ".list", ".current", ".fields", ".nearest")
 _WEBHOOK_PATH = re.compile(r"^/rest/(\d+)/([^/]+)/?$")

@@ -146,7 +146,7 @@ def make_client(
     credentials: Credentials, *, rate: str = "2/50", operating_limit: float = 480.0,
     transport: Transport | None = None, hooks: Hooks | None = None,
 ) -> Client:
-    """A client paced for the portal's two limits (SPEC §7)."""
+    """A client paced for the portal's two limits."""
     pacer = Pacer(Rate.parse(rate), operating_limit)
     transport = transport or Transport()
     hooks = hooks or Hooks()

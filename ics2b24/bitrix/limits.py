@@ -11,7 +11,7 @@ The pacer mirrors both: the bucket from the requests it is told about, the baske
 placed on the portal's clock and translated to ours. It answers one question — how long to
 wait before a request that will cost about C seconds of each method's time — with the least
 wait that keeps both limits, because a migration must finish close to the bound the limits
-set (SPEC §9). Where it must guess (usage by other clients of the same webhook), it guesses
+set (bench/RESULTS.md). Where it must guess (usage by other clients of the same webhook), it guesses
 on the side of waiting.
 """
 

@@ -55,7 +55,7 @@ _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 
 def exit_code(error: Ics2b24Error) -> int:
-    """The one place an error type becomes an exit code (SPEC §5)."""
+    """The one place an error type becomes an exit code."""
     return next((code for kind, code in _EXIT_CODES if isinstance(error, kind)), EXIT_PORTAL)
 
 

@@ -44,7 +44,7 @@ def convert_options(func: click.decorators.FC) -> click.decorators.FC:
 
 
 def credential_options(func: click.decorators.FC) -> click.decorators.FC:
-    """Webhook or OAuth credentials; each also read from its B24_* variable (SPEC §5), so
+    """Webhook or OAuth credentials; each also read from its B24_* variable, so
     secrets need not appear on a command line. Use `bitrix.connect.Credentials.from_options`."""
     options = [
         click.option("--webhook", metavar="URL", help="https://PORTAL/rest/USER_ID/TOKEN/ "

@@ -1,4 +1,4 @@
-"""VALARM → Bitrix24 reminders (SPEC §4).
+"""VALARM → Bitrix24 reminders.
 
 Bitrix24 only reminds before (or at) the start, in whole minutes, hours or days; anything else
 is said in a warning rather than silently moved.

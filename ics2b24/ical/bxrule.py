@@ -1,6 +1,7 @@
-"""The Bitrix24 recurrence model of SPEC §3, as days: the converter's own side of the proof.
+"""The Bitrix24 recurrence model (docs/convert-contract.md), as days: the converter's own
+side of the proof.
 
-A §3 series has at most one occurrence per day, always at the wall-clock time of `from`, so a
+A Bitrix24 series has at most one occurrence per day, always at the wall-clock time of `from`, so a
 series is fully described by the set of days it occurs on. These functions answer questions
 about that set in closed form (or by stepping whole periods, never days), so that checking an
 EXDATE, a RECURRENCE-ID or a THISANDFUTURE split costs nothing like an expansion.
@@ -106,7 +107,7 @@ def count_through(start: date, rule: Rrule, last: date) -> int:
 
 def _first_week(start: date, weekdays: list[int]) -> list[date]:
     """`from`, then the BYDAY days after it in its own week (`from` is itself one of the BYDAY
-    days: the planner writes no series whose rule skips its start, which §3 cannot hold)."""
+    days: the planner writes no series whose rule skips its start, which the model cannot hold)."""
     own = start.weekday()
     return [start, *(start + timedelta(days=wd - own) for wd in weekdays if wd > own)]
 

@@ -1,4 +1,4 @@
-"""The converter: inputs → the Bitrix24 events that must exist (SPEC §2).
+"""The converter: inputs → the Bitrix24 events that must exist (docs/convert-contract.md).
 
 Pure apart from reading the --user-map file in `ConvertOptions.build`, so the sync part can call
 `convert_inputs` the same way the `convert` command does.
@@ -314,8 +314,7 @@ class _UidConverter:
     def _latest_version(self, sources: list[SourceEvent]) -> SourceEvent | None:
         """The version of an event that counts: the highest SEQUENCE, then the first in the
         input. This is how recurring-ical-events picks both a series and each changed
-        occurrence, so the converter writes what the reference of SPEC §9 reads (SPEC §2's
-        "then the last" disagrees with the reference it names; the reference wins)."""
+        occurrence, so the converter writes what the reference (recurring-ical-events) reads."""
         if not sources:
             return None
         winner = max(sources, key=_sequence)
@@ -365,7 +364,7 @@ class _UidConverter:
             self._occurrences(plan)
 
     def _series(self, plan: SeriesPlan) -> None:
-        """Consecutive COUNT-bounded parts, none generating a skipped day (SPEC §2, §3)."""
+        """Consecutive COUNT-bounded parts, none generating a skipped day."""
         for part in plan.parts:
             rid = None if part.recurrence_id is None else self._rid_text(part.recurrence_id)
             self._emit("series", rid, part.component, part.start, part.end, rrule=part.rrule)
@@ -477,7 +476,7 @@ class _UidConverter:
 
 
 def recurrence_id_text(value: date | datetime, floating: ZoneInfo) -> str:
-    """The `recurrence_id` of an occurrence (SPEC §2), a floating one read in `floating`."""
+    """The `recurrence_id` of an occurrence, a floating one read in `floating`."""
     if not isinstance(value, datetime):
         return format_recurrence_id(value)
     return format_recurrence_id(as_aware(value, floating))

@@ -1,4 +1,4 @@
-"""VEVENT properties → the pieces of `EventParams` (SPEC §4). Pure: component in, values out."""
+"""VEVENT properties → the pieces of `EventParams`. Pure: component in, values out."""
 
 from __future__ import annotations
 
@@ -144,7 +144,8 @@ def _duration(event: icalendar.Component) -> timedelta | None:
 
 
 def date_params(start: date | datetime, end: date | datetime, floating: ZoneInfo) -> DateParams:
-    """`from`/`to` as SPEC §2 writes them: all-day `to` is the last day, inclusive."""
+    """`from`/`to` as docs/convert-contract.md writes them: all-day `to` is the last day,
+    inclusive."""
     if not isinstance(start, datetime):
         last = end - DAY if not isinstance(end, datetime) else end.date()
         return DateParams(start.isoformat(), max(start, last).isoformat(), True, None, None)
@@ -220,5 +221,5 @@ def importance(event: icalendar.Component) -> str:
 
 
 def is_cancelled(event: icalendar.Component) -> bool:
-    """STATUS:CANCELLED: the event (or that occurrence) must not exist (SPEC §4)."""
+    """STATUS:CANCELLED: the event (or that occurrence) must not exist."""
     return _text(event, "STATUS").upper() == "CANCELLED"

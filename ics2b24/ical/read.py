@@ -589,10 +589,10 @@ def normalise_event(event: icalendar.Component, floating: ZoneInfo) -> list[str]
     """Rewrite the VEVENT's dates so each is a date, floating, or aware in a ZoneInfo.
 
     A TZID that nobody defines leaves icalendar with a naive time: it is read in `floating`
-    (the --tz zone), as SPEC §2 says, and said so. A custom zone with no IANA equivalent is
-    converted to UTC, which keeps every instant right. A DTEND, EXDATE or RDATE without a zone
-    beside a DTSTART with one is read in DTSTART's zone, as recurring-ical-events and khal
-    read it (in --tz it would end hours before it starts).
+    (the --tz zone), as docs/convert-contract.md says, and said so. A custom zone with no IANA
+    equivalent is converted to UTC, which keeps every instant right. A DTEND, EXDATE or RDATE
+    without a zone beside a DTSTART with one is read in DTSTART's zone, as
+    recurring-ical-events and khal read it (in --tz it would end hours before it starts).
     """
     notes: list[str] = []
     anchor: tzinfo | None = None

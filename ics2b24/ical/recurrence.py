@@ -1,4 +1,5 @@
-"""How a recurring VEVENT reaches Bitrix24: `series` parts, or its `occurrence`s (SPEC §3).
+"""How a recurring VEVENT reaches Bitrix24: `series` parts, or its `occurrence`s
+(docs/convert-contract.md).
 
 The reference for what a recurrence set means is `recurring-ical-events`: a `series` is written
 only when the Bitrix24 model (ics2b24.ical.bxrule) provably yields the same occurrences. No
@@ -82,7 +83,7 @@ class SeriesPlan:
 
     `rrule`, `start` and `end` state the whole set as one rule from DTSTART; `parts` are what
     is written: together they generate each day of that rule once, except the `skipped` days
-    (EXDATEs and cancelled occurrences), which no part generates (SPEC §3). `overrides` change
+    (EXDATEs and cancelled occurrences), which no part generates. `overrides` change
     one occurrence of the part that holds it; `standalone` are overrides of a later part's
     first occurrence: written as occurrences of their own, with that occurrence left out of
     the parts, so that no part shares its recurrence id with an override line.
@@ -432,17 +433,19 @@ def _subset_rule(parts: dict[str, list[Any]], shape: _Shape) -> Rrule:
     own_day = WEEKDAYS[shape.day.weekday()]
     if byday and own_day not in byday:
         # RFC 5545 (and recurring-ical-events) counts DTSTART as an occurrence even where the
-        # rule skips its day; a §3 series starts at `from` yet never leaves its BYDAY days.
+        # rule skips its day; a Bitrix24 series starts at `from` yet never leaves its BYDAY days.
         raise _NotSeries("a DTSTART on a day the rule skips cannot be held by Bitrix24")
     if freq == "WEEKLY" and not byday:
-        # A real portal reads a WEEKLY rule without BYDAY as Monday (BEHAVIOUR.md point 5).
+        # A real portal reads a WEEKLY rule without BYDAY as Monday (docs/test-portal.md,
+        # behaviour 5).
         byday = (own_day,)
     draft = Rrule(freq=freq, interval=interval, byday=byday)
     if freq == "WEEKLY":
         _check_weekly_pattern(draft, str(parts.get("WKST", ["MO"])[0]).upper(), shape)
     if "UNTIL" in parts:
         # A real portal reads UNTIL in its own display date format and makes an unreadable one
-        # endless (BEHAVIOUR.md point 4): a bounded rule is sent as the COUNT UNTIL leaves.
+        # endless (docs/test-portal.md, behaviour 4): a bounded rule is sent as the COUNT UNTIL
+        # leaves.
         until = _until_day(parts["UNTIL"][0], shape)
         if until < shape.day:
             raise _NotSeries("UNTIL before DTSTART leaves no occurrence")
@@ -452,7 +455,7 @@ def _subset_rule(parts: dict[str, list[Any]], shape: _Shape) -> Rrule:
 
 def _check_day_exists_every_period(freq: str, first: date) -> None:
     """A real portal puts a day that a month or year lacks on the 1st of the next month, where
-    RFC 5545 skips it (BEHAVIOUR.md point 6): such a rule is no series."""
+    RFC 5545 skips it (docs/test-portal.md, behaviour 6): such a rule is no series."""
     if freq == "MONTHLY" and first.day > 28:
         raise _NotSeries(
             f"MONTHLY on day {first.day} cannot be held by Bitrix24 (a portal moves it to the "

@@ -1,4 +1,4 @@
-"""The diff engine (SPEC §6): desired events + the portal's events + the state DB → a Plan.
+"""The diff engine: desired events + the portal's events + the state DB → a Plan.
 
 Pure: no I/O, so every pairing and change rule is testable with plain values.
 
@@ -12,8 +12,8 @@ An event is rewritten only when the input changed it since the last push (its fi
 differs from the state row) and the portal's copy differs in a managed field, so an edit
 made in the portal survives until the input changes that event; `force` overrides that.
 
-What a real portal's own code does decides the calls (reference/bitrix24-core/BEHAVIOUR.md in
-the project's shared material; the README's "Safe on a real portal" says it for users):
+What a real portal's own code does decides the calls (docs/test-portal.md, "Behaviours that differ
+from the reference"; the README's "Safe on a real portal" says it for users):
 deleting a detached occurrence deletes its whole series, an update with `all` keeps a series'
 old date and rewrites every detached occurrence, and the answer to a `this` update is the
 series' id. So a uid's series parts are kept in place only while each keeps its start date
@@ -538,7 +538,7 @@ def _clearing(wanted: EventParams, current: RemoteEvent) -> dict[str, Any]:
 def diff(desired: Sequence[DesiredEvent], cancelled: Sequence[Key],
          remote: Sequence[RemoteEvent], records: Sequence[Record],
          options: DiffOptions) -> Plan:
-    """The plan that makes the target match `desired` (SPEC §6)."""
+    """The plan that makes the target match `desired`."""
     differ = _Differ(desired, remote, records, options)
     differ.pair()
     differ.changes(cancelled)

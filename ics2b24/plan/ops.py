@@ -107,7 +107,7 @@ class Op:
         return params
 
     def to_json(self) -> dict[str, Any]:
-        """The `plan --json` line (SPEC §5)."""
+        """The `plan --json` line."""
         return {
             "op": self.kind,
             "uid": self.uid,

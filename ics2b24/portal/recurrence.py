@@ -1,12 +1,13 @@
-"""Recurrence, twice: the SPEC §3 model and the portal's own (Bitrix24 source) behaviour.
+"""Recurrence, twice: the model of docs/convert-contract.md and the portal's own (Bitrix24
+source) behaviour.
 
-`parse_rule`/`expand` are SPEC §3 written from the specification alone, apart from the
-converter's proof in `ics2b24.ical` (SPEC §10): two implementations that must agree are a test of
+`parse_rule`/`expand` are that model written from its description alone, apart from the
+converter's proof in `ics2b24.ical`: two implementations that must agree are a test of
 both, so this module must never import the converter. The converter's tests use them.
 
 `checked_rule`/`read_rule`/`parse_recursion`/`count_past_events` are what the portal itself
 does with a `rrule` (the calendar methods use these), following Bitrix24's PHP source where it
-differs from SPEC §3 and RFC 5545: UNTIL read in the display format (unreadable: no end), WEEKLY
+differs from that model and RFC 5545: UNTIL read in the display format (unreadable: no end), WEEKLY
 without BYDAY on Mondays, MONTHLY 29–31 and 29 February rolled over to the 1st, COUNT for a
 `next` split computed by day arithmetic.
 

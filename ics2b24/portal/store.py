@@ -1,6 +1,6 @@
 """Everything the test portal remembers, in one SQLite database.
 
-In memory by default; with a path, one file that survives a restart (SPEC §8 `--data`). The
+In memory by default; with a path, one file that survives a restart (`portal serve --data`). The
 HTTP server is threaded, so one re-entrant lock guards every operation, and `transaction()`
 lets a method that touches several rows (a `recurrence_mode` split) commit them together.
 Sections, events and settings are kept as JSON rows: the calendar layer owns their shape, the

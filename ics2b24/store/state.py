@@ -1,4 +1,4 @@
-"""The local state DB (SPEC §7): which portal event each input event became, and what was sent.
+"""The local state DB: which portal event each input event became, and what was sent.
 
 It is what lets a run be interrupted and re-run without duplicates, lets an unchanged input
 send nothing, and limits `--prune` and `undo` to events this tool created. It is the only

@@ -2,7 +2,7 @@
 make them in a portal, against those `recurring-ical-events` reads from the same file.
 
 Our side expands every part of a series (each `series` line, with or without recurrence id)
-with the test portal's own §3 expander (`ics2b24.portal.recurrence.expand`), written apart from
+with the test portal's own expander (`ics2b24.portal.recurrence.expand`), written apart from
 the converter, so that a wrong proof in the converter cannot hide behind itself; overrides move
 occurrences of the part that holds them. The same lines expanded the way a real portal's
 source expands them (`checked_rule` → `read_rule` → `parse_recursion`) must give the same
@@ -90,7 +90,7 @@ def compare_file(path: Path) -> FileOutcome:
         return FileOutcome(True, len(expected), {uid: f"file rejected: {exc}"
                                                  for uid in expected})
     actual = implied(result, as_spec)
-    assert implied(result, as_portal) == actual, "a real portal reads a rule unlike SPEC §3"
+    assert implied(result, as_portal) == actual, "a real portal reads a rule unlike the model"
     capped = {e.uid for e in result.events if any("--max-occurrences" in w for w in e.warnings)}
     ends = {uid: max(_instant(key[0]) for key in actual[uid]) for uid in capped
             if actual.get(uid)}
@@ -184,7 +184,7 @@ Expander = Callable[[Occurrence, dict[str, Any], str | None, Occurrence], Iterab
 
 def as_spec(first: Occurrence, rrule: dict[str, Any], zone: str | None,
             end: Occurrence) -> Iterable[Occurrence]:
-    """A part's starts as SPEC §3 models them (the test portal's `expand`)."""
+    """A part's starts as the recurrence model has them (the test portal's `expand`)."""
     return expand(first, rrule, timezone=zone, before=HORIZON)
 
 

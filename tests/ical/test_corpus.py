@@ -2,8 +2,9 @@
 recurring-ical-events' (the comparison is `tests/ical/corpus.py`).
 
 The corpus is `../shared/corpus/ics/` beside the repository, or `$ICS2B24_CORPUS`; without
-it these tests are skipped. The summary test holds the whole corpus to SPEC §9's fidelity bar
-and reports "UIDs matched / UIDs, files exact / files" (also in pytest's terminal summary).
+it these tests are skipped. The summary test holds the whole corpus to the fidelity bar of
+bench/RESULTS.md and reports "UIDs matched / UIDs, files exact / files" (also in pytest's
+terminal summary).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "ical-net/YearlyByMonth2.ics": _OLD_RULES,
     "ical-net/Categories1.ics": _OLD_RULES,
     "ical4j/classify.ics": "two VCALENDARs in one file hold two versions of one UID: the "
-                           "converter keeps the highest SEQUENCE across the file (SPEC §2), "
+                           "converter keeps the highest SEQUENCE across the file, "
                            "recurring-ical-events reads each VCALENDAR on its own",
     "ical4j/13-MoonPhase.ics": "truncated (its last VEVENT and END:VCALENDAR are missing): "
                                "icalendar drops the unclosed calendar, so recurring-ical-events "
@@ -50,7 +51,7 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "ical-net/DateTime2.ics": "DATE DTSTART with DATE-TIME DTEND: read as all-day (the "
                               "DTSTART's type), recurring-ical-events makes it timed",
     "node-ical/windows-quoted-tz-rrule.ics": "TZID '(UTC-05:00) Eastern Time (US and Canada)' "
-                                             "is defined nowhere: read in --tz (SPEC §2)",
+                                             "is defined nowhere: read in --tz",
 }
 
 
@@ -72,7 +73,7 @@ def test_corpus_file_converts_to_the_occurrences_recurring_ical_events_reads(pat
 
 @pytest.mark.skipif(CORPUS is None, reason=NO_CORPUS)
 def test_corpus_keeps_at_least_99_5_percent_of_uids() -> None:
-    """SPEC §9 on the files recurring-ical-events reads, KNOWN_DIFFERENCES aside."""
+    """The fidelity bar on the files recurring-ical-events reads, KNOWN_DIFFERENCES aside."""
     outcomes = {_relative(path): compare_file(path) for path in FILES}
     counted = [o for name, o in outcomes.items() if o.readable and name not in KNOWN_DIFFERENCES]
     every = [o for o in outcomes.values() if o.readable]

@@ -1,5 +1,5 @@
-"""The two properties of SPEC §3: a random rule inside the Bitrix24 subset becomes a `series`
-with exactly the reference's occurrences; a random rule outside it is written out as
+"""The two properties of the recurrence model: a random rule inside the Bitrix24 subset becomes
+a `series` with exactly the reference's occurrences; a random rule outside it is written out as
 occurrences that are exactly the reference's (up to the horizon)."""
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def subset_rules(draw: st.DrawFn) -> tuple[str, str | None]:
 
 @st.composite
 def subset_rule_parts(draw: st.DrawFn) -> tuple[Start, str, list[str], str | None]:
-    """A rule inside §3, and what may keep it from being a series: None (nothing: it must be
+    """A rule inside the model, and what may keep it from being a series: None (nothing: it must be
     one), "WKST" (it may regroup the weeks), "DTSTART" (the rule skips the start's day: it
     must be written out) or a day a real portal rolls over to the 1st of the next month
     ("MONTHLY on day" 29–31, "29 February": written out)."""

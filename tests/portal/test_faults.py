@@ -1,4 +1,4 @@
-"""`--faults` parsing and the seeded, reproducible draw (SPEC §8)."""
+"""`--faults` parsing and the seeded, reproducible draw."""
 
 from __future__ import annotations
 

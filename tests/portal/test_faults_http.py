@@ -1,4 +1,4 @@
-"""Injected faults as a client meets them (SPEC §8): 503s, 500s, dropped connections before or
+"""Injected faults as a client meets them: 503s, 500s, dropped connections before or
 after the change was applied, and latency — reproducible with a seed."""
 
 from __future__ import annotations

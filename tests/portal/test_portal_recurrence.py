@@ -1,6 +1,6 @@
-"""The portal's SPEC §3 expansion: each rule of the spec, then two independent cross-checks
-(a day-by-day brute force written from the spec's sentences, and python-dateutil where RFC 5545
-and §3 agree)."""
+"""The portal's expansion of the recurrence model (docs/convert-contract.md): each rule, then
+two independent cross-checks (a day-by-day brute force written from the model's sentences, and
+python-dateutil where RFC 5545 and the model agree)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The portal behaves like Bitrix24's own PHP source where it differs from the REST reference
-(reference/bitrix24-core/BEHAVIOUR.md points 1-16), each checked over HTTP as a client meets it."""
+(docs/test-portal.md, behaviours 1-16), each checked over HTTP as a client meets it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`ics2b24 portal serve` as a process (SPEC §8): one stdout line, the webhook URL; clean stop
+"""`ics2b24 portal serve` as a process: one stdout line, the webhook URL; clean stop
 on SIGTERM/SIGINT; `--data` survives a restart; `--tls` serves HTTPS with its own certificate."""
 
 from __future__ import annotations

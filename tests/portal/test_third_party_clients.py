@@ -1,4 +1,4 @@
-"""Third-party Bitrix24 clients from PyPI work against the portal unchanged (SPEC §8):
+"""Third-party Bitrix24 clients from PyPI work against the portal unchanged:
 `fast-bitrix24` over HTTP and the official `b24pysdk` over `--tls`, each creating a section and
 120 events through `batch` and reading them back. Only their documented entry points are used:
 a webhook URL for fast-bitrix24, a domain plus `user_id/key` for b24pysdk (which always builds

@@ -1,4 +1,4 @@
-"""SPEC §9, reduced for `make test`: `python -m ics2b24 push` killed with SIGKILL and run again
+"""A bench/ run, reduced for `make test`: `python -m ics2b24 push` killed with SIGKILL and run again
 ends with the portal equal to the input, with no duplicate. The kill lands right after the
 portal carried out a write and before its answer left: the run dies between "sent" and
 "recorded". `make bench` adds kills at random moments, 20 runs each."""

@@ -1,4 +1,4 @@
-"""SPEC §9, reduced for `make test`: pushes under injected faults (10% 503, 2% 500, 1% dropped
+"""A bench/ run, reduced for `make test`: pushes under injected faults (10% 503, 2% 500, 1% dropped
 connections) end with the portal equal to the input, nothing lost, nothing duplicated.
 `make bench` runs 20 pushes of 1,000 events."""
 

@@ -1,4 +1,4 @@
-"""SPEC §9, reduced for `make test`: mutated calendars through `ics2b24 convert` end in exit 0
+"""A bench/ run, reduced for `make test`: mutated calendars through `ics2b24 convert` end in exit 0
 or in exit 65 with one clear line, never a traceback. `make bench` runs 10,000 inputs from the
 shared corpus; here the seeds are the repository's own calendars and generated ones."""
 

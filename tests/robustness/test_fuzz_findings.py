@@ -1,6 +1,6 @@
 """Inputs the full fuzz run (`python -m bench.fuzz`) found ending in a traceback or a hang,
 reduced to a few lines each: like every input, each must end in exit 0 (with warnings) or in
-exit 65 with one clear line (SPEC §9)."""
+exit 65 with one clear line."""
 
 from __future__ import annotations
 

@@ -102,7 +102,7 @@ def portal_occurrences(portal: Portal) -> Counter[tuple[str, str]]:
 
 def ics_occurrences(data: bytes, first: date, last: date) -> Counter[tuple[str, str]]:
     """What recurring-ical-events makes of the input, in the same shape; it keeps cancelled
-    occurrences (with STATUS:CANCELLED), which SPEC §4 says must not exist."""
+    occurrences (with STATUS:CANCELLED), which must not exist."""
     calendar = icalendar.Calendar.from_ical(data)
     out: Counter[tuple[str, str]] = Counter()
     for event in recurring_ical_events.of(calendar).between(first, last):

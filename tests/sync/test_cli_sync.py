@@ -1,4 +1,4 @@
-"""The sync commands' contract at the command line (SPEC §5): exit codes, --json, stdin,
+"""The sync commands' contract at the command line: exit codes, --json, stdin,
 --prune and its guard, STATUS:CANCELLED, the reject file, one run per state DB, secrets."""
 
 from __future__ import annotations

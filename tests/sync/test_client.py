@@ -1,4 +1,4 @@
-"""The HTTP client (SPEC §5 credentials and transport, §7 retries), over real loopback HTTP
+"""The HTTP client, over real loopback HTTP
 against the embedded portal."""
 
 from __future__ import annotations

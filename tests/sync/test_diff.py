@@ -1,4 +1,4 @@
-"""The diff engine on plain values (SPEC §6): pairing order, when an event is rewritten,
+"""The diff engine on plain values: pairing order, when an event is rewritten,
 and what is deleted."""
 
 from __future__ import annotations

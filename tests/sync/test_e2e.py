@@ -1,5 +1,5 @@
 """`push`, `plan` and `undo` end to end: the CLI against the embedded portal over loopback
-HTTP (SPEC §5–§7)."""
+HTTP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The `method?query` wire form of batch commands (SPEC §7; reference batch.md, data-encoding.md).
+"""The `method?query` wire form of batch commands (reference batch.md, data-encoding.md).
 
 The decoder below reads a query the way PHP's `parse_str` does (split on `&` and `=`,
 percent-decode the name, then read its `[...]` segments), written independently of the encoder.

@@ -1,4 +1,4 @@
-"""The client-side pacer (SPEC §7, §9; reference limits.md), on a fake clock."""
+"""The client-side pacer (reference limits.md), on a fake clock."""
 
 from __future__ import annotations
 
@@ -257,7 +257,7 @@ def test_operating_bound_migration_finishes_near_the_bound_unrefused() -> None:
 def test_operating_time_between_whole_windows_waits_for_the_next_window_only() -> None:
     # 1950 s of cost at 480 s per 600 s window: no schedule can spend more than 480 s in any
     # window, so the last 30 s must wait for the fourth window (the limit's own staircase,
-    # above the smooth bound of SPEC §9).
+    # above the smooth bound).
     seconds, refused = migrate(requests=130, calls_per_request=50, cost=0.3)
     assert refused == 0
     assert 4 * 600 <= seconds <= 4 * 600 + 2

@@ -1,4 +1,4 @@
-"""The pusher against the embedded portal over loopback HTTP (SPEC §7): batches of at most
+"""The pusher against the embedded portal over loopback HTTP: batches of at most
 50 commands, every confirmed result recorded, refusals kept with the portal's reason."""
 
 from __future__ import annotations

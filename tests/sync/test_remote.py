@@ -1,4 +1,4 @@
-"""Portal event rows → RemoteEvent (SPEC §6), on rows shaped exactly as the reference shows them."""
+"""Portal event rows → RemoteEvent, on rows shaped exactly as the reference shows them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Runs that go wrong on the way (SPEC §7, §9 robustness): injected portal faults, and a
+"""Runs that go wrong on the way: injected portal faults, and a
 push killed with SIGKILL, each re-run until done, end with the portal equal to the input —
 nothing lost, nothing duplicated."""
 

@@ -1,4 +1,4 @@
-"""The local state DB (SPEC §5 one run at a time, §7 state DB)."""
+"""The local state DB."""
 
 from __future__ import annotations
 
