@@ -164,7 +164,7 @@ class Pusher:
                 return
         elif op.kind == "delete":
             for key in op.forget or (op.key,):
-                tx.forget(self.portal, self.target, key[0], key[1])
+                tx.forget(self.portal, self.target, *key)
             if target is not None:
                 self.deleted.add(target)
             report.add(op.kind)

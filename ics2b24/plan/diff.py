@@ -176,7 +176,9 @@ class _Differ:
 
     # --- pairing ------------------------------------------------------------------------
 
-    def pair(self) -> None:
+    def pair(self) -> dict[Key, Pairing]:
+        """Pair each desired event with a portal event by the three rules in order (see the
+        module's docstring); a recorded part of its own that no longer fits is retired."""
         for event in self.desired:
             record = self.records.get(_key(event))
             found = self.remote.get(record.event_id) if record is not None else None
@@ -199,6 +201,7 @@ class _Differ:
         for event in self.desired:
             if _key(event) not in self.paired and event.kind == "override":
                 self._pair_override(event)
+        return self.paired
 
     def _retire(self, record: Record, found: RemoteEvent) -> None:
         """An event of its own that this tool made for what is now a moved occurrence (a
@@ -533,6 +536,13 @@ def _clearing(wanted: EventParams, current: RemoteEvent) -> dict[str, Any]:
     if current.params.remind and not wanted.remind:
         out["remind"] = []
     return out
+
+
+def pair(desired: Sequence[DesiredEvent], remote: Sequence[RemoteEvent],
+         records: Sequence[Record], options: DiffOptions) -> dict[Key, Pairing]:
+    """Which portal event each desired event is: the first step of `diff`, on its own so the
+    pairing rules can be tested without the changes that follow."""
+    return _Differ(desired, remote, records, options).pair()
 
 
 def diff(desired: Sequence[DesiredEvent], cancelled: Sequence[Key],

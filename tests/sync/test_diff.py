@@ -10,7 +10,15 @@ import pytest
 
 from ics2b24.errors import SafetyError
 from ics2b24.model import DesiredEvent, EventParams, Kind, Reminder, Rrule
-from ics2b24.plan.diff import DiffOptions, delete_op, diff, fingerprint, occurrence_day, undo_plan
+from ics2b24.plan.diff import (
+    DiffOptions,
+    delete_op,
+    diff,
+    fingerprint,
+    occurrence_day,
+    pair,
+    undo_plan,
+)
 from ics2b24.plan.ops import Plan
 from ics2b24.plan.record import Record
 from ics2b24.plan.remote import RemoteEvent
@@ -48,6 +56,26 @@ def record(event: DesiredEvent, event_id: int, *, created: bool = True,
 
 def kinds(plan: Plan) -> list[tuple[str, str, int | None]]:
     return [(op.kind, op.uid, op.event_id) for op in plan.ops]
+
+
+def test_pairing_takes_the_state_row_then_the_portal_uid_then_recovery() -> None:
+    recorded, exported = desired("a@test"), desired("b@test", name="B")
+    recovered, new = desired("c@test", name="C"), desired("d@test", name="D")
+    portal = [remote(7, recorded.params), remote(8, exported.params, dav="b@test"),
+              remote(9, recovered.params)]
+    pairs = pair([recorded, exported, recovered, new], portal, [record(recorded, 7)], OPTIONS)
+    assert {key: (p.remote.id, p.record is not None, p.created)
+            for key, p in pairs.items()} == {
+        ("a@test", None): (7, True, True),
+        ("b@test", None): (8, False, False),
+        ("c@test", None): (9, False, False),
+    }
+
+
+def test_pairing_by_recovery_claims_a_portal_event_only_once() -> None:
+    first, second = desired("a@test"), desired("b@test")
+    pairs = pair([first, second], [remote(7, first.params)], [], OPTIONS)
+    assert [(key, p.remote.id) for key, p in pairs.items()] == [(("a@test", None), 7)]
 
 
 def test_new_event_is_added_to_the_target_section() -> None:
