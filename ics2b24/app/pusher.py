@@ -176,7 +176,7 @@ class Pusher:
             assert target is not None
             event_id = target
         tx.record(Record(self.portal, self.target, op.uid, op.recurrence_id, event_id,
-                         op.fingerprint, None, op.created))
+                         op.fingerprint, op.created))
         ids[op.key] = event_id
         report.add(op.kind)
 
@@ -186,7 +186,7 @@ class Pusher:
             return
         assert op.event_id is not None
         tx.record(Record(self.portal, self.target, op.uid, op.recurrence_id, op.event_id,
-                         op.fingerprint, None, op.created))
+                         op.fingerprint, op.created))
         report.add(op.kind)
 
 

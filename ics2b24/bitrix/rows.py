@@ -163,14 +163,11 @@ def _parse(row: Mapping[str, Any], given: DateOrder | None) -> RemoteEvent:
         dav_xml_id=_text(row.get("DAV_XML_ID")),
         recurrence_id=_int(row.get("RECURRENCE_ID")),
         original_recursion_id=_int(relations.get("ORIGINAL_RECURSION_ID")),
-        comment_xml_id=_text(relations.get("COMMENT_XML_ID")),
         original_date_from=(
             _wall(_read_moment(original, None, tz_from, "ORIGINAL_DATE_FROM", order)[0], False)
             if _text(original) else None
         ),
-        timestamp_x=_text(row.get("TIMESTAMP_X")),
         meeting_host=_int(row.get("MEETING_HOST")),
-        created_by=_int(row.get("CREATED_BY")),
         start_utc=start_utc,
         params=params,
         exdate=_exdates(row.get("EXDATE"), order),

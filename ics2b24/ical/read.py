@@ -506,11 +506,6 @@ def iana_name_for_tzid(tzid: str) -> str | None:
     return None
 
 
-def zone_of(tz: tzinfo) -> ZoneInfo | None:
-    """The ZoneInfo a tzinfo stands for, or None when no IANA zone is known to match it."""
-    return _zone_match(tz)[0]
-
-
 def _zone_match(tz: tzinfo) -> tuple[ZoneInfo | None, bool]:
     """(zone, exact): a custom VTIMEZONE that only resembles an IANA zone is not exact."""
     if isinstance(tz, ZoneInfo):

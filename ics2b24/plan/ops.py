@@ -136,6 +136,3 @@ class Plan:
     def invitations(self) -> int:
         """How many invitations the portal would send for these writes."""
         return sum(op.invitations for op in self.ops)
-
-    def count(self, kind: OpKind) -> int:
-        return sum(1 for op in self.ops if op.kind == kind)

@@ -20,9 +20,8 @@ def params_fingerprint(params: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Record:
-    """One paired event. `recurrence_id` is None for singles and series; `timestamp_x` is the
-    portal's TIMESTAMP_X seen right after the push (an edit in the portal changes it);
-    `created` says this tool added the event, the only events prune and undo may delete."""
+    """One paired event. `recurrence_id` is None for singles and series; `created` says this
+    tool added the event, the only events prune and undo may delete."""
 
     portal: str
     target: str
@@ -30,7 +29,6 @@ class Record:
     recurrence_id: str | None
     event_id: int
     fingerprint: str
-    timestamp_x: str | None
     created: bool
 
     @property

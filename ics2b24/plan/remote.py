@@ -11,7 +11,7 @@ from ics2b24.model import EventParams
 @dataclass(frozen=True)
 class RemoteEvent:
     """One portal event. `recurrence_id` is the series an occurrence was detached from
-    (RECURRENCE_ID); `original_recursion_id` / `comment_xml_id` come from RELATIONS;
+    (RECURRENCE_ID); `original_recursion_id` comes from RELATIONS;
     `occurrences` are the wall-clock starts of every row seen for this ID, in order;
     `description_known` is false for `calendar.event.get` rows, which a real portal sends
     without DESCRIPTION."""
@@ -21,11 +21,8 @@ class RemoteEvent:
     dav_xml_id: str | None
     recurrence_id: int | None
     original_recursion_id: int | None
-    comment_xml_id: str | None
     original_date_from: str | None
-    timestamp_x: str | None
     meeting_host: int | None
-    created_by: int | None
     start_utc: int | None
     params: EventParams
     exdate: tuple[str, ...]

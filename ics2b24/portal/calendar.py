@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, NamedTuple
 
 from ics2b24.portal import dates, recurrence, user_settings
 from ics2b24.portal.render import (
@@ -113,14 +113,6 @@ _UPDATE = _Texts(
 class CalendarApi:
     """Method name → semantics over one `Store`."""
 
-    METHODS: ClassVar[frozenset[str]] = frozenset({
-        "calendar.section.get", "calendar.section.add", "calendar.section.update",
-        "calendar.section.delete", "calendar.event.get", "calendar.event.getbyid",
-        "calendar.event.add", "calendar.event.update", "calendar.event.delete",
-        "calendar.user.settings.get", "calendar.user.settings.set", "calendar.settings.get",
-        "user.current",
-    })
-
     def __init__(self, store: Store, host: str = "127.0.0.1") -> None:
         self.store = store
         self.host = host
@@ -141,6 +133,11 @@ class CalendarApi:
             "calendar.settings.get": self._settings_get,
             "user.current": self._user_current,
         }
+
+    @property
+    def methods(self) -> frozenset[str]:
+        """The methods this portal answers: exactly those it has a handler for."""
+        return frozenset(self._handlers)
 
     def call(self, user: User, method: str, params: Mapping[str, Any]) -> Any:
         handler = self._handlers.get(method.lower())

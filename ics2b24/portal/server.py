@@ -358,7 +358,7 @@ class Portal:
     def _execute(self, caller: _Caller, method: str, params: dict[str, Any]) -> CommandOutcome:
         """One method call with its scope, operating-time limit and cost; shared by `batch`."""
         self._check_scope(caller, method)
-        if method not in self.api.METHODS:
+        if method not in self.api.methods:
             raise NOT_FOUND
         key = (caller.key, method)
         if not self.limits.operating.allowed(key):

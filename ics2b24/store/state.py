@@ -34,7 +34,7 @@ from ics2b24.errors import OutputError, SafetyError, UsageError
 from ics2b24.paths import data_dir
 from ics2b24.plan.record import Record
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SECTIONS = """
 CREATE TABLE sections (
@@ -45,10 +45,7 @@ CREATE TABLE sections (
     PRIMARY KEY (portal, calendar, name)
 );
 """
-_MIGRATIONS = {1: _SECTIONS}
-"""The script that takes a file from each older version to the next one."""
-
-_SCHEMA = _SECTIONS + """
+_EVENTS = """
 CREATE TABLE events (
     portal TEXT NOT NULL,
     target TEXT NOT NULL,
@@ -56,11 +53,12 @@ CREATE TABLE events (
     recurrence_id TEXT NOT NULL,
     event_id INTEGER NOT NULL,
     fingerprint TEXT NOT NULL,
-    timestamp_x TEXT,
     created INTEGER NOT NULL,
     PRIMARY KEY (portal, target, uid, recurrence_id)
 );
 CREATE INDEX events_by_event_id ON events (portal, event_id);
+"""
+_PENDING = """
 CREATE TABLE pending (
     portal TEXT NOT NULL,
     target TEXT NOT NULL,
@@ -69,6 +67,21 @@ CREATE TABLE pending (
     PRIMARY KEY (portal, target, uid, recurrence_id)
 );
 """
+_SCHEMA = _SECTIONS + _EVENTS + _PENDING
+
+_DROP_TIMESTAMP_X = """
+ALTER TABLE events RENAME TO events_v2;
+DROP INDEX IF EXISTS events_by_event_id;
+""" + _EVENTS + """
+INSERT INTO events (portal, target, uid, recurrence_id, event_id, fingerprint, created)
+    SELECT portal, target, uid, recurrence_id, event_id, fingerprint, created FROM events_v2;
+DROP TABLE events_v2;
+"""
+"""Version 3 drops `timestamp_x`, which nothing read; the table is rebuilt rather than altered
+with DROP COLUMN, which an older SQLite does not know."""
+
+_MIGRATIONS = {1: _SECTIONS, 2: _DROP_TIMESTAMP_X}
+"""The script that takes a file from each older version to the next one."""
 
 
 def default_state_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -100,7 +113,6 @@ def _record(row: sqlite3.Row) -> Record:
         recurrence_id=row["recurrence_id"] or None,
         event_id=int(row["event_id"]),
         fingerprint=row["fingerprint"],
-        timestamp_x=row["timestamp_x"],
         created=bool(row["created"]),
     )
 
@@ -116,17 +128,16 @@ class Transaction:
         created an event it stays "created", even if a later run only updated it."""
         self._db.execute(
             """INSERT INTO events (portal, target, uid, recurrence_id, event_id, fingerprint,
-                                   timestamp_x, created)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                                   created)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (portal, target, uid, recurrence_id) DO UPDATE SET
                    created = CASE WHEN events.event_id = excluded.event_id
                                   THEN max(events.created, excluded.created)
                                   ELSE excluded.created END,
                    event_id = excluded.event_id,
-                   fingerprint = excluded.fingerprint,
-                   timestamp_x = excluded.timestamp_x""",
+                   fingerprint = excluded.fingerprint""",
             (record.portal, record.target, record.uid, record.recurrence_id or "",
-             record.event_id, record.fingerprint, record.timestamp_x, int(record.created)),
+             record.event_id, record.fingerprint, int(record.created)),
         )
         self.settle(record.portal, record.target, record.uid, record.recurrence_id)
 

@@ -42,16 +42,15 @@ def desired(uid: str = "a@test", **kwargs: object) -> DesiredEvent:
 def remote(event_id: int, p: EventParams, *, dav: str | None = None,
            section: int = 5) -> RemoteEvent:
     return RemoteEvent(id=event_id, section_id=section, dav_xml_id=dav, recurrence_id=None,
-                       original_recursion_id=None, comment_xml_id=None,
-                       original_date_from=None, timestamp_x=None, meeting_host=1,
-                       created_by=1, start_utc=None, params=p, exdate=(),
+                       original_recursion_id=None, original_date_from=None, meeting_host=1,
+                       start_utc=None, params=p, exdate=(),
                        occurrences=(p.date_from,))
 
 
 def record(event: DesiredEvent, event_id: int, *, created: bool = True,
            print_: str | None = None) -> Record:
     return Record("https://p/user/1", "user:1:5", event.uid, event.recurrence_id, event_id,
-                  print_ if print_ is not None else fingerprint(event), None, created)
+                  print_ if print_ is not None else fingerprint(event), created)
 
 
 def kinds(plan: Plan) -> list[tuple[str, str, int | None]]:

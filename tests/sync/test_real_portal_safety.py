@@ -234,7 +234,7 @@ def _old_series_with_exclusion(portal: Portal, state: Path, *, copy_left: bool) 
             portal.api.store.delete_event(int(copy["id"]))
     with StateDB.open(state) as db, db.transaction() as tx:
         tx.record(Record(portal_identity(portal.base_url, 1), target_key("user", 1, 1),
-                         "weekly@test", None, series, "from an earlier version", None, True))
+                         "weekly@test", None, series, "from an earlier version", True))
     return series
 
 

@@ -109,11 +109,8 @@ def test_reference_getbyid_row_reads_completely() -> None:
         dav_xml_id="20241211T155900Z-534185204b362e9be7e261e92ccd9078@b24evo.lan",
         recurrence_id=1272,
         original_recursion_id=1271,
-        comment_xml_id="EVENT_1271_12/23/2024",
         original_date_from=None,
-        timestamp_x="12/05/2024 01:48:41 pm",
         meeting_host=1,
-        created_by=1,
         start_utc=1733932740,
         params=EventParams(
             name="Event Name",

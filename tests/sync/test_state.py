@@ -28,8 +28,8 @@ TARGET = "user:1:4"
 
 
 def rec(uid: str = "a@x", rid: str | None = None, event_id: int = 10, *,
-        created: bool = True, fingerprint: str = "f1", ts: str | None = "t1") -> Record:
-    return Record(PORTAL, TARGET, uid, rid, event_id, fingerprint, ts, created)
+        created: bool = True, fingerprint: str = "f1") -> Record:
+    return Record(PORTAL, TARGET, uid, rid, event_id, fingerprint, created)
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_recorded_rows_survive_reopening(db_path: Path) -> None:
 
 
 def test_rows_are_keyed_by_portal_target_uid_and_recurrence_id(db_path: Path) -> None:
-    other_target = Record(PORTAL, "user:1:5", "a@x", None, 11, "f", None, True)
+    other_target = Record(PORTAL, "user:1:5", "a@x", None, 11, "f", True)
     with StateDB.open(db_path) as state:
         with state.transaction() as tx:
             tx.record(rec())
@@ -90,10 +90,10 @@ def test_rows_are_keyed_by_portal_target_uid_and_recurrence_id(db_path: Path) ->
 def test_recording_again_replaces_the_row(db_path: Path) -> None:
     with StateDB.open(db_path) as state:
         with state.transaction() as tx:
-            tx.record(rec(fingerprint="f1", ts="t1"))
+            tx.record(rec(fingerprint="f1"))
         with state.transaction() as tx:
-            tx.record(rec(fingerprint="f2", ts="t2"))
-        assert state.records(PORTAL, TARGET) == [rec(fingerprint="f2", ts="t2")]
+            tx.record(rec(fingerprint="f2"))
+        assert state.records(PORTAL, TARGET) == [rec(fingerprint="f2")]
 
 
 def test_an_event_this_tool_created_stays_created_after_an_update(db_path: Path) -> None:

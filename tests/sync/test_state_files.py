@@ -142,3 +142,36 @@ def test_a_state_db_of_schema_1_is_upgraded_and_keeps_its_rows(tmp_path: Path) -
             tx.remember_section("p", "user:1", "Imported", 4)
         assert state.remembered_section("p", "user:1", "Imported") == 4
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_state_db_of_schema_2_loses_timestamp_x_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript("""
+        CREATE TABLE sections (portal TEXT NOT NULL, calendar TEXT NOT NULL, name TEXT NOT NULL,
+            section_id INTEGER NOT NULL, PRIMARY KEY (portal, calendar, name));
+        CREATE TABLE events (portal TEXT NOT NULL, target TEXT NOT NULL, uid TEXT NOT NULL,
+            recurrence_id TEXT NOT NULL, event_id INTEGER NOT NULL, fingerprint TEXT NOT NULL,
+            timestamp_x TEXT, created INTEGER NOT NULL,
+            PRIMARY KEY (portal, target, uid, recurrence_id));
+        CREATE INDEX events_by_event_id ON events (portal, event_id);
+        CREATE TABLE pending (portal TEXT NOT NULL, target TEXT NOT NULL, uid TEXT NOT NULL,
+            recurrence_id TEXT NOT NULL, PRIMARY KEY (portal, target, uid, recurrence_id));
+        INSERT INTO sections VALUES ('p', 'user:1', 'Imported', 4);
+        INSERT INTO events VALUES ('p', 't', 'a@x', '', 7, 'f', '12/05/2024 01:48:41 pm', 1);
+        INSERT INTO events VALUES ('p', 't', 'b@x', '2025-03-10', 8, 'g', NULL, 0);
+        PRAGMA user_version = 2;""")
+    old.close()
+    with StateDB.open(path, readonly=True) as copy:
+        assert [(r.event_id, r.created) for r in copy.records("p", "t")] == [(7, True), (8, False)]
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2
+    with StateDB.open(path) as state:
+        assert [(r.uid, r.recurrence_id, r.fingerprint) for r in state.records("p", "t")] == [
+            ("a@x", None, "f"), ("b@x", "2025-03-10", "g")]
+        assert state.remembered_section("p", "user:1", "Imported") == 4
+    migrated = sqlite3.connect(path)
+    assert migrated.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    columns = [row[1] for row in migrated.execute("PRAGMA table_info(events)")]
+    assert "timestamp_x" not in columns
+    assert migrated.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
+                            "AND name = 'events_by_event_id'").fetchone() is not None
