@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 
 import click
 
-from ics2b24.cli.options import convert_options
+from ics2b24.cli.options import ConvertFlags, convert_options
 from ics2b24.cli.root import cli, console_of, read_files, show_warnings
 
 
@@ -16,18 +15,11 @@ from ics2b24.cli.root import cli, console_of, read_files, show_warnings
 @click.argument("files", nargs=-1)
 @convert_options
 @click.pass_context
-def convert(ctx: click.Context, files: tuple[str, ...], tz: str | None,
-            horizon_end: date | None, since: date | None, max_occurrences: int,
-            user_map: str | None, no_attendees: bool, strict: bool,
-            invite_attendees: bool) -> None:
+def convert(ctx: click.Context, files: tuple[str, ...], conversion: ConvertFlags) -> None:
     """Write the Bitrix24 events FILE… (or - for stdin) must become, as JSON Lines."""
-    from ics2b24.ical.convert import ConvertOptions, convert_inputs
+    from ics2b24.ical.convert import convert_inputs
 
-    options = ConvertOptions.build(
-        tz=tz, horizon_end=horizon_end, since=since, max_occurrences=max_occurrences,
-        user_map=user_map, no_attendees=no_attendees, strict=strict,
-        invite_attendees=invite_attendees,
-    )
+    options = conversion.options()
     inputs = read_files(files)
     console = console_of(ctx)
     console.status(f"reading {inputs[0][0] if len(inputs) == 1 else f'{len(inputs)} files'}…")

@@ -1,10 +1,16 @@
-"""The flags several commands share, and the objects built from them."""
+"""The flags several commands share, each declared once, and the typed values a command
+receives instead of loose keyword arguments: `CredentialFlags`, `TargetFlags`, `ConvertFlags`
+and `SyncFlags`, built once when click calls the command."""
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -14,168 +20,231 @@ if TYPE_CHECKING:
     from ics2b24.app.run import Connection, SyncOptions
     from ics2b24.app.target import CalendarType
     from ics2b24.bitrix.client import Client
-    from ics2b24.bitrix.connect import Hooks, Transport
+    from ics2b24.bitrix.connect import Credentials, Hooks, Transport
+    from ics2b24.ical.convert import ConvertOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+Decorator = Callable[[F], F]
 
 
-def convert_options(func: click.decorators.FC) -> click.decorators.FC:
-    """The options every command that reads .ics takes (convert, plan, push)."""
-    options = [
-        click.option("--tz", "tz", metavar="ZONE", help="Zone for floating times "
-                     "(default: the system's)."),
-        click.option("--horizon-end", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-                     help="Expand rules written out as occurrences up to this date "
-                     "(default: today + 2 years)."),
-        click.option("--since", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-                     help="Leave out events and occurrences that end before this date."),
-        click.option("--max-occurrences", type=click.IntRange(min=1), default=10_000,
-                     show_default=True, help="Cap on occurrence lines of one UID."),
-        click.option("--user-map", type=click.Path(dir_okay=False), metavar="FILE",
-                     help="Attendee e-mail → portal user id: CSV (email,user_id) or JSON."),
-        click.option("--no-attendees", is_flag=True, help="Leave people out entirely."),
-        click.option("--invite-attendees", is_flag=True,
-                     help="Make attendees found in --user-map meeting participants (a real "
-                     "portal invites them); without it they are named in the description."),
-        click.option("--strict", is_flag=True,
-                     help="Fail (exit 65) instead of skipping a broken VEVENT."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+def _grouped(cls: type, name: str, options: list[Decorator[Any]]) -> Decorator[F]:
+    """Add `options` to a command and hand it one `cls`, built from their values, as the
+    keyword argument `name`."""
+    keys = [f.name for f in fields(cls)]
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            kwargs[name] = cls(**{key: kwargs.pop(key) for key in keys})
+            return func(*args, **kwargs)
+
+        wrapped: Any = command
+        for option in reversed(options):
+            wrapped = option(wrapped)
+        return cast(F, wrapped)
+
+    return decorate
 
 
-def credential_options(func: click.decorators.FC) -> click.decorators.FC:
-    """Webhook or OAuth credentials; each also read from its B24_* variable, so
-    secrets need not appear on a command line. Use `bitrix.connect.Credentials.from_options`."""
-    options = [
-        click.option("--webhook", metavar="URL", help="https://PORTAL/rest/USER_ID/TOKEN/ "
-                     "(or B24_WEBHOOK)."),
-        click.option("--portal", metavar="URL", help="Portal for OAuth (or B24_PORTAL)."),
-        click.option("--access-token", metavar="TOKEN", help="OAuth (or B24_ACCESS_TOKEN)."),
-        click.option("--refresh-token", metavar="TOKEN", help="OAuth (or B24_REFRESH_TOKEN)."),
-        click.option("--client-id", metavar="ID", help="OAuth app (or B24_CLIENT_ID)."),
-        click.option("--client-secret", metavar="SECRET", help="OAuth app "
-                     "(or B24_CLIENT_SECRET)."),
-        click.option("--oauth-server", metavar="URL", default="https://oauth.bitrix.info",
-                     show_default=True, help="Where OAuth tokens are refreshed."),
-        click.option("--token-file", type=click.Path(dir_okay=False), metavar="PATH",
-                     help="Keep renewed OAuth tokens here (created 0600; default: one file "
-                     "per portal and app in ~/.local/share/ics2b24/tokens/)."),
-        click.option("--timeout", type=float, default=60.0, show_default=True,
-                     metavar="SECONDS", help="How long to wait for each answer."),
-        click.option("--ca-cert", type=click.Path(dir_okay=False), metavar="FILE",
-                     help="Trust the certificate (or CA) in this PEM file, e.g. the test "
-                     "portal's `--tls` certificate FILE.pem."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+def type_option(*, required: bool = True, default: str | None = None,
+                choices: tuple[str, ...] = ("user", "group", "company_calendar"),
+                help: str = "Calendar type.") -> Decorator[Any]:
+    """`--type`: which kind of calendar."""
+    return click.option("--type", "calendar_type", required=required, default=default,
+                        show_default=default is not None, type=click.Choice(list(choices)),
+                        help=help)
 
 
-def target_options(func: click.decorators.FC) -> click.decorators.FC:
+def owner_option(help: str = "Owner id: user or group id (default for user: the caller; "
+                 "company_calendar: 0).") -> Decorator[Any]:
+    """`--owner`: whose calendar."""
+    return click.option("--owner", type=int, help=help)
+
+
+STATE_OPTION: Decorator[Any] = click.option(
+    "--state", type=click.Path(dir_okay=False), metavar="PATH",
+    help="State DB (default: ~/.local/share/ics2b24/state.sqlite3).")
+"""`--state`, for every command that keeps or reads the state DB."""
+
+
+@dataclass(frozen=True)
+class ConvertFlags:
+    """How an input is converted (convert, plan, push, verify)."""
+
+    tz: str | None
+    horizon_end: datetime | None
+    since: datetime | None
+    max_occurrences: int
+    user_map: str | None
+    no_attendees: bool
+    strict: bool
+    invite_attendees: bool
+
+    def values(self) -> dict[str, Any]:
+        """As `ConvertOptions.build` takes them (what a run's `SyncOptions.convert` holds)."""
+        return asdict(self)
+
+    def options(self) -> ConvertOptions:
+        from ics2b24.ical.convert import ConvertOptions
+
+        return ConvertOptions.build(**self.values())
+
+
+convert_options: Decorator[Any] = _grouped(ConvertFlags, "conversion", [
+    click.option("--tz", "tz", metavar="ZONE", help="Zone for floating times "
+                 "(default: the system's)."),
+    click.option("--horizon-end", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+                 help="Expand rules written out as occurrences up to this date "
+                 "(default: today + 2 years)."),
+    click.option("--since", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+                 help="Leave out events and occurrences that end before this date."),
+    click.option("--max-occurrences", type=click.IntRange(min=1), default=10_000,
+                 show_default=True, help="Cap on occurrence lines of one UID."),
+    click.option("--user-map", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="Attendee e-mail → portal user id: CSV (email,user_id) or JSON."),
+    click.option("--no-attendees", is_flag=True, help="Leave people out entirely."),
+    click.option("--invite-attendees", is_flag=True,
+                 help="Make attendees found in --user-map meeting participants (a real "
+                 "portal invites them); without it they are named in the description."),
+    click.option("--strict", is_flag=True,
+                 help="Fail (exit 65) instead of skipping a broken VEVENT."),
+])
+"""The options every command that reads .ics takes, as `conversion: ConvertFlags`."""
+
+
+@dataclass(frozen=True)
+class CredentialFlags:
+    """Webhook or OAuth credentials and how requests travel; each credential is also read
+    from its B24_* variable, so secrets need not appear on a command line."""
+
+    webhook: str | None
+    portal: str | None
+    access_token: str | None
+    refresh_token: str | None
+    client_id: str | None
+    client_secret: str | None
+    oauth_server: str
+    token_file: str | None
+    timeout: float
+    ca_cert: str | None
+
+    def credentials(self) -> Credentials:
+        from ics2b24.bitrix.connect import Credentials
+
+        return Credentials.from_options(
+            os.environ, webhook=self.webhook, portal=self.portal,
+            access_token=self.access_token, refresh_token=self.refresh_token,
+            client_id=self.client_id, client_secret=self.client_secret,
+            oauth_server=self.oauth_server, token_file=self.token_file)
+
+    def transport(self) -> Transport:
+        from ics2b24.bitrix.connect import Transport
+
+        return Transport(timeout=self.timeout,
+                         ca_cert=Path(self.ca_cert) if self.ca_cert else None)
+
+    def client(self) -> Client:
+        """A client from these flags and the B24_* variables."""
+        from ics2b24.bitrix.connect import make_client
+
+        return make_client(self.credentials(), transport=self.transport(),
+                           hooks=console_of(click.get_current_context()).hooks())
+
+
+credential_options: Decorator[Any] = _grouped(CredentialFlags, "credentials", [
+    click.option("--webhook", metavar="URL", help="https://PORTAL/rest/USER_ID/TOKEN/ "
+                 "(or B24_WEBHOOK)."),
+    click.option("--portal", metavar="URL", help="Portal for OAuth (or B24_PORTAL)."),
+    click.option("--access-token", metavar="TOKEN", help="OAuth (or B24_ACCESS_TOKEN)."),
+    click.option("--refresh-token", metavar="TOKEN", help="OAuth (or B24_REFRESH_TOKEN)."),
+    click.option("--client-id", metavar="ID", help="OAuth app (or B24_CLIENT_ID)."),
+    click.option("--client-secret", metavar="SECRET", help="OAuth app "
+                 "(or B24_CLIENT_SECRET)."),
+    click.option("--oauth-server", metavar="URL", default="https://oauth.bitrix.info",
+                 show_default=True, help="Where OAuth tokens are refreshed."),
+    click.option("--token-file", type=click.Path(dir_okay=False), metavar="PATH",
+                 help="Keep renewed OAuth tokens here (created 0600; default: one file "
+                 "per portal and app in ~/.local/share/ics2b24/tokens/)."),
+    click.option("--timeout", type=float, default=60.0, show_default=True,
+                 metavar="SECONDS", help="How long to wait for each answer."),
+    click.option("--ca-cert", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="Trust the certificate (or CA) in this PEM file, e.g. the test "
+                 "portal's `--tls` certificate FILE.pem."),
+])
+"""The credential and transport flags, as `credentials: CredentialFlags`."""
+
+
+@dataclass(frozen=True)
+class TargetFlags:
     """TARGET: calendar type, owner and exactly one of --section / --section-name."""
-    options = [
-        click.option("--type", "calendar_type", required=True,
-                     type=click.Choice(["user", "group", "company_calendar"]),
-                     help="Calendar type."),
-        click.option("--owner", type=int, help="Owner id: user or group id (default for "
-                     "user: the caller; company_calendar: 0)."),
-        click.option("--section", "section_id", type=int, metavar="ID",
-                     help="Target section id."),
-        click.option("--section-name", metavar="NAME",
-                     help="Target section by name (created for user and group calendars)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+
+    calendar_type: CalendarType
+    owner: int | None
+    section_id: int | None
+    section_name: str | None
 
 
-def connection_of(flags: dict[str, Any], hooks: Hooks | None = None) -> Connection:
-    """Pop the credential, target and pacing flags into the run's Connection. `--owner`
-    defaults as for `section list`: the caller for a user calendar."""
+target_options: Decorator[Any] = _grouped(TargetFlags, "target", [
+    type_option(),
+    owner_option(),
+    click.option("--section", "section_id", type=int, metavar="ID",
+             help="Target section id."),
+    click.option("--section-name", metavar="NAME",
+             help="Target section by name (created for user and group calendars)."),
+])
+"""TARGET, as `target: TargetFlags`."""
+
+
+@dataclass(frozen=True)
+class SyncFlags:
+    """What `plan` and `push` share beyond credentials, target and convert options."""
+
+    state: str | None
+    prune: bool
+    force: bool
+
+
+sync_options: Decorator[Any] = _grouped(SyncFlags, "sync", [
+    click.option("--json", "as_json", is_flag=True, help="Machine-readable output."),
+    STATE_OPTION,
+    click.option("--prune", is_flag=True, help="Also delete events this tool created "
+             "that are no longer in the input."),
+    click.option("--force", is_flag=True, help="Rewrite events even where the input "
+             "did not change (overwrites edits made in the portal)."),
+])
+"""`--state`, `--prune`, `--force`, as `sync: SyncFlags`; and `--json` (`as_json`)."""
+
+
+def connection_of(credentials: CredentialFlags, target: TargetFlags, *,
+                  state: str | None = None, rate: str = "2/50",
+                  operating_limit: float = 480.0, hooks: Hooks | None = None) -> Connection:
+    """The run's Connection. `--owner` defaults as for `section list`: the caller for a user
+    calendar."""
     from ics2b24.app.run import Connection
     from ics2b24.app.target import Target, owner_of
-    from ics2b24.bitrix.connect import Credentials, caller_id
+    from ics2b24.bitrix.connect import caller_id
 
-    credentials = Credentials.from_options(
-        os.environ, **{name: flags.pop(name) for name in (
-            "webhook", "portal", "access_token", "refresh_token", "client_id",
-            "client_secret", "oauth_server", "token_file")})
-    transport = transport_of(flags)
+    account = credentials.credentials()
+    transport = credentials.transport()
     hooks = hooks or console_of(click.get_current_context()).hooks()
-    calendar_type = flags.pop("calendar_type")
-    owner = owner_of(calendar_type, flags.pop("owner"),
-                     lambda: caller_id(credentials, transport, hooks))
-    target = Target(calendar_type, owner, flags.pop("section_id"), flags.pop("section_name"))
-    state = flags.pop("state", None)
-    return Connection(credentials, target, Path(state) if state else None,
-                      rate=flags.pop("rate", "2/50"),
-                      operating_limit=flags.pop("operating_limit", 480.0),
-                      transport=transport, hooks=hooks)
+    owner = owner_of(target.calendar_type, target.owner,
+                     lambda: caller_id(account, transport, hooks))
+    where = Target(target.calendar_type, owner, target.section_id, target.section_name)
+    return Connection(account, where, Path(state) if state else None, rate=rate,
+                      operating_limit=operating_limit, transport=transport, hooks=hooks)
 
 
-def transport_of(flags: dict[str, Any]) -> Transport:
-    """Pop --timeout and --ca-cert."""
-    from ics2b24.bitrix.connect import Transport
-
-    ca_cert = flags.pop("ca_cert", None)
-    return Transport(timeout=flags.pop("timeout"), ca_cert=Path(ca_cert) if ca_cert else None)
-
-
-def sync_options_of(flags: dict[str, Any]) -> SyncOptions:
+def sync_options_of(conversion: ConvertFlags, sync: SyncFlags, *, force_delete: bool = False,
+                    section_from_ics: bool = False) -> SyncOptions:
     from ics2b24.app.run import SyncOptions
 
-    convert_keys = ("tz", "horizon_end", "since", "max_occurrences", "user_map",
-                    "no_attendees", "strict", "invite_attendees")
-    return SyncOptions(
-        convert={name: flags.pop(name) for name in convert_keys},
-        prune=flags.pop("prune", False), force=flags.pop("force", False),
-        force_delete=flags.pop("force_delete", False),
-        section_from_ics=flags.pop("section_from_ics", False),
-    )
+    return SyncOptions(convert=conversion.values(), prune=sync.prune, force=sync.force,
+                       force_delete=force_delete, section_from_ics=section_from_ics)
 
 
-def sync_options(func: click.decorators.FC) -> click.decorators.FC:
-    """The flags `plan` and `push` share beyond credentials, target and convert options."""
-    options = [
-        click.option("--json", "as_json", is_flag=True, help="Machine-readable output."),
-        click.option("--state", type=click.Path(dir_okay=False), metavar="PATH",
-                     help="State DB (default: ~/.local/share/ics2b24/state.sqlite3)."),
-        click.option("--prune", is_flag=True, help="Also delete events this tool created "
-                     "that are no longer in the input."),
-        click.option("--force", is_flag=True, help="Rewrite events even where the input "
-                     "did not change (overwrites edits made in the portal)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-_CREDENTIAL_KEYS = ("webhook", "portal", "access_token", "refresh_token", "client_id",
-                    "client_secret", "oauth_server", "token_file")
-
-
-def connect(options: dict[str, Any]) -> Client:
-    """A client from the credential flags (popped from `options`) and the B24_* variables."""
-    from ics2b24.bitrix.connect import Credentials, make_client
-
-    flags = {key: options.pop(key) for key in _CREDENTIAL_KEYS}
-    return make_client(Credentials.from_options(os.environ, **flags),
-                       transport=transport_of(options),
-                       hooks=console_of(click.get_current_context()).hooks())
-
-
-def calendar_options(func: click.decorators.FC) -> click.decorators.FC:
+def calendar_options(func: F) -> F:
     """A calendar without a section: its type and owner (the caller's own by default)."""
-    options = [
-        click.option("--type", "calendar_type", required=True,
-                     type=click.Choice(["user", "group", "company_calendar"]),
-                     help="Calendar type."),
-        click.option("--owner", type=int, help="Owner id: user or group id (default for "
-                     "user: the caller; company_calendar: 0)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return type_option()(owner_option()(func))
 
 
 def owner_id(client: Client, calendar_type: CalendarType, owner: int | None) -> int:

@@ -12,12 +12,16 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ics2b24.cli.options import (
-    connect,
+    ConvertFlags,
+    CredentialFlags,
+    TargetFlags,
     connection_of,
     convert_options,
     credential_options,
     owner_id,
+    owner_option,
     target_options,
+    type_option,
 )
 from ics2b24.cli.root import cli, read_files, show_warnings
 from ics2b24.errors import Mismatch
@@ -40,11 +44,12 @@ if TYPE_CHECKING:
 @click.option("--json", "as_json", is_flag=True, help="The comparison as one JSON object.")
 @click.pass_context
 def verify(ctx: click.Context, files: tuple[str, ...], first: datetime | None,
-           last: datetime | None, as_json: bool, **flags: Any) -> None:
+           last: datetime | None, as_json: bool, credentials: CredentialFlags,
+           target: TargetFlags, conversion: ConvertFlags) -> None:
     """Compare what TARGET shows with what FILE… (or -) implies, occurrence by occurrence;
     exit 1 naming every UID that differs. Reads only."""
-    connection = connection_of(flags)
-    verify_inputs(ctx, read_files(files), connection, flags,
+    connection = connection_of(credentials, target)
+    verify_inputs(ctx, read_files(files), connection, conversion.values(),
                   first.date() if first else None, last.date() if last else None,
                   as_json=as_json)
 
@@ -78,15 +83,16 @@ def verify_inputs(ctx: click.Context, inputs: list[tuple[str, bytes]],
 
 @cli.command()
 @credential_options
-@click.option("--type", "calendar_type", default="user", show_default=True,
-              type=click.Choice(["user", "group"]), help="Calendar to try writes in.")
-@click.option("--owner", type=int, help="Owner id (default: you, for a user calendar).")
-def doctor(calendar_type: CalendarType, owner: int | None, **options: Any) -> None:
+@type_option(required=False, default="user", choices=("user", "group"),
+             help="Calendar to try writes in.")
+@owner_option(help="Owner id (default: you, for a user calendar).")
+def doctor(calendar_type: CalendarType, owner: int | None,
+           credentials: CredentialFlags) -> None:
     """Try every kind of write push relies on, in a scratch section of this portal that is
     deleted afterwards; exit 0 only when every behaviour holds."""
     from ics2b24.app.doctor import run_doctor
 
-    with closing(connect(options)) as client:
+    with closing(credentials.client()) as client:
         findings = run_doctor(client, calendar_type, owner_id(client, calendar_type, owner))
     for finding in findings:
         click.echo(finding.line())

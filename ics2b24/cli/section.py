@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 from contextlib import closing
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from ics2b24.cli.options import calendar_options, connect, credential_options, owner_id
+from ics2b24.cli.options import (
+    CredentialFlags,
+    calendar_options,
+    credential_options,
+    owner_id,
+)
 from ics2b24.cli.root import cli, read_one
 from ics2b24.errors import UsageError
 
@@ -43,11 +48,11 @@ def section() -> None:
 @credential_options
 @click.option("--json", "as_json", is_flag=True, help="A JSON array instead of a table.")
 def section_list(calendar_type: CalendarType, owner: int | None, as_json: bool,
-                 **options: Any) -> None:
+                 credentials: CredentialFlags) -> None:
     """List the sections of one calendar."""
     from ics2b24.app.sections import list_sections, table
 
-    with closing(connect(options)) as client:
+    with closing(credentials.client()) as client:
         rows = list_sections(client, calendar_type, owner_id(client, calendar_type, owner))
     if as_json:
         click.echo(json.dumps([row.to_json() for row in rows], ensure_ascii=False, indent=2))
@@ -63,14 +68,15 @@ def section_list(calendar_type: CalendarType, owner: int | None, as_json: bool,
 @credential_options
 def section_add(calendar_type: CalendarType, owner: int | None, name: str,
                 description: str | None, color: str | None, text_color: str | None,
-                export_allow: bool | None, export_period: str | None, **options: Any) -> None:
+                export_allow: bool | None, export_period: str | None,
+                credentials: CredentialFlags) -> None:
     """Add a section to a user or group calendar; print its id."""
     from ics2b24.app.sections import SectionFields, add_section
 
     fields = SectionFields.build(name=name, description=description, color=color,
                                  text_color=text_color, export_allow=export_allow,
                                  export_set=export_period)
-    with closing(connect(options)) as client:
+    with closing(credentials.client()) as client:
         click.echo(add_section(client, calendar_type, owner_id(client, calendar_type, owner),
                                fields))
 
@@ -88,7 +94,8 @@ def section_add(calendar_type: CalendarType, owner: int | None, name: str,
 def section_update(calendar_type: CalendarType, owner: int | None, section_id: int,
                    name: str | None, description: str | None, color: str | None,
                    text_color: str | None, export_allow: bool | None,
-                   export_period: str | None, from_ics: str | None, **options: Any) -> None:
+                   export_period: str | None, from_ics: str | None,
+                   credentials: CredentialFlags) -> None:
     """Change a section; only what differs is sent."""
     from ics2b24.app.sections import SectionFields, metadata_of_ics, update_section
 
@@ -104,7 +111,7 @@ def section_update(calendar_type: CalendarType, owner: int | None, section_id: i
     refusal = fields.update_refusals()
     if refusal is not None:
         raise UsageError(refusal)
-    with closing(connect(options)) as client:
+    with closing(credentials.client()) as client:
         changed = update_section(client, calendar_type, owner_id(client, calendar_type, owner),
                                  section_id, fields)
     if not changed:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from contextlib import closing
-from typing import Any
 
 import click
 
-from ics2b24.cli.options import connect, credential_options
+from ics2b24.cli.options import CredentialFlags, credential_options
 from ics2b24.cli.root import cli, read_one
 
 
@@ -21,11 +20,11 @@ def settings() -> None:
 @settings.command("get")
 @credential_options
 @click.option("--json", "as_json", is_flag=True, help="The portal's object as JSON.")
-def settings_get(as_json: bool, **options: Any) -> None:
+def settings_get(as_json: bool, credentials: CredentialFlags) -> None:
     """Show the calling user's calendar settings."""
     from ics2b24.app.settings import describe, get_settings
 
-    with closing(connect(options)) as client:
+    with closing(credentials.client()) as client:
         current = get_settings(client)
     if as_json:
         click.echo(json.dumps(current, ensure_ascii=False, indent=2))
@@ -81,7 +80,7 @@ def settings_set(ctx: click.Context, view: str | None, meet_section: int | None,
                  default_sections: tuple[str, ...], sync_period_past: int | None,
                  sync_period_future: int | None, reminder_with_time: tuple[str, ...],
                  reminder_full_day: tuple[str, ...], from_ics: str | None, dry_run: bool,
-                 **options: Any) -> None:
+                 credentials: CredentialFlags) -> None:
     """Change calendar settings; every other key keeps its value."""
     from ics2b24.app.settings import (
         SettingsRequest,
@@ -113,7 +112,7 @@ def settings_set(ctx: click.Context, view: str | None, meet_section: int | None,
         if not ctx.obj["quiet"]:
             for note in notes:
                 click.echo(f"ics2b24: {note}", err=True)
-    with closing(connect(options)) as client:
+    with closing(credentials.client()) as client:
         outcome = set_settings(client, request, dry_run=dry_run)
     if dry_run:
         click.echo(json.dumps({"method": "calendar.user.settings.set",

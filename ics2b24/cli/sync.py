@@ -7,11 +7,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from ics2b24.cli.options import (
+    STATE_OPTION,
+    ConvertFlags,
+    CredentialFlags,
+    SyncFlags,
+    TargetFlags,
     connection_of,
     convert_options,
     credential_options,
@@ -24,7 +29,7 @@ from ics2b24.cli.root import cli, console_of, read_files, show_warnings
 from ics2b24.errors import Interrupted, PortalError, UsageError
 
 if TYPE_CHECKING:
-    from ics2b24.app.run import Connection, PlanReport, Summary, UndoPreview
+    from ics2b24.app.run import Connection, PlanReport, Summary, SyncOptions, UndoPreview
     from ics2b24.cli.console import Console
 
 
@@ -71,16 +76,20 @@ def _print_plan(report: PlanReport, as_json: bool) -> None:
 @convert_options
 @sync_options
 @click.pass_context
-def plan(ctx: click.Context, files: tuple[str, ...], as_json: bool, **flags: Any) -> None:
+def plan(ctx: click.Context, files: tuple[str, ...], as_json: bool,
+         credentials: CredentialFlags, target: TargetFlags, conversion: ConvertFlags,
+         sync: SyncFlags) -> None:
     """Show what push would change in TARGET for FILE… (or -); sends no write call."""
-    _show_plan(ctx, read_files(files), flags, as_json)
+    inputs = read_files(files)
+    connection = connection_of(credentials, target, state=sync.state)
+    _show_plan(ctx, inputs, connection, sync_options_of(conversion, sync), as_json)
 
 
-def _show_plan(ctx: click.Context, inputs: list[tuple[str, bytes]], flags: dict[str, Any],
-               as_json: bool) -> None:
+def _show_plan(ctx: click.Context, inputs: list[tuple[str, bytes]], connection: Connection,
+               options: SyncOptions, as_json: bool) -> None:
     from ics2b24.app.run import make_plan
 
-    report = make_plan(inputs, connection_of(flags), sync_options_of(flags))
+    report = make_plan(inputs, connection, options)
     show_warnings(ctx, report.warnings)
     _print_plan(report, as_json)
 
@@ -107,39 +116,47 @@ def _show_plan(ctx: click.Context, inputs: list[tuple[str, bytes]], flags: dict[
               "(as `verify` does).")
 @click.pass_context
 def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: bool,
-         reject_file: str | None, then_verify: bool, **flags: Any) -> None:
+         reject_file: str | None, force_delete: bool, section_from_ics: bool, rate: str,
+         operating_limit: float, then_verify: bool, credentials: CredentialFlags,
+         target: TargetFlags, conversion: ConvertFlags, sync: SyncFlags) -> None:
     """Make TARGET match FILE… (or -), recording every confirmed change."""
     from ics2b24.app import run
 
     inputs = read_files(files)
     if dry_run:
-        _show_plan(ctx, inputs, flags, as_json)
+        connection = connection_of(credentials, target, state=sync.state, rate=rate,
+                                   operating_limit=operating_limit)
+        _show_plan(ctx, inputs, connection, sync_options_of(
+            conversion, sync, force_delete=force_delete, section_from_ics=section_from_ics),
+            as_json)
         return
     console = console_of(ctx)
-    connection = connection_of(flags, console.hooks())
-    options = sync_options_of(flags)
+    connection = connection_of(credentials, target, state=sync.state, rate=rate,
+                               operating_limit=operating_limit, hooks=console.hooks())
+    options = sync_options_of(conversion, sync, force_delete=force_delete,
+                              section_from_ics=section_from_ics)
     with _running(console, connection, "change(s)"):
         summary = run.push(inputs, connection, options, progress=console.progress)
     _finish(ctx, summary, as_json, reject_file)
     if then_verify:
-        verify_inputs(ctx, inputs, connection, options.convert, None, None, as_json=False,
-                      warn=False)
+        verify_inputs(ctx, inputs, connection, conversion.values(), None, None,
+                      as_json=False, warn=False)
 
 
 @cli.command()
 @credential_options
 @target_options
-@click.option("--state", type=click.Path(dir_okay=False), metavar="PATH",
-              help="State DB (default: ~/.local/share/ics2b24/state.sqlite3).")
+@STATE_OPTION
 @click.option("--yes", is_flag=True, help="Do not ask before deleting.")
 @click.option("--json", "as_json", is_flag=True, help="Summary as one JSON object.")
 @click.pass_context
-def undo(ctx: click.Context, yes: bool, as_json: bool, **flags: Any) -> None:
+def undo(ctx: click.Context, yes: bool, as_json: bool, state: str | None,
+         credentials: CredentialFlags, target: TargetFlags) -> None:
     """Delete every event this tool created in TARGET (as its state DB records)."""
     from ics2b24.app import run
 
     console = console_of(ctx, "deleting")
-    connection = connection_of(flags, console.hooks())
+    connection = connection_of(credentials, target, state=state, hooks=console.hooks())
     preview = run.undo_preview(connection)
     if preview.total == 0:
         click.echo("Nothing to undo: the state DB records no event created in this target.",
