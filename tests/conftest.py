@@ -1,14 +1,17 @@
-"""Shared fixtures: a fresh embedded portal on a free loopback port for each test that asks."""
+"""Shared fixtures: a fresh embedded portal on a free loopback port for each test that asks, a
+state DB path, a log of the portal's calls, the CLI."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ics2b24.portal.limits import LimitSettings
 from ics2b24.portal.server import Portal, PortalConfig
+from tests.helpers import Cli, MethodLog, run_cli
 
 FAST_LIMITS = LimitSettings(rate=100_000, burst=100_000, operating_limit=1e9)
 """Limits no ordinary test reaches; tests about limits pass their own."""
@@ -41,3 +44,18 @@ def make_portal() -> Iterator[Callable[..., Portal]]:
 def portal(make_portal: Callable[..., Portal]) -> Portal:
     """A fresh in-memory portal with the default seed (admin user 1, one OAuth app)."""
     return make_portal()
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "state.sqlite3"
+
+
+@pytest.fixture
+def spy(portal: Portal) -> Iterator[MethodLog]:
+    yield MethodLog(portal)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
+    return lambda *args: run_cli(capsys, *args)

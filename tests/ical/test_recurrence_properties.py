@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from ics2b24.ical import bxrule
 from ics2b24.ical.recurrence import OccurrencesPlan, SeriesPlan
 from ics2b24.model import WEEKDAYS
-from tests.ical.test_recurrence import (
+from tests.ical.recurrence_helpers import (
     HORIZON,
     occurrence_starts,
     plan,

@@ -6,14 +6,7 @@ import pytest
 
 from ics2b24.errors import UsageError
 from ics2b24.portal.limits import LeakyBucket, Limits, LimitSettings, OperatingTime, parse_ratio
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import FakeClock
 
 
 def test_bucket_accepts_a_burst_of_x_requests_at_once() -> None:

@@ -12,19 +12,12 @@ import requests
 
 from ics2b24.portal.limits import LimitSettings
 from ics2b24.portal.server import Portal
+from tests.clock import FakeClock
 
 GET = "calendar.section.get"
 PARAMS = {"type": "user", "ownerId": 1}
 TWO_USERS = {"users": [{"id": 1, "name": "A", "admin": True, "webhook_token": "tokenone"},
                        {"id": 2, "name": "B", "webhook_token": "tokentwo"}]}
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _post(url: str, method: str, **params: Any) -> requests.Response:
@@ -33,7 +26,7 @@ def _post(url: str, method: str, **params: Any) -> requests.Response:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(1_700_000_000.0)
 
 
 @pytest.fixture

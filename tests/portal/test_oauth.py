@@ -9,18 +9,11 @@ from typing import Any
 import requests
 
 from ics2b24.portal.server import OAuthGrant, Portal
+from tests.clock import FakeClock
 
 SECTION_GET = {"type": "user", "ownerId": 1}
 REFRESH_FIELDS = {"access_token", "client_endpoint", "domain", "expires", "expires_in",
                   "member_id", "refresh_token", "scope", "server_endpoint", "status", "user_id"}
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _call(portal: Portal, method: str, auth: str, **params: Any) -> requests.Response:
@@ -61,7 +54,7 @@ def test_unknown_access_token_is_no_auth_found(portal: Portal) -> None:
 
 
 def test_access_token_expires_after_its_ttl(make_portal: Callable[..., Portal]) -> None:
-    clock = FakeClock()
+    clock = FakeClock(1_700_000_000.0)
     portal = make_portal(clock=clock, token_ttl=3600)
     grant = portal.mint_tokens()
     clock.now += 3600
@@ -72,7 +65,7 @@ def test_access_token_expires_after_its_ttl(make_portal: Callable[..., Portal]) 
 
 
 def test_access_token_works_until_its_ttl(make_portal: Callable[..., Portal]) -> None:
-    clock = FakeClock()
+    clock = FakeClock(1_700_000_000.0)
     portal = make_portal(clock=clock, token_ttl=3600)
     grant = portal.mint_tokens()
     clock.now += 3599
@@ -98,7 +91,7 @@ def test_refresh_gives_new_access_and_refresh_tokens(portal: Portal) -> None:
 
 def test_refreshed_access_token_works_after_the_old_one_expired(
         make_portal: Callable[..., Portal]) -> None:
-    clock = FakeClock()
+    clock = FakeClock(1_700_000_000.0)
     portal = make_portal(clock=clock, token_ttl=60)
     grant = portal.mint_tokens()
     clock.now += 61
@@ -234,7 +227,7 @@ def test_authorize_shows_a_code_the_token_endpoint_exchanges_once_for_a_pair(
 
 
 def test_an_authorization_code_lives_30_seconds(make_portal: Callable[..., Portal]) -> None:
-    clock = FakeClock()
+    clock = FakeClock(1_700_000_000.0)
     portal = make_portal(clock=clock)
     ((client_id, client_secret),) = portal.store.apps()
     code = _authorize(portal, client_id).json()["code"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from ics2b24.portal.faults import parse_faults
 from ics2b24.portal.server import Portal
-from tests.sync.helpers import (
+from tests.helpers import (
     Cli,
     MethodLog,
     portal_rows,

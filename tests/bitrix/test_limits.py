@@ -6,16 +6,9 @@ import pytest
 
 from ics2b24.bitrix.limits import Pacer, Rate, TimeReport
 from ics2b24.errors import UsageError
+from tests.clock import FakeClock
 
 ADD = "calendar.event.add"
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def report(at: float, operating: float | None = None, reset_at: float | None = None,

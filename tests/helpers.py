@@ -24,7 +24,7 @@ from ics2b24.bitrix.rows import date_order, parse_event
 from ics2b24.cli import main
 from ics2b24.portal.server import Portal
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 BERLIN = ZoneInfo("Europe/Berlin")
 WRITES = ("calendar.event.add", "calendar.event.update", "calendar.event.delete")
 
@@ -229,3 +229,12 @@ def run_on_a_terminal(args: Sequence[str], *, answer: str | None = None,
     finally:
         os.close(main_fd)
     return process.wait(timeout=5), b"".join(chunks).decode("utf-8", "replace")
+
+
+def run_on(portal: Portal, capsys: pytest.CaptureFixture[str], *args: str,
+        webhook: str | None = None) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of one command line."""
+    with pytest.raises(SystemExit) as exited:
+        main([*args, "--webhook", webhook or portal.webhook_url])
+    out, err = capsys.readouterr()
+    return int(exited.value.code or 0), out, err

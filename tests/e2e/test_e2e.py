@@ -18,7 +18,7 @@ import pytest
 
 from ics2b24.portal.calendar import MethodError
 from ics2b24.portal.server import Portal
-from tests.sync.helpers import (
+from tests.helpers import (
     BERLIN,
     MEETING,
     Cli,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ics2b24.portal.server import Portal
-from tests.sync.helpers import Cli, portal_rows, vcalendar, vevent, write
+from tests.helpers import Cli, portal_rows, vcalendar, vevent, write
 
 ONE = vevent("one@test", "20250303T090000", "One")
 TWO = vevent("two@test", "20250304T090000", "Two")

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from ics2b24.portal.server import OAuthGrant, Portal
-from tests.sync.helpers import Cli, portal_rows, vcalendar, vevent, write
+from tests.helpers import Cli, portal_rows, vcalendar, vevent, write
 
 ONE = vcalendar(vevent("one@test", "20250303T090000", "One"))
 

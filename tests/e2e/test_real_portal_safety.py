@@ -16,7 +16,7 @@ import pytest
 from ics2b24.plan.record import Record
 from ics2b24.portal.server import Portal
 from ics2b24.store.state import StateDB, portal_identity, target_key
-from tests.sync.helpers import (
+from tests.helpers import (
     BERLIN,
     MEETING,
     Cli,

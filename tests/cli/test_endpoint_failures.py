@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from ics2b24.portal.server import Portal
-from tests.sync.helpers import Cli, vcalendar, vevent, write
+from tests.helpers import Cli, vcalendar, vevent, write
 
 ONE = vcalendar(vevent("one@test", "20250303T090000", "One"))
 

@@ -16,7 +16,7 @@ from ics2b24.bitrix.limits import Pacer, Rate
 from ics2b24.cli.console import Console
 from ics2b24.portal.limits import LimitSettings
 from ics2b24.portal.server import Portal
-from tests.sync.helpers import Cli, run_on_a_terminal, target_args, vcalendar, vevent, write
+from tests.helpers import Cli, run_on_a_terminal, target_args, vcalendar, vevent, write
 
 TIGHT = LimitSettings(rate=100_000, burst=100_000, operating_limit=0.5, operating_window=3.0,
                       time_scale=2.0)

@@ -20,7 +20,7 @@ import pytest
 from ics2b24.portal.faults import parse_faults
 from ics2b24.portal.server import Portal
 from ics2b24.store.state import StateDB, portal_identity, target_key
-from tests.sync.helpers import (
+from tests.helpers import (
     MEETING,
     Cli,
     ics_occurrences,

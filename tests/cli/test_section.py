@@ -11,20 +11,9 @@ import pytest
 
 from ics2b24.app.sections import SectionFields
 from ics2b24.bitrix.client import Client, WebhookAuth
-from ics2b24.cli import main
 from ics2b24.errors import UsageError
 from ics2b24.portal.server import Portal
-
-SAMPLES = Path(__file__).parent.parent / "samples"
-
-
-def run(portal: Portal, capsys: pytest.CaptureFixture[str], *args: str,
-        webhook: str | None = None) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of one command line."""
-    with pytest.raises(SystemExit) as exited:
-        main([*args, "--webhook", webhook or portal.webhook_url])
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
+from tests.helpers import SAMPLES, run_on
 
 
 def sections(portal: Portal, cal_type: str = "user", owner: int = 1) -> dict[str, Any]:
@@ -34,7 +23,7 @@ def sections(portal: Portal, cal_type: str = "user", owner: int = 1) -> dict[str
 
 
 def add(portal: Portal, capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    code, out, err = run(portal, capsys, "section", "add", "--type", "user", *args)
+    code, out, err = run_on(portal, capsys, "section", "add", "--type", "user", *args)
     assert code == 0, err
     return out.strip()
 
@@ -46,7 +35,7 @@ def test_list_prints_a_table_of_the_calendars_sections(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
     section_id = add(portal, capsys, "--name", "Imported", "--description", "from Google",
                      "--color", "#9cbeee", "--no-export")
-    code, out, _ = run(portal, capsys, "section", "list", "--type", "user", "--owner", "1")
+    code, out, _ = run_on(portal, capsys, "section", "list", "--type", "user", "--owner", "1")
     lines = out.splitlines()
     assert code == 0
     assert lines[0].split() == ["ID", "NAME", "COLOR", "TEXT", "EXPORT", "DESCRIPTION"]
@@ -57,7 +46,7 @@ def test_list_prints_a_table_of_the_calendars_sections(
 def test_list_json_gives_each_section_with_its_export_object(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
     section_id = add(portal, capsys, "--name", "Imported", "--export-period", "6_12")
-    code, out, _ = run(portal, capsys, "section", "list", "--type", "user", "--json")
+    code, out, _ = run_on(portal, capsys, "section", "list", "--type", "user", "--json")
     listed = {s["id"]: s for s in json.loads(out)}
     assert code == 0
     assert listed[int(section_id)] == {
@@ -69,7 +58,7 @@ def test_list_json_gives_each_section_with_its_export_object(
 
 def test_list_of_a_group_needs_its_owner(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(portal, capsys, "section", "list", "--type", "group")
+    code, _, err = run_on(portal, capsys, "section", "list", "--type", "group")
     assert code == 2
     assert "--type group needs --owner GROUP_ID" in err
 
@@ -90,7 +79,7 @@ def test_add_sends_every_documented_field(
 
 
 def test_add_to_a_group_calendar(portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(portal, capsys, "section", "add", "--type", "group", "--owner", "8",
+    code, out, _ = run_on(portal, capsys, "section", "add", "--type", "group", "--owner", "8",
                        "--name", "Sprints")
     assert code == 0
     assert sections(portal, "group", 8)["Sprints"]["ID"] == out.strip()
@@ -98,7 +87,7 @@ def test_add_to_a_group_calendar(portal: Portal, capsys: pytest.CaptureFixture[s
 
 def test_add_to_the_company_calendar_is_refused_before_sending(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(portal, capsys, "section", "add", "--type", "company_calendar",
+    code, _, err = run_on(portal, capsys, "section", "add", "--type", "company_calendar",
                        "--name", "Holidays")
     assert code == 2
     assert "cannot be added to the company calendar" in err
@@ -107,7 +96,7 @@ def test_add_to_the_company_calendar_is_refused_before_sending(
 
 def test_add_with_a_colour_that_is_not_one_is_refused_before_sending(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(portal, capsys, "section", "add", "--type", "user", "--name", "X",
+    code, _, err = run_on(portal, capsys, "section", "add", "--type", "user", "--name", "X",
                        "--color", "blurple")
     assert code == 2
     assert "--color 'blurple' is not a colour" in err
@@ -116,7 +105,7 @@ def test_add_with_a_colour_that_is_not_one_is_refused_before_sending(
 
 def test_add_the_portal_refuses_is_exit_1_with_its_description(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(portal, capsys, "section", "add", "--type", "user", "--owner", "5",
+    code, out, err = run_on(portal, capsys, "section", "add", "--type", "user", "--owner", "5",
                          "--name", "Not mine")
     assert (code, out) == (1, "")
     assert err == "ics2b24: portal: Access denied\n"
@@ -138,7 +127,7 @@ def test_update_changes_the_field_of_each_flag_and_keeps_the_rest(
                      "--color", "#112233", "--text-color", "#445566",
                      "--export-period", "6_12")
     before = next(r for r in sections(portal).values() if r["ID"] == section_id)
-    code, out, _ = run(portal, capsys, "section", "update", "--type", "user",
+    code, out, _ = run_on(portal, capsys, "section", "update", "--type", "user",
                        "--id", section_id, *flags)
     after = next(r for r in sections(portal).values() if r["ID"] == section_id)
     assert code == 0
@@ -156,7 +145,7 @@ def test_update_a_real_portal_would_ignore_is_refused_with_exit_2(
     section_id = add(portal, capsys, "--name", "Base", "--description", "words",
                      "--no-export", "--export-period", "3_9")
     before = sections(portal)["Base"]
-    code, out, err = run(portal, capsys, "section", "update", "--type", "user",
+    code, out, err = run_on(portal, capsys, "section", "update", "--type", "user",
                          "--id", section_id, *flags)
     assert (code, out) == (2, "")
     assert "a Bitrix24 portal ignores" in err
@@ -166,7 +155,7 @@ def test_update_a_real_portal_would_ignore_is_refused_with_exit_2(
 def test_update_from_ics_takes_google_name_and_description(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
     section_id = add(portal, capsys, "--name", "Imported")
-    code, _, _ = run(portal, capsys, "section", "update", "--type", "user", "--id", section_id,
+    code, _, _ = run_on(portal, capsys, "section", "update", "--type", "user", "--id", section_id,
                      "--from-ics", str(SAMPLES / "google-export.ics"))
     row = sections(portal)["Team Berlin"]
     assert code == 0
@@ -176,7 +165,7 @@ def test_update_from_ics_takes_google_name_and_description(
 def test_update_from_ics_takes_apple_colour_without_its_alpha(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
     section_id = add(portal, capsys, "--name", "Imported")
-    run(portal, capsys, "section", "update", "--type", "user", "--id", section_id,
+    run_on(portal, capsys, "section", "update", "--type", "user", "--id", section_id,
         "--from-ics", str(SAMPLES / "icloud-export.ics"))
     assert sections(portal)["Home"]["COLOR"] == "#ff2968"
 
@@ -184,14 +173,14 @@ def test_update_from_ics_takes_apple_colour_without_its_alpha(
 def test_update_flags_win_over_the_ics_file(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
     section_id = add(portal, capsys, "--name", "Imported")
-    run(portal, capsys, "section", "update", "--type", "user", "--id", section_id,
+    run_on(portal, capsys, "section", "update", "--type", "user", "--id", section_id,
         "--from-ics", str(SAMPLES / "icloud-export.ics"), "--name", "Family")
     assert sections(portal)["Family"]["COLOR"] == "#ff2968"
 
 
 def test_update_from_ics_without_calendar_metadata_is_a_usage_error(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(portal, capsys, "section", "update", "--type", "user", "--id", "1",
+    code, _, err = run_on(portal, capsys, "section", "update", "--type", "user", "--id", "1",
                        "--from-ics", str(SAMPLES / "attendees.ics"))
     assert code == 2
     assert "the calendar has no name, description or colour" in err
@@ -202,7 +191,7 @@ def test_update_from_an_unreadable_ics_is_exit_65(
         portal: Portal, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     broken = tmp_path / "broken.ics"
     broken.write_text("BEGIN:VCALENDAR\nX-WR-CALNAME:Half\n")
-    code, _, err = run(portal, capsys, "section", "update", "--type", "user", "--id", "1",
+    code, _, err = run_on(portal, capsys, "section", "update", "--type", "user", "--id", "1",
                        "--from-ics", str(broken))
     assert code == 65
     assert err.count("\n") == 1 and "broken.ics" in err
@@ -212,7 +201,7 @@ def test_update_that_changes_nothing_sends_no_update(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
     section_id = add(portal, capsys, "--name", "Same", "--color", "#123456")
     before = portal.counters().requests
-    code, out, _ = run(portal, capsys, "section", "update", "--type", "user", "--id",
+    code, out, _ = run_on(portal, capsys, "section", "update", "--type", "user", "--id",
                        section_id, "--name", "Same", "--color", "#123456")
     assert (code, out) == (0, f"section {section_id} unchanged\n")
     assert portal.counters().requests == before + 1
@@ -220,7 +209,7 @@ def test_update_that_changes_nothing_sends_no_update(
 
 def test_update_of_a_section_not_in_that_calendar_is_a_usage_error(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(portal, capsys, "section", "update", "--type", "group", "--owner", "3",
+    code, _, err = run_on(portal, capsys, "section", "update", "--type", "group", "--owner", "3",
                        "--id", "1", "--name", "X")
     assert code == 2
     assert "section 1 does not exist in the group calendar 3" in err
@@ -228,7 +217,7 @@ def test_update_of_a_section_not_in_that_calendar_is_a_usage_error(
 
 def test_update_without_anything_to_change_is_a_usage_error(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(portal, capsys, "section", "update", "--type", "user", "--id", "1")
+    code, _, err = run_on(portal, capsys, "section", "update", "--type", "user", "--id", "1")
     assert code == 2
     assert "nothing to update" in err
 
@@ -236,7 +225,7 @@ def test_update_without_anything_to_change_is_a_usage_error(
 def test_a_wrong_webhook_token_is_one_line_and_exit_2_without_the_token(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
     webhook = f"{portal.base_url}/rest/1/notthetoken123/"
-    code, _, err = run(portal, capsys, "section", "list", "--type", "user", webhook=webhook)
+    code, _, err = run_on(portal, capsys, "section", "list", "--type", "user", webhook=webhook)
     assert code == 2
     assert err.count("\n") == 1 and "refused the credentials: NO_AUTH_FOUND" in err
     assert "notthetoken123" not in err
@@ -261,7 +250,7 @@ def test_from_ics_naming_a_folder_of_several_calendars_is_refused_with_exit_2(
     folder.mkdir()
     for name in ("google-export.ics", "icloud-export.ics"):
         (folder / name).write_bytes((SAMPLES / name).read_bytes())
-    code, out, err = run(portal, capsys, "section", "update", "--type", "user", "--id", "1",
+    code, out, err = run_on(portal, capsys, "section", "update", "--type", "user", "--id", "1",
                          "--from-ics", str(folder))
     assert (code, out) == (2, "")
     assert "holds 2 calendars; name one .ics file" in err

@@ -14,7 +14,7 @@ import pytest
 
 from ics2b24.portal.server import Portal
 from ics2b24.store.state import SCHEMA_VERSION, StateDB
-from tests.sync.helpers import Cli, target_args, vcalendar, vevent, write
+from tests.helpers import Cli, target_args, vcalendar, vevent, write
 
 ONE = vcalendar(vevent("one@test", "20250303T090000", "One"))
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ics2b24.portal.server import Portal
-from tests.sync.helpers import (
+from tests.helpers import (
     MEETING,
     Cli,
     portal_rows,

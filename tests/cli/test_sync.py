@@ -15,7 +15,7 @@ import pytest
 
 from ics2b24.portal.server import Portal
 from ics2b24.store.state import StateDB
-from tests.sync.helpers import (
+from tests.helpers import (
     Cli,
     MethodLog,
     portal_rows,

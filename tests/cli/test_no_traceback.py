@@ -15,7 +15,7 @@ import pytest
 
 from ics2b24.portal.server import Portal
 from ics2b24.store.state import StateDB
-from tests.sync.helpers import Cli, portal_rows, target_args, vcalendar, vevent, write
+from tests.helpers import Cli, portal_rows, target_args, vcalendar, vevent, write
 
 YEAR_ONE = vcalendar(
     "BEGIN:VEVENT\nUID:y1@test\nDTSTAMP:20250101T000000Z\n"

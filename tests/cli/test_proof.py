@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ics2b24.portal.server import Portal
-from tests.sync.helpers import portal_rows, run_cli, sample_files
+from tests.helpers import portal_rows, run_cli, sample_files
 
 TARGET = ["--type", "user", "--owner", "1", "--section", "1", "--tz", "Europe/Berlin"]
 

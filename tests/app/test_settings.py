@@ -20,8 +20,8 @@ from ics2b24.errors import UsageError
 from ics2b24.ical.default_alarms import DefaultAlarm, DefaultAlarms
 from ics2b24.model import Reminder
 
-SAMPLES = Path(__file__).parent.parent / "samples"
-DATA = Path(__file__).parent / "data"
+SAMPLES = Path(__file__).parents[2] / "samples"
+DATA = Path(__file__).parents[1] / "data"
 
 
 def alarms_of(path: Path) -> DefaultAlarms:

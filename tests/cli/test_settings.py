@@ -12,7 +12,7 @@ import pytest
 
 from ics2b24.bitrix.client import Client, WebhookAuth
 from ics2b24.portal.server import Portal
-from tests.test_sections_cli import SAMPLES, run
+from tests.helpers import SAMPLES, run_on
 
 
 def client(portal: Portal) -> Client:
@@ -31,7 +31,7 @@ def new_section(portal: Portal, cal_type: str = "user", owner: int = 1) -> str:
 
 def settings_set(portal: Portal, capsys: pytest.CaptureFixture[str], *args: str
                  ) -> tuple[int, str, str]:
-    return run(portal, capsys, "settings", "set", *args)
+    return run_on(portal, capsys, "settings", "set", *args)
 
 
 # --- get ----------------------------------------------------------------------------------
@@ -39,7 +39,7 @@ def settings_set(portal: Portal, capsys: pytest.CaptureFixture[str], *args: str
 
 def test_get_shows_each_key_as_it_would_be_typed_back(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(portal, capsys, "settings", "get")
+    code, out, _ = run_on(portal, capsys, "settings", "get")
     lines = {line.split()[0]: line.split(None, 1)[1] for line in out.splitlines()}
     assert code == 0
     assert lines["view"] == "month"
@@ -50,7 +50,7 @@ def test_get_shows_each_key_as_it_would_be_typed_back(
 
 def test_get_json_is_the_portals_object(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(portal, capsys, "settings", "get", "--json")
+    code, out, _ = run_on(portal, capsys, "settings", "get", "--json")
     assert code == 0
     assert json.loads(out) == current(portal)
 
@@ -221,7 +221,7 @@ def test_section_ids_that_do_not_exist_are_refused_before_the_set(
 def test_refused_credentials_are_one_line_with_the_portals_description_and_exit_2(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
     webhook = f"{portal.base_url}/rest/1/wrongtoken42/"
-    code, _, err = run(portal, capsys, "settings", "set", "--view", "week", webhook=webhook)
+    code, _, err = run_on(portal, capsys, "settings", "set", "--view", "week", webhook=webhook)
     assert code == 2
     assert err.count("\n") == 1 and "NO_AUTH_FOUND: Wrong authorization data" in err
     assert "wrongtoken42" not in err
