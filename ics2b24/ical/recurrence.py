@@ -357,8 +357,8 @@ def _runs(
         original = shape.local(day) if not shape.all_day else day
         part = PartPlan(
             recurrence_id=_aware(original, ctx) if runs else None,
-            start=_aware(_shift(segment.start, shift), ctx),
-            end=_aware(_shift(segment.end, shift), ctx),
+            start=_aware(segment.start + shift, ctx),
+            end=_aware(segment.end + shift, ctx),
             rrule=Rrule(
                 freq=rule.freq,
                 interval=rule.interval,
@@ -633,12 +633,8 @@ def _run_ends_before(run: _Run, since: date) -> bool:
         last = bxrule.nth_day(first, run.part.rrule, run.stop - run.begin - 1)
         if last is None:
             return False
-        ends.append(_shift(run.part.end, last - first))
+        ends.append(run.part.end + (last - first))
     return all(_ends_before(end, since) for end in ends)
-
-
-def _shift(value: Value, by: timedelta) -> Value:
-    return value + by
 
 
 def _ends_before(end: Value, since: date) -> bool:
