@@ -4,6 +4,7 @@ the portal ended equal to the input."""
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -163,3 +164,23 @@ def _desired_key(params: dict[str, Any]) -> tuple[str, str, str]:
 
 def _stored_key(row: dict[str, Any]) -> tuple[str, str, str]:
     return (row["name"], row["from"], row["to"])
+
+
+@contextmanager
+def filled_portal(data: bytes) -> Iterator[tuple[Portal, Path, Pushed]]:
+    """A portal that `data` was pushed into with the limits lifted (seconds instead of the
+    half hour the real operating limit needs), restarted on the same SQLite file with the
+    real, unscaled limits; with the state DB of that push and the push itself."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store, state = str(Path(tmp) / "portal.sqlite3"), Path(tmp) / "state.sqlite3"
+        portal = start_portal(LIFTED, data=store)
+        try:
+            first = push(portal, data, state, LIFTED)
+        finally:
+            portal.stop()
+        portal = start_portal(LimitSettings(), data=store)
+        try:
+            yield portal, state, first
+        finally:
+            portal.stop()
+

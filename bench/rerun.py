@@ -12,11 +12,9 @@ the full mix: series with EXDATEs and moved occurrences, rules written out as oc
 from __future__ import annotations
 
 import argparse
-import tempfile
-from pathlib import Path
 
 from bench.gen import generate
-from bench.harness import LIFTED, MethodLog, push, start_portal
+from bench.harness import MethodLog, filled_portal, push
 from ics2b24.portal.limits import LimitSettings
 
 REAL = LimitSettings()
@@ -27,20 +25,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5000)
     args = parser.parse_args()
     data = generate(args.events, seed=args.events)
-    with tempfile.TemporaryDirectory() as tmp:
-        store, state = str(Path(tmp) / "portal.sqlite3"), Path(tmp) / "state.sqlite3"
-        portal = start_portal(LIFTED, data=store)
-        try:
-            first = push(portal, data, state, LIFTED)
-        finally:
-            portal.stop()
-        portal = start_portal(REAL, data=store)
+    with filled_portal(data) as (portal, state, first):
         log = MethodLog(portal)
-        try:
-            again = push(portal, data, state, REAL)
-            counters = portal.counters()
-        finally:
-            portal.stop()
+        again = push(portal, data, state, REAL)
+        counters = portal.counters()
     reads = {m: n for m, n in sorted(log.calls.items()) if n}
     print("\n## Unchanged re-run\n")
     print(f"- first push: {first.summary.line()}")

@@ -2,8 +2,8 @@
 limits: HTTP requests and seconds, and whether it finds the portal equal to the input (it must,
 right after a push) and names an occurrence dropped behind the tool's back.
 
-The push that fills the portal runs with the limits lifted (seconds instead of the half hour
-the operating limit needs); the portal is then restarted on the same file with the real limits.
+The portal is filled by a push with the limits lifted and restarted with the real ones
+(bench.harness.filled_portal).
 
     python -m bench.verify [--events 5000]
 """
@@ -11,19 +11,14 @@ the operating limit needs); the portal is then restarted on the same file with t
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from pathlib import Path
 
 from bench.gen import generate
-from bench.harness import LIFTED, convert_options, push, start_portal
+from bench.harness import convert_options, filled_portal
 from ics2b24.app.run import Connection
 from ics2b24.app.target import Target
 from ics2b24.app.verify import verify
 from ics2b24.bitrix.connect import Credentials
-from ics2b24.portal.limits import LimitSettings
-
-REAL = LimitSettings()
 
 
 def main() -> None:
@@ -32,26 +27,16 @@ def main() -> None:
     args = parser.parse_args()
     data = generate(args.events, seed=args.events)
     inputs = [("bench.ics", data)]
-    with tempfile.TemporaryDirectory() as tmp:
-        store, state = str(Path(tmp) / "portal.sqlite3"), Path(tmp) / "state.sqlite3"
-        portal = start_portal(LIFTED, data=store)
-        try:
-            push(portal, data, state, LIFTED)
-        finally:
-            portal.stop()
-        portal = start_portal(REAL, data=store)
-        try:
-            connection = Connection(Credentials(webhook=portal.webhook_url),
-                                    Target("user", 1, section_id=1))
-            started = time.monotonic()
-            report, _, requests = verify(inputs, connection, convert_options())
-            seconds = time.monotonic() - started
-            series = next(e for e in portal.api.store.events("user", 1) if e.get("rrule"))
-            portal.api.store.put_event({**series, "exdate": [
-                *series.get("exdate", []), series["from"][:10]]})
-            dropped, _, _ = verify(inputs, connection, convert_options())
-        finally:
-            portal.stop()
+    with filled_portal(data) as (portal, _, _):
+        connection = Connection(Credentials(webhook=portal.webhook_url),
+                                Target("user", 1, section_id=1))
+        started = time.monotonic()
+        report, _, requests = verify(inputs, connection, convert_options())
+        seconds = time.monotonic() - started
+        series = next(e for e in portal.api.store.events("user", 1) if e.get("rrule"))
+        portal.api.store.put_event({**series, "exdate": [
+            *series.get("exdate", []), series["from"][:10]]})
+        dropped, _, _ = verify(inputs, connection, convert_options())
     print("\n## verify\n")
     print(f"- {args.events:,} VEVENTs: {report.uids:,} UIDs, {report.occurrences:,} occurrences "
           f"from {report.window.first} to {report.window.last}")
