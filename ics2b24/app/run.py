@@ -166,7 +166,7 @@ def _session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
                              operating_limit=connection.operating_limit,
                              transport=connection.transport, hooks=connection.hooks)
         try:
-            user = _current_user(client)
+            user = current_user(client)
             converted = ConvertResult()
             if inputs is not None and options is not None:
                 converted = _convert(inputs, options, user, connection)
@@ -188,9 +188,7 @@ def _convert(inputs: list[tuple[str, bytes]], options: SyncOptions, user: Mappin
         size = sum(len(data) for _, data in inputs)
         names = inputs[0][0] if len(inputs) == 1 else f"{len(inputs)} files"
         connection.hooks.status(f"reading {names} ({_size(size)})…")
-    tz = options.convert.get("tz") or user.get("TIME_ZONE")
-    converted = convert_inputs(inputs, ConvertOptions.build(**{**options.convert,
-                                                                "tz": tz or None}))
+    converted = convert_inputs(inputs, convert_options(options.convert, user))
     if not converted.events and not converted.cancelled:
         connection.note("no events in the input: there is nothing to add or update")
     return converted
@@ -200,7 +198,14 @@ def _size(count: int) -> str:
     return f"{count / 1e6:.1f} MB" if count >= 100_000 else f"{count:,} bytes"
 
 
-def _current_user(client: Client) -> dict[str, Any]:
+def convert_options(convert: Mapping[str, Any], user: Mapping[str, Any]) -> ConvertOptions:
+    """The converter's options as every run reads the input: floating times in `--tz` when
+    given, else in the portal user's zone, else in the system's."""
+    return ConvertOptions.build(**{**convert, "tz": convert.get("tz") or user.get("TIME_ZONE")
+                                   or None})
+
+
+def current_user(client: Client) -> dict[str, Any]:
     """`user.current` when the credentials may read it (its zone decides floating times)."""
     try:
         answer = client.call("user.current")
@@ -542,20 +547,29 @@ def read_remote(client: Client, target: Target, section_id: int,
     found: dict[int, RemoteEvent] = {}
     window = _window(events)
     if window is not None:
-        rows = client.call("calendar.event.get", {
-            "type": target.type, "ownerId": target.owner, "section": [section_id],
-            "from": window[0].isoformat(), "to": window[1].isoformat(),
-        })
-        if not isinstance(rows, list):
-            raise PortalError("ERROR_UNEXPECTED_ANSWER", (
-                f"calendar.event.get answered {type(rows).__name__} instead of a list of "
-                "events; nothing was changed"))
+        rows = event_rows(client, target, section_id, *window)
         found = {e.id: e for e in parse_events(rows)}
     wanted = {e.id for e in found.values() if e.params.rrule is not None}
     wanted |= {r.event_id for r in records if r.event_id not in found}
     for event in _get_by_ids(client, sorted(wanted)):
         found[event.id] = event
     return [found[k] for k in sorted(found)]
+
+
+def event_rows(client: Client, target: Target, section_id: int, first: date,
+               last: date) -> list[Any]:
+    """The section's `calendar.event.get` rows from `first` to `last`. An answer that is not
+    a list stops the run before anything is written: read as "no events", it would make
+    every event be added again."""
+    rows = client.call("calendar.event.get", {
+        "type": target.type, "ownerId": target.owner, "section": [section_id],
+        "from": first.isoformat(), "to": last.isoformat(),
+    })
+    if not isinstance(rows, list):
+        raise PortalError("ERROR_UNEXPECTED_ANSWER", (
+            f"calendar.event.get answered {type(rows).__name__} instead of a list of events; "
+            "nothing was changed"))
+    return rows
 
 
 def _get_by_ids(client: Client, ids: Sequence[int]) -> list[RemoteEvent]:

@@ -9,14 +9,14 @@ from contextlib import closing
 from datetime import date, timedelta
 from typing import Any
 
-from ics2b24.app.run import Connection
+from ics2b24.app.run import Connection, convert_options, current_user, event_rows
 from ics2b24.app.sections import choose_section, list_sections
 from ics2b24.app.target import Target
 from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.connect import make_client
 from ics2b24.bitrix.rows import shown
-from ics2b24.errors import PortalError, UsageError
-from ics2b24.ical.convert import ConvertOptions, convert_inputs
+from ics2b24.errors import UsageError
+from ics2b24.ical.convert import convert_inputs
 from ics2b24.plan.compare import VerifyReport, Window, compare, default_window, implied
 
 
@@ -27,8 +27,7 @@ def verify(inputs: list[tuple[str, bytes]], connection: Connection,
     target = connection.target
     with closing(make_client(connection.credentials, rate=connection.rate,
                              transport=connection.transport, hooks=connection.hooks)) as client:
-        zone = convert.get("tz") or _user_zone(client)
-        options = ConvertOptions.build(**{**convert, "tz": zone})
+        options = convert_options(convert, {} if convert.get("tz") else current_user(client))
         converted = convert_inputs(inputs, options)
         window = default_window(converted.events, options.horizon_end)
         window = Window(first or (window.first if window else date.today()),
@@ -42,16 +41,6 @@ def verify(inputs: list[tuple[str, bytes]], connection: Connection,
         return report, converted.warnings, client.requests_sent
 
 
-def _user_zone(client: Client) -> str | None:
-    """Floating times are read as `push` reads them: in the portal user's zone."""
-    try:
-        answer = client.call("user.current")
-    except PortalError:
-        return None
-    zone = answer.get("TIME_ZONE") if isinstance(answer, dict) else None
-    return str(zone) if zone else None
-
-
 def _section_id(client: Client, target: Target) -> int | None:
     """The target section as `push` chooses it, or None when a section named so does not
     exist yet (then the portal shows nothing of the input)."""
@@ -62,12 +51,5 @@ def _section_id(client: Client, target: Target) -> int | None:
 def _rows(client: Client, target: Target, section: int, window: Window) -> list[Any]:
     """One read of the window, a day wider on each side (the portal picks rows by overlap,
     verify by start day in the event's own zone)."""
-    rows = client.call("calendar.event.get", {
-        "type": target.type, "ownerId": target.owner, "section": [section],
-        "from": (window.first - timedelta(days=1)).isoformat(),
-        "to": (window.last + timedelta(days=1)).isoformat(),
-    })
-    if not isinstance(rows, list):
-        raise PortalError("ERROR_UNEXPECTED_ANSWER", (
-            f"calendar.event.get answered {type(rows).__name__} instead of a list of events"))
-    return rows
+    return event_rows(client, target, section, window.first - timedelta(days=1),
+                      window.last + timedelta(days=1))
