@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from ics2b24.cli.root import cli
+from ics2b24.portal.profile import DEFAULT_SERVER_ZONE
+from ics2b24.portal.store import DEFAULT_TIME_ZONE
 
 
 @cli.group()
@@ -33,6 +35,15 @@ def portal() -> None:
               help="Run limits and costs K times faster.")
 @click.option("--token-ttl", type=int, default=3600, show_default=True,
               help="Seconds an OAuth access token lives.")
+@click.option("--generation", type=click.Choice(["1", "3"]), default="3", show_default=True,
+              callback=lambda _ctx, _param, value: int(value),
+              help="Calendar code to play: 3 is what a cloud portal runs today, 1 an older "
+              "self-hosted portal (no recurrence_mode).")
+@click.option("--server-zone", default=DEFAULT_SERVER_ZONE, show_default=True, metavar="ZONE",
+              help="The server's time zone; the portal moves values by each user's offset "
+              "from it.")
+@click.option("--user-zone", default=DEFAULT_TIME_ZONE, show_default=True, metavar="ZONE",
+              help="Time zone of the default admin and of --users entries without one.")
 def portal_serve(**kwargs: object) -> None:
     """Start the test portal and print its webhook URL (one line on stdout)."""
     from ics2b24.portal.server import serve_from_cli

@@ -26,9 +26,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, NamedTuple
 
-from ics2b24.portal import dates, recurrence, user_settings
+from ics2b24.portal import columns, dates, recurrence, user_settings, zones
+from ics2b24.portal.profile import Profile
 from ics2b24.portal.render import (
     event_end,
+    event_length,
     render_event,
     render_section,
     series_to_ts,
@@ -113,9 +115,11 @@ _UPDATE = _Texts(
 class CalendarApi:
     """Method name → semantics over one `Store`."""
 
-    def __init__(self, store: Store, host: str = "127.0.0.1") -> None:
+    def __init__(self, store: Store, host: str = "127.0.0.1",
+                 profile: Profile | None = None) -> None:
         self.store = store
         self.host = host
+        self.profile = profile or Profile()
         self._notices: list[Notice] = []
         self._notices_lock = threading.Lock()
         self._handlers: dict[str, Handler] = {
@@ -274,14 +278,15 @@ class CalendarApi:
         found: list[tuple[int, int, dict[str, Any]]] = []
         for event in self.store.events(cal_type, owner, wanted):
             host = self._host_name(event)
-            for index, start in _starts(event, end):
+            for index, start in _starts(event, end, current=self.profile.current,
+                                        window_start=first):
                 if _overlaps(event, start, begin, end):
                     occurrence = None if index is None else (index, start)
-                    # CCalendar::GetEventList (modules/calendar/classes/general/calendar.php)
-                    # drops DESCRIPTION from every row; CCalendarEvent::ParseRecursion
-                    # (calendar_event.php) gives expanded rows the series' ID and TS values.
+                    # CCalendarEvent::ParseRecursion (calendar_event.php) gives expanded rows
+                    # the series' ID and TS values.
                     row = render_event(event, viewer=user, host_name=host,
-                                       occurrence=occurrence, listing=True)
+                                       occurrence=occurrence, listing=True,
+                                       current=self.profile.current)
                     instant = dates.timestamp(start, dates.zone(event["tz_from"]))
                     found.append((instant, int(event["id"]), row))
         found.sort(key=lambda item: (item[0], item[1]))
@@ -334,13 +339,11 @@ class CalendarApi:
             value = p.get(key)
             if _empty(value) and not (key == "ownerId" and value is not None):
                 raise texts.missing(key)
-        # CCalendarRestService::EventUpdate (calendar_restservice.php) checks
-        # `!is_string($params['name'])` after the required parameters: an update that does not
-        # send the name is refused with CAL_REST_PARAM_ERROR for "name".
-        _check_strings(p, name_required=True, invalid=texts.invalid)
-        mode = p.get("recurrence_mode")
-        if mode is not None and mode not in ("this", "next", "all", ""):
-            raise MethodError("", texts.mode)
+        # CCalendarRestService::EventUpdate (calendar_restservice.php): generation 1 checks
+        # `!is_string($params['name'])` after the required parameters, so an update that does
+        # not send the name is refused; the current one checks a name only when it is sent.
+        _check_strings(p, name_required=not self.profile.current, invalid=texts.invalid)
+        mode = self._recurrence_mode(p, texts)
         with self.store.transaction():
             event = self.store.event(_int(p["id"]) or 0)
             if event is None:
@@ -359,20 +362,34 @@ class CalendarApi:
                 # CCalendar::SaveEventEx (calendar.php) never checks that current_date_from
                 # is an occurrence: a day the series does not have is excluded, split at and
                 # copied all the same, at the series' time.
-                start = _occurrence_on(event, day) or _at_series_time(event, day)
+                start = (_occurrence_on(event, day, current=self.profile.current)
+                         or _at_series_time(event, day))
                 if mode == "this":
                     return self._detach(user, p, event, start)
                 return self._split(user, p, event, start)
             changed = self._apply(user, p, event, texts)
-            if mode in ("all", "") and _keeps_old_date(p):
+            if mode == "all" and _keeps_old_date(p):
                 _keep_old_date(changed, event, p)
-            _settle_rule(changed)
+            _settle_rule(changed, current=self.profile.current)
             self.store.put_event(_touched(changed))
             self._invite(changed, previous=set(event.get("attendees") or []),
                          reinvite=_reinvite(p))
             if mode == "all" and event.get("rrule"):
                 self._rewrite_detached(changed, p)
             return int(event["id"])
+
+    def _recurrence_mode(self, p: Mapping[str, Any], texts: _Texts) -> str | None:
+        """Generation 1 has no `recurrence_mode`: every update rewrites the whole series. The
+        current EventUpdate takes a mode only when it is truthy (`""` is no mode) and refuses
+        any but this/next/all."""
+        if not self.profile.current:
+            return None
+        mode = p.get("recurrence_mode")
+        if _empty(mode):
+            return None
+        if mode not in ("this", "next", "all"):
+            raise MethodError("", texts.mode)
+        return str(mode)
 
     def _event_delete(self, user: User, p: Mapping[str, Any]) -> bool:
         event_id = _int(p.get("id"))
@@ -419,7 +436,7 @@ class CalendarApi:
         series_id = int(series["id"])
         series_first = wall(series["from"])
         excluded = {**series, "exdate": sorted({*series.get("exdate", []), day.isoformat()})}
-        _settle_rule(excluded)
+        _settle_rule(excluded, current=self.profile.current)
         self.store.put_event(_touched(excluded))
         asked = {k: v for k, v in p.items() if k != "rrule"}
         copy = self._apply(user, asked, {**series, "rrule": None, "exdate": []}, _UPDATE)
@@ -460,13 +477,14 @@ class CalendarApi:
         _place_instance(later, series_first, start, this_mode=False)
         if isinstance(raw_rule, Mapping):
             raw_rule = _following_rule(raw_rule, series, later, day)
-        later["rrule"] = recurrence.checked_rule(raw_rule, wall(later["to"]))
+        later["rrule"] = recurrence.checked_rule(raw_rule, wall(later["to"]),
+                                                 current=self.profile.current)
         later["exdate"] = list(series.get("exdate", [])) if later["rrule"] else []
         root = (series.get("relations") or {}).get("ORIGINAL_RECURSION_ID", series_id)
         later.update(relations={"ORIGINAL_RECURSION_ID": root}, recurrence_id=None,
                      original_date_from=None, version=1, created=_time.time(),
                      dav_xml_id=self._dav_xml_id(later, now=True))
-        _settle_rule(later)
+        _settle_rule(later, current=self.profile.current)
         if day == _day(series_first):
             later["id"] = series_id
             self.store.put_event(_touched(later))
@@ -480,7 +498,7 @@ class CalendarApi:
             ended = {**series, "rrule": recurrence.checked_rule(old_rule, wall(series["to"]))}
             if not _empty(p.get("section")):
                 ended["section_id"] = _int(p["section"]) or series["section_id"]
-            _settle_rule(ended)
+            _settle_rule(ended, current=self.profile.current)
             self.store.put_event(_touched(ended))
             later_id = self._insert(later)
             answer_id = series_id
@@ -600,21 +618,24 @@ class CalendarApi:
             if p.get(key) is not None:
                 skip = p[key] == "Y"
         try:
-            _apply_dates(event, p, skip, user)
+            _apply_dates(event, p, skip, user, self.profile)
         except ValueError:
             raise MethodError("", texts.failed) from None
         end = wall(event["to"])
         if p.get("rrule") is not None:
             # CCalendarEvent::checkRecurringRuleField (calendar_event.php), see
             # recurrence.checked_rule: a rule the portal cannot read is no rule, not an error.
-            event["rrule"] = recurrence.checked_rule(p["rrule"], end)
+            event["rrule"] = recurrence.checked_rule(p["rrule"], end,
+                                                     current=self.profile.current)
         elif event.get("rrule"):
             event["rrule"] = recurrence.reparsed(event["rrule"], end)
+        _stamp_series_end(event, current=self.profile.current)
         if isinstance(p.get("name"), str):
-            event["name"] = p["name"].strip() or NEW_EVENT_NAME
-        for key in ("description", "location"):
-            if p.get(key) is not None:
-                event[key] = php_string(p[key]).strip()
+            event["name"] = columns.cut(p["name"].strip() or NEW_EVENT_NAME)
+        if p.get("description") is not None:
+            event["description"] = php_string(p["description"]).strip()
+        if p.get("location") is not None:
+            event["location"] = columns.cut(php_string(p["location"]).strip())
         for key in ("color", "text_color"):
             if p.get(key) is not None:
                 # CCalendarRestService::EventAdd/EventUpdate: `CCalendar::Color($color)` with
@@ -627,7 +648,7 @@ class CalendarApi:
         if p.get("private_event") is not None:
             event["private"] = p["private_event"] == "Y"
         if p.get("remind") is not None:
-            event["remind"] = prepare_reminders(p["remind"])
+            event["remind"] = columns.stored_reminders(prepare_reminders(p["remind"]))
         if p.get("crm_fields") is not None:
             if not isinstance(p["crm_fields"], (list, Mapping)):
                 raise MethodError("", texts.crm)
@@ -741,19 +762,24 @@ def _blank(user: User, cal_type: str, owner: int) -> dict[str, Any]:
     }
 
 
-def _apply_dates(event: dict[str, Any], p: Mapping[str, Any], skip: bool, user: User) -> None:
+def _apply_dates(event: dict[str, Any], p: Mapping[str, Any], skip: bool, user: User,
+                 profile: Profile) -> None:
     """from/to (or from_ts/to_ts), skip_time and the zones, as the reference's "Timezone
-    handling features" rank them. Raises ValueError for values no portal would take."""
+    handling features" rank them, then as the portal's own code stores them: zone names through
+    Util::prepareTimezone (`zones.kept_zone`), all-day values moved by the user's offset
+    (`zones.all_day_date`), times rounded to the minute (`_kind`). Raises ValueError for values
+    no portal would take."""
     if not skip and p.get("timezone_from"):
-        event["tz_from"] = str(p["timezone_from"])
-        event["tz_to"] = str(p.get("timezone_to") or p["timezone_from"])
+        event["tz_from"] = zones.kept_zone(str(p["timezone_from"]), profile.server_zone)
+        event["tz_to"] = zones.kept_zone(str(p.get("timezone_to") or p["timezone_from"]),
+                                         profile.server_zone)
     elif not event["from"]:
         event["tz_from"] = event["tz_to"] = user.time_zone
     tz_from, tz_to = dates.zone(event["tz_from"]), dates.zone(event["tz_to"])
     old_start = wall(event["from"]) if event["from"] else None
     old_end = wall(event["to"]) if event["to"] else None
-    start = _given_date(p, "from", tz_from)
-    end = _given_date(p, "to", tz_to)
+    start = _given_date(p, "from", tz_from, skip, user, profile)
+    end = _given_date(p, "to", tz_to, skip, user, profile)
     if start is None:
         if old_start is None:
             raise ValueError("no start")
@@ -776,8 +802,12 @@ def _moved_end(start: date | datetime, old_start: date | datetime,
     return start + (_day(old_end) - _day(old_start))
 
 
-def _given_date(p: Mapping[str, Any], key: str, tz: Any) -> date | datetime | None:
+def _given_date(p: Mapping[str, Any], key: str, tz: Any, skip: bool, user: User,
+                profile: Profile) -> date | datetime | None:
     if not _empty(p.get(key)):
+        if skip:
+            return zones.all_day_date(p[key], user_zone=user.time_zone,
+                                      server_zone=profile.server_zone)
         return dates.parse(p[key], tz=tz)
     if not _empty(p.get(f"{key}_ts")):
         return dates.from_timestamp(p[f"{key}_ts"], tz)
@@ -785,28 +815,54 @@ def _given_date(p: Mapping[str, Any], key: str, tz: Any) -> date | datetime | No
 
 
 def _kind(value: date | datetime, skip: bool) -> date | datetime:
+    """A date for an all-day event; otherwise a time on the minute, as Util::getTimestamp
+    rounds it (half a minute and more rounds up)."""
     if skip:
         return _day(value)
-    return value if isinstance(value, datetime) else datetime.combine(value, time())
+    moment = value if isinstance(value, datetime) else datetime.combine(value, time())
+    rounded = moment.replace(second=0, microsecond=0)
+    return rounded + timedelta(minutes=1) if moment.second >= 30 else rounded
 
 
 def _as_datetime(value: date | datetime) -> datetime:
     return value if isinstance(value, datetime) else datetime.combine(value, time())
 
 
-def _starts(event: Mapping[str, Any],
-            before_ts: int) -> Iterator[tuple[int | None, date | datetime]]:
+def _starts(event: Mapping[str, Any], before_ts: int, *, current: bool,
+            window_start: date | None) -> Iterator[tuple[int | None, date | datetime]]:
     """(RINDEX, start) of every occurrence up to the window's end; (None, start) for an event
-    without rule (CCalendarEvent::HandleEvent adds no RINDEX)."""
+    without rule (CCalendarEvent::HandleEvent adds no RINDEX). The current generation starts
+    from the window's first day (`recurrence.parse_recursion_current`), generation 1 walks
+    from the series start (`recurrence.parse_recursion`)."""
     first = wall(event["from"])
     rule = recurrence.read_rule(event["rrule"]) if event.get("rrule") else None
     if rule is None:
         yield None, first
         return
     limit = datetime.fromtimestamp(before_ts, timezone.utc)
+    yield from _expanded(event, rule, limit, current=current, window_start=window_start)
+
+
+def _expanded(event: Mapping[str, Any], rule: recurrence.BitrixRule, before: date | datetime,
+              *, current: bool, window_start: date | None
+              ) -> Iterator[tuple[int, date | datetime]]:
+    first = wall(event["from"])
     exdates = [date.fromisoformat(d) for d in event.get("exdate", [])]
-    yield from recurrence.parse_recursion(first, rule, timezone=event["tz_from"],
-                                          exdates=exdates, before=limit)
+    if not current:
+        yield from recurrence.parse_recursion(first, rule, timezone=event["tz_from"],
+                                              exdates=exdates, before=before)
+        return
+    # CCalendarEvent::CheckFields: an all-day event keeps no zone, so its TZ_OFFSET_FROM is 0
+    # and DATE_FROM_TS_UTC is the server timestamp of its day.
+    if isinstance(first, datetime):
+        tz_from = dates.zone(event["tz_from"])
+        offset, from_ts = dates.offset_seconds(first, tz_from), dates.timestamp(first, tz_from)
+    else:
+        offset, from_ts = 0, recurrence.naive_ts(first)
+    yield from recurrence.parse_recursion_current(
+        first, wall(event["to"]), rule, timezone=event["tz_from"], from_ts_utc=from_ts,
+        offset_from=offset, length=event_length(event), window_start=window_start,
+        exdates=exdates, before=before)
 
 
 def _overlaps(event: Mapping[str, Any], start: date | datetime, begin: int, end: int) -> bool:
@@ -819,15 +875,15 @@ def _overlaps(event: Mapping[str, Any], start: date | datetime, begin: int, end:
     return start_ts < end and (end_ts > begin or start_ts >= begin)
 
 
-def _occurrence_on(event: Mapping[str, Any], day: date) -> date | datetime | None:
-    """The series' start on `day`, if the series has one there (excluded days have none)."""
+def _occurrence_on(event: Mapping[str, Any], day: date, *,
+                   current: bool) -> date | datetime | None:
+    """The series' start on `day`, if the series has one there (excluded days have none):
+    the expansion with a window that starts before the series, so from its first start."""
     rule = recurrence.read_rule(event["rrule"])
     if rule is None:
         return None
-    exdates = [date.fromisoformat(d) for d in event.get("exdate", [])]
-    for _, start in recurrence.parse_recursion(wall(event["from"]), rule,
-                                               timezone=event["tz_from"], exdates=exdates,
-                                               before=day + timedelta(days=1)):
+    for _, start in _expanded(event, rule, day + timedelta(days=1), current=current,
+                              window_start=None):
         if _day(start) == day:
             return start
     return None
@@ -956,12 +1012,13 @@ def _reminder_date(value: Any) -> str:
     return dates.display_datetime(_as_datetime(parsed))
 
 
-def _settle_rule(event: dict[str, Any]) -> None:
+def _settle_rule(event: dict[str, Any], *, current: bool) -> None:
     """Save-time checks of a rule against the event's final dates
     (CCalendarEvent::checkRecurringRuleField): UNTIL not before the first end, EXDATE after
     UNTIL dropped (CCalendarEvent::SetExDate), no EXDATE without rule."""
     if event.get("rrule"):
         event["rrule"] = recurrence.reparsed(event["rrule"], wall(event["to"]))
+    _stamp_series_end(event, current=current)
     rule = recurrence.read_rule(event["rrule"]) if event.get("rrule") else None
     if rule is None:
         event["rrule"] = None
@@ -969,6 +1026,21 @@ def _settle_rule(event: dict[str, Any]) -> None:
         return
     event["exdate"] = sorted(d for d in set(event.get("exdate", []))
                              if date.fromisoformat(d) <= rule.until)
+
+
+def _stamp_series_end(event: dict[str, Any], *, current: bool) -> None:
+    """The current generation's DATE_TO_TS_UTC of a COUNT series
+    (CCalendarEvent::checkRecurringRuleField → calculateUntilForCountRRule, see
+    `recurrence.stored_count_end`), kept as `series_end_ts` for `render.series_to_ts`.
+    Generation 1 and rules without COUNT store UNTIL plus a day and keep no such value."""
+    end = None
+    if current and event.get("rrule"):
+        end = recurrence.stored_count_end(event["rrule"], wall(event["from"]),
+                                          wall(event["to"]))
+    if end is None:
+        event.pop("series_end_ts", None)
+    else:
+        event["series_end_ts"] = end
 
 
 def _keeps_old_date(p: Mapping[str, Any]) -> bool:

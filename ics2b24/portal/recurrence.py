@@ -19,6 +19,7 @@ compare against an absolute (aware) bound.
 from __future__ import annotations
 
 import calendar as _calendar
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ics2b24.portal.dates import display_date, short_date
+from ics2b24.portal.dates import parse as parse_date
 from ics2b24.portal.wire import php_int, php_string
 
 FREQS = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
@@ -253,8 +255,13 @@ class BitrixRule:
         return out
 
 
-def checked_rule(value: Any, first_end: date | datetime) -> dict[str, Any] | None:
+def checked_rule(value: Any, first_end: date | datetime, *,
+                 current: bool = False) -> dict[str, Any] | None:
     """The rule a save stores, or None for "no recurrence".
+
+    With `current` (the current generation's CCalendarRestService::EventAdd/EventUpdate) the
+    request's UNTIL first goes through CRestUtil::unConvertDate (`rest_until`), so ISO dates
+    are read as well as the display format.
 
     CCalendarEvent::CheckRRULE and CCalendarEvent::checkRecurringRuleField
     (modules/calendar/classes/general/calendar_event.php): anything but an array whose FREQ is
@@ -274,7 +281,7 @@ def checked_rule(value: Any, first_end: date | datetime) -> dict[str, Any] | Non
     out: dict[str, Any] = {"FREQ": freq}
     interval = php_int(value.get("INTERVAL"))
     out["INTERVAL"] = interval if interval > 1 else 1
-    until = short_date(value.get("UNTIL"))
+    until = rest_until(value.get("UNTIL")) if current else short_date(value.get("UNTIL"))
     if until is None:
         until = MAX_DATE
     else:
@@ -287,6 +294,20 @@ def checked_rule(value: Any, first_end: date | datetime) -> dict[str, Any] | Non
     if freq == "WEEKLY" and value.get("BYDAY") is not None:
         out["BYDAY"] = _stored_byday(value["BYDAY"])
     return out
+
+
+def rest_until(value: Any) -> date | None:
+    """CRestUtil::unConvertDate (rest/classes/general/rest_util.php): `strtotime` of the value
+    turned into the short display date, or false. `strtotime` reads ISO dates and date-times
+    (an offset moves the value to the server's zone, UTC here) and the US `m/d/Y` display form;
+    anything else is unreadable (None), and the series then has no end."""
+    if value is None or isinstance(value, (bool, list, tuple, dict)):
+        return None
+    try:
+        parsed = parse_date(php_string(value), tz=ZoneInfo("UTC"))
+    except ValueError:
+        return None
+    return parsed.date() if isinstance(parsed, datetime) else parsed
 
 
 def _stored_byday(value: Any) -> str:
@@ -447,3 +468,240 @@ def count_past_events(rule: Mapping[str, Any], series_start: date | datetime,
     if freq == "MONTHLY":
         return (months % 12) / interval
     return (months // 12) / interval
+
+
+# --- the current generation (G3): the COUNT end estimate and the window-start estimate -------
+
+DAY_SECONDS = 86400
+
+
+def php_round(value: float) -> float:
+    """PHP's `round()` to an integer: halves go away from zero (`round(-0.5)` is -1), unlike
+    Python's `round`, which rounds halves to even."""
+    magnitude = math.floor(abs(value) + 0.5)
+    return float(-magnitude if value < 0 else magnitude)
+
+
+def _php_mod(value: float, divisor: int) -> int:
+    """PHP's `%`: both sides cast to integers, the remainder takes the dividend's sign."""
+    return int(math.fmod(int(value), divisor))
+
+
+def naive_ts(value: date | datetime) -> int:
+    """A wall-clock value as the portal's `CCalendar::Timestamp` makes it: seconds of that wall
+    clock read in the server's zone, which the test portal takes to be UTC (see
+    `render.series_to_ts`). All-day values are their midnight."""
+    wall = value if isinstance(value, datetime) else datetime.combine(value, time())
+    return int(wall.replace(tzinfo=_UTC).timestamp())
+
+
+def _from_naive_ts(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, _UTC).replace(tzinfo=None)
+
+
+def _mktime(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
+            second: int = 0) -> datetime | None:
+    """PHP's `mktime` on the server's (UTC) clock: months, days and seconds past their range
+    roll over into the next unit; None past year 9999 or before year 1."""
+    year += (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    if not 1 <= year <= 9999:
+        return None
+    try:
+        return datetime(year, month, 1) + timedelta(days=day - 1, hours=hour, minutes=minute,
+                                                     seconds=second)
+    except OverflowError:
+        return None
+
+
+def freq_duration(freq: str) -> int:
+    """CCalendarEvent::getFreqDuration (calendar_event.php): the seconds the estimates take
+    for one step: a day for DAILY and WEEKLY, 30 days for MONTHLY, 365 days for YEARLY."""
+    if freq in ("DAILY", "WEEKLY"):
+        return DAY_SECONDS
+    if freq == "MONTHLY":
+        return 30 * DAY_SECONDS
+    if freq == "YEARLY":
+        return 365 * DAY_SECONDS
+    return 0
+
+
+def until_for_count(freq: str, interval: int, count: int, days: int,
+                    first: date | datetime, last: date | datetime, offset: int = 0) -> int:
+    """CCalendarEvent::calculateUntilForCountRRule (calendar_event.php): where a COUNT series
+    is taken to end, as a server timestamp, for a series whose first occurrence runs from
+    `first` to `last`, both moved by `offset` seconds.
+
+    The end of the first occurrence (its minutes, seconds dropped) is moved by COUNT×INTERVAL
+    days (DAILY), months (MONTHLY) or years (YEARLY), with `mktime`'s roll-over. WEEKLY does not
+    walk the week days: it adds round((COUNT−1)/`days`·7·INTERVAL) days, `days` being the
+    number of BYDAY days, and the occurrence's length once more; no BYDAY days gives 0.
+    """
+    start_ts, end_ts = naive_ts(first) + offset, naive_ts(last) + offset
+    length = end_ts - start_ts
+    end = _from_naive_ts(end_ts)
+    steps = count * interval
+    moved: datetime | None
+    if freq == "DAILY":
+        moved = _mktime(end.year, end.month, end.day + steps, end.hour, end.minute)
+    elif freq == "MONTHLY":
+        moved = _mktime(end.year, end.month + steps, end.day, end.hour, end.minute)
+    elif freq == "YEARLY":
+        moved = _mktime(end.year + steps, end.month, end.day, end.hour, end.minute)
+    elif freq == "WEEKLY":
+        if days <= 0:
+            return 0
+        shift = int(php_round((count - 1) / days * 7 * interval))
+        moved = _mktime(end.year, end.month, end.day + shift, end.hour, end.minute, length)
+    else:
+        return 0
+    return naive_ts(moved) if moved is not None else naive_ts(datetime(9999, 12, 31))
+
+
+def stored_count_end(stored: Mapping[str, Any], first: date | datetime,
+                     last: date | datetime) -> int | None:
+    """DATE_TO_TS_UTC that CCalendarEvent::checkRecurringRuleField (calendar_event.php) stores
+    for a COUNT rule on the current generation: `calculateUntilForCountRRule` of the rule being
+    saved (a WEEKLY rule saved without BYDAY has no days, so 0); None for a rule without COUNT,
+    whose DATE_TO_TS_UTC stays UNTIL plus a day (`render.series_to_ts`)."""
+    if stored.get("COUNT") is None:
+        return None
+    freq = str(stored.get("FREQ"))
+    raw = stored.get("BYDAY")
+    days = len([d for d in php_string(raw).split(",") if d]) if raw is not None else 0
+    return until_for_count(freq, max(php_int(stored.get("INTERVAL")), 1),
+                           php_int(stored["COUNT"]), days, first, last)
+
+
+def closest_repetition_ts(limit_from_ts: int, ev_from_ts: int, rule: BitrixRule) -> int:
+    """CCalendarEvent::getClosestRepetitionTs (calendar_event.php): the start ParseRecursion
+    walks from when the view window starts at `limit_from_ts`, estimated from the series start
+    `ev_from_ts` (both server timestamps).
+
+    DAILY, MONTHLY and YEARLY round the distance in days, 30-day months or 365-day years, take
+    off its remainder modulo INTERVAL (PHP's `%`, sign of the distance) and move the start by
+    that many days, months or years (`mktime`). WEEKLY rounds the distance in days `d`, takes
+    `count = round(d/(n·7·INTERVAL) + 1)` for n BYDAY days and moves the start by
+    round((count−1)/n·7·INTERVAL) days, which need not be a day of the rule nor a week of the
+    series. The result keeps the start's time of day.
+    """
+    start = _from_naive_ts(ev_from_ts)
+    hour, minute, second = start.hour, start.minute, start.second
+    distance = php_round((limit_from_ts - ev_from_ts) / freq_duration(rule.freq))
+    moved: datetime | None
+    if rule.freq == "WEEKLY":
+        days = len(rule.byday)
+        count = php_round(distance / (days * 7 * rule.interval) + 1)
+        shift = int(php_round((count - 1) / days * 7 * rule.interval))
+        moved = _mktime(start.year, start.month, start.day + shift, hour, minute, second)
+    else:
+        steps = int(distance) - _php_mod(distance, rule.interval)
+        if rule.freq == "DAILY":
+            moved = _mktime(start.year, start.month, start.day + steps, hour, minute, second)
+        elif rule.freq == "MONTHLY":
+            moved = _mktime(start.year, start.month + steps, start.day, hour, minute, second)
+        else:
+            moved = _mktime(start.year + steps, start.month, start.day, hour, minute, second)
+    return naive_ts(moved) if moved is not None else ev_from_ts
+
+
+def parse_recursion_current(
+    first: date | datetime,
+    last: date | datetime,
+    rule: BitrixRule,
+    *,
+    timezone: str | None,
+    from_ts_utc: int,
+    offset_from: int,
+    length: int,
+    window_start: date | None,
+    exdates: Iterable[date] = (),
+    before: date | datetime,
+) -> Iterator[tuple[int, date | datetime]]:
+    """(RINDEX, start) of each occurrence as the current CCalendarEvent::ParseRecursion
+    (calendar_event.php) produces them, strictly before `before`.
+
+    The window's first day (`window_start`; None: CCalendar::GetMinDate, before any series)
+    is read as a server timestamp, moved by the series' TZ_OFFSET_FROM (`offset_from`) and
+    raised to DATE_FROM_TS_UTC (`from_ts_utc`) when earlier. The walk starts at
+    `closest_repetition_ts` of that limit. A COUNT rule ends at `calculateUntilForCountRRule`
+    (`until_for_count`): no start after it is shown. For COUNT-bounded DAILY/MONTHLY/YEARLY a
+    `countOffset` is the whole number of steps (INTERVAL×getFreqDuration, truncated) between
+    that end estimated from the walk's start and the last occurrence's start (the end less
+    `length`, DT_LENGTH, for timed events); the walk stops when the occurrences it counted
+    plus countOffset reach COUNT. RINDEX is that sum, or for the very first start 1 when it
+    lies more than a day after the series start, else 0. The walk itself is the old one
+    (`parse_recursion`) from the new start: WEEKLY day by day with the INTERVAL jump after each
+    Sunday, MONTHLY months added to the walk's first start's month with the 29–31 roll-over,
+    YEARLY `mktime` of that start's month and day. A start more than a day before the series
+    start ends the walk.
+    """
+    excluded = frozenset(exdates)
+    is_before = _bound(before, timezone)
+    skip = not isinstance(first, datetime)
+    ev_from = naive_ts(first)
+    limit_from = naive_ts(window_start) if window_start is not None else naive_ts(date(1970, 1, 1))
+    limit_from += offset_from
+    if limit_from < from_ts_utc:
+        limit_from = from_ts_utc
+    limit_to: int | None = None
+    count_offset = 0
+    cursor = closest_repetition_ts(limit_from, ev_from, rule)
+    if rule.count is not None:
+        days = len(rule.byday)
+        limit_to = until_for_count(rule.freq, rule.interval, rule.count, days, first, last)
+        if rule.freq != "WEEKLY":
+            last_start = limit_to if skip else limit_to - length
+            estimate = until_for_count(rule.freq, rule.interval, rule.count, days, first, last,
+                                       cursor - ev_from)
+            step = freq_duration(rule.freq) * rule.interval
+            count_offset = int((estimate - last_start) / step)
+    walk_first = _from_naive_ts(cursor)
+    clock = walk_first.time()
+    current: datetime | None = walk_first
+    real = 0
+    while current is not None:
+        current_ts = naive_ts(current)
+        if rule.count is not None and real + count_offset >= rule.count:
+            return
+        if limit_to is not None and current_ts > limit_to:
+            return
+        if current_ts < ev_from - DAY_SECONDS:
+            return
+        day = current.date()
+        if day > rule.until:
+            return
+        start: date | datetime = day if skip else current
+        if not is_before(start):
+            return
+        if real > 0 or count_offset > 0:
+            rindex = real + count_offset
+        else:
+            rindex = 1 if (current_ts - ev_from) / DAY_SECONDS > 1 else 0
+        if rule.freq == "WEEKLY":
+            weekday = WEEKDAYS[day.weekday()]
+            if rule.byday.get(weekday):
+                real += 1
+                if day not in excluded:
+                    yield rindex, start
+            step_days = (rule.interval - 1) * 7 + 1 if weekday == "SU" else 1
+            current = _mktime(day.year, day.month, day.day + step_days, clock.hour,
+                              clock.minute, clock.second)
+            continue
+        real += 1
+        if day not in excluded:
+            yield rindex, start
+        if rule.freq == "DAILY":
+            current = _mktime(day.year, day.month, day.day + rule.interval, clock.hour,
+                              clock.minute, clock.second)
+        elif rule.freq == "MONTHLY":
+            month = walk_first.month + real * rule.interval
+            year, on = walk_first.year, walk_first.day
+            year += (month - 1) // 12
+            month = (month - 1) % 12 + 1
+            if on > 28 and year <= 9999 and on > _calendar.monthrange(year, month)[1]:
+                month, on = month + 1, 1
+            current = _mktime(year, month, on, clock.hour, clock.minute, clock.second)
+        else:
+            current = _mktime(day.year + rule.interval, walk_first.month, walk_first.day,
+                              clock.hour, clock.minute, clock.second)

@@ -7,6 +7,7 @@ event's zone and UTC timestamps (`_includes/calendar_event_fields.md`). Pure fun
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -61,7 +62,11 @@ def event_end(event: Mapping[str, Any], start: date | datetime) -> date | dateti
 def series_to_ts(event: Mapping[str, Any]) -> int:
     """DATE_TO_TS_UTC of a series, as CCalendarEvent::checkRecurringRuleField stores it: UNTIL
     (GetMaxDate, 2038, for a series without end) plus one day; an UNTIL before the first end
-    counts as that end. The test portal reads dates as the server would in UTC."""
+    counts as that end. The test portal reads dates as the server would in UTC. On the current
+    generation a COUNT series stores calculateUntilForCountRRule instead (`series_end_ts`, see
+    `recurrence.stored_count_end`)."""
+    if event.get("series_end_ts") is not None:
+        return int(event["series_end_ts"])
     rule = read_rule(event["rrule"])
     until = rule.until if rule else MAX_DATE
     until_ts = int(datetime.combine(until, datetime.min.time(), tzinfo=timezone.utc).timestamp())
@@ -75,15 +80,16 @@ def series_to_ts(event: Mapping[str, Any]) -> int:
 
 def render_event(event: dict[str, Any], *, viewer: User, host_name: str,
                  occurrence: tuple[int, date | datetime] | None = None,
-                 listing: bool = False) -> dict[str, Any]:
+                 listing: bool = False, current: bool = True) -> dict[str, Any]:
     """One event as `calendar.event.getbyid` answers it, or (with `occurrence`, its RINDEX and
     start) one expanded occurrence of a series, or (`listing`) a `calendar.event.get` row.
 
     CCalendarEvent::ParseRecursion (calendar_event.php) copies the series row for each
     occurrence and changes only DATE_FROM, DATE_TO, RRULE and RINDEX: ID, DATE_FROM_TS_UTC,
     DATE_TO_TS_UTC, TZ_OFFSET_* and DT_LENGTH stay the series'. CCalendar::GetEventList
-    (calendar.php) unsets DESCRIPTION and ~DESCRIPTION from every row of `calendar.event.get`;
-    `calendar.event.getbyid` (CCalendarEvent::GetById) keeps them.
+    (calendar.php) unsets ~DESCRIPTION from every row of `calendar.event.get` (generation 1,
+    `current=False`, DESCRIPTION too); `calendar.event.getbyid` (CCalendarEvent::GetById) keeps
+    both, ~DESCRIPTION being the text rendered as HTML (`_html`).
     """
     series_first, series_last = wall(event["from"]), wall(event["to"])
     if occurrence is None:
@@ -166,13 +172,20 @@ def render_event(event: dict[str, Any], *, viewer: User, host_name: str,
     if occurrence is not None:
         out["RINDEX"] = occurrence[0]
     out["attendeesEntityList"] = [{"entityId": "user", "id": a} for a in attendees]
-    out["~DESCRIPTION"] = out["DESCRIPTION"]
+    out["~DESCRIPTION"] = _html(out["DESCRIPTION"])
     out["~USER_OFFSET_FROM"] = (offset_seconds(first, tz_from)
                                 - _viewer_offset(own_from_ts, viewer_tz))
     out["~USER_OFFSET_TO"] = offset_seconds(last, tz_to) - _viewer_offset(own_to_ts, viewer_tz)
     if listing:
-        del out["DESCRIPTION"], out["~DESCRIPTION"]
+        del out["~DESCRIPTION"]
+        if not current:
+            del out["DESCRIPTION"]
     return out
+
+
+def _html(text: str) -> str:
+    """The description as the portal's text parser shows it: escaped, line breaks as `<br>`."""
+    return html.escape(text, quote=True).replace("\r\n", "\n").replace("\n", "<br>")
 
 
 def render_rrule(rule: BitrixRule) -> dict[str, Any]:

@@ -31,10 +31,12 @@ from urllib.parse import urlsplit
 from ics2b24.errors import ParseError, UsageError
 from ics2b24.portal.batch import CommandOutcome, run_batch
 from ics2b24.portal.calendar import CalendarApi, MethodError, Notice
+from ics2b24.portal.dates import zone
 from ics2b24.portal.faults import Draw, Fault, Faults, FaultSpec, parse_faults
 from ics2b24.portal.limits import Clock, Limits, LimitSettings, parse_ratio
+from ics2b24.portal.profile import Profile
 from ics2b24.portal.recurrence import PortalFault
-from ics2b24.portal.store import Store, User
+from ics2b24.portal.store import DEFAULT_TIME_ZONE, Store, User
 from ics2b24.portal.tls import Certificate, ensure_certificate
 from ics2b24.portal.wire import RestError, decode_request, method_name
 
@@ -71,6 +73,8 @@ class PortalConfig:
     faults: FaultSpec | None = None
     limits: LimitSettings = field(default_factory=LimitSettings)
     token_ttl: float = 3600.0
+    profile: Profile = field(default_factory=Profile)
+    user_zone: str = DEFAULT_TIME_ZONE
 
 
 @dataclass(frozen=True)
@@ -133,8 +137,8 @@ class Portal:
         self.config = config or PortalConfig()
         self._clock = clock
         self.store = Store(self.config.data)
-        self.store.seed(self.config.users)
-        self.api = CalendarApi(self.store, self.config.host)
+        self.store.seed(self.config.users, self.config.user_zone)
+        self.api = CalendarApi(self.store, self.config.host, self.config.profile)
         self.limits = Limits(self.config.limits, clock)
         self._faults = Faults(self.config.faults) if self.config.faults else None
         self._lock = threading.RLock()
@@ -562,7 +566,8 @@ def _read_users(path: str | None) -> Mapping[str, Any] | None:
 
 def config_from_cli(*, host: str, port: int, data: str | None, users: str | None, tls: bool,
                     faults: str | None, rate: str, operating: str, time_scale: float,
-                    token_ttl: int) -> PortalConfig:
+                    token_ttl: int, generation: int, server_zone: str,
+                    user_zone: str) -> PortalConfig:
     """The `portal serve` flags as a PortalConfig; bad values are usage errors."""
     per_second, burst = parse_ratio(rate, "--rate")
     limit, window = parse_ratio(operating, "--operating")
@@ -570,8 +575,14 @@ def config_from_cli(*, host: str, port: int, data: str | None, users: str | None
         raise UsageError(f"--time-scale must be positive, got {time_scale}")
     if token_ttl <= 0:
         raise UsageError(f"--token-ttl must be positive, got {token_ttl}")
+    for flag, name in (("--server-zone", server_zone), ("--user-zone", user_zone)):
+        try:
+            zone(name)
+        except ValueError:
+            raise UsageError(f"{flag} {name!r} is not a time zone") from None
     return PortalConfig(
         host=host, port=port, data=data, users=_read_users(users), tls=tls,
+        profile=Profile(generation=generation, server_zone=server_zone), user_zone=user_zone,
         faults=parse_faults(faults) if faults else None,
         limits=LimitSettings(rate=per_second, burst=burst, operating_limit=limit,
                              operating_window=window, time_scale=time_scale),

@@ -110,13 +110,15 @@ class Store:
 
     # --- users and apps -----------------------------------------------------------------
 
-    def seed(self, config: Mapping[str, Any] | None) -> None:
-        """Fill an empty portal: the `--users` config, or one admin and one app.
+    def seed(self, config: Mapping[str, Any] | None,
+             user_zone: str = DEFAULT_TIME_ZONE) -> None:
+        """Fill an empty portal: the `--users` config, or one admin and one app; `user_zone` is
+        the zone of every user the config gives none.
 
         A store that already has users is left alone, so a restart on a `--data` file keeps
         its tokens and ids.
         """
-        users, apps = _read_config(config)
+        users, apps = _read_config(config, user_zone)
         with self.transaction():
             if self._db.execute("SELECT 1 FROM users LIMIT 1").fetchone():
                 return
@@ -354,10 +356,11 @@ def _refuse_foreign(db: sqlite3.Connection, path: str | None) -> None:
                          "tables); give a new file, or one `portal serve` made")
 
 
-def _read_config(config: Mapping[str, Any] | None) -> tuple[list[User], list[tuple[str, str]]]:
+def _read_config(config: Mapping[str, Any] | None,
+                 user_zone: str) -> tuple[list[User], list[tuple[str, str]]]:
     """Validates the `--users` JSON up front, so a bad file is one clear UsageError."""
     if config is None:
-        admin = User(1, "Admin", "", "admin@example.com", DEFAULT_TIME_ZONE, True,
+        admin = User(1, "Admin", "", "admin@example.com", user_zone, True,
                      secrets.token_hex(8))
         return [admin], [_new_app()]
     if not isinstance(config, Mapping) or not isinstance(config.get("users"), list):
@@ -380,7 +383,7 @@ def _read_config(config: Mapping[str, Any] | None) -> tuple[list[User], list[tup
             name=str(entry.get("name") or f"User {user_id}"),
             last_name=str(entry.get("last_name") or ""),
             email=str(entry.get("email") or f"user{user_id}@example.com"),
-            time_zone=_time_zone(entry.get("time_zone"), index),
+            time_zone=_time_zone(entry.get("time_zone") or user_zone, index),
             is_admin=bool(entry.get("admin", False)),
             webhook_token=token,
         ))

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ics2b24.portal.calendar import CalendarApi, MethodError
+from ics2b24.portal.profile import Profile
 from ics2b24.portal.store import Store, User
 
 CONFIG = {"users": [
@@ -18,9 +19,11 @@ CONFIG = {"users": [
 
 @pytest.fixture
 def api() -> CalendarApi:
+    """A current portal whose server is in the users' zone: these tests are about what the
+    methods do, not about the user's offset from the server (tests/portal/test_zones.py)."""
     store = Store()
     store.seed(CONFIG)
-    return CalendarApi(store, host="b24.test")
+    return CalendarApi(store, host="b24.test", profile=Profile(server_zone="Europe/Berlin"))
 
 
 def _user(api: CalendarApi, user_id: int = 1) -> User:
@@ -251,10 +254,9 @@ def test_timezone_to_defaults_to_timezone_from(api: CalendarApi) -> None:
     assert row["TZ_TO"] == "Asia/Tokyo"
 
 
-def test_unknown_time_zone_is_refused(api: CalendarApi) -> None:
-    with pytest.raises(MethodError) as caught:
-        _add(api, timezone_from="Mars/Olympus")
-    assert caught.value.description == "An error occurred while creating the event"
+def test_unknown_time_zone_becomes_the_servers_zone(api: CalendarApi) -> None:
+    row = _get(api, _add(api, timezone_from="Mars/Olympus"))
+    assert (row["TZ_FROM"], row["TZ_TO"]) == ("Europe/Berlin", "Europe/Berlin")
 
 
 def test_rrule_is_shown_with_byday_object_and_until_in_display_format(api: CalendarApi) -> None:
@@ -313,13 +315,13 @@ def test_event_get_includes_the_whole_last_day(api: CalendarApi) -> None:
 
 def test_event_get_expands_a_series_into_occurrences_with_the_series_id(
         api: CalendarApi) -> None:
-    series = _add(api, rrule={"FREQ": "WEEKLY", "BYDAY": ["MO", "WE"], "COUNT": 4})
+    series = _add(api, rrule={"FREQ": "WEEKLY", "BYDAY": ["MO", "WE"], "UNTIL": "2024-12-23"})
     rows = _window(api, "2024-12-01", "2025-01-31")
     assert [r["ID"] for r in rows] == [str(series)] * 4
     assert [r["DATE_FROM"] for r in rows] == [
         "12/11/2024 05:59:00 pm", "12/16/2024 05:59:00 pm",
         "12/18/2024 05:59:00 pm", "12/23/2024 05:59:00 pm"]
-    assert all(r["RRULE"]["COUNT"] == 4 for r in rows)
+    assert all(r["RRULE"]["UNTIL"] == "12/23/2024" for r in rows)
     assert [r["RINDEX"] for r in rows] == [0, 1, 2, 3]
 
 
@@ -380,7 +382,7 @@ def test_update_this_detaches_the_occurrence_into_its_own_event(api: CalendarApi
 
 
 def test_update_this_leaves_the_other_occurrences_alone(api: CalendarApi) -> None:
-    series = _series(api, COUNT=4)
+    series = _series(api, UNTIL="2024-12-23")
     _update(api, series, recurrence_mode="this", current_date_from="2024-12-16", name="Moved")
     rows = _window(api, "2024-12-01", "2024-12-31")
     assert [(r["NAME"], r["DATE_FROM"][:10]) for r in rows] == [
@@ -423,11 +425,11 @@ def test_update_next_ends_the_series_the_day_before_and_starts_a_new_one(
 
 
 def test_update_next_shares_count_between_the_two_series(api: CalendarApi) -> None:
-    series = _series(api, COUNT=6)
+    series = _add(api, rrule={"FREQ": "WEEKLY", "BYDAY": ["WE"], "COUNT": 6})
     answer = _update(api, series, recurrence_mode="next", current_date_from="2024-12-18")
     old = _get(api, series)["RRULE"]
     assert "COUNT" not in old and old["UNTIL"] == "12/17/2024"
-    assert _get(api, answer["recEventId"])["RRULE"]["COUNT"] == 4
+    assert _get(api, answer["recEventId"])["RRULE"]["COUNT"] == 5
     assert len(_window(api, "2024-12-01", "2025-01-31")) == 6
 
 

@@ -115,3 +115,24 @@ def test_bad_rate_is_a_usage_error() -> None:
     )
     assert result.returncode == 2
     assert "--rate" in result.stderr
+
+
+def test_server_zone_and_generation_are_flags() -> None:
+    day = {"type": "user", "ownerId": 1, "name": "Day", "from": "2025-03-04",
+           "to": "2025-03-04", "skip_time": "Y"}
+    with serving("--generation", "1", "--server-zone", "America/New_York",
+                 "--user-zone", "Europe/Berlin") as (line, _):
+        url = line.strip()
+        event_id = requests.post(url + "calendar.event.add", json=day, timeout=5).json()["result"]
+        row = requests.post(url + "calendar.event.getbyid", json={"id": event_id},
+                            timeout=5).json()["result"]
+        assert (row["DATE_FROM"], row["TZ_FROM"]) == ("03/04/2025", "Europe/Berlin")
+
+
+def test_an_unknown_server_zone_is_one_line_and_exit_2() -> None:
+    done = subprocess.run([sys.executable, "-m", "ics2b24", "portal", "serve",
+                           "--server-zone", "Mars/Olympus"],
+                          capture_output=True, text=True, timeout=30, check=False)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.strip().splitlines() == [
+        "ics2b24: --server-zone 'Mars/Olympus' is not a time zone"]
