@@ -141,6 +141,17 @@ class EventParams:
             out["meeting"] = (self.meeting or Meeting()).to_params()
         return out
 
+    def to_call(self) -> dict[str, Any]:
+        """The parameters push sends: `to_params` with all-day dates at midday. A portal reads
+        an all-day value in its server's zone and moves it by the calling user's offset from
+        the server before it keeps the date, so a bare date lands a day early for every user
+        west of the server; midday keeps its day for any offset under twelve hours
+        (docs/convert-contract.md, "What push sends")."""
+        out = self.to_params()
+        if self.skip_time:
+            out["from"], out["to"] = f"{self.date_from}T12:00:00", f"{self.date_to}T12:00:00"
+        return out
+
 
 @dataclass
 class DesiredEvent:

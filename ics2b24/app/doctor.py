@@ -94,7 +94,7 @@ class _Probe:
 def _params(name: str, start: str, end: str, rrule: Rrule | None = None,
             remind: tuple[Reminder, ...] = ()) -> dict[str, Any]:
     return EventParams(name=name, date_from=start, date_to=end, timezone_from=ZONE,
-                       timezone_to=ZONE, rrule=rrule, remind=remind).to_params()
+                       timezone_to=ZONE, rrule=rrule, remind=remind).to_call()
 
 
 def _occurrence(name: str, start: str, end: str) -> Occurrence:

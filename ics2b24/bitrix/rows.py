@@ -21,6 +21,9 @@ Decisions:
   DATE_FROM_TS_UTC), and lists every occurrence start it saw. That row is the series' own
   start only when the window reaches it and that day was not excluded or moved; the series
   row itself comes from `calendar.event.getbyid`, which `parse_event` reads unchanged.
+- DESCRIPTION is the text as sent; `~DESCRIPTION` (getbyid) is it rendered as HTML and never
+  read. Rows of a current portal carry DESCRIPTION, an older portal's rows do not: only then is
+  the description unknown.
 - A series without COUNT or UNTIL comes back from some portals with UNTIL 01/01/2038; that
   date is read as "no end". With COUNT, a computed UNTIL is dropped (the rule is the COUNT).
 """
@@ -70,15 +73,18 @@ def parse_events(rows: Iterable[Mapping[str, Any]]) -> list[RemoteEvent]:
     listed = list(rows)
     order = date_order(listed)
     by_id: dict[int, list[RemoteEvent]] = {}
+    described: dict[int, bool] = {}
     for row in listed:
         event = parse_event(row, order)
         by_id.setdefault(event.id, []).append(event)
+        described[event.id] = described.get(event.id, True) and "DESCRIPTION" in row
     out = []
     for event_id in sorted(by_id):
         seen = by_id[event_id]
         first = min(seen, key=_start_key)
         starts = sorted({s for e in seen for s in e.occurrences})
-        out.append(replace(first, occurrences=tuple(starts), description_known=False))
+        out.append(replace(first, occurrences=tuple(starts),
+                           description_known=described[event_id]))
     return out
 
 
@@ -142,7 +148,7 @@ def _parse(row: Mapping[str, Any], given: DateOrder | None) -> RemoteEvent:
         skip_time=skip_time,
         timezone_from=None if skip_time else tz_from,
         timezone_to=None if skip_time else tz_to,
-        description=_text(row.get("~DESCRIPTION", row.get("DESCRIPTION"))),
+        description=_text(row.get("DESCRIPTION")),
         location=_text(row.get("LOCATION")),
         color=_text(row.get("COLOR")),
         remind=_reminders(row.get("REMIND")),

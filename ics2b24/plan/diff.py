@@ -375,7 +375,7 @@ class _Differ:
             pair = self._replace_kind(event, pair)
         if pair is None:
             params = {**self._base(), "section": self.options.section_id,
-                      **event.params.to_params()}
+                      **event.params.to_call()}
             self.ops.append(Op("add", event.uid, event.recurrence_id, Phase.EVENT, params=params,
                                fingerprint=fingerprint(event), created=True, desired=event,
                                series=event.kind == "series",
@@ -415,7 +415,7 @@ class _Differ:
                                event_id=remote.id, fingerprint=print_, created=pair.created,
                                desired=event))
             return
-        params = {**self._base(), **_clearing(event.params, remote), **event.params.to_params()}
+        params = {**self._base(), **_clearing(event.params, remote), **event.params.to_call()}
         if remote.recurrence_id is None:
             params["section"] = self.options.section_id
         if remote.params.is_meeting and remote.meeting_host is not None:
@@ -436,7 +436,7 @@ class _Differ:
         if holder is None or event.recurrence_id is None:
             return
         holder_pair = self.paired.get(_key(holder))
-        params = {**self._base(), **event.params.to_params(),
+        params = {**self._base(), **event.params.to_call(),
                   "current_date_from": occurrence_day(event.recurrence_id,
                                                       holder.params.timezone_from)}
         self.ops.append(Op(

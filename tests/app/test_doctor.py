@@ -35,12 +35,12 @@ def test_every_behaviour_push_relies_on_holds_on_a_faithful_portal(portal: Porta
 
 def test_a_portal_that_keeps_a_single_events_old_date_is_named(
         portal: Portal, monkeypatch: pytest.MonkeyPatch) -> None:
-    """As a real portal would if its handler passed an empty recurrence mode for updates."""
+    """As a real portal would if its handler took every update as recurrence_mode all."""
     original = portal.api.call
 
     def keeps_dates(user: Any, method: str, params: Any) -> Any:
         if method == "calendar.event.update" and "recurrence_mode" not in params:
-            params = {**params, "recurrence_mode": ""}
+            params = {**params, "recurrence_mode": "all"}
         return original(user, method, params)
 
     monkeypatch.setattr(portal.api, "call", keeps_dates)

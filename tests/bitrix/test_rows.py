@@ -229,9 +229,21 @@ def test_empty_texts_are_left_out() -> None:
     assert (params.location, params.color, params.description) == (None, None, None)
 
 
-def test_raw_description_is_preferred_over_the_escaped_one() -> None:
-    event = parse_event(row(**{"DESCRIPTION": "a &amp; b", "~DESCRIPTION": "a & b"}))
-    assert event.params.description == "a & b"
+def test_description_is_the_text_sent_and_its_html_rendering_is_ignored() -> None:
+    event = parse_event(row(**{"DESCRIPTION": "a & b\nc", "~DESCRIPTION": "a &amp; b<br>c"}))
+    assert event.params.description == "a & b\nc"
+
+
+def test_rows_with_description_make_the_description_known() -> None:
+    [event] = parse_events([row(DESCRIPTION="Agenda")])
+    assert (event.description_known, event.params.description) == (True, "Agenda")
+
+
+def test_rows_without_description_leave_it_unknown() -> None:
+    listed = row()
+    listed.pop("DESCRIPTION", None)
+    [event] = parse_events([listed])
+    assert event.description_known is False
 
 
 def test_detached_occurrence_keeps_its_original_date() -> None:

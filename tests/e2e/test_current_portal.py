@@ -1,0 +1,60 @@
+"""`push` against the portal Bitrix24 runs today (the test portal's default generation 3) in
+the setups that lose or move occurrences there: one regression test per loss, through real
+HTTP (docs/test-portal.md, behaviours 3, 17, 20, 21)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ics2b24.portal.server import Portal
+from tests.helpers import Cli, ics_occurrences, portal_occurrences, target_args, vcalendar, write
+
+NEW_YORK = {"users": [{"id": 1, "admin": True, "time_zone": "America/New_York"}]}
+
+
+def _push(cli: Cli, portal: Portal, state: Path, path: Path) -> str:
+    code, _, err = cli("push", str(path), *target_args(portal, state))
+    assert code == 0, err
+    return err
+
+
+def _expected(text: str) -> Counter[tuple[str, str]]:
+    return ics_occurrences(text.encode(), date(2024, 1, 1), date(2027, 1, 1))
+
+
+def _all_day(uid: str, first: str, after_last: str, *extra: str) -> str:
+    lines = [f"UID:{uid}", "DTSTAMP:20250101T000000Z", f"DTSTART;VALUE=DATE:{first}",
+             f"DTEND;VALUE=DATE:{after_last}", f"SUMMARY:{uid}", *extra]
+    return "BEGIN:VEVENT\n" + "".join(line + "\n" for line in lines) + "END:VEVENT\n"
+
+
+def test_all_day_events_keep_their_day_for_a_user_west_of_the_server(
+        make_portal: Callable[..., Portal], tmp_path: Path, state: Path, cli: Cli) -> None:
+    portal = make_portal(users=NEW_YORK)
+    text = vcalendar(_all_day("day", "20250304", "20250305"),
+                     _all_day("trip", "20250519", "20250524"),
+                     _all_day("yearly", "20251003", "20251004", "RRULE:FREQ=YEARLY;COUNT=2"))
+    _push(cli, portal, state, write(tmp_path / "a.ics", text))
+    rows = portal.api.call(portal.first_user, "calendar.event.get",
+                           {"type": "user", "ownerId": 1, "from": "2025-01-01",
+                            "to": "2026-12-31"})
+    assert sorted((r["NAME"], r["DATE_FROM"], r["DATE_TO"]) for r in rows) == [
+        ("day", "03/04/2025", "03/04/2025"), ("trip", "05/19/2025", "05/23/2025"),
+        ("yearly", "10/03/2025", "10/03/2025"), ("yearly", "10/03/2026", "10/03/2026")]
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
+def test_all_day_events_end_as_the_input_reads_in_a_negative_offset_setup(
+        make_portal: Callable[..., Portal], tmp_path: Path, state: Path, cli: Cli,
+        zone: str) -> None:
+    portal = make_portal(users={"users": [{"id": 1, "admin": True, "time_zone": zone}]})
+    text = vcalendar(_all_day("holiday", "20251225", "20251227",
+                              "RRULE:FREQ=YEARLY;COUNT=2"))
+    _push(cli, portal, state, write(tmp_path / "a.ics", text))
+    shown = {day for (_, day) in portal_occurrences(portal)}
+    assert shown == {day for (_, day) in _expected(text)}
