@@ -11,6 +11,7 @@ a warning naming its line, so one broken part never costs the rest of a calendar
 from __future__ import annotations
 
 import codecs
+import importlib.resources
 import re
 import warnings
 from collections.abc import Sequence
@@ -567,7 +568,52 @@ def resolve_zone(name: str) -> ZoneInfo:
 
 
 def zone_name(tz: ZoneInfo) -> str:
-    return "UTC" if tz.key in _UTC_NAMES else tz.key
+    """The zone's name as a portal keeps it (`portal_zone_name`)."""
+    return "UTC" if tz.key in _UTC_NAMES else portal_zone_name(tz.key)
+
+
+@cache
+def _portal_names() -> frozenset[str]:
+    """The names PHP's `timezone_identifiers_list()` answers on a current tzdata: the zones of
+    zone.tab and UTC. A portal replaces any other name by its server's zone, keeping the wall
+    clock (docs/test-portal.md, behaviour 21)."""
+    table = importlib.resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text()
+    names = {line.split("\t")[2] for line in table.splitlines()
+             if line and not line.startswith("#")}
+    return frozenset(names | {"UTC"})
+
+
+@lru_cache(maxsize=256)
+def portal_zone_name(name: str) -> str:
+    """A name the portal keeps for the zone `name`: itself when listed; else the listed zone
+    whose tzdata is the same (`Asia/Calcutta` is `Asia/Kolkata`, `Europe/Kiev` is
+    `Europe/Kyiv`); else a listed zone with the same offset on every day of 2008–2030
+    (`Etc/GMT-2`); else the name itself, and `verify` shows what the portal made of it."""
+    listed = _portal_names()
+    if name in listed:
+        return name
+    data = _tzdata(name)
+    if data is not None:
+        for candidate in sorted(listed):
+            if _tzdata(candidate) == data:
+                return candidate
+    zone = ZoneInfo(name)
+    probes = tuple(zone.utcoffset(p) for p in _PROBES)
+    daily = [zone.utcoffset(p) for p in _DAILY]
+    for candidate in sorted(listed):
+        other = ZoneInfo(candidate)
+        if tuple(other.utcoffset(p) for p in _PROBES) == probes and all(
+                other.utcoffset(p) == offset for p, offset in zip(_DAILY, daily, strict=True)):
+            return candidate
+    return name
+
+
+@lru_cache(maxsize=1024)
+def _tzdata(name: str) -> bytes | None:
+    try:
+        return importlib.resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).read_bytes()
+    except (OSError, ValueError):
+        return None
 
 
 def prop(component: icalendar.Component, name: str) -> Any:

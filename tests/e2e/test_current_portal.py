@@ -58,3 +58,16 @@ def test_all_day_events_end_as_the_input_reads_in_a_negative_offset_setup(
     _push(cli, portal, state, write(tmp_path / "a.ics", text))
     shown = {day for (_, day) in portal_occurrences(portal)}
     assert shown == {day for (_, day) in _expected(text)}
+
+
+def test_an_event_in_a_zone_php_does_not_list_keeps_its_time(
+        portal: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
+    text = vcalendar("BEGIN:VEVENT\nUID:call\nDTSTAMP:20250101T000000Z\n"
+                     "DTSTART;TZID=Asia/Calcutta:20250304T100000\n"
+                     "DTEND;TZID=Asia/Calcutta:20250304T110000\nSUMMARY:Call\nEND:VEVENT\n")
+    _push(cli, portal, state, write(tmp_path / "a.ics", text))
+    assert portal_occurrences(portal) == _expected(text)
+    [row] = portal.api.call(portal.first_user, "calendar.event.get",
+                            {"type": "user", "ownerId": 1, "from": "2025-03-01",
+                             "to": "2025-03-31"})
+    assert row["TZ_FROM"] == "Asia/Kolkata"

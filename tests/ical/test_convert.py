@@ -500,3 +500,32 @@ def test_recurrence_id_given_as_a_period_skips_that_vevent() -> None:
     assert result.warnings == ["in.ics:4: UID a: VEVENT skipped: its RECURRENCE-ID is not a "
                                "date or date-time"]
     assert result.events == []
+
+
+@pytest.mark.parametrize(("tzid", "kept"), [("Asia/Calcutta", "Asia/Kolkata"),
+                                            ("Europe/Kiev", "Europe/Kyiv"),
+                                            ("Asia/Saigon", "Asia/Ho_Chi_Minh"),
+                                            ("US/Eastern", "America/New_York")])
+def test_zone_names_a_portal_would_replace_are_written_as_their_listed_zone(
+        tzid: str, kept: str) -> None:
+    [line] = _lines(_convert(f"""UID:a
+        DTSTART;TZID={tzid}:20240617T100000
+        DTEND;TZID={tzid}:20240617T110000
+        SUMMARY:Call"""))
+    params = line["params"]
+    assert isinstance(params, dict)
+    assert (params["timezone_from"], params["timezone_to"], params["from"]) == (
+        kept, kept, "2024-06-17T10:00:00")
+
+
+def test_a_fixed_offset_zone_is_written_as_a_listed_zone_with_that_offset() -> None:
+    [line] = _lines(_convert("""UID:a
+        DTSTART;TZID=Etc/GMT-2:20240617T100000
+        DTEND;TZID=Etc/GMT-2:20240617T110000
+        SUMMARY:Call"""))
+    params = line["params"]
+    assert isinstance(params, dict)
+    zone = ZoneInfo(str(params["timezone_from"]))
+    assert not str(params["timezone_from"]).startswith("Etc/")
+    assert all(zone.utcoffset(datetime(year, month, 1)) == ZoneInfo("Etc/GMT-2").utcoffset(
+        datetime(year, month, 1)) for year in range(2008, 2031) for month in range(1, 13))
