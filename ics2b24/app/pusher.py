@@ -107,9 +107,9 @@ class Pusher:
                     continue
                 ready.append((op, target))
             for op, target in ready:
-                if op.needs_json:
+                if op.sent_alone:
                     self._send_alone(op, target, ids, report)
-            batched = [(op, target) for op, target in ready if not op.needs_json]
+            batched = [(op, target) for op, target in ready if not op.sent_alone]
             for start in range(0, len(batched), MAX_BATCH_COMMANDS):
                 self._send(batched[start:start + MAX_BATCH_COMMANDS], ids, report)
 

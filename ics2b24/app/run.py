@@ -295,8 +295,8 @@ def _requests(writes: Sequence[Op]) -> list[dict[str, int]]:
     out: list[dict[str, int]] = []
     for phase in sorted({op.phase for op in writes}):
         ops = [op for op in writes if op.phase == phase and op.method is not None]
-        out += [{op.method: 1} for op in ops if op.needs_json and op.method]
-        batched = [op.method for op in ops if not op.needs_json and op.method]
+        out += [{op.method: 1} for op in ops if op.sent_alone and op.method]
+        batched = [op.method for op in ops if not op.sent_alone and op.method]
         for start in range(0, len(batched), MAX_BATCH_COMMANDS):
             calls: dict[str, int] = {}
             for method in batched[start:start + MAX_BATCH_COMMANDS]:

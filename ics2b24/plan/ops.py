@@ -11,12 +11,25 @@ none (a real portal keeps the old date of a single event updated with `all`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Literal
 
 from ics2b24.model import DesiredEvent
+
+_BATCH_REFERENCE = re.compile(r"\$(result|next|total|time|error)\S*\[", re.IGNORECASE)
+
+
+def _holds_reference(value: Any) -> bool:
+    if isinstance(value, str):
+        return _BATCH_REFERENCE.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(_holds_reference(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_reference(v) for v in value)
+    return False
 
 OpKind = Literal["add", "update", "override", "delete", "record", "forget"]
 Key = tuple[str, "str | None"]
@@ -92,10 +105,13 @@ class Op:
         return self.method is not None
 
     @property
-    def needs_json(self) -> bool:
-        """An empty array (no reminders left) survives only a JSON body: inside `batch` the
-        form `remind[]=` reaches a real portal as one empty item, a reminder at the start."""
-        return any(value == [] for value in self.params.values())
+    def sent_alone(self) -> bool:
+        """Calls that must not go through `batch`: an empty array (no reminders left) survives
+        only a JSON body - inside `batch` the form `remind[]=` reaches a real portal as one
+        empty item, a reminder at the start; and a text holding a batch reference such as
+        `$result[c0]`, which a real portal substitutes inside any value of a batched call
+        (docs/test-portal.md, behaviour 3)."""
+        return any(value == [] or _holds_reference(value) for value in self.params.values())
 
     def call_params(self, target: int | None) -> dict[str, Any]:
         """The parameters as sent, `id` and `recurrence_mode` filled in."""

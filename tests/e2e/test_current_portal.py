@@ -71,3 +71,19 @@ def test_an_event_in_a_zone_php_does_not_list_keeps_its_time(
                             {"type": "user", "ownerId": 1, "from": "2025-03-01",
                              "to": "2025-03-31"})
     assert row["TZ_FROM"] == "Asia/Kolkata"
+
+
+def test_a_description_holding_a_batch_reference_reaches_the_portal_as_written(
+        portal: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
+    text = vcalendar(
+        "BEGIN:VEVENT\nUID:bill\nDTSTAMP:20250101T000000Z\n"
+        "DTSTART;TZID=Europe/Berlin:20250304T100000\n"
+        "DTEND;TZID=Europe/Berlin:20250304T110000\nSUMMARY:Bill\n"
+        "DESCRIPTION:Pay $result[c0] now\\, or $RESULT_error[x][y]\nEND:VEVENT\n",
+        "BEGIN:VEVENT\nUID:other\nDTSTAMP:20250101T000000Z\n"
+        "DTSTART;TZID=Europe/Berlin:20250305T100000\n"
+        "DTEND;TZID=Europe/Berlin:20250305T110000\nSUMMARY:Other\nEND:VEVENT\n")
+    _push(cli, portal, state, write(tmp_path / "a.ics", text))
+    descriptions = {e["name"]: e["description"] for e in portal.store.events("user", 1, [1])}
+    assert descriptions == {"Bill": "Pay $result[c0] now, or $RESULT_error[x][y]",
+                            "Other": ""}

@@ -445,7 +445,7 @@ def test_dropped_reminders_are_cleared_with_an_empty_json_array() -> None:
                                             remind=(Reminder("min", 15),)))
     new = desired()
     (op,) = diff([new], [], [remote(7, old.params)], [record(old, 7)], OPTIONS).ops
-    assert op.params["remind"] == [] and op.needs_json
+    assert op.params["remind"] == [] and op.sent_alone
 
 
 def test_plan_counts_the_invitations_of_meetings_still_to_come() -> None:
@@ -486,3 +486,17 @@ def test_event_of_its_own_for_what_is_now_a_moved_occurrence_is_deleted_first() 
                 [record(series, 7), record(alone, 8)], OPTIONS)
     assert [(op.kind, op.event_id, op.phase) for op in plan.ops] == [
         ("delete", 8, 0), ("override", 7, 3)]
+
+
+@pytest.mark.parametrize("text", ["Pay $result[c0] now", "see $Next[a]", "$result_error[x]"])
+def test_a_text_holding_a_batch_reference_is_sent_outside_batch(text: str) -> None:
+    new = replace(desired(), params=replace(desired().params, description=text))
+    (op,) = diff([new], [], [], [], OPTIONS).ops
+    assert op.sent_alone
+
+
+@pytest.mark.parametrize("text", ["Costs $5 [approx]", "$result", "result[c0]"])
+def test_a_text_without_a_batch_reference_goes_in_batch(text: str) -> None:
+    new = replace(desired(), params=replace(desired().params, description=text))
+    (op,) = diff([new], [], [], [], OPTIONS).ops
+    assert not op.sent_alone
