@@ -20,6 +20,7 @@ import icalendar
 
 from ics2b24.errors import ParseError, UsageError
 from ics2b24.ical.alarms import reminders
+from ics2b24.ical.columns import fitted
 from ics2b24.ical.fields import (
     BrokenEvent,
     Details,
@@ -451,10 +452,11 @@ class _UidConverter:
                      self.options.invite_attendees)
         self.result.uninvited += who.uninvited
         alarms = reminders(component, span.start, span.end, self.options.tz)
-        for note in who.warnings + alarms.warnings:
+        fit = fitted(details(component, who.description_lines), alarms.reminders)
+        for note in who.warnings + alarms.warnings + fit.warnings:
             self._warn(component, note)
-        static = _Static(details(component, who.description_lines), alarms.reminders,
-                         who.attendees, self.notes.setdefault(id(component), []))
+        static = _Static(fit.details, fit.remind, who.attendees,
+                         self.notes.setdefault(id(component), []))
         self.statics[id(component)] = static
         return static
 

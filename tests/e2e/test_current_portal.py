@@ -87,3 +87,19 @@ def test_a_description_holding_a_batch_reference_reaches_the_portal_as_written(
     descriptions = {e["name"]: e["description"] for e in portal.store.events("user", 1, [1])}
     assert descriptions == {"Bill": "Pay $result[c0] now, or $RESULT_error[x][y]",
                             "Other": ""}
+
+
+def test_an_event_with_six_reminders_keeps_five_and_a_second_run_sends_nothing(
+        portal: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
+    alarms = "".join(f"BEGIN:VALARM\nACTION:DISPLAY\nTRIGGER:-PT{m}M\nEND:VALARM\n"
+                     for m in (5, 10, 15, 20, 30, 45))
+    text = vcalendar("BEGIN:VEVENT\nUID:many\nDTSTAMP:20250101T000000Z\n"
+                     "DTSTART;TZID=Europe/Berlin:20250304T100000\n"
+                     f"DTEND;TZID=Europe/Berlin:20250304T110000\nSUMMARY:Many\n{alarms}"
+                     "END:VEVENT\n")
+    path = write(tmp_path / "a.ics", text)
+    err = _push(cli, portal, state, path)
+    assert "6 reminders" in err
+    [stored] = portal.store.events("user", 1, [1])
+    assert [r["count"] for r in stored["remind"]] == [5, 10, 15, 20, 30]
+    assert "0 added, 0 updated, 0 deleted, 1 unchanged" in _push(cli, portal, state, path)

@@ -529,3 +529,44 @@ def test_a_fixed_offset_zone_is_written_as_a_listed_zone_with_that_offset() -> N
     assert not str(params["timezone_from"]).startswith("Etc/")
     assert all(zone.utcoffset(datetime(year, month, 1)) == ZoneInfo("Etc/GMT-2").utcoffset(
         datetime(year, month, 1)) for year in range(2008, 2031) for month in range(1, 13))
+
+
+def _alarm(minutes: int) -> str:
+    return f"""BEGIN:VALARM
+        ACTION:DISPLAY
+        TRIGGER:-PT{minutes}M
+        END:VALARM"""
+
+
+def test_six_reminders_are_written_as_the_five_nearest_the_start_with_a_warning() -> None:
+    alarms = "\n        ".join(_alarm(m) for m in (5, 10, 15, 20, 30, 45))
+    result = _convert(f"""UID:a
+        DTSTART;TZID=Europe/Berlin:20240617T100000
+        DTEND;TZID=Europe/Berlin:20240617T110000
+        SUMMARY:Call
+        {alarms}""")
+    [event] = result.events
+    assert [r.count for r in event.params.remind] == [5, 10, 15, 20, 30]
+    assert any("6 reminders" in w for w in result.warnings)
+
+
+def test_a_summary_longer_than_the_portals_column_is_cut_with_a_warning() -> None:
+    result = _convert(f"""UID:a
+        DTSTART;TZID=Europe/Berlin:20240617T100000
+        DTEND;TZID=Europe/Berlin:20240617T110000
+        SUMMARY:{"S" * 300}
+        LOCATION:{"L" * 256}""")
+    [event] = result.events
+    assert (event.params.name, event.params.location) == ("S" * 255, "L" * 255)
+    assert sum("Bitrix24 keeps 255" in w for w in result.warnings) == 2
+
+
+def test_five_reminders_and_a_255_character_summary_are_kept_without_warning() -> None:
+    alarms = "\n        ".join(_alarm(m) for m in (5, 10, 15, 20, 30))
+    result = _convert(f"""UID:a
+        DTSTART;TZID=Europe/Berlin:20240617T100000
+        DTEND;TZID=Europe/Berlin:20240617T110000
+        SUMMARY:{"S" * 255}
+        {alarms}""")
+    [event] = result.events
+    assert (len(event.params.remind), len(event.params.name), result.warnings) == (5, 255, [])
