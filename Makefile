@@ -38,7 +38,7 @@ test: lint typecheck pytest
 # The speed and robustness figures of bench/RESULTS.md (not part of `make test`; about 20 minutes on 2 cores). Each script prints
 # its own section; bench/RESULTS.md keeps the last run's figures.
 # Every script runs even when an earlier one misses its target; the target fails at the end.
-BENCH_SCRIPTS := machine "convert_speed --profile" migration rerun verify fuzz soak
+BENCH_SCRIPTS := machine "convert_speed --profile" migration rerun verify generations fuzz soak
 
 bench: $(VENV)/.installed-bench
 	@status=0; for script in $(BENCH_SCRIPTS); do \
