@@ -29,6 +29,7 @@ from ics2b24.ical.fields import (
     details,
     event_span,
     is_cancelled,
+    seconds_note,
     write_span,
 )
 from ics2b24.ical.people import load_user_map, people
@@ -453,7 +454,8 @@ class _UidConverter:
         self.result.uninvited += who.uninvited
         alarms = reminders(component, span.start, span.end, self.options.tz)
         fit = fitted(details(component, who.description_lines), alarms.reminders)
-        for note in who.warnings + alarms.warnings + fit.warnings:
+        timing = seconds_note(span.start, span.end)
+        for note in who.warnings + alarms.warnings + fit.warnings + ([timing] if timing else []):
             self._warn(component, note)
         static = _Static(fit.details, fit.remind, who.attendees,
                          self.notes.setdefault(id(component), []))

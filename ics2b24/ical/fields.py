@@ -154,6 +154,18 @@ def date_params(start: date | datetime, end: date | datetime, floating: ZoneInfo
                       _zone_label(end_dt, floating))
 
 
+def seconds_note(start: date | datetime, end: date | datetime) -> str | None:
+    """A portal keeps times to the minute, half a minute and more rounding up
+    (docs/test-portal.md, behaviour 23): say so when the event's times carry seconds."""
+    odd = [(name, value) for name, value in (("DTSTART", start), ("DTEND", end))
+           if isinstance(value, datetime) and value.second]
+    if not odd:
+        return None
+    shown = ", ".join(f"{name} {value.time().isoformat(timespec='seconds')}"
+                      for name, value in odd)
+    return f"{shown}: Bitrix24 keeps times to the minute (half a minute and more rounds up)"
+
+
 def _wall(value: datetime) -> str:
     """ISO `YYYY-MM-DDTHH:MM:SS` for every year (strftime writes year 1 as `1`)."""
     return value.replace(tzinfo=None).isoformat(timespec="seconds")

@@ -570,3 +570,14 @@ def test_five_reminders_and_a_255_character_summary_are_kept_without_warning() -
         {alarms}""")
     [event] = result.events
     assert (len(event.params.remind), len(event.params.name), result.warnings) == (5, 255, [])
+
+
+def test_times_with_seconds_are_written_as_given_with_a_warning_that_the_portal_rounds() -> None:
+    result = _convert("""UID:a
+        DTSTART;TZID=Europe/Berlin:20240617T012030
+        DTEND;TZID=Europe/Berlin:20240617T020000
+        SUMMARY:Call""")
+    [event] = result.events
+    assert event.params.date_from == "2024-06-17T01:20:30"
+    assert result.warnings == ["in.ics:4: UID a: DTSTART 01:20:30: Bitrix24 keeps times to "
+                               "the minute (half a minute and more rounds up)"]
