@@ -4,7 +4,8 @@ The test portal follows the portal source we could read; a user's portal may run
 version. So before a migration, doctor creates a scratch section, makes each kind of write
 `push` makes (a series, a moved occurrence, a series in parts around a skipped day, an update
 keeping the date, a single event moved to another day, reminders cleared, a series deleted
-with its moved occurrence, a single event deleted), reads the section back after each, and
+with its moved occurrence, a single event deleted, a weekly COUNT rule on two days, an all-day
+event, a zone name), reads the section back after each, and
 checks that the write did what push expects and that every other occurrence survived. It
 never touches another section, and deletes its own however it ends (Ctrl-C included).
 """
@@ -29,6 +30,9 @@ from ics2b24.plan.compare import Occurrence, Window, occurrence_of
 ZONE = "Europe/Berlin"
 WINDOW = Window(datetime(2030, 1, 1).date(), datetime(2030, 12, 31).date())
 """Doctor's events live in 2030, inside its own section: far from anything a user looks at."""
+KEPT_ZONE = "Asia/Kolkata"
+"""A zone only recently listed under this name (Asia/Calcutta before): a portal on an old tzdata
+would replace it by its server's zone."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,8 @@ class _Probe:
 
     def check(self, behaviour: str, step: Callable[[], str | None]) -> None:
         """Run one step; it holds when the step saw nothing wrong and the section then shows
-        exactly the occurrences expected."""
+        exactly the occurrences expected. After a difference, what the section shows is what
+        the next steps start from, so each finding is about its own step."""
         try:
             problem = step()
         except PortalError as error:
@@ -88,6 +93,7 @@ class _Probe:
                 problem = "; ".join(
                     [f"missing {o.show()}" for o in sorted(missing.elements())][:3]
                     + [f"extra {o.show()}" for o in sorted(extra.elements())][:3])
+                self.expected = seen
         self.findings.append(Finding(behaviour, problem is None, problem or ""))
 
 
@@ -177,6 +183,31 @@ def _probes(p: _Probe) -> None:
                                          "2030-01-15T12:00:00")])
         return None
 
+    def two_day_count() -> str | None:
+        p.write("calendar.event.add", {**p.base(), **_params(
+            "Doctor two days", "2030-01-03T13:00:00", "2030-01-03T14:00:00",
+            Rrule("WEEKLY", count=2, byday=("TU", "TH")))})
+        p.expected.update(_occurrence("Doctor two days", f"2030-01-0{d}T13:00:00",
+                                      f"2030-01-0{d}T14:00:00") for d in (3, 8))
+        return None
+
+    def all_day() -> str | None:
+        day = EventParams(name="Doctor all day", date_from="2030-02-04", date_to="2030-02-04",
+                          skip_time=True)
+        p.write("calendar.event.add", {**p.base(), **day.to_call()})
+        p.expected.update([occurrence_of(day, day.name)])
+        return None
+
+    def zone_kept() -> str | None:
+        call = EventParams(name="Doctor zone", date_from="2030-02-05T10:00:00",
+                           date_to="2030-02-05T11:00:00", timezone_from=KEPT_ZONE,
+                           timezone_to=KEPT_ZONE)
+        answer = p.write("calendar.event.add", {**p.base(), **call.to_call()})
+        p.expected.update([occurrence_of(call, call.name)])
+        row = p.client.call("calendar.event.getbyid", {"id": int(answer)})
+        kept = row.get("TZ_FROM") if isinstance(row, dict) else None
+        return None if kept == KEPT_ZONE else f"TZ_FROM is {kept!r}"
+
     def single_deleted() -> str | None:
         p.write("calendar.event.delete", {"id": ids["single"]})
         p.expected.subtract([_occurrence("Doctor single", "2030-01-10T16:00:00",
@@ -195,6 +226,12 @@ def _probes(p: _Probe) -> None:
         ("deleting a series deletes its moved occurrence and nothing else", series_deleted,
          "series"),
         ("deleting a single event deletes only that event", single_deleted, "single"),
+        ("a weekly COUNT rule on two days, from its second day, shows its last occurrence",
+         two_day_count, None),
+        ("an all-day event stays on its day whatever the user's offset from the server",
+         all_day, None),
+        (f"a zone name push writes ({KEPT_ZONE}) is kept, with its wall clock", zone_kept,
+         None),
     ]
     for behaviour, step, needs in steps:
         if needs is not None and needs not in ids:

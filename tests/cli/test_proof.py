@@ -69,12 +69,16 @@ def test_push_with_verify_reads_back_after_pushing(
     assert "the portal shows exactly what the input implies" in err
 
 
-def test_doctor_exits_0_with_one_line_per_behaviour(
+def test_doctor_prints_one_line_per_behaviour_and_exits_1_for_the_one_that_differs(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = cli(capsys, portal, "doctor")
-    assert code == 0, err
+    assert code == 1, err
     lines = out.splitlines()
-    assert len(lines) == 8 and all(line.startswith("ok ") for line in lines)
+    different = [line for line in lines if not line.startswith("ok ")]
+    assert len(lines) == 11
+    assert [line.split(":")[0] for line in different] == [
+        "DIFFERENT  a weekly COUNT rule on two days, from its second day, shows its last "
+        "occurrence"]
 
 
 def sections(portal: Portal) -> list[str]:
