@@ -301,7 +301,8 @@ class CalendarApi:
         event = self.store.event(event_id) if event_id else None
         if event is None:
             return None
-        return render_event(event, viewer=user, host_name=self._host_name(event))
+        return render_event(event, viewer=user, host_name=self._host_name(event),
+                            current=self.profile.current)
 
     def _host_name(self, event: Mapping[str, Any]) -> str:
         host = self.store.user(int(event["meeting_host"]))
@@ -370,7 +371,7 @@ class CalendarApi:
             changed = self._apply(user, p, event, texts)
             if mode == "all" and _keeps_old_date(p):
                 _keep_old_date(changed, event, p)
-            _settle_rule(changed, current=self.profile.current)
+            _settle_rule(changed)
             self.store.put_event(_touched(changed))
             self._invite(changed, previous=set(event.get("attendees") or []),
                          reinvite=_reinvite(p))
@@ -436,7 +437,7 @@ class CalendarApi:
         series_id = int(series["id"])
         series_first = wall(series["from"])
         excluded = {**series, "exdate": sorted({*series.get("exdate", []), day.isoformat()})}
-        _settle_rule(excluded, current=self.profile.current)
+        _settle_rule(excluded)
         self.store.put_event(_touched(excluded))
         asked = {k: v for k, v in p.items() if k != "rrule"}
         copy = self._apply(user, asked, {**series, "rrule": None, "exdate": []}, _UPDATE)
@@ -484,7 +485,7 @@ class CalendarApi:
         later.update(relations={"ORIGINAL_RECURSION_ID": root}, recurrence_id=None,
                      original_date_from=None, version=1, created=_time.time(),
                      dav_xml_id=self._dav_xml_id(later, now=True))
-        _settle_rule(later, current=self.profile.current)
+        _settle_rule(later)
         if day == _day(series_first):
             later["id"] = series_id
             self.store.put_event(_touched(later))
@@ -498,7 +499,7 @@ class CalendarApi:
             ended = {**series, "rrule": recurrence.checked_rule(old_rule, wall(series["to"]))}
             if not _empty(p.get("section")):
                 ended["section_id"] = _int(p["section"]) or series["section_id"]
-            _settle_rule(ended, current=self.profile.current)
+            _settle_rule(ended)
             self.store.put_event(_touched(ended))
             later_id = self._insert(later)
             answer_id = series_id
@@ -554,11 +555,10 @@ class CalendarApi:
                 continue
             self._notify(int(event["id"]), attendee, "invite")
 
-    @staticmethod
-    def _ended(event: Mapping[str, Any]) -> bool:
+    def _ended(self, event: Mapping[str, Any]) -> bool:
         """`DATE_TO_TS_UTC` in the past (a series: its end, see `series_to_ts`)."""
         if event.get("rrule"):
-            end_ts = series_to_ts(event)
+            end_ts = series_to_ts(event, current=self.profile.current)
         else:
             end_ts = dates.timestamp(wall(event["to"]), dates.zone(event["tz_to"]))
             if not isinstance(wall(event["to"]), datetime):
@@ -629,7 +629,6 @@ class CalendarApi:
                                                      current=self.profile.current)
         elif event.get("rrule"):
             event["rrule"] = recurrence.reparsed(event["rrule"], end)
-        _stamp_series_end(event, current=self.profile.current)
         if isinstance(p.get("name"), str):
             event["name"] = columns.cut(p["name"].strip() or NEW_EVENT_NAME)
         if p.get("description") is not None:
@@ -1012,13 +1011,12 @@ def _reminder_date(value: Any) -> str:
     return dates.display_datetime(_as_datetime(parsed))
 
 
-def _settle_rule(event: dict[str, Any], *, current: bool) -> None:
+def _settle_rule(event: dict[str, Any]) -> None:
     """Save-time checks of a rule against the event's final dates
     (CCalendarEvent::checkRecurringRuleField): UNTIL not before the first end, EXDATE after
     UNTIL dropped (CCalendarEvent::SetExDate), no EXDATE without rule."""
     if event.get("rrule"):
         event["rrule"] = recurrence.reparsed(event["rrule"], wall(event["to"]))
-    _stamp_series_end(event, current=current)
     rule = recurrence.read_rule(event["rrule"]) if event.get("rrule") else None
     if rule is None:
         event["rrule"] = None
@@ -1026,21 +1024,6 @@ def _settle_rule(event: dict[str, Any], *, current: bool) -> None:
         return
     event["exdate"] = sorted(d for d in set(event.get("exdate", []))
                              if date.fromisoformat(d) <= rule.until)
-
-
-def _stamp_series_end(event: dict[str, Any], *, current: bool) -> None:
-    """The current generation's DATE_TO_TS_UTC of a COUNT series
-    (CCalendarEvent::checkRecurringRuleField → calculateUntilForCountRRule, see
-    `recurrence.stored_count_end`), kept as `series_end_ts` for `render.series_to_ts`.
-    Generation 1 and rules without COUNT store UNTIL plus a day and keep no such value."""
-    end = None
-    if current and event.get("rrule"):
-        end = recurrence.stored_count_end(event["rrule"], wall(event["from"]),
-                                          wall(event["to"]))
-    if end is None:
-        event.pop("series_end_ts", None)
-    else:
-        event["series_end_ts"] = end
 
 
 def _keeps_old_date(p: Mapping[str, Any]) -> bool:

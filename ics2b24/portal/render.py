@@ -21,7 +21,7 @@ from ics2b24.portal.dates import (
     timestamp,
     zone,
 )
-from ics2b24.portal.recurrence import MAX_DATE, BitrixRule, read_rule
+from ics2b24.portal.recurrence import MAX_DATE, BitrixRule, read_rule, stored_count_end
 from ics2b24.portal.store import User
 
 _DAY_NAMES = {"MO": "Mon", "TU": "Tue", "WE": "Wed", "TH": "Thu", "FR": "Fri", "SA": "Sat",
@@ -59,14 +59,16 @@ def event_end(event: Mapping[str, Any], start: date | datetime) -> date | dateti
     return start + timedelta(seconds=length - shift)
 
 
-def series_to_ts(event: Mapping[str, Any]) -> int:
+def series_to_ts(event: Mapping[str, Any], *, current: bool) -> int:
     """DATE_TO_TS_UTC of a series, as CCalendarEvent::checkRecurringRuleField stores it: UNTIL
     (GetMaxDate, 2038, for a series without end) plus one day; an UNTIL before the first end
     counts as that end. The test portal reads dates as the server would in UTC. On the current
-    generation a COUNT series stores calculateUntilForCountRRule instead (`series_end_ts`, see
-    `recurrence.stored_count_end`)."""
-    if event.get("series_end_ts") is not None:
-        return int(event["series_end_ts"])
+    generation a COUNT series stores calculateUntilForCountRRule instead
+    (`recurrence.stored_count_end`, a function of the stored rule and dates)."""
+    if current:
+        count_end = stored_count_end(event["rrule"], wall(event["from"]), wall(event["to"]))
+        if count_end is not None:
+            return count_end
     rule = read_rule(event["rrule"])
     until = rule.until if rule else MAX_DATE
     until_ts = int(datetime.combine(until, datetime.min.time(), tzinfo=timezone.utc).timestamp())
@@ -80,7 +82,7 @@ def series_to_ts(event: Mapping[str, Any]) -> int:
 
 def render_event(event: dict[str, Any], *, viewer: User, host_name: str,
                  occurrence: tuple[int, date | datetime] | None = None,
-                 listing: bool = False, current: bool = True) -> dict[str, Any]:
+                 listing: bool = False, current: bool) -> dict[str, Any]:
     """One event as `calendar.event.getbyid` answers it, or (with `occurrence`, its RINDEX and
     start) one expanded occurrence of a series, or (`listing`) a `calendar.event.get` row.
 
@@ -101,7 +103,8 @@ def render_event(event: dict[str, Any], *, viewer: User, host_name: str,
     viewer_tz = zone(viewer.time_zone)
     skip = bool(event["skip_time"])
     from_ts = timestamp(series_first, tz_from)
-    to_ts = series_to_ts(event) if event.get("rrule") else timestamp(series_last, tz_to)
+    to_ts = (series_to_ts(event, current=current) if event.get("rrule")
+             else timestamp(series_last, tz_to))
     own_from_ts, own_to_ts = timestamp(first, tz_from), timestamp(last, tz_to)
     event_id = str(event["id"])
     attendees = _attendees(event)
