@@ -424,11 +424,12 @@ def _monthly(origin: date, months: int) -> date | None:
 
 def _mktime_date(year: int, month: int, day: int) -> date | None:
     """PHP's `mktime` for a date: months and days past their end roll over."""
-    year += (month - 1) // 12
-    month = (month - 1) % 12 + 1
-    if year > 9999:
-        return None
-    return date(year, month, 1) + timedelta(days=day - 1)
+    moved = _mktime(year, month, day)
+    return moved.date() if moved is not None else None
+
+
+def _at_clock(day: date | None, clock: time) -> datetime | None:
+    return datetime.combine(day, clock) if day is not None else None
 
 
 def count_past_events(rule: Mapping[str, Any], series_start: date | datetime,
@@ -695,13 +696,7 @@ def parse_recursion_current(
             current = _mktime(day.year, day.month, day.day + rule.interval, clock.hour,
                               clock.minute, clock.second)
         elif rule.freq == "MONTHLY":
-            month = walk_first.month + real * rule.interval
-            year, on = walk_first.year, walk_first.day
-            year += (month - 1) // 12
-            month = (month - 1) % 12 + 1
-            if on > 28 and year <= 9999 and on > _calendar.monthrange(year, month)[1]:
-                month, on = month + 1, 1
-            current = _mktime(year, month, on, clock.hour, clock.minute, clock.second)
+            current = _at_clock(_monthly(walk_first.date(), real * rule.interval), clock)
         else:
-            current = _mktime(day.year + rule.interval, walk_first.month, walk_first.day,
-                              clock.hour, clock.minute, clock.second)
+            current = _at_clock(_mktime_date(day.year + rule.interval, walk_first.month,
+                                             walk_first.day), clock)
