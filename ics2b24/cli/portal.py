@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from ics2b24.cli.root import cli
-from ics2b24.portal.profile import DEFAULT_SERVER_ZONE
-from ics2b24.portal.store import DEFAULT_TIME_ZONE
+from ics2b24.portal.profile import DEFAULT_SERVER_ZONE, DEFAULT_USER_ZONE
 
 
 @cli.group()
@@ -42,7 +41,7 @@ def portal() -> None:
 @click.option("--server-zone", default=DEFAULT_SERVER_ZONE, show_default=True, metavar="ZONE",
               help="The server's time zone; the portal moves values by each user's offset "
               "from it.")
-@click.option("--user-zone", default=DEFAULT_TIME_ZONE, show_default=True, metavar="ZONE",
+@click.option("--user-zone", default=DEFAULT_USER_ZONE, show_default=True, metavar="ZONE",
               help="Time zone of the default admin and of --users entries without one.")
 def portal_serve(**kwargs: object) -> None:
     """Start the test portal and print its webhook URL (one line on stdout)."""

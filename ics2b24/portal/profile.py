@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 GENERATIONS = (1, 3)
 DEFAULT_SERVER_ZONE = "Europe/Moscow"
+DEFAULT_USER_ZONE = "Europe/Berlin"
+"""West of the server's default zone: the setup in which a portal moves values (behaviour 20)."""
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,9 @@ from ics2b24.portal.calendar import CalendarApi, MethodError, Notice
 from ics2b24.portal.dates import zone
 from ics2b24.portal.faults import Draw, Fault, Faults, FaultSpec, parse_faults
 from ics2b24.portal.limits import Clock, Limits, LimitSettings, parse_ratio
-from ics2b24.portal.profile import Profile
+from ics2b24.portal.profile import DEFAULT_USER_ZONE, Profile
 from ics2b24.portal.recurrence import PortalFault
-from ics2b24.portal.store import DEFAULT_TIME_ZONE, Store, User
+from ics2b24.portal.store import Store, User
 from ics2b24.portal.tls import Certificate, ensure_certificate
 from ics2b24.portal.wire import RestError, decode_request, method_name
 
@@ -74,7 +74,7 @@ class PortalConfig:
     limits: LimitSettings = field(default_factory=LimitSettings)
     token_ttl: float = 3600.0
     profile: Profile = field(default_factory=Profile)
-    user_zone: str = DEFAULT_TIME_ZONE
+    user_zone: str = DEFAULT_USER_ZONE
 
 
 @dataclass(frozen=True)

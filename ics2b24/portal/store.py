@@ -20,9 +20,9 @@ from typing import Any
 
 from ics2b24.errors import UsageError
 from ics2b24.portal.dates import zone
+from ics2b24.portal.profile import DEFAULT_USER_ZONE
 
 SCHEMA_VERSION = 1
-DEFAULT_TIME_ZONE = "Europe/Berlin"
 DEFAULT_SECTION_COLOR = "#9dcf00"
 
 _SCHEMA = """
@@ -111,7 +111,7 @@ class Store:
     # --- users and apps -----------------------------------------------------------------
 
     def seed(self, config: Mapping[str, Any] | None,
-             user_zone: str = DEFAULT_TIME_ZONE) -> None:
+             user_zone: str = DEFAULT_USER_ZONE) -> None:
         """Fill an empty portal: the `--users` config, or one admin and one app; `user_zone` is
         the zone of every user the config gives none.
 
@@ -399,7 +399,7 @@ def _read_config(config: Mapping[str, Any] | None,
 
 
 def _time_zone(value: Any, index: int) -> str:
-    name = str(value or DEFAULT_TIME_ZONE)
+    name = str(value or DEFAULT_USER_ZONE)
     try:
         zone(name)
     except ValueError:
