@@ -58,18 +58,48 @@ class Rrule:
     until: date | None = None
     byday: tuple[str, ...] = ()
 
-    def to_params(self) -> dict[str, Any]:
-        """The `rrule` as sent: bounded by COUNT only. `until` is how a portal may show a
-        rule; a real portal reads a sent UNTIL in its display date format and makes one it
-        cannot read endless, so a rule with only `until` is never sent."""
-        if self.until is not None and self.count is None:
-            raise ValueError("a rule bounded by a date must be sent with COUNT")
+    def to_params(self, traits: PortalTraits | None = None) -> dict[str, Any]:
+        """The `rrule` as sent to a portal with these traits (the current generation when
+        None). A bounded part carries both its COUNT and its last day (`until`): the current
+        generation gets UNTIL, since it estimates where a COUNT series ends and drops what
+        lies beyond (docs/test-portal.md, behaviours 17 and 18); an older one gets COUNT,
+        since it reads UNTIL in its display format and makes an ISO date endless (4). A rule
+        known only by its last day (as a portal shows one) has no form for an older portal."""
+        reads_until = (traits or CURRENT_PORTAL).reads_iso_until
         out: dict[str, Any] = {"FREQ": self.freq, "INTERVAL": self.interval}
-        if self.count is not None:
+        if self.until is not None and (reads_until or self.count is None):
+            if not reads_until:
+                raise ValueError("a rule bounded by a date must be sent with COUNT")
+            out["UNTIL"] = self.until.isoformat()
+        elif self.count is not None:
             out["COUNT"] = self.count
         if self.byday:
             out["BYDAY"] = list(self.byday)
         return out
+
+
+@dataclass(frozen=True)
+class PortalTraits:
+    """What a portal's calendar code does with the two things whose handling changed between
+    generations (docs/test-portal.md, "Generations and zones"): an ISO `UNTIL` (older code
+    reads UNTIL in its display format, so an ISO date never ends) and `recurrence_mode`
+    (older code ignores it and rewrites the whole series). `app/traits.py` finds them out
+    once per portal."""
+
+    reads_iso_until: bool = True
+    honours_recurrence_mode: bool = True
+
+    @property
+    def generation(self) -> str:
+        """How the traits are named to a user."""
+        if self.reads_iso_until and self.honours_recurrence_mode:
+            return "current (generation 2 or 3)"
+        if not (self.reads_iso_until or self.honours_recurrence_mode):
+            return "older self-hosted (generation 1)"
+        return "between generations 1 and 2"
+
+
+CURRENT_PORTAL = PortalTraits()
 
 
 @dataclass(frozen=True)
@@ -113,8 +143,10 @@ class EventParams:
     attendees: tuple[int, ...] = ()
     meeting: Meeting | None = None
 
-    def to_params(self) -> dict[str, Any]:
-        """The JSON-ready parameters, keys without value left out (docs/convert-contract.md)."""
+    def to_params(self, traits: PortalTraits | None = None) -> dict[str, Any]:
+        """The JSON-ready parameters, keys without value left out (docs/convert-contract.md),
+        in the form a portal with these traits shows exactly (the current generation when
+        None)."""
         out: dict[str, Any] = {"name": self.name, "from": self.date_from, "to": self.date_to}
         if not self.skip_time:
             if self.timezone_from:
@@ -134,20 +166,20 @@ class EventParams:
         out["importance"] = self.importance
         out["private_event"] = "Y" if self.private_event else "N"
         if self.rrule is not None:
-            out["rrule"] = self.rrule.to_params()
+            out["rrule"] = self.rrule.to_params(traits)
         if self.is_meeting:
             out["is_meeting"] = "Y"
             out["attendees"] = list(self.attendees)
             out["meeting"] = (self.meeting or Meeting()).to_params()
         return out
 
-    def to_call(self) -> dict[str, Any]:
+    def to_call(self, traits: PortalTraits | None = None) -> dict[str, Any]:
         """The parameters push sends: `to_params` with all-day dates at midday. A portal reads
         an all-day value in its server's zone and moves it by the calling user's offset from
         the server before it keeps the date, so a bare date lands a day early for every user
         west of the server; midday keeps its day for any offset under twelve hours
         (docs/convert-contract.md, "What push sends")."""
-        out = self.to_params()
+        out = self.to_params(traits)
         if self.skip_time:
             out["from"], out["to"] = f"{self.date_from}T12:00:00", f"{self.date_to}T12:00:00"
         return out

@@ -304,15 +304,20 @@ def _series_plan(
 
 @dataclass
 class _Run:
-    """A part, by the indices of the occurrences it holds in the whole set's rule
-    ([begin, stop), stop None: no end), with the overrides of its occurrences; or (part None)
-    an override written as an occurrence of its own."""
+    """A part, by the indices of the occurrences it holds in the whole set's rule (every
+    `step`-th index of [begin, stop), stop None: no end), with the overrides of its
+    occurrences; or (part None) an override written as an occurrence of its own."""
 
     part: PartPlan | None
     begin: int
     stop: int | None
+    step: int = 1
     overrides: list[OverridePlan] = field(default_factory=list)
     standalone: list[OverridePlan] = field(default_factory=list)
+
+    def holds(self, at: int) -> bool:
+        return (self.begin <= at and (self.stop is None or at < self.stop)
+                and (at - self.begin) % self.step == 0)
 
 
 def _runs(
@@ -324,9 +329,10 @@ def _runs(
     moved: dict[date, OverridePlan],
     ctx: RecurrenceContext,
 ) -> list[_Run]:
-    """Cut the set into consecutive parts, analytically: by the index of each skipped day (a
-    part ends before it, the next begins after it) and of each THISANDFUTURE split (a part
-    ends before it, the next begins on it, with the split's fields)."""
+    """Cut the set into consecutive stretches, analytically: by the index of each skipped day
+    (a stretch ends before it, the next begins after it) and of each THISANDFUTURE split (a
+    stretch ends before it, the next begins on it, with the split's fields). Each stretch is
+    written as the parts `_pieces` says the portal shows exactly."""
     pattern = Rrule(freq=rule.freq, interval=rule.interval, byday=rule.byday)
 
     def index(day: date) -> int:
@@ -342,32 +348,31 @@ def _runs(
     segment, begin = master, 0
 
     def close(stop: int | None) -> None:
-        """The part [begin, stop) of the current segment."""
-        nonlocal begin
-        while runs and begin in held and (stop is None or begin < stop):
-            override = held.pop(begin)
-            runs.append(_Run(None, begin, begin + 1, standalone=[override]))
-            begin += 1
-        if stop is not None and begin >= stop:
-            return
-        day = bxrule.nth_day(shape.day, pattern, begin)
-        if day is None:
-            return
-        shift = day - segment.day
-        original = shape.local(day) if not shape.all_day else day
-        part = PartPlan(
-            recurrence_id=_aware(original, ctx) if runs else None,
-            start=_aware(segment.start + shift, ctx),
-            end=_aware(segment.end + shift, ctx),
-            rrule=Rrule(
-                freq=rule.freq,
-                interval=rule.interval,
-                count=None if stop is None else stop - begin,
-                byday=rule.byday,
-            ),
-            component=segment.component,
-        )
-        runs.append(_Run(part, begin, stop))
+        """The parts of [begin, stop) of the current segment."""
+        for first, step, end in _pieces(shape.day, pattern, begin, stop):
+            while runs and first in held and (end is None or first < end):
+                override = held.pop(first)
+                runs.append(_Run(None, first, first + 1, standalone=[override]))
+                first += step
+            if end is not None and first >= end:
+                continue
+            day = bxrule.nth_day(shape.day, pattern, first)
+            if day is None:
+                continue
+            count, last = None, None
+            if end is not None:
+                count = -(-(end - first) // step)
+                last = bxrule.nth_day(shape.day, pattern, first + step * (count - 1))
+            shift = day - segment.day
+            original = shape.local(day) if not shape.all_day else day
+            part = PartPlan(
+                recurrence_id=_aware(original, ctx) if runs else None,
+                start=_aware(segment.start + shift, ctx),
+                end=_aware(segment.end + shift, ctx),
+                rrule=_written_rule(rule, shape, day, step, count, last),
+                component=segment.component,
+            )
+            runs.append(_Run(part, first, end, step))
 
     for at, split in cuts:
         if at > begin:
@@ -380,9 +385,85 @@ def _runs(
         close(rule.count)
     parts = [run for run in runs if run.part is not None]
     for at, override in held.items():
-        holder = max((run for run in parts if run.begin <= at), key=lambda run: run.begin)
+        holder = max((run for run in parts if run.holds(at)), key=lambda run: run.begin)
         holder.overrides.append(override)
     return runs
+
+
+PORTAL_END = date(2038, 1, 1)
+"""A portal shows no occurrence of an endless series from this day on (docs/test-portal.md,
+behaviour 6)."""
+
+
+def _pieces(start: date, pattern: Rrule, begin: int,
+            stop: int | None) -> list[tuple[int, int, int | None]]:
+    """How the occurrences [begin, stop) of the set's rule are written: as (first, step, end)
+    index ranges, one part each, that the current portal shows exactly in every window
+    (docs/convert-contract.md, "Parts"). Where a portal opens a view later than a series'
+    start it estimates the occurrence to walk from (docs/test-portal.md, behaviour 18):
+    for a rule every two or more weeks on several days that estimate can land in a week
+    without occurrences, so each weekday is a part of its own; for a monthly rule it
+    counts months of 30 days and overshoots after about three years, so a monthly stretch
+    is cut before the estimate could pass one of its occurrences (up to the portal's end
+    of endless series)."""
+    if pattern.freq == "WEEKLY" and pattern.interval > 1 and len(pattern.byday) > 1:
+        n = len(pattern.byday)
+        return [(first, n, stop) for first in range(begin, begin + n)
+                if stop is None or first < stop]
+    if pattern.freq != "MONTHLY":
+        return [(begin, 1, stop)]
+    end = stop if stop is not None else bxrule.count_before(start, pattern, PORTAL_END)
+    if end <= begin:
+        return [(begin, 1, stop)]
+    out: list[tuple[int, int, int | None]] = []
+    first = begin
+    while first < end:
+        day = bxrule.nth_day(start, pattern, first)
+        reach = end - first if day is None else _monthly_reach(day, pattern.interval)
+        out.append((first, 1, min(first + reach, end)))
+        first += reach
+    return out
+
+
+def _monthly_reach(first: date, interval: int) -> int:
+    """How many occurrences a monthly part from `first` holds before the current portal's
+    estimate (whole 30-day months of the distance from the part's start to a view's first
+    day, rounded, down to a multiple of INTERVAL) could reach past occurrence k while a view
+    starting on k's day is open: k is safe while its distance in days, plus a day for the
+    time of day and the zone, stays under 30·((k+1)·INTERVAL − ½) days."""
+    rule = Rrule(freq="MONTHLY", interval=interval)
+    k = 1
+    while True:
+        day = bxrule.nth_day(first, rule, k)
+        if day is None or (day - first).days + 1 >= 30 * ((k + 1) * interval - 0.5):
+            return k
+        k += 1
+
+
+def _written_rule(rule: Rrule, shape: _Shape, day: date, step: int, count: int | None,
+                  last: date | None) -> Rrule:
+    """A part's rule from `day`: the set's, or one weekday of it (`step` > 1), bounded by its
+    COUNT and its last day (`model.Rrule.to_params` sends the one the portal reads). A daily
+    rule in a zone twelve or more hours from UTC goes as weekly on all seven days: the
+    current portal's estimate rounds that offset to a whole day and shows an occurrence the
+    day before the start, or skips the first (docs/test-portal.md, behaviour 19)."""
+    byday = rule.byday if step == 1 else (WEEKDAYS[day.weekday()],)
+    freq = rule.freq
+    if freq == "DAILY" and rule.interval == 1 and _far_from_utc(shape.zone, day):
+        freq, byday = "WEEKLY", WEEKDAYS
+    return Rrule(freq=freq, interval=rule.interval, count=count, until=last, byday=byday)
+
+
+def _far_from_utc(zone: tzinfo | None, day: date) -> bool:
+    """Whether the zone is twelve hours or more from UTC on any day of the year from `day`."""
+    if zone is None:
+        return False
+    for month in range(0, 12):
+        moment = datetime.combine(day + timedelta(days=30 * month), time(12), tzinfo=zone)
+        offset = moment.utcoffset()
+        if offset is not None and abs(offset) >= timedelta(hours=12):
+            return True
+    return False
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -630,7 +711,7 @@ def _run_ends_before(run: _Run, since: date) -> bool:
         if run.stop is None:
             return False
         first = _day(run.part.start)
-        last = bxrule.nth_day(first, run.part.rrule, run.stop - run.begin - 1)
+        last = bxrule.last_day(first, run.part.rrule)
         if last is None:
             return False
         ends.append(run.part.end + (last - first))

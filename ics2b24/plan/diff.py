@@ -119,12 +119,22 @@ def occurrence_day(recurrence_id: str, zone: str | None) -> str:
 
 def holder(parts: Sequence[DesiredEvent], recurrence_id: str) -> DesiredEvent | None:
     """The series part an occurrence belongs to: the last of a uid's parts (first part
-    first, then by recurrence id) starting at or before the occurrence."""
+    first, then by recurrence id) starting at or before the occurrence whose rule has its
+    day — parts written one per weekday start close together (docs/convert-contract.md,
+    "Parts")."""
     found = None
     for part in sorted(parts, key=lambda p: p.recurrence_id or ""):
-        if (part.recurrence_id or "") <= recurrence_id:
+        if (part.recurrence_id or "") <= recurrence_id and _generates(part, recurrence_id):
             found = part
     return found
+
+
+def _generates(part: DesiredEvent, recurrence_id: str) -> bool:
+    rule = part.params.rrule
+    if rule is None:
+        return False
+    day = date.fromisoformat(occurrence_day(recurrence_id, part.params.timezone_from))
+    return bxrule.occurs_on(_start_day(part.params), rule, day)
 
 
 def delete_op(uid: str, recurrence_id: str | None, remote: RemoteEvent, *, phase: Phase,

@@ -3,7 +3,7 @@ drops an occurrence behind the tool's back, or shows one the input lacks, is nam
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,8 @@ def test_an_occurrence_the_portal_generates_that_the_input_lacks_is_named(
         pushed: Portal) -> None:
     stored = series_row(pushed, "Apollo weekly")
     rule = dict(stored["rrule"])
-    rule["COUNT"] = int(rule["COUNT"]) + 1
+    until = datetime.strptime(rule["UNTIL"], "%m/%d/%Y") + timedelta(weeks=1)  # display form
+    rule["UNTIL"] = until.strftime("%m/%d/%Y")
     pushed.api.store.put_event({**stored, "rrule": rule})
     (differs,) = check(pushed).differing
     assert differs.uid == "apollo-weekly@example.org"

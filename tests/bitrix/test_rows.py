@@ -10,7 +10,7 @@ import pytest
 
 from ics2b24.bitrix.rows import parse_event, parse_events
 from ics2b24.errors import PortalError
-from ics2b24.model import EventParams, Meeting, Reminder, Rrule
+from ics2b24.model import EventParams, Meeting, PortalTraits, Reminder, Rrule
 from ics2b24.plan.remote import RemoteEvent
 
 # calendar-event-get-by-id.md, "Response Handling", verbatim.
@@ -144,10 +144,16 @@ def test_remote_params_are_written_as_the_converter_writes_them() -> None:
     assert params["skip_time"] == "N"
 
 
-def test_a_rule_the_portal_shows_with_until_is_never_sent_back_as_until() -> None:
-    """A real portal reads a sent UNTIL in its display format; unreadable, it never ends."""
+def test_a_rule_the_portal_shows_with_until_is_never_sent_to_an_older_portal() -> None:
+    """An older portal reads a sent UNTIL in its display format; unreadable, it never ends."""
+    older = PortalTraits(reads_iso_until=False, honours_recurrence_mode=False)
     with pytest.raises(ValueError, match="COUNT"):
-        parse_event(GETBYID_ROW).params.to_params()
+        parse_event(GETBYID_ROW).params.to_params(older)
+
+
+def test_a_rule_the_portal_shows_with_until_goes_to_a_current_portal_as_an_iso_until() -> None:
+    rule = parse_event(GETBYID_ROW).params.to_params()["rrule"]
+    assert rule["UNTIL"] == date.fromisoformat(rule["UNTIL"]).isoformat()
 
 
 def test_display_time_is_the_wall_clock_even_when_the_timestamp_disagrees() -> None:

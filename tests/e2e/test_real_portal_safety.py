@@ -109,7 +109,7 @@ def test_a_bounded_series_ends(
     text = weekly("RRULE:FREQ=WEEKLY;UNTIL=20250331T235959Z")
     push(cli, portal, state, write(tmp_path / "a.ics", text))
     (add,) = spy.sent("calendar.event.add")
-    assert str(add["rrule"].get("COUNT")) == "5" and "UNTIL" not in add["rrule"]
+    assert add["rrule"].get("UNTIL") == "2025-03-31" and "COUNT" not in add["rrule"]
     assert portal_occurrences(portal) == expected(text)
 
 

@@ -6,7 +6,10 @@ with the test portal's own expander (`ics2b24.portal.recurrence.expand`), writte
 the converter, so that a wrong proof in the converter cannot hide behind itself; overrides move
 occurrences of the part that holds them. The same lines expanded the way a real portal's
 source expands them (`checked_rule` → `read_rule` → `parse_recursion`) must give the same
-occurrences: the converter sends no rule a real portal reads otherwise.
+occurrences: the converter sends no rule a real portal reads otherwise. And every series line
+is added to an in-process current (generation 3) test portal and read back in the views a
+user opens (`ics2b24.portal.views`): it must show the same starts in each as generation 1,
+which walks the line's COUNT form from its start.
 
 An occurrence is compared whole: a timed one as its (start, end) instants, an all-day one as
 (first day, number of days). A file the converter rejects while `recurring-ical-events` reads
@@ -23,7 +26,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -32,8 +34,9 @@ import recurring_ical_events
 from ics2b24.errors import ParseError
 from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
 from ics2b24.ical.fields import is_cancelled
-from ics2b24.model import DesiredEvent, parse_recurrence_id
+from ics2b24.model import DesiredEvent, PortalTraits, Rrule, parse_recurrence_id
 from ics2b24.portal.recurrence import checked_rule, expand, parse_recursion, read_rule
+from ics2b24.portal.views import Viewer, views
 
 HORIZON = date(2030, 1, 1)
 FLOATING = "Europe/Berlin"
@@ -41,6 +44,10 @@ MAX_OCCURRENCES = 2_000
 EARLIEST = date(1900, 1, 1)
 HORIZON_END_OF_WORLD = HORIZON + timedelta(days=2)
 UTC = ZoneInfo("UTC")
+OLDER = PortalTraits(reads_iso_until=False, honours_recurrence_mode=False)
+VIEW_YEARS = 4
+"""How many years of month views the suite opens per series line (bench/generations.py opens
+them all, up to 2038)."""
 
 Occurrence = date | datetime
 Key = tuple[date, int] | tuple[datetime, datetime]
@@ -65,6 +72,7 @@ class FileOutcome:
     readable: bool
     uids: int
     mismatched: dict[str, str]
+    views_differ: tuple[str, ...] = ()
 
     @property
     def matched(self) -> int:
@@ -104,7 +112,29 @@ def compare_file(path: Path) -> FileOutcome:
     mismatched = {uid: _explain(expected.get(uid, Counter()), actual.get(uid, Counter()))
                   for uid in sorted(uids)
                   if expected.get(uid, Counter()) != actual.get(uid, Counter())}
-    return FileOutcome(True, len(uids), mismatched)
+    return FileOutcome(True, len(uids), mismatched, tuple(_views_differ(result)))
+
+
+@cache
+def _viewers() -> tuple[Viewer, Viewer]:
+    return Viewer(1, FLOATING), Viewer(3, FLOATING)
+
+
+def _views_differ(result: ConvertResult) -> Iterable[str]:
+    """The series lines that the current portal shows otherwise than generation 1 shows
+    their COUNT form, in some month view: each with the first such view."""
+    older, current = _viewers()
+    for line in result.events:
+        if line.params.rrule is None:
+            continue
+        windows = views(date.fromisoformat(line.params.date_from[:10]), VIEW_YEARS)
+        expected = older.shown(line.params.to_call(OLDER), windows)
+        seen = current.shown(line.params.to_call(), windows)
+        for window, want, got in zip(windows, expected, seen, strict=True):
+            if want != got:
+                yield (f"UID {line.uid} part {line.recurrence_id}: {window[0]}..{window[1]} "
+                       f"shows {got[:3]}… instead of {want[:3]}…")
+                break
 
 
 def _explain(expected: Occurrences, actual: Occurrences) -> str:
@@ -179,21 +209,23 @@ def _per_uid(calendar: icalendar.Calendar) -> dict[str, icalendar.Calendar]:
     return out
 
 
-Expander = Callable[[Occurrence, dict[str, Any], str | None, Occurrence], Iterable[Occurrence]]
+Expander = Callable[[Occurrence, Rrule, str | None, Occurrence], Iterable[Occurrence]]
 
 
-def as_spec(first: Occurrence, rrule: dict[str, Any], zone: str | None,
+def as_spec(first: Occurrence, rrule: Rrule, zone: str | None,
             end: Occurrence) -> Iterable[Occurrence]:
-    """A part's starts as the recurrence model has them (the test portal's `expand`)."""
-    return expand(first, rrule, timezone=zone, before=HORIZON)
+    """A part's starts as the recurrence model has them (the test portal's `expand`), in the
+    form the converter writes."""
+    return expand(first, rrule.to_params(), timezone=zone, before=HORIZON)
 
 
-def as_portal(first: Occurrence, rrule: dict[str, Any], zone: str | None,
+def as_portal(first: Occurrence, rrule: Rrule, zone: str | None,
               end: Occurrence) -> Iterable[Occurrence]:
-    """A part's starts as a real portal's source makes them: the rule stored as
-    checkRecurringRuleField stores it, read back by ParseRRULE, expanded by ParseRecursion (UNTIL
-    in the display format, WEEKLY without BYDAY on Monday, the 29th-31st rolled over)."""
-    stored = checked_rule(rrule, end)
+    """A part's starts as an older portal's source makes them from the form push sends it
+    (COUNT): the rule stored as checkRecurringRuleField stores it, read back by ParseRRULE,
+    expanded by ParseRecursion (UNTIL in the display format, WEEKLY without BYDAY on Monday,
+    the 29th-31st rolled over)."""
+    stored = checked_rule(rrule.to_params(OLDER), end)
     rule = read_rule(stored) if stored is not None else None
     assert rule is not None, f"a real portal keeps no rule for {rrule}"
     return (start for _, start in parse_recursion(first, rule, timezone=zone, before=HORIZON))
@@ -251,8 +283,8 @@ def _line_key(event: DesiredEvent, floating: ZoneInfo) -> Key:
 def _parts_occurrences(uid: str, parts: list[DesiredEvent], overrides: list[DesiredEvent],
                        floating: ZoneInfo, expander: Expander) -> Occurrences:
     """Expand each part of a series (the line without recurrence id and those with one), then
-    move each override within the part that holds it: the one with the greatest start at or
-    before the override's recurrence id. No two parts may generate one occurrence."""
+    move each override within the part that generates its original occurrence. No two parts
+    may generate one occurrence."""
     if not parts:
         assert not overrides, f"UID {uid}: overrides without a series"
         return Counter()
@@ -263,11 +295,13 @@ def _parts_occurrences(uid: str, parts: list[DesiredEvent], overrides: list[Desi
     for by_start in expanded:
         union.update(by_start.keys())
     assert all(n == 1 for n in union.values()), f"UID {uid}: two parts make one occurrence"
-    starts = [_rid_key(p.recurrence_id) for p in ordered]
     for override in overrides:
         rid = _rid_key(override.recurrence_id)
-        holder = max((n for n, start in enumerate(starts) if start <= rid), default=None)
-        assert holder is not None, f"UID {uid}: override {override.recurrence_id} before the series"
+        holder = next((n for n, by_start in enumerate(expanded) if rid in by_start), None)
+        if holder is None:  # past the horizon the parts are not expanded
+            assert rid.date() >= HORIZON - timedelta(days=1), (
+                f"UID {uid}: override {override.recurrence_id} of no part")
+            continue
         expanded[holder].pop(rid, None)
         if _before_horizon(override):
             expanded[holder][rid] = _line_key(override, floating)
@@ -284,7 +318,7 @@ def _part_occurrences(line: DesiredEvent, floating: ZoneInfo,
     first, last = _wall(params.date_from, params.skip_time), _wall(params.date_to,
                                                                    params.skip_time)
     length = last - first + (timedelta(days=1) if params.skip_time else timedelta(0))
-    starts = expander(first, params.rrule.to_params(), params.timezone_from, last)
+    starts = expander(first, params.rrule, params.timezone_from, last)
     zone = ZoneInfo(params.timezone_from) if params.timezone_from else floating
     zone_to = ZoneInfo(params.timezone_to) if params.timezone_to else zone
     out: dict[datetime, Key] = {}

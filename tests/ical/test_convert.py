@@ -14,7 +14,7 @@ from ics2b24.ical.convert import (
     recurrence_id_text,
     system_zone_name,
 )
-from ics2b24.model import Section, parse_recurrence_id
+from ics2b24.model import PortalTraits, Section, parse_recurrence_id
 from tests.ical.ics import calendar
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -269,13 +269,21 @@ def test_two_vevents_without_uid_stay_two_events() -> None:
     assert len({e.uid for e in result.events}) == 2
 
 
-def test_series_line_carries_count_for_until_and_byday_for_weekly() -> None:
+def test_series_line_carries_its_last_day_as_until_and_byday_for_weekly() -> None:
     result = _convert("UID:w\nDTSTART;TZID=Europe/Berlin:20240606T100000\n"
                       "DTEND;TZID=Europe/Berlin:20240606T110000\n"
                       "RRULE:FREQ=WEEKLY;UNTIL=20240627T235959Z")
     (line,) = [event.to_json() for event in result.events]
     assert (line["kind"], line["params"]["rrule"]) == (
-        "series", {"FREQ": "WEEKLY", "INTERVAL": 1, "COUNT": 4, "BYDAY": ["TH"]})
+        "series", {"FREQ": "WEEKLY", "INTERVAL": 1, "UNTIL": "2024-06-27", "BYDAY": ["TH"]})
+
+
+def test_an_older_portal_is_sent_the_count_of_a_bounded_part() -> None:
+    result = _convert("UID:w\nDTSTART;TZID=Europe/Berlin:20240606T100000\n"
+                      "RRULE:FREQ=WEEKLY;UNTIL=20240627T235959Z")
+    older = PortalTraits(reads_iso_until=False, honours_recurrence_mode=False)
+    assert result.events[0].params.to_call(older)["rrule"] == {
+        "FREQ": "WEEKLY", "INTERVAL": 1, "COUNT": 4, "BYDAY": ["TH"]}
 
 
 def test_monthly_on_the_31st_is_written_as_occurrence_lines_with_a_warning() -> None:
@@ -300,19 +308,19 @@ def _summary(result: ConvertResult) -> list[tuple[object, ...]]:
              e["exdate"]) for e in lines]
 
 
-def _weekly(count: int | None) -> dict[str, object]:
+def _weekly(until: str | None) -> dict[str, object]:
     rule: dict[str, object] = {"FREQ": "WEEKLY", "INTERVAL": 1}
-    if count is not None:
-        rule["COUNT"] = count
+    if until is not None:
+        rule["UNTIL"] = until
     rule["BYDAY"] = ["MO", "WE"]
     return rule
 
 
-def test_exdate_splits_the_series_into_count_bounded_series_lines() -> None:
+def test_exdate_splits_the_series_into_bounded_series_lines() -> None:
     result = _convert(WEEKLY_MEETING + "\nEXDATE;TZID=Europe/Berlin:20240612T100000")
     assert _summary(result) == [
-        ("series", None, "2024-06-03T10:00:00", _weekly(3), []),
-        ("series", "2024-06-17T08:00:00Z", "2024-06-17T10:00:00", _weekly(6), []),
+        ("series", None, "2024-06-03T10:00:00", _weekly("2024-06-10"), []),
+        ("series", "2024-06-17T08:00:00Z", "2024-06-17T10:00:00", _weekly("2024-07-03"), []),
     ]
     later = result.events[1].to_json()
     assert later["params"]["to"] == "2024-06-17T11:00:00"
@@ -324,7 +332,8 @@ def test_all_day_parts_have_date_recurrence_ids() -> None:
     result = _convert("UID:d\nDTSTART;VALUE=DATE:20240603\nRRULE:FREQ=DAILY\n"
                       "EXDATE;VALUE=DATE:20240605")
     assert _summary(result) == [
-        ("series", None, "2024-06-03", {"FREQ": "DAILY", "INTERVAL": 1, "COUNT": 2}, []),
+        ("series", None, "2024-06-03", {"FREQ": "DAILY", "INTERVAL": 1, "UNTIL": "2024-06-04"},
+         []),
         ("series", "2024-06-06", "2024-06-06", {"FREQ": "DAILY", "INTERVAL": 1}, []),
     ]
 
@@ -333,8 +342,8 @@ def test_cancelled_occurrence_splits_the_series_and_is_listed_as_cancelled() -> 
     result = _convert(WEEKLY_MEETING, "UID:m\nRECURRENCE-ID;TZID=Europe/Berlin:20240605T100000\n"
                       "DTSTART;TZID=Europe/Berlin:20240605T100000\nSTATUS:CANCELLED")
     assert _summary(result) == [
-        ("series", None, "2024-06-03T10:00:00", _weekly(1), []),
-        ("series", "2024-06-10T08:00:00Z", "2024-06-10T10:00:00", _weekly(8), []),
+        ("series", None, "2024-06-03T10:00:00", _weekly("2024-06-03"), []),
+        ("series", "2024-06-10T08:00:00Z", "2024-06-10T10:00:00", _weekly("2024-07-03"), []),
     ]
     assert result.cancelled == [("m", "2024-06-05T08:00:00Z")]
 
@@ -345,8 +354,8 @@ def test_thisandfuture_is_a_new_series_line_with_its_own_fields() -> None:
                       "DTSTART;TZID=Europe/Berlin:20240617T120000\n"
                       "DTEND;TZID=Europe/Berlin:20240617T123000\nSUMMARY:Shorter")
     assert _summary(result) == [
-        ("series", None, "2024-06-03T10:00:00", _weekly(4), []),
-        ("series", "2024-06-17T08:00:00Z", "2024-06-17T12:00:00", _weekly(6), []),
+        ("series", None, "2024-06-03T10:00:00", _weekly("2024-06-12"), []),
+        ("series", "2024-06-17T08:00:00Z", "2024-06-17T12:00:00", _weekly("2024-07-03"), []),
     ]
     tail = result.events[1]
     assert (tail.params.name, tail.params.date_to, tail.kind) == (
@@ -358,8 +367,8 @@ def test_override_stays_an_override_line_beside_the_parts() -> None:
                       "UID:m\nRECURRENCE-ID;TZID=Europe/Berlin:20240612T100000\n"
                       "DTSTART;TZID=Europe/Berlin:20240612T150000\nSUMMARY:Moved")
     assert _summary(result) == [
-        ("series", None, "2024-06-03T10:00:00", _weekly(1), []),
-        ("series", "2024-06-10T08:00:00Z", "2024-06-10T10:00:00", _weekly(8), []),
+        ("series", None, "2024-06-03T10:00:00", _weekly("2024-06-03"), []),
+        ("series", "2024-06-10T08:00:00Z", "2024-06-10T10:00:00", _weekly("2024-07-03"), []),
         ("override", "2024-06-12T08:00:00Z", "2024-06-12T15:00:00", None, []),
     ]
 
@@ -371,18 +380,81 @@ def test_override_of_a_later_parts_first_occurrence_is_an_occurrence_line() -> N
                       "UID:m\nRECURRENCE-ID;TZID=Europe/Berlin:20240610T100000\n"
                       "DTSTART;TZID=Europe/Berlin:20240611T150000\nSUMMARY:Moved")
     assert _summary(result) == [
-        ("series", None, "2024-06-03T10:00:00", _weekly(1), []),
+        ("series", None, "2024-06-03T10:00:00", _weekly("2024-06-03"), []),
         ("occurrence", "2024-06-10T08:00:00Z", "2024-06-11T15:00:00", None, []),
-        ("series", "2024-06-12T08:00:00Z", "2024-06-12T10:00:00", _weekly(7), []),
+        ("series", "2024-06-12T08:00:00Z", "2024-06-12T10:00:00", _weekly("2024-07-03"), []),
     ]
     assert result.events[1].params.name == "Moved"
+
+
+def test_a_rule_every_two_weeks_on_two_days_is_one_part_per_weekday() -> None:
+    """The current portal's estimate of where a view starts lands in a week without
+    occurrences for such a rule (docs/test-portal.md, behaviour 18); one weekday is exact."""
+    result = _convert("UID:b\nDTSTART;TZID=Europe/Berlin:20250106T100000\n"
+                      "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;COUNT=6")
+    assert [(e.recurrence_id, e.params.date_from, e.params.to_params()["rrule"])
+            for e in result.events] == [
+        (None, "2025-01-06T10:00:00",
+         {"FREQ": "WEEKLY", "INTERVAL": 2, "UNTIL": "2025-02-03", "BYDAY": ["MO"]}),
+        ("2025-01-08T09:00:00Z", "2025-01-08T10:00:00",
+         {"FREQ": "WEEKLY", "INTERVAL": 2, "UNTIL": "2025-02-05", "BYDAY": ["WE"]}),
+    ]
+
+
+def test_a_moved_occurrence_of_a_weekday_part_is_an_override_of_that_part() -> None:
+    result = _convert("UID:b\nDTSTART;TZID=Europe/Berlin:20250106T100000\n"
+                      "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;COUNT=6",
+                      "UID:b\nRECURRENCE-ID;TZID=Europe/Berlin:20250120T100000\n"
+                      "DTSTART;TZID=Europe/Berlin:20250120T150000\nSUMMARY:Moved")
+    assert [(e.kind, e.recurrence_id) for e in result.events] == [
+        ("series", None), ("series", "2025-01-08T09:00:00Z"),
+        ("override", "2025-01-20T09:00:00Z")]
+
+
+def test_the_first_occurrence_of_a_later_weekday_part_moved_is_an_occurrence_line() -> None:
+    result = _convert("UID:b\nDTSTART;TZID=Europe/Berlin:20250106T100000\n"
+                      "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;COUNT=6",
+                      "UID:b\nRECURRENCE-ID;TZID=Europe/Berlin:20250108T100000\n"
+                      "DTSTART;TZID=Europe/Berlin:20250109T150000\nSUMMARY:Moved")
+    assert [(e.kind, e.recurrence_id, e.params.date_from) for e in result.events] == [
+        ("series", None, "2025-01-06T10:00:00"),
+        ("occurrence", "2025-01-08T09:00:00Z", "2025-01-09T15:00:00"),
+        ("series", "2025-01-22T09:00:00Z", "2025-01-22T10:00:00")]
+
+
+def test_a_monthly_rule_is_cut_into_parts_before_the_portals_month_estimate_drifts() -> None:
+    """The current portal counts 30-day months from a part's start to a view's first day
+    (behaviour 18): after about 32 occurrences it would walk from the month after."""
+    result = _convert("UID:m\nDTSTART;TZID=Europe/Berlin:20200101T090000\n"
+                      "RRULE:FREQ=MONTHLY;COUNT=100")
+    starts = [e.params.date_from[:10] for e in result.events]
+    assert starts == ["2020-01-01", "2022-09-01", "2025-02-01", "2028-01-01"]
+    assert [e.params.rrule.count for e in result.events if e.params.rrule] == [32, 29, 35, 4]
+
+
+def test_an_endless_monthly_rule_has_parts_up_to_the_portals_last_day() -> None:
+    result = _convert("UID:m\nDTSTART;TZID=Europe/Berlin:20300115T090000\n"
+                      "RRULE:FREQ=MONTHLY")
+    assert [(e.params.date_from[:10], e.params.rrule and e.params.rrule.until)
+            for e in result.events] == [("2030-01-15", date(2032, 8, 15)),
+                                        ("2032-09-15", date(2035, 7, 15)),
+                                        ("2035-08-15", date(2037, 12, 15))]
+
+
+def test_a_daily_rule_in_a_zone_twelve_hours_from_utc_goes_as_every_weekday() -> None:
+    """The current portal shows such a daily rule a day before its start (behaviour 19)."""
+    result = _convert("UID:n\nDTSTART;TZID=Pacific/Auckland:20250725T090000\n"
+                      "RRULE:FREQ=DAILY;COUNT=3")
+    assert result.events[0].params.to_params()["rrule"] == {
+        "FREQ": "WEEKLY", "INTERVAL": 1, "UNTIL": "2025-07-27",
+        "BYDAY": ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]}
 
 
 def test_since_drops_the_parts_that_end_before_it() -> None:
     result = _convert(WEEKLY_MEETING + "\nEXDATE;TZID=Europe/Berlin:20240612T100000",
                       since=datetime(2024, 6, 13))
     assert _summary(result) == [
-        ("series", "2024-06-17T08:00:00Z", "2024-06-17T10:00:00", _weekly(6), [])]
+        ("series", "2024-06-17T08:00:00Z", "2024-06-17T10:00:00", _weekly("2024-07-03"), [])]
 
 
 def _dates(result: ConvertResult) -> list[tuple[str, ...]]:

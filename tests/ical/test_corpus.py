@@ -54,6 +54,15 @@ KNOWN_DIFFERENCES: dict[str, str] = {
                                              "is defined nowhere: read in --tz",
 }
 
+# file → why the current portal's views of its series lines differ from an older portal's
+_TAILS = ("timed occurrences lasting 24 hours: the current portal walks a view from its first "
+          "day, so the occurrence that starts the day before and reaches into the view is not "
+          "drawn there (it is in the view it starts in); no form avoids it")
+KNOWN_VIEW_DIFFERENCES: dict[str, str] = {
+    "radicale/event_full_day_rrule_count_500.ics": _TAILS,
+    "radicale/event_full_day_rrule_until_2y.ics": _TAILS,
+}
+
 
 def _relative(path: Path) -> str:
     return str(path.relative_to(CORPUS or path.parent))
@@ -69,6 +78,18 @@ def test_corpus_file_converts_to_the_occurrences_recurring_ical_events_reads(pat
         pytest.xfail(KNOWN_DIFFERENCES[relative])
     assert not outcome.mismatched, "\n".join(
         f"UID {uid}: {why}" for uid, why in list(outcome.mismatched.items())[:5])
+
+
+@pytest.mark.skipif(CORPUS is None, reason=NO_CORPUS)
+@pytest.mark.parametrize("path", FILES, ids=_relative)
+def test_corpus_file_is_shown_by_the_current_portal_as_by_an_older_one_in_every_view(
+        path: Path) -> None:
+    outcome = compare_file(path)
+    relative = _relative(path)
+    if relative in KNOWN_VIEW_DIFFERENCES:
+        assert outcome.views_differ, f"{relative} now matches: take it off KNOWN_VIEW_DIFFERENCES"
+        pytest.xfail(KNOWN_VIEW_DIFFERENCES[relative])
+    assert not outcome.views_differ, "\n".join(outcome.views_differ[:5])
 
 
 @pytest.mark.skipif(CORPUS is None, reason=NO_CORPUS)

@@ -47,7 +47,8 @@ EXDATE;TZID=Europe/Berlin:20240612T100000
 END:VEVENT""")
     weekly = Rrule(freq="WEEKLY", byday=("MO", "WE"))
     assert parts_of(result) == [
-        (None, berlin(6, 3), berlin(6, 3, 11), Rrule(freq="WEEKLY", count=3, byday=("MO", "WE"))),
+        (None, berlin(6, 3), berlin(6, 3, 11),
+         Rrule(freq="WEEKLY", count=3, until=date(2024, 6, 10), byday=("MO", "WE"))),
         (berlin(6, 17), berlin(6, 17), berlin(6, 17, 11), weekly),
     ]
     assert result.rrule == weekly
@@ -64,7 +65,8 @@ RRULE:FREQ=WEEKLY;COUNT=5
 EXDATE;TZID=Europe/Berlin:20240611T100000
 END:VEVENT""")
     assert result.skipped == []
-    assert [p.rrule for p in result.parts] == [Rrule(freq="WEEKLY", count=5, byday=("MO",))]
+    assert [p.rrule for p in result.parts] == [
+        Rrule(freq="WEEKLY", count=5, until=date(2024, 7, 1), byday=("MO",))]
     assert result.warnings == ["EXDATE 2024-06-11T10:00:00 Europe/Berlin matches no occurrence"]
 
 
@@ -103,8 +105,8 @@ RRULE:FREQ=WEEKLY;BYDAY=MO,TH;UNTIL=20240630
 EXDATE;VALUE=DATE:20240603
 END:VEVENT""")
     assert parts_of(result) == [
-        (None, date(2024, 6, 6), date(2024, 6, 7), Rrule(freq="WEEKLY", count=7,
-                                                         byday=("MO", "TH"))),
+        (None, date(2024, 6, 6), date(2024, 6, 7),
+         Rrule(freq="WEEKLY", count=7, until=date(2024, 6, 27), byday=("MO", "TH"))),
     ]
 
 
@@ -134,7 +136,7 @@ RRULE:FREQ=DAILY;COUNT=3
 EXDATE;VALUE=DATE:20240604,20240605
 END:VEVENT""")
     assert [(p.recurrence_id, p.rrule) for p in result.parts] == [
-        (None, Rrule(freq="DAILY", count=1))]
+        (None, Rrule(freq="DAILY", count=1, until=date(2024, 6, 3)))]
 
 
 def test_every_occurrence_skipped_leaves_nothing_to_write() -> None:
@@ -437,10 +439,11 @@ RECURRENCE-ID:20240612T080000Z
 DTSTART:20240612T080000Z
 STATUS:CANCELLED
 END:VEVENT""")
-    bx = Rrule(freq="WEEKLY", count=3, byday=("MO", "WE"))
+    bx = Rrule(freq="WEEKLY", count=3, until=date(2024, 6, 10), byday=("MO", "WE"))
     assert parts_of(result) == [
         (None, berlin(6, 3), berlin(6, 3, 11), bx),
-        (berlin(6, 17), berlin(6, 17), berlin(6, 17, 11), replace(bx, count=6)),
+        (berlin(6, 17), berlin(6, 17), berlin(6, 17, 11),
+         replace(bx, count=6, until=date(2024, 7, 3))),
     ]
     assert result.skipped == [date(2024, 6, 12)]
     assert result.cancelled == [datetime(2024, 6, 12, 10, tzinfo=BERLIN)]
@@ -503,10 +506,11 @@ DTSTART;TZID=Europe/Berlin:20240617T120000
 DTEND;TZID=Europe/Berlin:20240617T130000
 SUMMARY:later
 END:VEVENT""")
-    bx = Rrule(freq="WEEKLY", count=4, byday=("MO", "WE"))
+    bx = Rrule(freq="WEEKLY", count=4, until=date(2024, 6, 12), byday=("MO", "WE"))
     assert parts_of(result) == [
         (None, berlin(6, 3), berlin(6, 3, 11), bx),
-        (berlin(6, 17), berlin(6, 17, 12), berlin(6, 17, 13), replace(bx, count=6)),
+        (berlin(6, 17), berlin(6, 17, 12), berlin(6, 17, 13),
+         replace(bx, count=6, until=date(2024, 7, 3))),
     ]
     assert str(result.parts[1].component["SUMMARY"]) == "later"
     assert result.overrides == []
@@ -765,7 +769,8 @@ EXDATE;VALUE=DATE:20250603
 END:VEVENT""", ctx(horizon=date(2024, 7, 1)))
     assert isinstance(result, SeriesPlan)
     assert [(p.recurrence_id, p.rrule) for p in result.parts] == [
-        (None, Rrule(freq="YEARLY", count=1)), (date(2026, 6, 3), Rrule(freq="YEARLY"))]
+        (None, Rrule(freq="YEARLY", count=1, until=date(2024, 6, 3))),
+        (date(2026, 6, 3), Rrule(freq="YEARLY"))]
 
 
 def test_broken_rrule_is_unreadable_with_a_sentence_about_it() -> None:
