@@ -20,6 +20,7 @@ import icalendar
 import pytest
 import recurring_ical_events
 
+from ics2b24.app.traits import PROBE
 from ics2b24.bitrix.rows import date_order, parse_event
 from ics2b24.cli import main
 from ics2b24.portal.server import Portal
@@ -31,14 +32,24 @@ WRITES = ("calendar.event.add", "calendar.event.update", "calendar.event.delete"
 
 class MethodLog:
     """Every method the portal executes (batch commands included), in order: what the
-    portal saw, not what the client believes it sent."""
+    portal saw, not what the client believes it sent. The one-time generation probe in its
+    scratch section (ics2b24/app/traits.py) is kept apart in `probed`, since the tests count
+    what push writes to the user's calendar."""
 
     def __init__(self, portal: Portal) -> None:
         self.calls: list[str] = []
         self.params: list[dict[str, Any]] = []
+        self.probed: list[str] = []
+        probe_sections: set[int] = set()
         original = portal.api.call
 
         def call(user: Any, method: str, params: Any) -> Any:
+            if _in_probe(method, dict(params), probe_sections):
+                self.probed.append(method)
+                result = original(user, method, params)
+                if method == "calendar.section.add":
+                    probe_sections.add(int(result))
+                return result
             self.calls.append(method)
             self.params.append(dict(params))
             return original(user, method, params)
@@ -55,6 +66,18 @@ class MethodLog:
     def clear(self) -> None:
         self.calls.clear()
         self.params.clear()
+        self.probed.clear()
+
+
+def _in_probe(method: str, params: dict[str, Any], probe_sections: set[int]) -> bool:
+    """Whether a call names the probe or acts on its section."""
+    if str(params.get("name", "")).startswith(PROBE):
+        return True
+    ours = {str(section) for section in probe_sections}
+    section = params.get("section")
+    if any(str(s) in ours for s in (section if isinstance(section, list) else [section])):
+        return True
+    return method == "calendar.section.delete" and str(params.get("id")) in ours
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

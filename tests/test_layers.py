@@ -17,7 +17,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "__main__": frozenset({"cli"}),
     "cli": frozenset({"app", "bitrix", "ical", "portal", "model", "errors", "(root)"}),
     "app": frozenset({"store", "bitrix", "plan", "ical", "model", "errors", "paths"}),
-    "store": frozenset({"plan", "errors", "paths"}),
+    "store": frozenset({"plan", "model", "errors", "paths"}),
     "bitrix": frozenset({"plan", "model", "errors", "paths"}),
     "plan": frozenset({"ical", "model", "errors"}),
     "ical": frozenset({"model", "errors"}),

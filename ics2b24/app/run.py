@@ -21,7 +21,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,13 +34,14 @@ from ics2b24.app.sections import (
     update_section_from_ics,
 )
 from ics2b24.app.target import Target
+from ics2b24.app.traits import probe_traits
 from ics2b24.bitrix.client import Client, UncertainWriteError
 from ics2b24.bitrix.connect import Credentials, Hooks, Transport, make_client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.bitrix.rows import parse_event, parse_events
 from ics2b24.errors import EndpointError, PortalError
 from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
-from ics2b24.model import DesiredEvent, EventParams
+from ics2b24.model import CURRENT_PORTAL, DesiredEvent, EventParams, PortalTraits
 from ics2b24.plan.diff import DiffOptions, canonical_rule, diff, undo_plan
 from ics2b24.plan.ops import Key, Op, Plan
 from ics2b24.plan.record import Record
@@ -132,6 +133,7 @@ class _Session:
     target: str
     section_id: int
     converted: ConvertResult
+    traits: PortalTraits = CURRENT_PORTAL
     remote: list[RemoteEvent] = field(default_factory=list)
     """What the last read of the target found."""
 
@@ -173,22 +175,52 @@ def _session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
             portal = portal_identity(client.base_url, client.user_id())
             section_id = _section(client, db, portal, connection, converted, options, mode)
             tkey = target_key(connection.target.type, connection.target.owner, section_id)
-            yield _Session(db, client, portal, tkey, section_id, converted)
+            traits = _traits(client, db, portal, connection, converted, mode)
+            if not traits.honours_recurrence_mode and inputs is not None and options:
+                converted = _convert(inputs, options, user, connection, moves_detached=False)
+            yield _Session(db, client, portal, tkey, section_id, converted, traits)
         finally:
             client.close()
     finally:
         db.close()
 
 
+def _traits(client: Client, db: StateDB, portal: str, connection: Connection,
+            converted: ConvertResult, mode: _Mode) -> PortalTraits:
+    """What the portal's calendar code does with the forms that differ between generations:
+    remembered from an earlier run, else found by one batch request (app/traits.py) when the
+    input has a series to write, and said once. A run that writes nothing (`plan`) assumes the
+    current generation and says so."""
+    known = db.traits(portal)
+    if known is not None:
+        return known
+    if not any(event.kind in ("series", "override") for event in converted.events):
+        return CURRENT_PORTAL
+    if not mode.writes_state:
+        connection.note("which calendar code the portal runs is not known yet: this plan "
+                        "assumes the current one (push finds out with one request)")
+        return CURRENT_PORTAL
+    if connection.hooks.status is not None:
+        connection.hooks.status("finding out which calendar code the portal runs…")
+    traits = probe_traits(client, connection.target.type, connection.target.owner)
+    with db.transaction() as tx:
+        tx.remember_traits(portal, traits)
+    connection.note(f"the portal runs the {traits.generation} calendar code"
+                    + ("" if traits.honours_recurrence_mode else
+                       ": moved occurrences are written as events of their own"))
+    return traits
+
+
 def _convert(inputs: list[tuple[str, bytes]], options: SyncOptions, user: Mapping[str, Any],
-             connection: Connection) -> ConvertResult:
+             connection: Connection, *, moves_detached: bool = True) -> ConvertResult:
     """The input as the portal user's zone reads floating times; says so when it holds no
     event, since a run that changes nothing is otherwise silent."""
     if connection.hooks.status is not None:
         size = sum(len(data) for _, data in inputs)
         names = inputs[0][0] if len(inputs) == 1 else f"{len(inputs)} files"
         connection.hooks.status(f"reading {names} ({_size(size)})…")
-    converted = convert_inputs(inputs, convert_options(options.convert, user))
+    converted = convert_inputs(inputs, replace(convert_options(options.convert, user),
+                                               moves_detached=moves_detached))
     if not converted.events and not converted.cancelled:
         connection.note("no events in the input: there is nothing to add or update")
     return converted
@@ -258,6 +290,7 @@ def _diff(session: _Session, connection: Connection, options: SyncOptions) -> Pl
         calendar_type=connection.target.type, owner=connection.target.owner,
         section_id=session.section_id, prune=options.prune, force=options.force,
         force_delete=options.force_delete, sent_keys=sent, today=date.today(),
+        traits=session.traits,
     ))
 
 

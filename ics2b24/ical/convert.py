@@ -79,6 +79,8 @@ class ConvertOptions:
     no_attendees: bool
     strict: bool
     invite_attendees: bool = False
+    moves_detached: bool = True
+    """False for a portal that ignores `recurrence_mode` (ical/recurrence.py)."""
 
     @classmethod
     def build(cls, *, tz: str | None, horizon_end: date | None, since: date | None,
@@ -344,7 +346,8 @@ class _UidConverter:
         ctx = RecurrenceContext(floating_zone=self.options.tz,
                                 horizon_end=self.options.horizon_end,
                                 max_occurrences=self.options.max_occurrences,
-                                since=self.options.since)
+                                since=self.options.since,
+                                moves_detached=self.options.moves_detached)
         try:
             plan = plan_recurrence(master.component, [o.component for o in overrides], ctx)
         except UnreadableRecurrence as exc:

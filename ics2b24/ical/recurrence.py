@@ -39,6 +39,9 @@ class RecurrenceContext:
     horizon_end: date
     max_occurrences: int
     since: date | None
+    moves_detached: bool = True
+    """Whether the portal detaches a moved occurrence (`recurrence_mode=this`); where it does
+    not, a moved occurrence is a skipped day of the parts and an occurrence line of its own."""
 
 
 @dataclass
@@ -254,6 +257,7 @@ def _series_plan(
     moved: dict[date, OverridePlan] = {}
     splits: list[_Segment] = []
     cancelled: list[Value] = []
+    alone: list[OverridePlan] = []
     replaced: set[date] = set()
     for event in overrides:
         day = _override_day(event, shape, rule, removed, replaced)
@@ -269,12 +273,17 @@ def _series_plan(
         elif this_and_future:
             splits.append(_tail_segment(event, shape, day))
         else:
-            moved[day] = OverridePlan(
+            override = OverridePlan(
                 recurrence_id=original,
                 start=_aware(_dt(event, "DTSTART"), ctx),
                 end=_aware(_span(event)[1], ctx),
                 component=event,
             )
+            if ctx.moves_detached:
+                moved[day] = override
+            else:
+                removed.add(day)
+                alone.append(override)
 
     plan = SeriesPlan(
         rrule=rule,
@@ -290,6 +299,7 @@ def _series_plan(
         runs = [run for run in runs if not _run_ends_before(run, ctx.since)]
         if not runs:
             return None
+    plan.standalone += [o for o in alone if not _ends_before_since(o, ctx)]
     for run in runs:
         if run.part is not None:
             plan.parts.append(run.part)
@@ -716,6 +726,10 @@ def _run_ends_before(run: _Run, since: date) -> bool:
             return False
         ends.append(run.part.end + (last - first))
     return all(_ends_before(end, since) for end in ends)
+
+
+def _ends_before_since(override: OverridePlan, ctx: RecurrenceContext) -> bool:
+    return ctx.since is not None and _ends_before(override.end, ctx.since)
 
 
 def _ends_before(end: Value, since: date) -> bool:

@@ -32,7 +32,14 @@ from zoneinfo import ZoneInfo
 
 from ics2b24.errors import SafetyError
 from ics2b24.ical import bxrule
-from ics2b24.model import DesiredEvent, EventParams, Rrule, parse_recurrence_id
+from ics2b24.model import (
+    CURRENT_PORTAL,
+    DesiredEvent,
+    EventParams,
+    PortalTraits,
+    Rrule,
+    parse_recurrence_id,
+)
 from ics2b24.plan.ops import Key, Op, Phase, Plan
 from ics2b24.plan.record import Record, params_fingerprint
 from ics2b24.plan.remote import RemoteEvent
@@ -42,7 +49,8 @@ from ics2b24.plan.remote import RemoteEvent
 class DiffOptions:
     """The target and the run's flags. `sent_keys` are creations sent (by this run or one
     that died) whose outcome was never recorded: if recovery finds them, this tool made them.
-    `today` tells which meetings are still to come (a real portal invites their attendees)."""
+    `today` tells which meetings are still to come (a real portal invites their attendees);
+    `traits` which forms the portal shows exactly (app/traits.py)."""
 
     calendar_type: str
     owner: int
@@ -52,6 +60,7 @@ class DiffOptions:
     force_delete: bool = False
     sent_keys: frozenset[Key] = frozenset()
     today: date | None = None
+    traits: PortalTraits = CURRENT_PORTAL
 
 
 @dataclass(frozen=True)
@@ -385,7 +394,7 @@ class _Differ:
             pair = self._replace_kind(event, pair)
         if pair is None:
             params = {**self._base(), "section": self.options.section_id,
-                      **event.params.to_call()}
+                      **event.params.to_call(self.options.traits)}
             self.ops.append(Op("add", event.uid, event.recurrence_id, Phase.EVENT, params=params,
                                fingerprint=fingerprint(event), created=True, desired=event,
                                series=event.kind == "series",
@@ -425,7 +434,8 @@ class _Differ:
                                event_id=remote.id, fingerprint=print_, created=pair.created,
                                desired=event))
             return
-        params = {**self._base(), **_clearing(event.params, remote), **event.params.to_call()}
+        params = {**self._base(), **_clearing(event.params, remote),
+                  **event.params.to_call(self.options.traits)}
         if remote.recurrence_id is None:
             params["section"] = self.options.section_id
         if remote.params.is_meeting and remote.meeting_host is not None:
@@ -433,7 +443,8 @@ class _Differ:
         self.ops.append(Op("update", event.uid, event.recurrence_id, phase, event_id=remote.id,
                            params=params, fingerprint=print_, created=pair.created,
                            series=_is_series(remote), desired=event,
-                           invitations=self._invitations(event.params, remote.params)))
+                           invitations=self._invitations(event.params, remote.params),
+                           modes=self.options.traits.honours_recurrence_mode))
 
     def _override(self, event: DesiredEvent) -> None:
         if event.uid in self.left:
@@ -446,7 +457,7 @@ class _Differ:
         if holder is None or event.recurrence_id is None:
             return
         holder_pair = self.paired.get(_key(holder))
-        params = {**self._base(), **event.params.to_call(),
+        params = {**self._base(), **event.params.to_call(self.options.traits),
                   "current_date_from": occurrence_day(event.recurrence_id,
                                                       holder.params.timezone_from)}
         self.ops.append(Op(

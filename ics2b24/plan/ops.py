@@ -82,6 +82,9 @@ class Op:
     forget: tuple[Key, ...] = ()
     replaces: tuple[int, ...] = ()
     invitations: int = 0
+    modes: bool = True
+    """Whether the portal reads `recurrence_mode`; one that does not (app/traits.py) is sent
+    none, and gets no override op (its moved occurrences are events of their own)."""
 
     @property
     def key(self) -> Key:
@@ -94,6 +97,8 @@ class Op:
 
     @property
     def recurrence_mode(self) -> str | None:
+        if not self.modes:
+            return None
         if self.kind == "override":
             return "this"
         if self.kind == "update" and self.series:

@@ -31,10 +31,11 @@ from typing import IO
 from urllib.parse import urlsplit
 
 from ics2b24.errors import OutputError, SafetyError, UsageError
+from ics2b24.model import PortalTraits
 from ics2b24.paths import data_dir
 from ics2b24.plan.record import Record
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SECTIONS = """
 CREATE TABLE sections (
@@ -67,7 +68,15 @@ CREATE TABLE pending (
     PRIMARY KEY (portal, target, uid, recurrence_id)
 );
 """
-_SCHEMA = _SECTIONS + _EVENTS + _PENDING
+_PORTALS = """
+CREATE TABLE portals (
+    portal TEXT PRIMARY KEY,
+    reads_iso_until INTEGER NOT NULL,
+    honours_recurrence_mode INTEGER NOT NULL
+);
+"""
+"""What `app/traits.py` found a portal's calendar code to do, so it is probed once."""
+_SCHEMA = _SECTIONS + _EVENTS + _PENDING + _PORTALS
 
 _DROP_TIMESTAMP_X = """
 ALTER TABLE events RENAME TO events_v2;
@@ -80,7 +89,7 @@ DROP TABLE events_v2;
 """Version 3 drops `timestamp_x`, which nothing read; the table is rebuilt rather than altered
 with DROP COLUMN, which an older SQLite does not know."""
 
-_MIGRATIONS = {1: _SECTIONS, 2: _DROP_TIMESTAMP_X}
+_MIGRATIONS = {1: _SECTIONS, 2: _DROP_TIMESTAMP_X, 3: _PORTALS}
 """The script that takes a file from each older version to the next one."""
 
 
@@ -165,6 +174,15 @@ class Transaction:
             "DELETE FROM events WHERE portal = ? AND target = ? AND uid = ? "
             "AND recurrence_id = ?",
             (portal, target, uid, recurrence_id or ""),
+        )
+
+    def remember_traits(self, portal: str, traits: PortalTraits) -> None:
+        self._db.execute(
+            "INSERT INTO portals (portal, reads_iso_until, honours_recurrence_mode) "
+            "VALUES (?, ?, ?) ON CONFLICT (portal) DO UPDATE SET "
+            "reads_iso_until = excluded.reads_iso_until, "
+            "honours_recurrence_mode = excluded.honours_recurrence_mode",
+            (portal, int(traits.reads_iso_until), int(traits.honours_recurrence_mode)),
         )
 
     def remember_section(self, portal: str, calendar: str, name: str, section_id: int) -> None:
@@ -273,6 +291,14 @@ class StateDB:
             (portal, calendar, name),
         ).fetchone()
         return None if row is None else int(row["section_id"])
+
+    def traits(self, portal: str) -> PortalTraits | None:
+        """What an earlier run found this portal's calendar code to do, if it probed it."""
+        row = self._db.execute("SELECT * FROM portals WHERE portal = ?", (portal,)).fetchone()
+        if row is None:
+            return None
+        return PortalTraits(reads_iso_until=bool(row["reads_iso_until"]),
+                            honours_recurrence_mode=bool(row["honours_recurrence_mode"]))
 
     def records(self, portal: str, target: str) -> list[Record]:
         """Every event paired in this target, sorted by (uid, recurrence_id) null first."""
