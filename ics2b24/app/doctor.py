@@ -1,13 +1,17 @@
 """`ics2b24 doctor`: try, on the user's own portal, every kind of write `push` relies on.
 
 The test portal follows the portal source we could read; a user's portal may run another
-version. So before a migration, doctor creates a scratch section, makes each kind of write
-`push` makes (a series, a moved occurrence, a series in parts around a skipped day, an update
-keeping the date, a single event moved to another day, reminders cleared, a series deleted
-with its moved occurrence, a single event deleted, a weekly COUNT rule on two days, an all-day
-event, a zone name), reads the section back after each, and
-checks that the write did what push expects and that every other occurrence survived. It
-never touches another section, and deletes its own however it ends (Ctrl-C included).
+version. So before a migration, doctor first finds out which calendar code the portal runs
+(app/traits.py, as push does), then creates a scratch section and makes each kind of write
+`push` makes there, in the form push sends that generation (a series, a moved occurrence, a
+series in parts around a skipped day, an update keeping the date, a single event moved to
+another day, reminders cleared, a series deleted with its moved occurrence, a single event
+deleted, a weekly rule on two days from its second day, a rule every two weeks on two days and
+a monthly rule as push writes them, an all-day event, a zone name). It reads the section back
+after each, checks that the write did what push expects and that every other occurrence
+survived, and opens month views (as the calendar requests them) where the current code's
+expansion depends on the view's start. It never touches another section, and deletes its own
+however it ends (Ctrl-C included).
 """
 
 from __future__ import annotations
@@ -16,15 +20,19 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ics2b24.app.sections import SectionFields, add_section, calendar_params
 from ics2b24.app.target import CalendarType
+from ics2b24.app.traits import probe_traits
 from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.rows import shown
 from ics2b24.errors import PortalError
-from ics2b24.model import EventParams, Reminder, Rrule
+from ics2b24.ical.convert import ConvertOptions, convert_inputs
+from ics2b24.model import EventParams, PortalTraits, Reminder, Rrule
 from ics2b24.plan.compare import Occurrence, Window, occurrence_of
 
 ZONE = "Europe/Berlin"
@@ -48,14 +56,33 @@ class Finding:
             "" if self.held else f": {self.seen}")
 
 
+@dataclass(frozen=True)
+class DoctorReport:
+    """The calendar code found (and so the forms tried) and one finding per behaviour."""
+
+    traits: PortalTraits
+    findings: list[Finding]
+
+    def generation_line(self) -> str:
+        line = f"the portal runs the {self.traits.generation} calendar code"
+        if not self.traits.reads_iso_until:
+            line += "; it reads UNTIL only in its display format: push bounds rules by COUNT"
+        if not self.traits.honours_recurrence_mode:
+            line += ("; it ignores recurrence_mode: push writes a moved occurrence as a "
+                     "skipped day and an event of its own")
+        return line
+
+
 @dataclass
 class _Probe:
     client: Client
     cal_type: CalendarType
     owner: int
     section: int
+    traits: PortalTraits
     expected: Counter[Occurrence] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
+    ids: dict[str, int] = field(default_factory=dict)
 
     def base(self) -> dict[str, Any]:
         return {**calendar_params(self.cal_type, self.owner), "section": self.section}
@@ -67,12 +94,23 @@ class _Probe:
             raise answer.errors["c"]
         return answer.results.get("c")
 
-    def shown(self) -> Counter[Occurrence]:
+    def add(self, params: EventParams) -> int:
+        """An event added as push adds it to a portal of this generation."""
+        answer = self.write("calendar.event.add", {**self.base(),
+                                                   **params.to_call(self.traits)})
+        if not isinstance(answer, int | str) or not str(answer).isdigit():
+            raise ValueError(f"the add answered {answer!r}, not the new event's id")
+        return int(answer)
+
+    def shown(self, window: Window = WINDOW) -> Counter[Occurrence]:
+        """What the section shows in the window, read as the calendar reads it: by overlap, a
+        day wider on each side, each occurrence counted in the window its start day is in."""
         rows = self.client.call("calendar.event.get", {
             **calendar_params(self.cal_type, self.owner), "section": [self.section],
-            "from": "2029-12-31", "to": "2031-01-01"})
+            "from": (window.first - timedelta(days=1)).isoformat(),
+            "to": (window.last + timedelta(days=1)).isoformat()})
         found: Counter[Occurrence] = Counter()
-        for occurrences in shown(rows if isinstance(rows, list) else [], WINDOW).values():
+        for occurrences in shown(rows if isinstance(rows, list) else [], window).values():
             found.update(occurrences)
         return found
 
@@ -86,26 +124,24 @@ class _Probe:
             problem = f"the portal refused: {error.description or error.error}"
         except (TypeError, ValueError) as error:
             problem = f"the portal answered in a shape push does not expect ({error})"
-        if problem is None:
-            seen = self.shown()
-            missing, extra = self.expected - seen, seen - self.expected
-            if missing or extra:
-                problem = "; ".join(
-                    [f"missing {o.show()}" for o in sorted(missing.elements())][:3]
-                    + [f"extra {o.show()}" for o in sorted(extra.elements())][:3])
-                self.expected = seen
+        seen = self.shown()
+        missing, extra = self.expected - seen, seen - self.expected
+        if missing or extra:
+            problem = problem or "; ".join(
+                [f"missing {o.show()}" for o in sorted(missing.elements())][:3]
+                + [f"extra {o.show()}" for o in sorted(extra.elements())][:3])
+            self.expected = seen
         self.findings.append(Finding(behaviour, problem is None, problem or ""))
 
 
 def _params(name: str, start: str, end: str, rrule: Rrule | None = None,
-            remind: tuple[Reminder, ...] = ()) -> dict[str, Any]:
+            remind: tuple[Reminder, ...] = ()) -> EventParams:
     return EventParams(name=name, date_from=start, date_to=end, timezone_from=ZONE,
-                       timezone_to=ZONE, rrule=rrule, remind=remind).to_call()
+                       timezone_to=ZONE, rrule=rrule, remind=remind)
 
 
 def _occurrence(name: str, start: str, end: str) -> Occurrence:
-    return occurrence_of(EventParams(name=name, date_from=start, date_to=end,
-                                     timezone_from=ZONE, timezone_to=ZONE), name)
+    return occurrence_of(_params(name, start, end), name)
 
 
 def _weekly(name: str, days: list[int], hour: int = 9) -> list[Occurrence]:
@@ -113,131 +149,221 @@ def _weekly(name: str, days: list[int], hour: int = 9) -> list[Occurrence]:
                         f"2030-01-{d:02d}T{hour + 1:02d}:00:00") for d in days]
 
 
-def _probes(p: _Probe) -> None:
-    ids: dict[str, int] = {}
-    mondays = Rrule("WEEKLY", count=4, byday=("MO",))
+def _as_pushed(vevent: str) -> list[EventParams]:
+    """The lines push writes for one VEVENT (Europe/Berlin), so that a change to how push
+    writes a rule changes what doctor tries."""
+    text = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:ics2b24 doctor\r\nBEGIN:VEVENT\r\n"
+            "DTSTAMP:20300101T000000Z\r\n" + vevent.replace("\n", "\r\n")
+            + "END:VEVENT\r\nEND:VCALENDAR\r\n")
+    options = ConvertOptions(tz=ZoneInfo(ZONE), tz_name=ZONE, horizon_end=date(2038, 1, 1),
+                             since=None, max_occurrences=10_000, user_map={},
+                             no_attendees=True, strict=True)
+    return [event.params for event in convert_inputs([("doctor.ics", text.encode())],
+                                                     options).events]
 
-    def series_add() -> str | None:
-        answer = p.write("calendar.event.add", {**p.base(), **_params(
-            "Doctor series", "2030-01-07T09:00:00", "2030-01-07T10:00:00", mondays)})
-        if not isinstance(answer, int | str) or not str(answer).isdigit():
-            return f"the add answered {answer!r}, not the new event's id"
-        ids["series"] = int(answer)
-        p.expected.update(_weekly("Doctor series", [7, 14, 21, 28]))
-        return None
 
-    def moved() -> str | None:
-        p.write("calendar.event.update", {
-            **p.base(), "id": ids["series"], "recurrence_mode": "this",
-            "current_date_from": "2030-01-14",
-            **_params("Doctor moved", "2030-01-15T11:00:00", "2030-01-15T12:00:00")})
-        p.expected.subtract(_weekly("Doctor series", [14]))
-        p.expected.update([_occurrence("Doctor moved", "2030-01-15T11:00:00",
-                                       "2030-01-15T12:00:00")])
-        return None
+def _grid(month: date) -> Window:
+    """A month as the calendar requests it: six weeks from the Monday on or before the 1st."""
+    first = month - timedelta(days=month.weekday())
+    return Window(first, first + timedelta(days=41))
 
-    def parts() -> str | None:
-        for start, count in (("2030-01-08", 2), ("2030-01-29", 1)):
-            p.write("calendar.event.add", {**p.base(), **_params(
-                "Doctor parts", f"{start}T14:00:00", f"{start}T15:00:00",
-                Rrule("WEEKLY", count=count, byday=("TU",)))})
-        p.expected.update(_weekly("Doctor parts", [8, 15, 29], hour=14))
-        return None
 
-    def update_all() -> str | None:
-        answer = p.write("calendar.event.add", {**p.base(), **_params(
-            "Doctor daily", "2030-01-02T08:00:00", "2030-01-02T08:30:00",
-            Rrule("DAILY", count=3))})
-        p.write("calendar.event.update", {**p.base(), "id": int(answer),
-                                          "recurrence_mode": "all", **_params(
-            "Doctor daily renamed", "2030-01-02T08:00:00", "2030-01-02T08:30:00",
-            Rrule("DAILY", count=3))})
-        p.expected.update(_occurrence("Doctor daily renamed", f"2030-01-0{d}T08:00:00",
-                                      f"2030-01-0{d}T08:30:00") for d in (2, 3, 4))
-        return None
+def _views_problem(p: _Probe, name: str, wanted: list[tuple[date, Occurrence]],
+                   months: list[date]) -> str | None:
+    """The first month view that shows `name` on other days than `wanted`, said."""
+    for month in months:
+        grid = _grid(month)
+        expected = Counter(o for day, o in wanted if grid.holds(day))
+        seen = Counter({o: n for o, n in p.shown(grid).items() if o.name == name})
+        if seen != expected:
+            said = ([f"missing {o.show()}" for o in sorted((expected - seen).elements())][:2]
+                    + [f"extra {o.show()}" for o in sorted((seen - expected).elements())][:2])
+            return f"the view of {month:%Y-%m} shows " + "; ".join(said)
+    return None
 
-    def single_moved() -> str | None:
-        answer = p.write("calendar.event.add", {**p.base(), **_params(
-            "Doctor single", "2030-01-09T16:00:00", "2030-01-09T17:00:00")})
-        ids["single"] = int(answer)
-        p.write("calendar.event.update", {**p.base(), "id": ids["single"], **_params(
-            "Doctor single", "2030-01-10T16:00:00", "2030-01-10T17:00:00")})
-        p.expected.update([_occurrence("Doctor single", "2030-01-10T16:00:00",
-                                       "2030-01-10T17:00:00")])
-        return None
 
-    def reminders_cleared() -> str | None:
-        with_alarm = _params("Doctor single", "2030-01-10T16:00:00", "2030-01-10T17:00:00",
-                             remind=(Reminder("min", 15),))
-        p.write("calendar.event.update", {**p.base(), "id": ids["single"], **with_alarm})
-        p.client.call("calendar.event.update", {**p.base(), "id": ids["single"],
-                                                **with_alarm, "remind": []})
-        row = p.client.call("calendar.event.getbyid", {"id": ids["single"]})
-        left = row.get("REMIND") if isinstance(row, dict) else None
-        return None if not left else f"REMIND is still {left!r}"
+def _series_add(p: _Probe) -> str | None:
+    p.ids["series"] = p.add(_params("Doctor series", "2030-01-07T09:00:00",
+                                    "2030-01-07T10:00:00", MONDAYS))
+    p.expected.update(_weekly("Doctor series", [7, 14, 21, 28]))
+    return None
 
-    def series_deleted() -> str | None:
-        p.write("calendar.event.delete", {"id": ids["series"]})
+
+def _moved(p: _Probe) -> str | None:
+    p.write("calendar.event.update", {
+        **p.base(), "id": p.ids["series"], "recurrence_mode": "this",
+        "current_date_from": "2030-01-14",
+        **_params("Doctor moved", "2030-01-15T11:00:00", "2030-01-15T12:00:00").to_call()})
+    p.ids["moved"] = p.ids["series"]
+    p.expected.subtract(_weekly("Doctor series", [14]))
+    p.expected.update([_occurrence("Doctor moved", "2030-01-15T11:00:00",
+                                   "2030-01-15T12:00:00")])
+    return None
+
+
+def _parts(p: _Probe) -> str | None:
+    for start, count, last in (("2030-01-08", 2, date(2030, 1, 15)),
+                               ("2030-01-29", 1, date(2030, 1, 29))):
+        p.add(_params("Doctor parts", f"{start}T14:00:00", f"{start}T15:00:00",
+                      Rrule("WEEKLY", count=count, until=last, byday=("TU",))))
+    p.expected.update(_weekly("Doctor parts", [8, 15, 29], hour=14))
+    return None
+
+
+def _update_all(p: _Probe) -> str | None:
+    daily = Rrule("DAILY", count=3, until=date(2030, 1, 4))
+    event_id = p.add(_params("Doctor daily", "2030-01-02T08:00:00", "2030-01-02T08:30:00",
+                             daily))
+    mode = {"recurrence_mode": "all"} if p.traits.honours_recurrence_mode else {}
+    renamed = _params("Doctor daily renamed", "2030-01-02T08:00:00", "2030-01-02T08:30:00",
+                      daily)
+    p.write("calendar.event.update", {**p.base(), "id": event_id, **mode,
+                                      **renamed.to_call(p.traits)})
+    p.expected.update(_occurrence("Doctor daily renamed", f"2030-01-0{d}T08:00:00",
+                                  f"2030-01-0{d}T08:30:00") for d in (2, 3, 4))
+    return None
+
+
+def _single_moved(p: _Probe) -> str | None:
+    p.ids["single"] = p.add(_params("Doctor single", "2030-01-09T16:00:00",
+                                    "2030-01-09T17:00:00"))
+    p.write("calendar.event.update", {**p.base(), "id": p.ids["single"], **_params(
+        "Doctor single", "2030-01-10T16:00:00", "2030-01-10T17:00:00").to_call()})
+    p.expected.update([_occurrence("Doctor single", "2030-01-10T16:00:00",
+                                   "2030-01-10T17:00:00")])
+    return None
+
+
+def _reminders_cleared(p: _Probe) -> str | None:
+    with_alarm = _params("Doctor single", "2030-01-10T16:00:00", "2030-01-10T17:00:00",
+                         remind=(Reminder("min", 15),)).to_call()
+    p.write("calendar.event.update", {**p.base(), "id": p.ids["single"], **with_alarm})
+    p.client.call("calendar.event.update", {**p.base(), "id": p.ids["single"],
+                                            **with_alarm, "remind": []})
+    row = p.client.call("calendar.event.getbyid", {"id": p.ids["single"]})
+    left = row.get("REMIND") if isinstance(row, dict) else None
+    return None if not left else f"REMIND is still {left!r}"
+
+
+def _series_deleted(p: _Probe) -> str | None:
+    p.write("calendar.event.delete", {"id": p.ids["series"]})
+    if "moved" in p.ids:
         p.expected.subtract(_weekly("Doctor series", [7, 21, 28]))
         p.expected.subtract([_occurrence("Doctor moved", "2030-01-15T11:00:00",
                                          "2030-01-15T12:00:00")])
-        return None
+    else:
+        p.expected.subtract(_weekly("Doctor series", [7, 14, 21, 28]))
+    return None
 
-    def two_day_count() -> str | None:
-        p.write("calendar.event.add", {**p.base(), **_params(
-            "Doctor two days", "2030-01-03T13:00:00", "2030-01-03T14:00:00",
-            Rrule("WEEKLY", count=2, byday=("TU", "TH")))})
-        p.expected.update(_occurrence("Doctor two days", f"2030-01-0{d}T13:00:00",
-                                      f"2030-01-0{d}T14:00:00") for d in (3, 8))
-        return None
 
-    def all_day() -> str | None:
-        day = EventParams(name="Doctor all day", date_from="2030-02-04", date_to="2030-02-04",
-                          skip_time=True)
-        p.write("calendar.event.add", {**p.base(), **day.to_call()})
-        p.expected.update([occurrence_of(day, day.name)])
-        return None
+def _single_deleted(p: _Probe) -> str | None:
+    p.write("calendar.event.delete", {"id": p.ids["single"]})
+    p.expected.subtract([_occurrence("Doctor single", "2030-01-10T16:00:00",
+                                     "2030-01-10T17:00:00")])
+    return None
 
-    def zone_kept() -> str | None:
-        call = EventParams(name="Doctor zone", date_from="2030-02-05T10:00:00",
-                           date_to="2030-02-05T11:00:00", timezone_from=KEPT_ZONE,
-                           timezone_to=KEPT_ZONE)
-        answer = p.write("calendar.event.add", {**p.base(), **call.to_call()})
-        p.expected.update([occurrence_of(call, call.name)])
-        row = p.client.call("calendar.event.getbyid", {"id": int(answer)})
-        kept = row.get("TZ_FROM") if isinstance(row, dict) else None
-        return None if kept == KEPT_ZONE else f"TZ_FROM is {kept!r}"
 
-    def single_deleted() -> str | None:
-        p.write("calendar.event.delete", {"id": ids["single"]})
-        p.expected.subtract([_occurrence("Doctor single", "2030-01-10T16:00:00",
-                                         "2030-01-10T17:00:00")])
-        return None
+def _two_days(p: _Probe) -> str | None:
+    p.add(_params("Doctor two days", "2030-01-03T13:00:00", "2030-01-03T14:00:00",
+                  Rrule("WEEKLY", count=2, until=date(2030, 1, 8), byday=("TU", "TH"))))
+    p.expected.update(_occurrence("Doctor two days", f"2030-01-0{d}T13:00:00",
+                                  f"2030-01-0{d}T14:00:00") for d in (3, 8))
+    return None
 
-    steps: list[tuple[str, Callable[[], str | None], str | None]] = [
-        ("a series bounded by COUNT, weekly on its days, shows exactly its occurrences",
-         series_add, None),
-        ("a moved occurrence (recurrence_mode this) moves; the rest of the series stays",
-         moved, "series"),
-        ("a series in parts around a skipped day never shows that day", parts, None),
-        ("a series updated with recurrence_mode all keeps its days", update_all, None),
-        ("a single event updated to another day moves there", single_moved, None),
-        ("reminders are cleared by a JSON \"remind\": []", reminders_cleared, "single"),
-        ("deleting a series deletes its moved occurrence and nothing else", series_deleted,
-         "series"),
-        ("deleting a single event deletes only that event", single_deleted, "single"),
-        ("a weekly COUNT rule on two days, from its second day, shows its last occurrence",
-         two_day_count, None),
-        ("an all-day event stays on its day whatever the user's offset from the server",
-         all_day, None),
-        (f"a zone name push writes ({KEPT_ZONE}) is kept, with its wall clock", zone_kept,
-         None),
-    ]
-    for behaviour, step, needs in steps:
-        if needs is not None and needs not in ids:
+
+def _written(p: _Probe, vevent: str, name: str, days: list[date], hour: int,
+             months: list[date]) -> str | None:
+    """Write a VEVENT as push writes it; it must show on `days` in the year and in each
+    month view of `months`."""
+    for params in _as_pushed(vevent):
+        p.add(params)
+    wanted = [(day, _occurrence(name, f"{day}T{hour:02d}:00:00", f"{day}T{hour + 1:02d}:00:00"))
+              for day in days]
+    p.expected.update(o for day, o in wanted if WINDOW.holds(day))
+    return _views_problem(p, name, wanted, months)
+
+
+def _biweekly(p: _Probe) -> str | None:
+    """Tuesdays and Thursdays every other week from 1 January 2030, 14 times."""
+    weeks = [date(2030, 1, 1) + timedelta(weeks=2 * n) for n in range(7)]
+    days = sorted(week + timedelta(days=d) for week in weeks for d in (0, 2))
+    return _written(p, "UID:doctor-biweekly\nSUMMARY:Doctor every other week\n"
+                    "DTSTART;TZID=Europe/Berlin:20300101T120000\n"
+                    "DTEND;TZID=Europe/Berlin:20300101T130000\n"
+                    "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH;COUNT=14\n",
+                    "Doctor every other week", days, 12,
+                    [date(2030, 2, 1), date(2030, 3, 1)])
+
+
+def _monthly(p: _Probe) -> str | None:
+    """The 15th of every month from January 2030, without end: viewed up to eight years on."""
+    days = [date(2030 + n // 12, n % 12 + 1, 15) for n in range(96)]
+    return _written(p, "UID:doctor-monthly\nSUMMARY:Doctor monthly\n"
+                    "DTSTART;TZID=Europe/Berlin:20300115T170000\n"
+                    "DTEND;TZID=Europe/Berlin:20300115T180000\nRRULE:FREQ=MONTHLY\n",
+                    "Doctor monthly", days, 17,
+                    [date(2031, 6, 1), date(2032, 9, 1), date(2034, 3, 1), date(2037, 11, 1)])
+
+
+def _all_day(p: _Probe) -> str | None:
+    day = EventParams(name="Doctor all day", date_from="2030-02-04", date_to="2030-02-04",
+                      skip_time=True)
+    p.add(day)
+    p.expected.update([occurrence_of(day, day.name)])
+    return None
+
+
+def _zone_kept(p: _Probe) -> str | None:
+    call = EventParams(name="Doctor zone", date_from="2030-02-05T10:00:00",
+                       date_to="2030-02-05T11:00:00", timezone_from=KEPT_ZONE,
+                       timezone_to=KEPT_ZONE)
+    event_id = p.add(call)
+    p.expected.update([occurrence_of(call, call.name)])
+    row = p.client.call("calendar.event.getbyid", {"id": event_id})
+    kept = row.get("TZ_FROM") if isinstance(row, dict) else None
+    return None if kept == KEPT_ZONE else f"TZ_FROM is {kept!r}"
+
+
+MONDAYS = Rrule("WEEKLY", count=4, until=date(2030, 1, 28), byday=("MO",))
+MOVED = "a moved occurrence (recurrence_mode this) moves; the rest of the series stays"
+_Step = Callable[[_Probe], str | None]
+STEPS: list[tuple[str, _Step, str | None]] = [
+    ("a series bounded as push bounds it, weekly on its days, shows exactly its occurrences",
+     _series_add, None),
+    (MOVED, _moved, "series"),
+    ("a series in parts around a skipped day never shows that day", _parts, None),
+    ("a series updated with recurrence_mode all keeps its days", _update_all, None),
+    ("a single event updated to another day moves there", _single_moved, None),
+    ("reminders are cleared by a JSON \"remind\": []", _reminders_cleared, "single"),
+    ("deleting a series deletes its moved occurrence and nothing else", _series_deleted,
+     "series"),
+    ("deleting a single event deletes only that event", _single_deleted, "single"),
+    ("a weekly rule on two days, from its second day, shows its last occurrence",
+     _two_days, None),
+    ("a rule every two weeks on two days, as push writes it, shows its days in month views",
+     _biweekly, None),
+    ("a monthly rule, as push writes it, shows its day in month views years later",
+     _monthly, None),
+    ("an all-day event stays on its day whatever the user's offset from the server",
+     _all_day, None),
+    (f"a zone name push writes ({KEPT_ZONE}) is kept, with its wall clock", _zone_kept,
+     None),
+]
+"""Each behaviour, the step that tries it and the earlier step whose event it needs."""
+
+
+def _run_steps(p: _Probe) -> None:
+    for behaviour, step, needs in STEPS:
+        if behaviour == MOVED and not p.traits.honours_recurrence_mode:
+            p.findings.append(Finding(
+                "a moved occurrence: this portal ignores recurrence_mode, so push writes it as "
+                "a skipped day of its series and an event of its own (the parts and single "
+                "event lines)", True, ""))
+            continue
+        if needs is not None and needs not in p.ids:
             p.findings.append(Finding(behaviour, False, "not tried: an earlier step failed"))
             continue
-        p.check(behaviour, step)
+        p.check(behaviour, partial(step, p))
 
 
 @contextmanager
@@ -252,9 +378,11 @@ def scratch_section(client: Client, cal_type: CalendarType, owner: int) -> Itera
                                                 "id": section})
 
 
-def run_doctor(client: Client, cal_type: CalendarType, owner: int) -> list[Finding]:
-    """Every finding, in order; the scratch section is gone when this returns or raises."""
+def run_doctor(client: Client, cal_type: CalendarType, owner: int) -> DoctorReport:
+    """The generation found and every finding, in order; the scratch sections are gone when
+    this returns or raises."""
+    traits = probe_traits(client, cal_type, owner)
     with scratch_section(client, cal_type, owner) as section:
-        probe = _Probe(client, cal_type, owner, section)
-        _probes(probe)
-        return probe.findings
+        probe = _Probe(client, cal_type, owner, section, traits)
+        _run_steps(probe)
+        return DoctorReport(traits, probe.findings)

@@ -93,10 +93,11 @@ def doctor(calendar_type: CalendarType, owner: int | None,
     from ics2b24.app.doctor import run_doctor
 
     with closing(credentials.client()) as client:
-        findings = run_doctor(client, calendar_type, owner_id(client, calendar_type, owner))
-    for finding in findings:
+        report = run_doctor(client, calendar_type, owner_id(client, calendar_type, owner))
+    click.echo(report.generation_line())
+    for finding in report.findings:
         click.echo(finding.line())
-    failed = [f for f in findings if not f.held]
+    failed = [f for f in report.findings if not f.held]
     if failed:
-        raise Mismatch(f"{len(failed)} of {len(findings)} behaviour(s) push relies on differ "
-                       "on this portal: do not migrate to it before they are understood")
+        raise Mismatch(f"{len(failed)} of {len(report.findings)} behaviour(s) push relies on "
+                       "differ on this portal: do not migrate to it before they are understood")

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import pytest
 
-from ics2b24.app.doctor import run_doctor
+from ics2b24.app import doctor as doctor_module
+from ics2b24.app.doctor import DoctorReport, Finding, run_doctor
 from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.connect import Credentials, make_client
+from ics2b24.model import EventParams, Rrule
 from ics2b24.portal.profile import Profile
 from ics2b24.portal.server import Portal
+from tests.helpers import MethodLog
 
 
 def sections(portal: Portal) -> list[str]:
@@ -22,30 +27,64 @@ def sections(portal: Portal) -> list[str]:
     return [row["NAME"] for row in rows]
 
 
-def doctor(portal: Portal) -> list[Any]:
+def report(portal: Portal) -> DoctorReport:
     with closing(make_client(Credentials(webhook=portal.webhook_url))) as client:
         return run_doctor(client, "user", 1)
 
 
-def test_on_the_current_portal_only_the_two_day_weekly_count_rule_differs(
-        portal: Portal) -> None:
+def doctor(portal: Portal) -> list[Finding]:
+    return report(portal).findings
+
+
+def test_on_the_current_portal_every_behaviour_holds(portal: Portal) -> None:
     before = sections(portal)
     findings = doctor(portal)
-    assert len(findings) == 11
-    assert [(f.behaviour, f.seen) for f in findings if not f.held] == [
-        ("a weekly COUNT rule on two days, from its second day, shows its last occurrence",
-         "missing 2030-01-08T12:00:00Z..2030-01-08T13:00:00Z (UTC) 'Doctor two days'")]
+    assert len(findings) == 13
+    assert [(f.behaviour, f.seen) for f in findings if not f.held] == []
     assert sections(portal) == before
 
 
-def test_an_older_portal_that_ignores_recurrence_mode_is_named(
+def test_doctor_names_the_generation_it_found(make_portal: Callable[..., Portal]) -> None:
+    assert report(make_portal()).generation_line() == (
+        "the portal runs the current (generation 2 or 3) calendar code")
+    older = report(make_portal(profile=Profile(generation=1))).generation_line()
+    assert older.startswith("the portal runs the older self-hosted (generation 1) calendar "
+                            "code")
+    assert "push bounds rules by COUNT" in older and "ignores recurrence_mode" in older
+
+
+def test_on_an_older_portal_doctor_tries_the_forms_push_sends_there(
         make_portal: Callable[..., Portal]) -> None:
-    findings = {f.behaviour: f for f in doctor(make_portal(profile=Profile(generation=1)))}
-    assert not findings["a moved occurrence (recurrence_mode this) moves; the rest of the "
-                        "series stays"].held
-    assert findings["a series in parts around a skipped day never shows that day"].held
-    assert findings["a weekly COUNT rule on two days, from its second day, shows its last "
-                    "occurrence"].held
+    older = make_portal(profile=Profile(generation=1))
+    spy = MethodLog(older)
+    findings = doctor(older)
+    assert [(f.behaviour, f.seen) for f in findings if not f.held] == []
+    assert any("ignores recurrence_mode" in f.behaviour for f in findings)
+    updates = spy.sent("calendar.event.update")
+    assert updates and all("recurrence_mode" not in u for u in updates)
+    rules = [p["rrule"] for p in spy.sent("calendar.event.add") if p.get("rrule")]
+    assert rules and all("UNTIL" not in r for r in rules)
+
+
+@pytest.mark.parametrize(("step", "naive", "view"), [
+    ("every two weeks on two days",
+     Rrule("WEEKLY", interval=2, count=14, until=date(2030, 3, 28), byday=("TU", "TH")),
+     "the view of 2030-02"),
+    ("a monthly rule", Rrule("MONTHLY"), "the view of 2037-11"),
+])
+def test_a_form_the_current_portal_shows_wrongly_in_a_later_view_is_named(
+        portal: Portal, monkeypatch: pytest.MonkeyPatch, step: str, naive: Rrule,
+        view: str) -> None:
+    """As doctor would find it if push wrote the rule in one piece."""
+    as_pushed = doctor_module._as_pushed
+
+    def in_one_piece(vevent: str) -> list[EventParams]:
+        return [replace(as_pushed(vevent)[0], rrule=naive)]
+
+    monkeypatch.setattr(doctor_module, "_as_pushed", in_one_piece)
+    [finding] = [f for f in doctor(portal) if step in f.behaviour]
+    assert not finding.held
+    assert finding.seen.startswith(view)
 
 
 def test_a_portal_that_keeps_a_single_events_old_date_is_named(
@@ -62,8 +101,8 @@ def test_a_portal_that_keeps_a_single_events_old_date_is_named(
     findings = {f.behaviour: f for f in doctor(portal)}
     moved = findings["a single event updated to another day moves there"]
     assert not moved.held and "missing" in moved.seen
-    assert findings["a series bounded by COUNT, weekly on its days, shows exactly its "
-                    "occurrences"].held
+    assert findings["a series bounded as push bounds it, weekly on its days, shows exactly "
+                    "its occurrences"].held
 
 
 def test_doctor_interrupted_mid_run_leaves_no_section_behind(
