@@ -295,6 +295,11 @@ def _series_plan(
     )
     master_segment = _Segment(day=shape.day, start=start, end=end, component=master)
     runs = _runs(shape, rule, master_segment, splits, removed, moved, ctx)
+    while landing := _moved_onto_first_day(runs, moved):
+        for day in landing:
+            removed.add(day)
+            alone.append(moved.pop(day))
+        runs = _runs(shape, rule, master_segment, splits, removed, moved, ctx)
     if ctx.since is not None:
         runs = [run for run in runs if not _run_ends_before(run, ctx.since)]
         if not runs:
@@ -310,6 +315,20 @@ def _series_plan(
     if not (plan.parts or plan.standalone or plan.cancelled):
         return None
     return plan
+
+
+def _moved_onto_first_day(runs: list[_Run], moved: dict[date, OverridePlan]) -> list[date]:
+    """The days of the occurrences moved onto the first day of the part that holds them: a
+    portal places such a copy on the occurrence's own day instead (docs/test-portal.md,
+    behaviour 8), so they are written as a skipped day and an occurrence of its own."""
+    day_of = {id(override): day for day, override in moved.items()}
+    return [day_of[id(o)] for run in runs if run.part is not None for o in run.overrides
+            if _wall_day(o.start) == _wall_day(run.part.start) != day_of[id(o)]]
+
+
+def _wall_day(value: Value) -> date:
+    """The day a value shows as sent: a date-time's date in its own zone."""
+    return value.date() if isinstance(value, datetime) else value
 
 
 @dataclass

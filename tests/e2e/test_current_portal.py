@@ -103,3 +103,31 @@ def test_an_event_with_six_reminders_keeps_five_and_a_second_run_sends_nothing(
     [stored] = portal.store.events("user", 1, [1])
     assert [r["count"] for r in stored["remind"]] == [5, 10, 15, 20, 30]
     assert "0 added, 0 updated, 0 deleted, 1 unchanged" in _push(cli, portal, state, path)
+
+
+def test_an_occurrence_moved_onto_its_series_first_day_stays_where_the_input_moved_it(
+        portal: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
+    """The portal puts a copy dated on its series' first day on the occurrence's own day
+    (behaviour 8), so push writes that move as a skipped day and an event of its own."""
+    text = vcalendar(
+        "BEGIN:VEVENT\nUID:w\nDTSTAMP:20250101T000000Z\n"
+        "DTSTART;TZID=Europe/Berlin:20250303T100000\n"
+        "DTEND;TZID=Europe/Berlin:20250303T110000\n"
+        "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=4\nSUMMARY:Weekly\nEND:VEVENT\n",
+        "BEGIN:VEVENT\nUID:w\nDTSTAMP:20250101T000000Z\n"
+        "RECURRENCE-ID;TZID=Europe/Berlin:20250310T100000\n"
+        "DTSTART;TZID=Europe/Berlin:20250303T150000\n"
+        "DTEND;TZID=Europe/Berlin:20250303T160000\nSUMMARY:Weekly (moved)\nEND:VEVENT\n")
+    path = write(tmp_path / "a.ics", text)
+    _push(cli, portal, state, path)
+    assert portal_occurrences(portal) == _expected(text)
+    assert "0 added, 0 updated, 0 deleted" in _push(cli, portal, state, path)
+
+
+def test_a_moved_all_day_occurrence_of_several_days_keeps_its_last_day(
+        portal: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
+    text = vcalendar(_all_day("trip", "20250303", "20250305", "RRULE:FREQ=WEEKLY;COUNT=4"),
+                     _all_day("trip", "20250311", "20250314",
+                              "RECURRENCE-ID;VALUE=DATE:20250310"))
+    _push(cli, portal, state, write(tmp_path / "a.ics", text))
+    assert portal_occurrences(portal) == _expected(text)
