@@ -29,11 +29,11 @@ from ics2b24.app.sections import SectionFields, add_section, calendar_params
 from ics2b24.app.target import CalendarType
 from ics2b24.app.traits import probe_traits
 from ics2b24.bitrix.client import Client
-from ics2b24.bitrix.rows import shown
+from ics2b24.bitrix.rows import DateOrder, date_order, shown
 from ics2b24.errors import PortalError
 from ics2b24.ical.convert import ConvertOptions, convert_inputs
 from ics2b24.model import EventParams, PortalTraits, Reminder, Rrule
-from ics2b24.plan.compare import Occurrence, Window, occurrence_of
+from ics2b24.plan.compare import Occurrence, Window, month_grid, occurrence_of
 
 ZONE = "Europe/Berlin"
 WINDOW = Window(datetime(2030, 1, 1).date(), datetime(2030, 12, 31).date())
@@ -83,6 +83,8 @@ class _Probe:
     expected: Counter[Occurrence] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
     ids: dict[str, int] = field(default_factory=dict)
+    order: DateOrder | None = None
+    """The portal's date order, learnt from the whole year's reads for the month views."""
 
     def base(self) -> dict[str, Any]:
         return {**calendar_params(self.cal_type, self.owner), "section": self.section}
@@ -109,8 +111,11 @@ class _Probe:
             **calendar_params(self.cal_type, self.owner), "section": [self.section],
             "from": (window.first - timedelta(days=1)).isoformat(),
             "to": (window.last + timedelta(days=1)).isoformat()})
+        listed = rows if isinstance(rows, list) else []
+        if window == WINDOW:
+            self.order = date_order(listed) or self.order
         found: Counter[Occurrence] = Counter()
-        for occurrences in shown(rows if isinstance(rows, list) else [], window).values():
+        for occurrences in shown(listed, window, self.order).values():
             found.update(occurrences)
         return found
 
@@ -162,17 +167,11 @@ def _as_pushed(vevent: str) -> list[EventParams]:
                                                      options).events]
 
 
-def _grid(month: date) -> Window:
-    """A month as the calendar requests it: six weeks from the Monday on or before the 1st."""
-    first = month - timedelta(days=month.weekday())
-    return Window(first, first + timedelta(days=41))
-
-
 def _views_problem(p: _Probe, name: str, wanted: list[tuple[date, Occurrence]],
                    months: list[date]) -> str | None:
     """The first month view that shows `name` on other days than `wanted`, said."""
     for month in months:
-        grid = _grid(month)
+        grid = month_grid(month)
         expected = Counter(o for day, o in wanted if grid.holds(day))
         seen = Counter({o: n for o, n in p.shown(grid).items() if o.name == name})
         if seen != expected:

@@ -591,13 +591,23 @@ def read_remote(client: Client, target: Target, section_id: int,
 
 def event_rows(client: Client, target: Target, section_id: int, first: date,
                last: date) -> list[Any]:
-    """The section's `calendar.event.get` rows from `first` to `last`. An answer that is not
-    a list stops the run before anything is written: read as "no events", it would make
-    every event be added again."""
-    rows = client.call("calendar.event.get", {
-        "type": target.type, "ownerId": target.owner, "section": [section_id],
-        "from": first.isoformat(), "to": last.isoformat(),
-    })
+    """The section's `calendar.event.get` rows from `first` to `last`."""
+    return listed_rows(client.call("calendar.event.get",
+                                   event_get_params(target, section_id, first, last)))
+
+
+def event_get_params(target: Target, section_id: int, first: date,
+                     last: date) -> dict[str, Any]:
+    """What `calendar.event.get` is asked for the section from `first` to `last`: one
+    place, so that verify's month views are read exactly as a whole window is."""
+    return {"type": target.type, "ownerId": target.owner, "section": [section_id],
+            "from": first.isoformat(), "to": last.isoformat()}
+
+
+def listed_rows(rows: Any) -> list[Any]:
+    """A `calendar.event.get` answer as its rows. An answer that is not a list stops the
+    run before anything is written: read as "no events", it would make every event be
+    added again."""
     if not isinstance(rows, list):
         raise PortalError("ERROR_UNEXPECTED_ANSWER", (
             f"calendar.event.get answered {type(rows).__name__} instead of a list of events; "

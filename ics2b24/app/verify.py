@@ -1,23 +1,41 @@
 """The reads behind `ics2b24 verify`: the input converted as `push` converts it, and the target
-section read back with one `calendar.event.get` over the window; the judging is pure
+section read back with one `calendar.event.get` over the window and, when the input has a
+series, once more per month view the window touches (in batches of 50); the judging is pure
 (ics2b24.plan.compare). No state DB is opened: verify runs beside a push, or on another machine."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import closing
 from datetime import date, timedelta
 from typing import Any
 
-from ics2b24.app.run import Connection, convert_options, current_user, event_rows
+from ics2b24.app.run import (
+    Connection,
+    convert_options,
+    current_user,
+    event_get_params,
+    event_rows,
+    listed_rows,
+)
 from ics2b24.app.sections import choose_section, list_sections
 from ics2b24.app.target import Target
 from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.connect import make_client
-from ics2b24.bitrix.rows import shown
+from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
+from ics2b24.bitrix.rows import date_order, shown
 from ics2b24.errors import UsageError
 from ics2b24.ical.convert import convert_inputs
-from ics2b24.plan.compare import VerifyReport, Window, compare, default_window, implied
+from ics2b24.model import DesiredEvent
+from ics2b24.plan.compare import (
+    VerifyReport,
+    Window,
+    compare,
+    default_window,
+    differing_views,
+    implied,
+    month_grids,
+)
 
 
 def verify(inputs: list[tuple[str, bytes]], connection: Connection,
@@ -38,7 +56,23 @@ def verify(inputs: list[tuple[str, bytes]], connection: Connection,
         rows = _rows(client, target, section, window) if section is not None else []
         names = {e.uid: e.params.name for e in reversed(converted.events)}
         report = compare(implied(converted.events, window), shown(rows, window), names, window)
+        series = _of_series(converted.events)
+        if series and section is not None:
+            grids = month_grids(window)
+            read = _grid_rows(client, target, section, grids)
+            order = date_order([*rows, *(row for found in read for row in found)])
+            report.months = len(grids)
+            report.views = differing_views(
+                series, [(grid, shown(found, grid, order))
+                         for grid, found in zip(grids, read, strict=True)], names, report)
         return report, converted.warnings, client.requests_sent
+
+
+def _of_series(events: Sequence[DesiredEvent]) -> list[DesiredEvent]:
+    """The events of every UID that has a rule: only a series is shown differently from one
+    window to another, and its moved occurrences are judged with it."""
+    uids = {e.uid for e in events if e.kind == "series"}
+    return [e for e in events if e.uid in uids]
 
 
 def _section_id(client: Client, target: Target) -> int | None:
@@ -48,8 +82,28 @@ def _section_id(client: Client, target: Target) -> int | None:
     return found.id if found is not None else None
 
 
+def _wider(window: Window) -> tuple[date, date]:
+    """A window a day wider on each side: the portal picks rows by overlap, verify by start
+    day in the event's own zone."""
+    return window.first - timedelta(days=1), window.last + timedelta(days=1)
+
+
 def _rows(client: Client, target: Target, section: int, window: Window) -> list[Any]:
-    """One read of the window, a day wider on each side (the portal picks rows by overlap,
-    verify by start day in the event's own zone)."""
-    return event_rows(client, target, section, window.first - timedelta(days=1),
-                      window.last + timedelta(days=1))
+    return event_rows(client, target, section, *_wider(window))
+
+
+def _grid_rows(client: Client, target: Target, section: int,
+               grids: Sequence[Window]) -> list[list[Any]]:
+    """Each month view's rows, read as the whole window is, 50 views to a request."""
+    out: list[list[Any]] = []
+    for start in range(0, len(grids), MAX_BATCH_COMMANDS):
+        chunk = grids[start:start + MAX_BATCH_COMMANDS]
+        answer = client.batch({
+            f"m{i}": ("calendar.event.get", event_get_params(target, section, *_wider(grid)))
+            for i, grid in enumerate(chunk)})
+        for i in range(len(chunk)):
+            error = answer.errors.get(f"m{i}")
+            if error is not None:
+                raise error
+            out.append(listed_rows(answer.results.get(f"m{i}")))
+    return out

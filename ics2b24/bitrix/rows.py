@@ -88,10 +88,13 @@ def parse_events(rows: Iterable[Mapping[str, Any]]) -> list[RemoteEvent]:
     return out
 
 
-def shown(rows: Sequence[Mapping[str, Any]], window: Window) -> dict[int, Counter[Occurrence]]:
+def shown(rows: Sequence[Mapping[str, Any]], window: Window,
+          order: DateOrder | None = None) -> dict[int, Counter[Occurrence]]:
     """Per portal event ID, the occurrences its `calendar.event.get` rows show in the window
-    (an expanded row keeps its series' ID and carries its own DATE_FROM/DATE_TO)."""
-    order = date_order(rows)
+    (an expanded row keeps its series' ID and carries its own DATE_FROM/DATE_TO). The date
+    `order` learnt from a wider read is given for a month view: its rows may all be expanded
+    ones that read two ways, and their timestamp is their series' start, months away."""
+    order = order or date_order(rows)
     out: dict[int, Counter[Occurrence]] = {}
     for row in rows:
         event = parse_event(row, order)

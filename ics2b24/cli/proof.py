@@ -68,17 +68,19 @@ def verify_inputs(ctx: click.Context, inputs: list[tuple[str, bytes]],
     else:
         for differs in report.differing:
             click.echo(differs.line())
+        for view in report.views:
+            for differs in view.differing:
+                click.echo(f"{view.name()}: {differs.line()}")
         window = f"{report.window.first} to {report.window.last}"
         others = (f"; the section also holds {report.other_events} other event(s)"
                   if report.other_events else "")
-        verdict = ("the portal shows exactly what the input implies" if report.equal else
-                   f"{len(report.differing)} of {report.uids} UID(s) differ")
+        months = f" and {report.months} month view(s)" if report.months else ""
         if not ctx.obj["quiet"]:
-            click.echo(f"ics2b24: verify {window}: {report.occurrences} occurrence(s) of "
-                       f"{report.uids} UID(s): {verdict}{others}; {requests} HTTP "
+            click.echo(f"ics2b24: verify {window}{months}: {report.occurrences} occurrence(s) "
+                       f"of {report.uids} UID(s): {report.verdict()}{others}; {requests} HTTP "
                        "request(s)", err=True)
     if not report.equal:
-        raise Mismatch(f"{len(report.differing)} UID(s) differ from the input")
+        raise Mismatch(report.verdict())
 
 
 @cli.command()

@@ -13,6 +13,12 @@ an occurrence matching one the input implies ties its event to that UID, and the
 other occurrences that match nothing are "extra" for that UID (a rule the portal expands
 differently). Occurrences of events that match nothing at all belong to other events in the
 section and are only counted.
+
+One wide window is not enough: a current portal expands a series from an estimate of the
+occurrence nearest the requested window's start (docs/test-portal.md, behaviour 18), so a
+month view opened years into a series can show other days than a window from its start. The
+calendar requests a month as its grid, six weeks from the Monday on or before the 1st; every
+grid the window touches is judged on its own, as the user opening that month sees it.
 """
 
 from __future__ import annotations
@@ -73,28 +79,112 @@ class UidReport:
         more = len(self.missing) > 5 or len(self.extra) > 5
         return f"UID {self.uid} ({self.name}): " + " | ".join(parts) + (" …" if more else "")
 
+    def to_json(self) -> dict[str, Any]:
+        return {"uid": self.uid, "name": self.name, "missing": [vars(o) for o in self.missing],
+                "extra": [vars(o) for o in self.extra]}
+
+
+@dataclass
+class ViewReport:
+    """A month view (its grid) in which some UIDs show other occurrences than the input
+    implies there."""
+
+    window: Window
+    differing: list[UidReport]
+
+    @property
+    def month(self) -> date:
+        """The month the grid is drawn for: a grid starts at most six days before its 1st."""
+        return (self.window.first + timedelta(days=6)).replace(day=1)
+
+    def name(self) -> str:
+        return f"month view {self.month:%Y-%m} ({self.window.first}..{self.window.last})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"month": f"{self.month:%Y-%m}", "from": self.window.first.isoformat(),
+                "to": self.window.last.isoformat(),
+                "differing": [r.to_json() for r in self.differing]}
+
 
 @dataclass
 class VerifyReport:
+    """The whole window judged at once, and the month views (`months` of them) that differ."""
+
     window: Window
     uids: int
     occurrences: int
     differing: list[UidReport]
     other_events: int
+    views: list[ViewReport] = field(default_factory=list)
+    months: int = 0
+    tied: dict[int, str] = field(default_factory=dict)
+    """Which UID each portal event was found to stand for."""
 
     @property
     def equal(self) -> bool:
-        return not self.differing
+        return not self.differing and not self.views
+
+    def verdict(self) -> str:
+        if self.equal:
+            return "the portal shows exactly what the input implies"
+        said = []
+        if self.differing:
+            said.append(f"{len(self.differing)} of {self.uids} UID(s) differ")
+        if self.views:
+            uids = {r.uid for view in self.views for r in view.differing}
+            said.append(f"{len(uids)} UID(s) differ in {len(self.views)} of {self.months} "
+                        "month view(s)")
+        return "; ".join(said)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "equal": self.equal, "from": self.window.first.isoformat(),
             "to": self.window.last.isoformat(), "uids": self.uids,
             "occurrences": self.occurrences, "other_events": self.other_events,
-            "differing": [{"uid": r.uid, "name": r.name,
-                           "missing": [vars(o) for o in r.missing],
-                           "extra": [vars(o) for o in r.extra]} for r in self.differing],
+            "differing": [r.to_json() for r in self.differing],
+            "month_views": self.months, "views": [v.to_json() for v in self.views],
         }
+
+
+def month_grid(month: date) -> Window:
+    """The month of `month` as the calendar requests it: six weeks from the Monday on or
+    before its 1st."""
+    first = month.replace(day=1)
+    first -= timedelta(days=first.weekday())
+    return Window(first, first + timedelta(days=41))
+
+
+def month_grids(window: Window) -> list[Window]:
+    """The grid of every month the window touches, in order: the views a user can open."""
+    out = []
+    month = window.first.replace(day=1)
+    while month <= window.last:
+        out.append(month_grid(month))
+        month = (month + timedelta(days=32)).replace(day=1)
+    return out
+
+
+def differing_views(events: Sequence[DesiredEvent],
+                    views: Iterable[tuple[Window, Mapping[int, Counter[Occurrence]]]],
+                    names: Mapping[str, str], whole: VerifyReport) -> list[ViewReport]:
+    """Each grid with what the portal shows in it, judged like the whole window. A view
+    keeps only what the whole window does not already say (a day the portal lost is missing
+    there and in its month's view alike), and a portal event stays tied to the UID the whole
+    window tied it to; only the views left with a difference are kept."""
+    said = {r.uid: (Counter(r.missing), Counter(r.extra)) for r in whole.differing}
+    out = []
+    for grid, portal in views:
+        left = []
+        for report in compare(implied(events, grid), portal, names, grid,
+                              whole.tied).differing:
+            missing, extra = said.get(report.uid, (Counter(), Counter()))
+            report.missing = sorted((Counter(report.missing) - missing).elements())
+            report.extra = sorted((Counter(report.extra) - extra).elements())
+            if report.missing or report.extra:
+                left.append(report)
+        if left:
+            out.append(ViewReport(grid, left))
+    return out
 
 
 def default_window(events: Sequence[DesiredEvent], horizon_end: date) -> Window | None:
@@ -183,14 +273,17 @@ def _day(text: str) -> date:
 
 
 def compare(expected: Mapping[str, Counter[Occurrence]], portal: Mapping[int, Counter[Occurrence]],
-            names: Mapping[str, str], window: Window) -> VerifyReport:
-    """Tie portal events to UIDs by their matching occurrences, then judge every UID."""
+            names: Mapping[str, str], window: Window,
+            tied_before: Mapping[int, str] | None = None) -> VerifyReport:
+    """Tie portal events to UIDs by their matching occurrences, then judge every UID. An
+    event `tied_before` (in the whole window, for a month view) stays tied to its UID even
+    where none of its occurrences match there."""
     needed = {uid: Counter(found) for uid, found in expected.items()}
     wanted_by: dict[Occurrence, list[str]] = {}
     for uid, found in expected.items():
         for occurrence in found:
             wanted_by.setdefault(occurrence, []).append(uid)
-    tied: dict[int, str] = {}
+    tied = {event_id: uid for event_id, uid in (tied_before or {}).items() if uid in needed}
     unmatched: dict[int, Counter[Occurrence]] = {}
     for event_id, found in sorted(portal.items()):
         for occurrence, count in sorted(found.items()):
@@ -214,7 +307,7 @@ def compare(expected: Mapping[str, Counter[Occurrence]], portal: Mapping[int, Co
         report = reports.setdefault(owner, UidReport(owner, names.get(owner, "")))
         report.extra = sorted([*report.extra, *extra.elements()])
     return VerifyReport(window, len(expected), sum(sum(c.values()) for c in expected.values()),
-                        [reports[uid] for uid in sorted(reports)], other)
+                        [reports[uid] for uid in sorted(reports)], other, tied=tied)
 
 
 def _take(occurrence: Occurrence, wanted_by: Mapping[Occurrence, list[str]],

@@ -88,3 +88,52 @@ def test_events_of_others_in_the_section_do_not_fail_verify(pushed: Portal) -> N
         "timezone_from": "Europe/Berlin", "timezone_to": "Europe/Berlin"})
     report = check(pushed)
     assert report.equal and report.other_events == 1
+
+
+BIWEEKLY = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//test//EN\r\nBEGIN:VEVENT\r\n"
+    b"UID:biweekly@example.org\r\nDTSTAMP:20240101T000000Z\r\n"
+    b"DTSTART;TZID=Europe/Berlin:20240102T090000\r\nDTEND;TZID=Europe/Berlin:20240102T100000\r\n"
+    b"RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH;COUNT=40\r\nSUMMARY:Review\r\n"
+    b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+def test_a_month_view_the_portal_shows_on_other_days_is_named_though_the_whole_window_is_equal(
+        portal: Portal) -> None:
+    """The rule every two weeks on two days as one event, as a tool writing the RFC's rule
+    would: from before the series the current portal shows all 40 days, but the view of
+    February 2024 starts its walk from an estimate and shows the weeks in between
+    (behaviour 18)."""
+    portal.api.call(portal.first_user, "calendar.event.add", {
+        "type": "user", "ownerId": 1, "section": 1, "name": "Review",
+        "from": "2024-01-02T09:00:00", "to": "2024-01-02T10:00:00",
+        "timezone_from": "Europe/Berlin", "timezone_to": "Europe/Berlin",
+        "rrule": {"FREQ": "WEEKLY", "INTERVAL": 2, "BYDAY": ["TU", "TH"], "COUNT": 40}})
+    connection = Connection(Credentials(webhook=portal.webhook_url),
+                            Target("user", 1, section_id=1))
+    report, _, _ = verify([("biweekly.ics", BIWEEKLY)], connection, CONVERT)
+    assert report.differing == [] and report.occurrences == 40
+    assert not report.equal
+    february = next(v for v in report.views if v.month == date(2024, 2, 1))
+    (differs,) = february.differing
+    assert differs.uid == "biweekly@example.org"
+    assert [o.start[:10] for o in differs.missing] == [
+        "2024-01-30", "2024-02-01", "2024-02-13", "2024-02-15", "2024-02-27", "2024-02-29"]
+    assert [o.start[:10] for o in differs.extra] == [
+        "2024-02-06", "2024-02-08", "2024-02-20", "2024-02-22", "2024-03-05", "2024-03-07"]
+
+
+def test_a_push_is_exact_in_every_month_view_and_reads_them_in_batches(
+        portal: Portal, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "biweekly.ics"
+    source.write_bytes(BIWEEKLY)
+    code, _, err = run_cli(capsys, "push", str(source),
+                           *target_args(portal, tmp_path / "state.sqlite3"))
+    assert code == 0, err
+    connection = Connection(Credentials(webhook=portal.webhook_url),
+                            Target("user", 1, section_id=1))
+    report, _, requests = verify([("biweekly.ics", BIWEEKLY)], connection, CONVERT,
+                                 first=date(2024, 1, 1), last=date(2028, 12, 31))
+    assert report.equal, [v.name() for v in report.views]
+    assert report.months == 60
+    assert requests == 4  # the sections, the window, two batches of month views (50 + 10)

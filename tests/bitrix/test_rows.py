@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from ics2b24.bitrix.rows import parse_event, parse_events
+from ics2b24.bitrix.rows import parse_event, parse_events, shown
 from ics2b24.errors import PortalError
 from ics2b24.model import EventParams, Meeting, PortalTraits, Reminder, Rrule
+from ics2b24.plan.compare import Window
 from ics2b24.plan.remote import RemoteEvent
 
 # calendar-event-get-by-id.md, "Response Handling", verbatim.
@@ -183,6 +184,18 @@ def test_day_first_display_is_settled_by_the_timestamp() -> None:
                               EXDATE="11/03/2024"))
     assert event.params.date_from == "2024-03-04T10:00:00"
     assert event.exdate == ("2024-03-11",)
+
+
+def test_a_month_view_of_expanded_rows_only_is_read_in_the_order_given() -> None:
+    """The view of October 2026 of an all-day yearly rule from 3 October 2025: its one row
+    reads 3 October or 10 March, and carries its series' timestamp (2025-10-03), nearer to
+    10 March; the order learnt from the whole window settles it."""
+    expanded = row(ID="9", DT_SKIP_TIME="Y", DATE_FROM="10/03/2026", DATE_TO="10/03/2026",
+                   DATE_FROM_TS_UTC="1759449600", DATE_TO_TS_UTC="1759449600",
+                   RRULE="FREQ=YEARLY;INTERVAL=1", EXDATE="")
+    grid = Window(date(2026, 9, 28), date(2026, 11, 8))
+    (found,) = shown([expanded], grid, "mdy")[9]
+    assert found.start == "2026-10-03"
 
 
 def test_dotted_display_format_reads() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ics2b24.portal.server import Portal
-from tests.helpers import portal_rows, run_cli, sample_files
+from tests.helpers import portal_rows, run_cli, sample_files, vcalendar, vevent, write
 
 TARGET = ["--type", "user", "--owner", "1", "--section", "1", "--tz", "Europe/Berlin"]
 
@@ -51,7 +51,30 @@ def test_verify_names_the_uid_whose_occurrence_the_portal_dropped(
     assert out.splitlines() == [
         "UID apollo-weekly@example.org (Apollo weekly): 1 missing: "
         "2025-03-11T13:00:00Z..2025-03-11T14:00:00Z (UTC) 'Apollo weekly'"]
-    assert err.strip().endswith("ics2b24: 1 UID(s) differ from the input")
+    assert err.strip().endswith("ics2b24: 1 of 14 UID(s) differ")
+
+
+def test_verify_names_the_month_view_that_shows_other_days(
+        portal: Portal, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A rule every two weeks on two days written as one event, as the RFC has it: the
+    current portal shows it right from before the series and in weeks between in the view of
+    February 2024 (behaviour 18)."""
+    portal.api.call(portal.first_user, "calendar.event.add", {
+        "type": "user", "ownerId": 1, "section": 1, "name": "Review",
+        "from": "2024-01-02T09:00:00", "to": "2024-01-02T10:00:00",
+        "timezone_from": "Europe/Berlin", "timezone_to": "Europe/Berlin",
+        "rrule": {"FREQ": "WEEKLY", "INTERVAL": 2, "BYDAY": ["TU", "TH"], "COUNT": 6}})
+    source = write(tmp_path / "review.ics", vcalendar(vevent(
+        "review@example.org", "20240102T090000", "Review",
+        "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH;COUNT=6")))
+    code, out, err = cli(capsys, portal, "verify", str(source), *TARGET)
+    assert code == 1
+    assert out.splitlines() == [
+        "month view 2024-02 (2024-01-29..2024-03-10): UID review@example.org (Review): "
+        "2 missing: 2024-01-30T08:00:00Z..2024-01-30T09:00:00Z (UTC) 'Review'; "
+        "2024-02-01T08:00:00Z..2024-02-01T09:00:00Z (UTC) 'Review' | "
+        "1 extra: 2024-02-06T08:00:00Z..2024-02-06T09:00:00Z (UTC) 'Review'"]
+    assert err.strip().endswith("ics2b24: 1 UID(s) differ in 1 of 2 month view(s)")
 
 
 def test_verify_json_is_one_object(

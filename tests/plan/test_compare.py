@@ -9,7 +9,15 @@ from typing import Any
 
 from ics2b24.bitrix.rows import shown
 from ics2b24.model import DesiredEvent, EventParams, Rrule
-from ics2b24.plan.compare import Occurrence, Window, compare, implied
+from ics2b24.plan.compare import (
+    Occurrence,
+    Window,
+    compare,
+    differing_views,
+    implied,
+    month_grid,
+    month_grids,
+)
 
 WINDOW = Window(date(2025, 1, 1), date(2025, 12, 31))
 
@@ -96,3 +104,37 @@ def test_other_events_in_the_section_are_counted_not_judged() -> None:
               9: Counter([at(20, 15, name="Dentist")])}
     report = compare(expected(), portal, {}, WINDOW)
     assert report.equal and report.other_events == 1
+
+
+def test_a_month_view_is_six_weeks_from_the_monday_on_or_before_the_first() -> None:
+    assert month_grid(date(2025, 3, 20)) == Window(date(2025, 2, 24), date(2025, 4, 6))
+    assert month_grid(date(2025, 9, 1)) == Window(date(2025, 9, 1), date(2025, 10, 12))
+
+
+def test_every_month_the_window_touches_has_its_view() -> None:
+    grids = month_grids(Window(date(2024, 12, 31), date(2025, 2, 1)))
+    assert grids == [month_grid(date(2024, 12, 1)), month_grid(date(2025, 1, 1)),
+                     month_grid(date(2025, 2, 1))]
+
+
+MARCH = month_grid(date(2025, 3, 1))
+
+
+def test_a_month_view_showing_other_days_than_the_whole_window_is_named() -> None:
+    series = [line("series", timed("2025-03-03T09:00:00", "2025-03-03T10:00:00", WEEKLY))]
+    whole = compare(implied(series, WINDOW), {7: Counter([at(3), at(10), at(17)])}, {},
+                    WINDOW)
+    (view,) = differing_views(series, [(MARCH, {7: Counter([at(4), at(11), at(18)])})],
+                              {"a": "Standup"}, whole)
+    assert view.name() == "month view 2025-03 (2025-02-24..2025-04-06)"
+    (differs,) = view.differing
+    assert (differs.missing, differs.extra) == ([at(3), at(10), at(17)],
+                                                [at(4), at(11), at(18)])
+
+
+def test_a_month_view_does_not_repeat_what_the_whole_window_already_says() -> None:
+    series = [line("series", timed("2025-03-03T09:00:00", "2025-03-03T10:00:00", WEEKLY))]
+    lost = {7: Counter([at(3), at(17)])}
+    whole = compare(implied(series, WINDOW), lost, {}, WINDOW)
+    assert not whole.equal
+    assert differing_views(series, [(MARCH, lost)], {}, whole) == []
