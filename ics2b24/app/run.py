@@ -35,6 +35,7 @@ from ics2b24.app.sections import (
 )
 from ics2b24.app.target import Target
 from ics2b24.app.traits import probe_traits
+from ics2b24.app.zones import read_kept, to_confirm
 from ics2b24.bitrix.client import Client, UncertainWriteError
 from ics2b24.bitrix.connect import Credentials, Hooks, Transport, make_client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
@@ -46,9 +47,13 @@ from ics2b24.plan.diff import DiffOptions, canonical_rule, diff, undo_plan
 from ics2b24.plan.ops import Key, Op, Plan
 from ics2b24.plan.record import Record
 from ics2b24.plan.remote import RemoteEvent
+from ics2b24.plan.zones import respelled
 from ics2b24.store.state import StateDB, default_state_path, portal_identity, target_key
 
 MAX_RECOVERIES = 5
+ZONE_ROUNDS = 3
+"""Rounds of zone names read back and rewritten in one push: a portal whose zone data is
+older than ours rarely needs a second."""
 _READ_BATCH = 50
 
 Progress = Callable[[int, int, float], None]
@@ -178,6 +183,7 @@ def _session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
             traits = _traits(client, db, portal, connection, converted, mode)
             if not traits.honours_recurrence_mode and inputs is not None and options:
                 converted = _convert(inputs, options, user, connection, moves_detached=False)
+            converted = _respelled(converted, db.zones(portal))
             yield _Session(db, client, portal, tkey, section_id, converted, traits)
         finally:
             client.close()
@@ -224,6 +230,12 @@ def _convert(inputs: list[tuple[str, bytes]], options: SyncOptions, user: Mappin
     if not converted.events and not converted.cancelled:
         connection.note("no events in the input: there is nothing to add or update")
     return converted
+
+
+def _respelled(converted: ConvertResult, kept: Mapping[str, str]) -> ConvertResult:
+    """The input with each zone name this portal replaces written as it keeps it."""
+    events, warnings = respelled(converted.events, kept)
+    return replace(converted, events=events, warnings=[*converted.warnings, *warnings])
 
 
 def _size(count: int) -> str:
@@ -406,6 +418,7 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
                 recovery.replanned(previous, plan, report.count("override") - confirmed)
         if report.count("override"):
             _record_detached(session, connection, options, pusher, report)
+        _confirm_zones(session, connection, options, pusher, report)
         summary = _summary(plan_unchanged=unchanged, report=report)
         summary.recovered = recovery.recovered
         summary.requests = session.client.requests_sent
@@ -484,6 +497,35 @@ def _record_detached(session: _Session, connection: Connection, options: SyncOpt
     pusher.push(_diff(session, connection, options), second)
     failed = {failure.op.key for failure in report.failures}
     report.failures += [f for f in second.failures if f.op.key not in failed]
+
+
+def _confirm_zones(session: _Session, connection: Connection, options: SyncOptions,
+                   pusher: Pusher, report: PushReport) -> None:
+    """Read back the zone names not yet known of this portal (app/zones.py); the events in a
+    name it replaced are written again under another, read back in turn, for a few rounds.
+    Like the detached copies' read, that finishes writes already counted."""
+    for _ in range(ZONE_ROUNDS):
+        probes = to_confirm(session.converted.events,
+                            session.db.records(session.portal, session.target),
+                            session.db.zones(session.portal))
+        if not probes:
+            return
+        found = read_kept(session.client, probes)
+        with session.db.transaction() as tx:
+            for zone, kept_as in found.items():
+                tx.remember_zone(session.portal, zone, kept_as)
+        lost = {zone: kept_as for zone, kept_as in found.items() if kept_as != zone}
+        if not lost:
+            return
+        for zone, kept_as in sorted(lost.items()):
+            connection.note(f"the portal replaced the time zone {zone} by {kept_as} (its zone "
+                            f"data does not list {zone}, and the times would be shown hours "
+                            "off): its events are written again under another name")
+        session.converted = _respelled(session.converted, session.db.zones(session.portal))
+        again = PushReport()
+        pusher.push(_diff(session, connection, options), again)
+        failed = {failure.op.key for failure in report.failures}
+        report.failures += [f for f in again.failures if f.op.key not in failed]
 
 
 def _summary(*, plan_unchanged: int, report: PushReport) -> Summary:

@@ -43,6 +43,9 @@ def portal() -> None:
               "from it.")
 @click.option("--user-zone", default=DEFAULT_USER_ZONE, show_default=True, metavar="ZONE",
               help="Time zone of the default admin and of --users entries without one.")
+@click.option("--unlisted-zone", "unlisted_zones", multiple=True, metavar="ZONE",
+              help="A zone name to play as missing from the server's zone data (an older "
+              "tzdata, e.g. Europe/Kyiv): events sent in it get the server's zone. Repeatable.")
 def portal_serve(**kwargs: object) -> None:
     """Start the test portal and print its webhook URL (one line on stdout)."""
     from ics2b24.portal.server import serve_from_cli

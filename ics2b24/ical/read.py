@@ -589,23 +589,45 @@ def portal_zone_name(name: str) -> str:
     whose tzdata is the same (`Asia/Calcutta` is `Asia/Kolkata`, `Europe/Kiev` is
     `Europe/Kyiv`); else a listed zone with the same offset on every day of 2008–2030
     (`Etc/GMT-2`); else the name itself, and `verify` shows what the portal made of it."""
-    listed = _portal_names()
-    if name in listed:
+    if name in _portal_names():
         return name
+    listed = [other for other in _equivalents(name) if other in _portal_names()]
+    return listed[0] if listed else name
+
+
+def zone_instead(name: str, avoid: frozenset[str]) -> str | None:
+    """Another name for the zone `name` when a portal replaced `name` and every name in
+    `avoid` (its tzdata is older than ours: `Europe/Kyiv` was `Europe/Kiev` before 2022b):
+    the first of its equivalents it has not replaced (`Europe/Athens`), or None."""
+    return next((other for other in _equivalents(name)
+                 if other != name and other not in avoid), None)
+
+
+@lru_cache(maxsize=256)
+def _equivalents(name: str) -> tuple[str, ...]:
+    """The names with the rules of `name`, best first: listed zones of the same tzdata, listed
+    zones with the same offset on every day of 2008–2030 (listed by older zone data too), then
+    the other names of the same tzdata (links an older tzdata may list); in each, names of
+    the same region first."""
     data = _tzdata(name)
-    if data is not None:
-        for candidate in sorted(listed):
-            if _tzdata(candidate) == data:
-                return candidate
+    region = name.split("/")[0]
+
+    def nearest(other: str) -> tuple[bool, str]:
+        return other.split("/")[0] != region, other
+
+    same = sorted((other for other in _iana_names()
+                   if data is not None and other != name and _tzdata(other) == data),
+                  key=nearest)
+    out = [other for other in same if other in _portal_names()]
     zone = ZoneInfo(name)
     probes = tuple(zone.utcoffset(p) for p in _PROBES)
     daily = [zone.utcoffset(p) for p in _DAILY]
-    for candidate in sorted(listed):
+    for candidate in sorted(_portal_names() - {name, *out}, key=nearest):
         other = ZoneInfo(candidate)
         if tuple(other.utcoffset(p) for p in _PROBES) == probes and all(
                 other.utcoffset(p) == offset for p, offset in zip(_DAILY, daily, strict=True)):
-            return candidate
-    return name
+            out.append(candidate)
+    return (*out, *(other for other in same if other not in _portal_names()))
 
 
 @lru_cache(maxsize=1024)

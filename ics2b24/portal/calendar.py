@@ -769,9 +769,10 @@ def _apply_dates(event: dict[str, Any], p: Mapping[str, Any], skip: bool, user: 
     (`zones.all_day_date`), times rounded to the minute (`_kind`). Raises ValueError for values
     no portal would take."""
     if not skip and p.get("timezone_from"):
-        event["tz_from"] = zones.kept_zone(str(p["timezone_from"]), profile.server_zone)
+        event["tz_from"] = zones.kept_zone(str(p["timezone_from"]), profile.server_zone,
+                                           profile.unlisted_zones)
         event["tz_to"] = zones.kept_zone(str(p.get("timezone_to") or p["timezone_from"]),
-                                         profile.server_zone)
+                                         profile.server_zone, profile.unlisted_zones)
     elif not event["from"]:
         event["tz_from"] = event["tz_to"] = user.time_zone
     tz_from, tz_to = dates.zone(event["tz_from"]), dates.zone(event["tz_to"])

@@ -5,7 +5,8 @@ Bitrix24's calendar code changed in ways a client must know (docs/test-portal.md
 generation 1 is an older self-hosted portal (module 21.x–24.4xx: no `recurrence_mode`, UNTIL in
 the display format, no DESCRIPTION in `calendar.event.get` rows, `name` required on update);
 generation 3 is what a cloud portal runs today and the default. The server's zone matters
-because the portal moves values by the calling user's offset from it.
+because the portal moves values by the calling user's offset from it, and the zone names its
+PHP lists decide which names it keeps (behaviour 21).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ DEFAULT_USER_ZONE = "Europe/Berlin"
 class Profile:
     generation: int = 3
     server_zone: str = DEFAULT_SERVER_ZONE
+    unlisted_zones: frozenset[str] = frozenset()
+    """Zone names our zone data lists that this portal's PHP does not (an older tzdata:
+    `Europe/Kyiv` before 2022b); it replaces them as it replaces any unlisted name."""
 
     @property
     def current(self) -> bool:

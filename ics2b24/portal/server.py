@@ -567,7 +567,7 @@ def _read_users(path: str | None) -> Mapping[str, Any] | None:
 def config_from_cli(*, host: str, port: int, data: str | None, users: str | None, tls: bool,
                     faults: str | None, rate: str, operating: str, time_scale: float,
                     token_ttl: int, generation: int, server_zone: str,
-                    user_zone: str) -> PortalConfig:
+                    user_zone: str, unlisted_zones: tuple[str, ...] = ()) -> PortalConfig:
     """The `portal serve` flags as a PortalConfig; bad values are usage errors."""
     per_second, burst = parse_ratio(rate, "--rate")
     limit, window = parse_ratio(operating, "--operating")
@@ -575,14 +575,17 @@ def config_from_cli(*, host: str, port: int, data: str | None, users: str | None
         raise UsageError(f"--time-scale must be positive, got {time_scale}")
     if token_ttl <= 0:
         raise UsageError(f"--token-ttl must be positive, got {token_ttl}")
-    for flag, name in (("--server-zone", server_zone), ("--user-zone", user_zone)):
+    for flag, name in (("--server-zone", server_zone), ("--user-zone", user_zone),
+                       *(("--unlisted-zone", name) for name in unlisted_zones)):
         try:
             zone(name)
         except ValueError:
             raise UsageError(f"{flag} {name!r} is not a time zone") from None
     return PortalConfig(
         host=host, port=port, data=data, users=_read_users(users), tls=tls,
-        profile=Profile(generation=generation, server_zone=server_zone), user_zone=user_zone,
+        profile=Profile(generation=generation, server_zone=server_zone,
+                        unlisted_zones=frozenset(unlisted_zones)),
+        user_zone=user_zone,
         faults=parse_faults(faults) if faults else None,
         limits=LimitSettings(rate=per_second, burst=burst, operating_limit=limit,
                              operating_window=window, time_scale=time_scale),

@@ -26,12 +26,13 @@ def canonical_zones() -> frozenset[str]:
     return frozenset(names | {"UTC"})
 
 
-def kept_zone(name: str, server_zone: str) -> str:
+def kept_zone(name: str, server_zone: str, unlisted: frozenset[str] = frozenset()) -> str:
     """Util::prepareTimezone (calendar/lib/util.php), which CCalendar::SaveEventEx applies to
     TZ_FROM and TZ_TO: a canonical name is kept, a name the Windows map knows becomes its zone,
     and anything else becomes the server's zone - the wall clock stays as sent, so the event
-    moves by the difference."""
-    if name in canonical_zones():
+    moves by the difference. `unlisted` are canonical names this portal's older zone data
+    does not list yet."""
+    if name in canonical_zones() and name not in unlisted:
         return name
     return WINDOWS_MAP.get(name, server_zone)
 

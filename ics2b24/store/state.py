@@ -35,7 +35,7 @@ from ics2b24.model import PortalTraits
 from ics2b24.paths import data_dir
 from ics2b24.plan.record import Record
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _SECTIONS = """
 CREATE TABLE sections (
@@ -76,7 +76,17 @@ CREATE TABLE portals (
 );
 """
 """What `app/traits.py` found a portal's calendar code to do, so it is probed once."""
-_SCHEMA = _SECTIONS + _EVENTS + _PENDING + _PORTALS
+_ZONES = """
+CREATE TABLE zones (
+    portal TEXT NOT NULL,
+    zone TEXT NOT NULL,
+    kept_as TEXT NOT NULL,
+    PRIMARY KEY (portal, zone)
+);
+"""
+"""Which zone name a portal kept for each name push sent it (app/zones.py): the name itself,
+or the one it replaced it by."""
+_SCHEMA = _SECTIONS + _EVENTS + _PENDING + _PORTALS + _ZONES
 
 _DROP_TIMESTAMP_X = """
 ALTER TABLE events RENAME TO events_v2;
@@ -89,7 +99,7 @@ DROP TABLE events_v2;
 """Version 3 drops `timestamp_x`, which nothing read; the table is rebuilt rather than altered
 with DROP COLUMN, which an older SQLite does not know."""
 
-_MIGRATIONS = {1: _SECTIONS, 2: _DROP_TIMESTAMP_X, 3: _PORTALS}
+_MIGRATIONS = {1: _SECTIONS, 2: _DROP_TIMESTAMP_X, 3: _PORTALS, 4: _ZONES}
 """The script that takes a file from each older version to the next one."""
 
 
@@ -183,6 +193,13 @@ class Transaction:
             "reads_iso_until = excluded.reads_iso_until, "
             "honours_recurrence_mode = excluded.honours_recurrence_mode",
             (portal, int(traits.reads_iso_until), int(traits.honours_recurrence_mode)),
+        )
+
+    def remember_zone(self, portal: str, zone: str, kept_as: str) -> None:
+        self._db.execute(
+            "INSERT INTO zones (portal, zone, kept_as) VALUES (?, ?, ?) "
+            "ON CONFLICT (portal, zone) DO UPDATE SET kept_as = excluded.kept_as",
+            (portal, zone, kept_as),
         )
 
     def remember_section(self, portal: str, calendar: str, name: str, section_id: int) -> None:
@@ -299,6 +316,11 @@ class StateDB:
             return None
         return PortalTraits(reads_iso_until=bool(row["reads_iso_until"]),
                             honours_recurrence_mode=bool(row["honours_recurrence_mode"]))
+
+    def zones(self, portal: str) -> dict[str, str]:
+        """Each zone name read back from this portal → the name it kept for it."""
+        rows = self._db.execute("SELECT zone, kept_as FROM zones WHERE portal = ?", (portal,))
+        return {str(row["zone"]): str(row["kept_as"]) for row in rows}
 
     def records(self, portal: str, target: str) -> list[Record]:
         """Every event paired in this target, sorted by (uid, recurrence_id) null first."""

@@ -89,6 +89,15 @@ def test_canonical_and_windows_mapped_zone_names_are_kept(portal: Portal, name: 
     assert _get(portal, _add(portal, timezone_from=name))["TZ_FROM"] == kept
 
 
+def test_a_listed_name_the_servers_older_zone_data_lacks_becomes_the_servers_zone(
+        make_portal: Callable[..., Portal]) -> None:
+    portal = make_portal(profile=Profile(unlisted_zones=frozenset({"Europe/Kyiv"})))
+    row = _get(portal, _add(portal, timezone_from="Europe/Kyiv"))
+    assert (row["TZ_FROM"], row["DATE_FROM"]) == ("Europe/Moscow", "03/04/2025 10:00:00 am")
+    assert _get(portal, _add(portal, timezone_from="Europe/Athens"))["TZ_FROM"] == (
+        "Europe/Athens")
+
+
 def test_times_are_stored_to_the_minute(portal: Portal) -> None:
     row = _get(portal, _add(portal, **{"from": "2025-03-04T01:20:30",
                                        "to": "2025-03-04T01:50:29"}))

@@ -229,3 +229,17 @@ def test_target_key_is_type_owner_section() -> None:
 def test_fingerprint_ignores_key_order_and_sees_values() -> None:
     assert params_fingerprint({"a": 1, "b": [1, 2]}) == params_fingerprint({"b": [1, 2], "a": 1})
     assert params_fingerprint({"a": 1}) != params_fingerprint({"a": 2})
+
+
+def test_the_zone_a_portal_kept_is_remembered_per_portal_and_replaced_by_a_later_reading(
+        db_path: Path) -> None:
+    with StateDB.open(db_path) as state:
+        with state.transaction() as tx:
+            tx.remember_zone("p", "Europe/Kyiv", "Europe/Moscow")
+            tx.remember_zone("p", "Europe/Berlin", "Europe/Berlin")
+            tx.remember_zone("q", "Europe/Kyiv", "Europe/Kyiv")
+        with state.transaction() as tx:
+            tx.remember_zone("p", "Europe/Kyiv", "Europe/Kyiv")
+    with StateDB.open(db_path, readonly=True) as again:
+        assert again.zones("p") == {"Europe/Kyiv": "Europe/Kyiv", "Europe/Berlin": "Europe/Berlin"}
+        assert again.zones("q") == {"Europe/Kyiv": "Europe/Kyiv"}
