@@ -172,11 +172,17 @@ def differing_views(events: Sequence[DesiredEvent],
     there and in its month's view alike), and a portal event stays tied to the UID the whole
     window tied it to; only the views left with a difference are kept."""
     said = {r.uid: (Counter(r.missing), Counter(r.extra)) for r in whole.differing}
+    listed = list(views)
+    if not listed:
+        return []
+    span = Window(min(grid.first for grid, _ in listed), max(grid.last for grid, _ in listed))
+    days = _implied_days(events, span)
     out = []
-    for grid, portal in views:
+    for grid, portal in listed:
+        expected = {uid: Counter(o for day, o in found if grid.holds(day))
+                    for uid, found in days.items()}
         left = []
-        for report in compare(implied(events, grid), portal, names, grid,
-                              whole.tied).differing:
+        for report in compare(expected, portal, names, grid, whole.tied).differing:
             missing, extra = said.get(report.uid, (Counter(), Counter()))
             report.missing = sorted((Counter(report.missing) - missing).elements())
             report.extra = sorted((Counter(report.extra) - extra).elements())
@@ -209,7 +215,14 @@ def implied(events: Sequence[DesiredEvent], window: Window) -> dict[str, Counter
     """Per UID, the occurrences the converter's lines make on a portal that expands rules as
     the Bitrix24 model says: every part of a series expanded, each moved occurrence taken
     off the part holding it and put where it went."""
-    out: dict[str, Counter[Occurrence]] = {}
+    return {uid: Counter(o for _, o in found)
+            for uid, found in _implied_days(events, window).items()}
+
+
+def _implied_days(events: Sequence[DesiredEvent], window: Window
+                  ) -> dict[str, list[tuple[date, Occurrence]]]:
+    """`implied`, each occurrence with its start day in its own zone (what a window holds)."""
+    out: dict[str, list[tuple[date, Occurrence]]] = {}
     parts: dict[str, list[DesiredEvent]] = {}
     for event in events:
         if event.kind == "series":
@@ -222,16 +235,18 @@ def implied(events: Sequence[DesiredEvent], window: Window) -> dict[str, Counter
                 day = occurrence_day(event.recurrence_id, part.params.timezone_from)
                 moved.setdefault((part.uid, part.recurrence_id), set()).add(date.fromisoformat(day))
     for event in events:
-        found = out.setdefault(event.uid, Counter())
+        found = out.setdefault(event.uid, [])
         if event.kind == "series":
             skip = moved.get((event.uid, event.recurrence_id), set())
-            found.update(_expanded(event.params, window, skip))
+            found.extend(_expanded(event.params, window, skip))
         elif window.holds(_day(event.params.date_from)):
-            found[occurrence_of(event.params, event.params.name)] += 1
+            found.append((_day(event.params.date_from),
+                          occurrence_of(event.params, event.params.name)))
     return out
 
 
-def _expanded(params: EventParams, window: Window, skip: set[date]) -> Iterable[Occurrence]:
+def _expanded(params: EventParams, window: Window, skip: set[date]
+              ) -> Iterable[tuple[date, Occurrence]]:
     assert params.rrule is not None
     start = _day(params.date_from)
     for day in bxrule.iter_days(start, params.rrule):
@@ -240,7 +255,7 @@ def _expanded(params: EventParams, window: Window, skip: set[date]) -> Iterable[
         if day in skip or not window.holds(day):
             continue
         shift = day - start
-        yield occurrence_of(_moved(params, shift), params.name)
+        yield day, occurrence_of(_moved(params, shift), params.name)
 
 
 def _moved(params: EventParams, shift: timedelta) -> EventParams:
