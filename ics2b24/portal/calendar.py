@@ -327,6 +327,8 @@ class CalendarApi:
         with self.store.transaction():
             section_id = self._add_section_for(user, cal_type, owner, p.get("section"), texts)
             event = self._apply(user, p, _blank(user, cal_type, owner), texts)
+            if self.profile.current:
+                event["meeting_host"] = _added_host(user, event, owner)
             # CCalendar::SaveEventEx (calendar.php) makes DAV_XML_ID with UidGenerator; the REST
             # handler passes no dav_xml_id, so a client's value is never read.
             event.update(section_id=section_id, dav_xml_id=self._dav_xml_id(event))
@@ -745,6 +747,14 @@ class CalendarApi:
 
 
 # --- pure helpers ---------------------------------------------------------------------------
+
+
+def _added_host(user: User, event: Mapping[str, Any], owner: int) -> int:
+    """CCalendarRestService::EventAdd (calendar_restservice.php) of the current generation
+    never reads `host`: a meeting is hosted by the calling user, and any other event by the
+    calendar's owner, so in a group calendar its host is the group's id (behaviour 14). The
+    older handler takes `host` as update does."""
+    return user.id if event["is_meeting"] else (owner or user.id)
 
 
 def _blank(user: User, cal_type: str, owner: int) -> dict[str, Any]:

@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from ics2b24.portal.server import Portal
-from tests.helpers import Cli, ics_occurrences, portal_occurrences, target_args, vcalendar, write
+from tests.helpers import (
+    Cli,
+    ics_occurrences,
+    portal_occurrences,
+    target_args,
+    vcalendar,
+    vevent,
+    write,
+)
 
 NEW_YORK = {"users": [{"id": 1, "admin": True, "time_zone": "America/New_York"}]}
 
@@ -131,3 +139,37 @@ def test_a_moved_all_day_occurrence_of_several_days_keeps_its_last_day(
                               "RECURRENCE-ID;VALUE=DATE:20250310"))
     _push(cli, portal, state, write(tmp_path / "a.ics", text))
     assert portal_occurrences(portal) == _expected(text)
+
+
+def test_a_group_calendar_whose_portal_hosts_its_events_by_the_group_stays_in_sync(
+        make_portal: Callable[..., Portal], tmp_path: Path, state: Path, cli: Cli) -> None:
+    """The portal names the group as the host of a plain event and the caller as the host of
+    a meeting, whatever was asked (behaviour 14): a later edit, a re-run and verify all work."""
+    portal = make_portal(users={"users": [{"id": 1, "admin": True, "time_zone": "Europe/Berlin"},
+                                          {"id": 2}, {"id": 3}]})
+    users = write(tmp_path / "users.csv", "email,user_id\nann@example.org,2\nbob@example.org,3\n")
+    people = ("ORGANIZER:mailto:boss@example.org", "ATTENDEE;CN=Ann:mailto:ann@example.org",
+              "ATTENDEE;CN=Bob:mailto:bob@example.org")
+    plain = vevent("plain@test", "20300305T100000", "Plain")
+
+    def calendar(description: str) -> str:
+        return vcalendar(vevent("meet@test", "20300304T100000", "Meet", *people,
+                                f"DESCRIPTION:{description}"), plain)
+
+    source = write(tmp_path / "a.ics", calendar("first"))
+    target = ["--webhook", portal.webhook_url, "--type", "group", "--owner", "7",
+              "--section-name", "Team"]
+    options = ["--state", str(state), "--user-map", str(users), "--invite-attendees"]
+    for description, summary in (("first", "2 added"), ("second", "1 updated"),
+                                 ("second", "0 added, 0 updated, 0 deleted, 2 unchanged")):
+        write(source, calendar(description))
+        code, _, err = cli("push", str(source), *target, *options)
+        assert code == 0, err
+        assert summary in err
+    hosts = {e["name"]: (e["meeting_host"], e["description"])
+             for e in portal.store.events("group", 7, [s["id"] for s in
+                                                        portal.store.sections("group", 7)])}
+    assert hosts["Plain"][0] == 7
+    assert hosts["Meet"][0] == 1 and hosts["Meet"][1].startswith("second")
+    code, _, err = cli("verify", str(source), *target, "--user-map", str(users))
+    assert code == 0, err

@@ -154,3 +154,21 @@ def test_empty_recurrence_mode_is_no_mode_and_moves_the_date_as_sent(portal: Por
     _call(portal, "calendar.event.update", id=single, type="user", ownerId=1,
           recurrence_mode="", **{"from": "2025-03-06T10:00:00", "to": "2025-03-06T11:00:00"})
     assert _get(portal, single)["DATE_FROM"] == "03/06/2025 10:00:00 am"
+
+
+def test_add_never_reads_host_a_meeting_is_hosted_by_the_caller(portal: Portal) -> None:
+    row = _get(portal, _add(portal, type="group", ownerId=7, is_meeting="Y", host=5,
+                            attendees=[1]))
+    assert row["MEETING_HOST"] == "1"
+
+
+def test_an_event_that_is_no_meeting_is_hosted_by_its_group(portal: Portal) -> None:
+    row = _get(portal, _add(portal, type="group", ownerId=7))
+    assert row["MEETING_HOST"] == "7"
+
+
+def test_the_older_generation_takes_host_on_add(make_portal: Callable[..., Portal]) -> None:
+    portal = make_portal(profile=Profile(generation=1))
+    row = _get(portal, _add(portal, type="group", ownerId=7, is_meeting="Y", host=5,
+                            attendees=[1]))
+    assert row["MEETING_HOST"] == "5"
