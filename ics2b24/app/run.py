@@ -300,10 +300,21 @@ def _diff(session: _Session, connection: Connection, options: SyncOptions) -> Pl
     session.remote = remote
     return diff(events, session.converted.cancelled, remote, records, DiffOptions(
         calendar_type=connection.target.type, owner=connection.target.owner,
-        section_id=session.section_id, prune=options.prune, force=options.force,
-        force_delete=options.force_delete, sent_keys=sent, today=date.today(),
-        traits=session.traits,
+        section_id=session.section_id, prune=options.prune and not _cut_short(session,
+                                                                              connection),
+        force=options.force, force_delete=options.force_delete, sent_keys=sent,
+        today=date.today(), traits=session.traits, since=session.converted.since,
     ))
+
+
+def _cut_short(session: _Session, connection: Connection) -> bool:
+    """Whether an input ends inside its calendar: what is missing from it may be any number
+    of events, so `--prune` deletes nothing this run (and says so)."""
+    names = session.converted.truncated
+    if names:
+        connection.note(f"{', '.join(names)} ends before END:VCALENDAR (a download or pipe "
+                        "cut short?): --prune deletes nothing in this run")
+    return bool(names)
 
 
 @dataclass(frozen=True)

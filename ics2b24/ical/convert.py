@@ -137,6 +137,10 @@ class ConvertResult:
     section: Section = field(default_factory=Section)
     uninvited: int = 0
     """Attendees with a portal user named in descriptions instead (no --invite-attendees)."""
+    truncated: list[str] = field(default_factory=list)
+    """The inputs that end inside a calendar (ical/read.py, `ReadInput.truncated`)."""
+    since: date | None = None
+    """`--since`: what ends before it was left out of `events`."""
 
 
 @dataclass
@@ -158,12 +162,14 @@ class _Static:
 
 
 def convert_inputs(inputs: list[tuple[str, bytes]], options: ConvertOptions) -> ConvertResult:
-    result = ConvertResult()
+    result = ConvertResult(since=options.since)
     section: Section | None = None
     groups: dict[str, _Group] = {}
     for name, data in inputs:
         read = read_input(name, data, strict=options.strict)
         result.warnings += read.warnings
+        if read.truncated:
+            result.truncated.append(name)
         for calendar in read.calendars:
             section = section or section_of(calendar)
         for source in read.events:

@@ -52,6 +52,9 @@ class ReadInput:
     events: list[SourceEvent]
     warnings: list[str] = field(default_factory=list)
     """`file:line: what was wrong` for each part of the input read with a repair or skipped."""
+    truncated: bool = False
+    """The input ends inside a calendar (no END:VCALENDAR): a cut download or pipe, which
+    may have lost any number of events after the last one read."""
 
 
 def decode(name: str, data: bytes, *, strict: bool = False) -> tuple[str, str | None]:
@@ -152,10 +155,13 @@ def read_input(name: str, data: bytes, *, strict: bool = False) -> ReadInput:
     warnings_ += [note for _, note in standardised if note]
     warnings_ += [f"{name}:{p.line}: {p.reason}: {p.effect}" for p in problems]
     lines = structure.vevent_lines
+    truncated = 0 in structure.closed_before
     if len(lines) != len(events):
-        return ReadInput(calendars, [SourceEvent(e, name, None) for e in events], warnings_)
+        return ReadInput(calendars, [SourceEvent(e, name, None) for e in events], warnings_,
+                         truncated)
     located = zip(events, lines, strict=True)
-    return ReadInput(calendars, [SourceEvent(e, name, n) for e, n in located], warnings_)
+    return ReadInput(calendars, [SourceEvent(e, name, n) for e, n in located], warnings_,
+                     truncated)
 
 
 def _lf_lines(text: str) -> str:

@@ -393,9 +393,15 @@ def _runs(
                 count = -(-(end - first) // step)
                 last = bxrule.nth_day(shape.day, pattern, first + step * (count - 1))
             shift = day - segment.day
+            if last is not None and _stretched_by_portal(segment.end + shift, last):
+                for at in range(first, end or first, step):
+                    alone = held.pop(at) if at in held else _alone(shape, pattern, segment,
+                                                                   at, ctx)
+                    runs.append(_Run(None, at, at + 1, standalone=[alone]))
+                continue
             original = shape.local(day) if not shape.all_day else day
             part = PartPlan(
-                recurrence_id=_aware(original, ctx) if runs else None,
+                recurrence_id=_aware(original, ctx) if _parts(runs) else None,
                 start=_aware(segment.start + shift, ctx),
                 end=_aware(segment.end + shift, ctx),
                 rrule=_written_rule(rule, shape, day, step, count, last),
@@ -417,6 +423,35 @@ def _runs(
         holder = max((run for run in parts if run.holds(at)), key=lambda run: run.begin)
         holder.overrides.append(override)
     return runs
+
+
+def _parts(runs: list[_Run]) -> list[PartPlan]:
+    """The parts so far: the first is the series itself (no recurrence id)."""
+    return [run.part for run in runs if run.part is not None]
+
+
+def _stretched_by_portal(first_end: Value, last: date) -> bool:
+    """Whether a portal would carry a part on past its last day: it moves an UNTIL that
+    falls more than a day before the first occurrence's end to that end's date
+    (CCalendarEvent::checkRecurringRuleField, docs/test-portal.md), which a part of an event
+    lasting several days and holding few occurrences meets. Such a part is written as its
+    occurrences."""
+    if isinstance(first_end, datetime):
+        return first_end.replace(tzinfo=None) > datetime.combine(last + timedelta(days=1),
+                                                                 time(0))
+    return last + timedelta(days=1) < first_end - timedelta(days=1)
+
+
+def _alone(shape: _Shape, pattern: Rrule, segment: _Segment, at: int,
+           ctx: RecurrenceContext) -> OverridePlan:
+    """Occurrence `at` of the set as an occurrence of its own, with the segment's fields."""
+    day = bxrule.nth_day(shape.day, pattern, at)
+    assert day is not None
+    shift = day - segment.day
+    original = shape.local(day) if not shape.all_day else day
+    return OverridePlan(recurrence_id=_aware(original, ctx),
+                        start=_aware(segment.start + shift, ctx),
+                        end=_aware(segment.end + shift, ctx), component=segment.component)
 
 
 PORTAL_END = date(2038, 1, 1)

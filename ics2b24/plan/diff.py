@@ -6,7 +6,10 @@ Pairing, in order: (1) the state DB row for (uid, recurrence_id); (2) the portal
 identity — DAV_XML_ID == UID for events exported from the portal, the detached copy of a
 paired series part (RECURRENCE_ID + ORIGINAL_DATE_FROM) for a moved occurrence; (3) recovery:
 an unpaired event in the target section whose name, start, end and rule equal an unpaired
-desired event.
+desired event — one this tool created (under another UID, or in a run that died before
+recording), or one that already equals the input in every managed field. A portal event is
+paired with one key at most, and a state row whose event another key now holds is forgotten,
+never deleted.
 
 An event is rewritten only when the input changed it since the last push (its fingerprint
 differs from the state row) and the portal's copy differs in a managed field, so an edit
@@ -61,6 +64,8 @@ class DiffOptions:
     sent_keys: frozenset[Key] = frozenset()
     today: date | None = None
     traits: PortalTraits = CURRENT_PORTAL
+    since: date | None = None
+    """`--since`: the input leaves out what ends before it, so `prune` leaves it too."""
 
 
 @dataclass(frozen=True)
@@ -254,7 +259,12 @@ class _Differ:
                 for copy in self.detached.get(part, [])]
 
     def _recover(self) -> None:
+        """Rule (3). An event a stale state row of this tool holds (the input gave it another
+        UID) stays this tool's; one it may have sent in a run that died is its own too; any
+        other is the user's and is adopted only when it already equals the input in every
+        managed field, so adopting it never changes what the user wrote."""
         section = self.options.section_id
+        held = {r.event_id: r for r in self.records.values() if r.key not in self.wanted}
         loose: dict[tuple[Any, ...], list[RemoteEvent]] = {}
         for remote in self.remote.values():
             if (remote.id not in self.claimed and remote.recurrence_id is None
@@ -263,10 +273,14 @@ class _Differ:
         for event in self.desired:
             if _key(event) in self.paired or event.kind == "override":
                 continue
-            candidates = loose.get(_identity(event.params), [])
-            if candidates:
-                found = candidates.pop(0)
-                self._claim(event, found, None, _key(event) in self.options.sent_keys)
+            for found in loose.get(_identity(event.params), []):
+                record = held.get(found.id)
+                created = (record.created if record is not None
+                           else _key(event) in self.options.sent_keys)
+                if created or record is not None or _equal(event.params, found):
+                    loose[_identity(event.params)].remove(found)
+                    self._claim(event, found, None, created)
+                    break
 
     def _holder(self, event: DesiredEvent) -> DesiredEvent | None:
         return holder(self.parts.get(event.uid, []), event.recurrence_id or "")
@@ -307,12 +321,15 @@ class _Differ:
                 or (part_id not in paired and (part_id in recorded or input_changed))]
 
     def _needs_rebuild(self, uid: str, part: DesiredEvent) -> bool:
-        """A part's start date changes; it must change and has detached occurrences (`all`
-        would rewrite them); or it skips a day the input no longer skips — unless that is an
-        edit made in the portal while the input did not change (it survives, as edits do)."""
+        """A part's start or end date changes (an `all` update keeps both old dates and takes
+        only the new times, behaviour 7 in docs/test-portal.md); it must change and has
+        detached occurrences (`all` would rewrite them); or it skips a day the input no longer
+        skips — unless that is an edit made in the portal while the input did not change (it
+        survives, as edits do)."""
         pair = self.paired[_key(part)]
         remote = pair.remote
-        if remote.params.date_from[:10] != part.params.date_from[:10]:
+        if (remote.params.date_from[:10], remote.params.date_to[:10]) != (
+                part.params.date_from[:10], part.params.date_to[:10]):
             return True
         changed = self._changed(part, pair)
         copies = self.detached.get(remote.id, [])
@@ -382,6 +399,9 @@ class _Differ:
             if not any(op.is_write for op in self.ops[before:]):
                 self.unchanged += 1
         self._deletions(cancelled)
+
+    def _before_since(self, remote: RemoteEvent) -> bool:
+        return self.options.since is not None and _ends_before(remote, self.options.since)
 
     def _base(self) -> dict[str, Any]:
         return {"type": self.options.calendar_type, "ownerId": self.options.owner}
@@ -493,14 +513,16 @@ class _Differ:
             if key in self.wanted or key in self.rebuilt_keys:
                 continue
             remote = self.remote.get(record.event_id)
-            if remote is None:
+            if remote is None or record.event_id in self.claimed:
+                # Gone from the portal, or now paired with another key of the input: the
+                # row is forgotten, the event is never deleted.
                 self.ops.append(Op("forget", record.uid, record.recurrence_id, Phase.DELETE,
                                    event_id=record.event_id))
             elif remote.recurrence_id is not None:
                 continue
             elif key in cancelled_keys or (record.uid, None) in cancelled_keys:
                 gone.append(record)
-            elif self.options.prune:
+            elif self.options.prune and not self._before_since(remote):
                 prunable.append(record)
         managed = sum(1 for r in self.records.values() if r.created and r.event_id in self.remote)
         pruned = [r for r in prunable if r.created]
@@ -521,6 +543,20 @@ class _Differ:
                                           forget=(record.key, *riders)))
 
 
+def _ends_before(remote: RemoteEvent, day: date) -> bool:
+    """Whether every occurrence of a portal event ends before `day` (a series by its rule's
+    last day; an endless one never does)."""
+    params = remote.params
+    last = _start_day(params)
+    rule = canonical_rule(params)
+    if rule is not None:
+        if rule.until is None:
+            return False
+        last = rule.until
+    length = date.fromisoformat(params.date_to[:10]) - _start_day(params)
+    return last + length < day
+
+
 def _key(event: DesiredEvent) -> Key:
     return (event.uid, event.recurrence_id)
 
@@ -537,6 +573,11 @@ def _is_series(remote: RemoteEvent) -> bool:
 
 def _start_day(params: EventParams) -> date:
     return date.fromisoformat(params.date_from[:10])
+
+
+def _equal(params: EventParams, remote: RemoteEvent) -> bool:
+    """Whether the portal event holds every managed field as the input has it."""
+    return remote.description_known and normalised(params) == normalised(remote.params)
 
 
 def _identity(params: EventParams) -> tuple[Any, ...]:

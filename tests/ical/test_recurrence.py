@@ -815,3 +815,34 @@ END:VEVENT"""
     assert [i.start for i in result.instances] == expected
     assert result.instances[0].component["DTSTART"].dt == datetime(2007, 1, 1, tzinfo=BERLIN)
     assert time.monotonic() - started < 2
+
+
+def test_a_part_of_a_several_day_event_the_portal_would_stretch_is_written_as_occurrences(
+        ) -> None:
+    """A portal moves an UNTIL more than a day before the first occurrence's end to that end:
+    a one-day part of a three-day daily event would go on for three days."""
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:offsite
+DTSTART;VALUE=DATE:20260315
+DTEND;VALUE=DATE:20260318
+RRULE:FREQ=DAILY;COUNT=6
+EXDATE;VALUE=DATE:20260316
+END:VEVENT""")
+    assert [p.recurrence_id for p in result.standalone] == [date(2026, 3, 15)]
+    assert [(p.start, p.rrule.until) for p in result.parts] == [
+        (date(2026, 3, 17), date(2026, 3, 20))]
+
+
+def test_a_part_of_a_two_day_event_on_consecutive_days_stays_a_series() -> None:
+    result = assert_series_matches_reference("""
+BEGIN:VEVENT
+UID:offsite
+DTSTART;VALUE=DATE:20260315
+DTEND;VALUE=DATE:20260317
+RRULE:FREQ=DAILY;COUNT=6
+EXDATE;VALUE=DATE:20260317
+END:VEVENT""")
+    assert result.standalone == []
+    assert [(p.start, p.rrule.until) for p in result.parts] == [
+        (date(2026, 3, 15), date(2026, 3, 16)), (date(2026, 3, 18), date(2026, 3, 20))]

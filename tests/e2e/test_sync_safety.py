@@ -1,0 +1,136 @@
+"""The sync never loses an event, whatever the input's next version looks like: each case a
+user met and each failure the state machine (tests/sync_machine.py) found, pushed through the
+test portal over HTTP and judged by what the section shows (tests/sync_model.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from ics2b24.portal.server import Portal
+from tests.helpers import Cli, target_args, write
+from tests.sync_model import Event, Rule, calendar, ics_view, portal_view, row_occurrence
+
+SECTION = 1
+
+
+def _push(cli: Cli, portal: Portal, state: Path, events: list[Event], *extra: str) -> str:
+    path = write(state.parent.parent / "calendar.ics", calendar(events))
+    code, _, err = cli("push", str(path), *target_args(portal, state), *extra)
+    assert code == 0, err
+    return err
+
+
+def _shows_exactly(portal: Portal, events: list[Event]) -> None:
+    assert portal_view(portal, SECTION) == ics_view(calendar(events))
+
+
+def _single(uid: str = "a@test", **fields: object) -> Event:
+    base = Event(uid=uid, name="Review", start=datetime(2025, 3, 4, 10), zone="Europe/Berlin",
+                 all_day=False, length=60, description="Agenda", location="Room 1")
+    return base.edited(**fields) if fields else base
+
+
+def test_an_event_under_a_new_uid_stays_in_the_portal_with_prune(
+        portal: Portal, state: Path, cli: Cli) -> None:
+    """Outlook-published feeds give an event a new UID now and then: the event is the same,
+    so it is kept (not adopted under the new UID and pruned under the old one)."""
+    _push(cli, portal, state, [_single()], "--prune")
+    renamed = [_single().edited(uid="b@test")]
+    err = _push(cli, portal, state, renamed, "--prune", "--force-delete")
+    _shows_exactly(portal, renamed)
+    assert "0 deleted" in err
+    assert "0 added, 0 updated, 0 deleted" in _push(cli, portal, state, renamed, "--prune")
+
+
+def test_a_series_that_turns_from_all_day_to_timed_keeps_each_occurrence_an_hour_long(
+        portal: Portal, state: Path, cli: Cli) -> None:
+    """An `all` update keeps the old end date: a three-day all-day series made timed lasted
+    two days and an hour (behaviour 7)."""
+    series = Event(uid="s@test", name="Offsite", start=datetime(2026, 4, 11), zone="Europe/Berlin",
+                   all_day=True, length=3, rule=Rule("MONTHLY", 1, (), 4, True))
+    _push(cli, portal, state, [series])
+    timed = [series.edited(all_day=False, start=datetime(2026, 4, 11, 9), length=60)]
+    _push(cli, portal, state, timed)
+    _shows_exactly(portal, timed)
+
+
+def test_the_users_own_event_that_looks_like_an_input_event_keeps_its_words(
+        portal: Portal, state: Path, cli: Cli) -> None:
+    """An event the user wrote with the name and times of an input event is not adopted
+    and rewritten: it keeps its description and location, and the input's event is added."""
+    own_id = int(portal.api.call(portal.first_user, "calendar.event.add", {
+        "type": "user", "ownerId": 1, "section": SECTION, "name": "Review",
+        "from": "2025-03-04T10:00:00", "to": "2025-03-04T11:00:00",
+        "timezone_from": "Europe/Berlin", "timezone_to": "Europe/Berlin",
+        "description": "my notes", "location": "Main St"}))
+    before = row_occurrence(portal.api.call(portal.first_user, "calendar.event.getbyid",
+                                            {"id": own_id}))
+    err = _push(cli, portal, state, [_single()], "--prune")
+    assert "1 added" in err
+    after = portal.api.call(portal.first_user, "calendar.event.getbyid", {"id": own_id})
+    assert row_occurrence(after) == before
+    assert portal_view(portal, SECTION) - ics_view(calendar([_single()])) == {before: 1}
+
+
+def test_the_users_own_event_equal_to_an_input_event_is_adopted_without_a_write(
+        portal: Portal, state: Path, cli: Cli) -> None:
+    portal.api.call(portal.first_user, "calendar.event.add", {
+        "type": "user", "ownerId": 1, "section": SECTION, "name": "Review",
+        "from": "2025-03-04T10:00:00", "to": "2025-03-04T11:00:00",
+        "timezone_from": "Europe/Berlin", "timezone_to": "Europe/Berlin",
+        "description": "Agenda", "location": "Room 1"})
+    assert "0 added, 0 updated" in _push(cli, portal, state, [_single()], "--prune")
+    _shows_exactly(portal, [_single()])
+
+
+def test_an_occurrence_of_a_three_day_daily_series_moved_onto_its_first_day_is_shown_there(
+        portal: Portal, state: Path, cli: Cli) -> None:
+    """The part left before the move holds one occurrence; written as a series, the portal
+    stretched it to the first occurrence's last day and showed two days twice."""
+    series = Event(uid="s@test", name="Retreat", start=datetime(2026, 3, 15),
+                   zone="Europe/Berlin", all_day=True, length=3, location="Agenda",
+                   rule=Rule("DAILY", 1, (), 6, True))
+    _push(cli, portal, state, [series])
+    moved = [series.edited(moves={1: -1})]
+    _push(cli, portal, state, moved)
+    _shows_exactly(portal, moved)
+
+
+def _many(count: int) -> list[Event]:
+    return [_single(f"m{i}@test", start=datetime(2025, 3, 1 + i % 28, 8 + i % 9))
+            for i in range(count)]
+
+
+def test_an_input_cut_short_deletes_nothing_with_prune(
+        portal: Portal, state: Path, cli: Cli) -> None:
+    """A download cut at 70 %: no END:VCALENDAR, the last VEVENT cut. Under the "more than
+    half" guard --prune would delete what the cut lost; it deletes nothing and says why."""
+    events = _many(20)
+    _push(cli, portal, state, events)
+    text = calendar(events)
+    cut = text[:int(len(text) * 0.7)]
+    path = write(state.parent.parent / "cut.ics", cut)
+    code, _, err = cli("push", str(path), *target_args(portal, state), "--prune")
+    assert code == 0, err
+    assert "ends before END:VCALENDAR" in err and "0 deleted" in err
+    assert portal_view(portal, SECTION) == ics_view(text)
+
+
+def test_prune_with_since_leaves_the_events_that_ended_before_it(
+        portal: Portal, state: Path, cli: Cli) -> None:
+    """The nightly cron line `push --since DATE --prune`: what ended before DATE is not in the
+    input because of --since, not because it was deleted."""
+    past = _single("past@test", start=datetime(2025, 1, 10, 9))
+    weekly = Event(uid="w@test", name="Weekly", start=datetime(2025, 1, 6, 9),
+                   zone="Europe/Berlin", all_day=False, length=60,
+                   rule=Rule("WEEKLY", 1, ("MO",), 4, True))
+    later = _single("later@test", start=datetime(2025, 6, 10, 9))
+    _push(cli, portal, state, [past, weekly, later])
+    err = _push(cli, portal, state, [past, weekly, later], "--since", "2025-03-01", "--prune")
+    assert "0 deleted" in err
+    _shows_exactly(portal, [past, weekly, later])
+    err = _push(cli, portal, state, [past, weekly], "--since", "2025-03-01", "--prune",
+                "--force-delete")
+    assert "1 deleted" in err
+    _shows_exactly(portal, [past, weekly])
