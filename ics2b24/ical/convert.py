@@ -143,6 +143,17 @@ class ConvertResult:
     """`--since`: what ends before it was left out of `events`."""
 
 
+HOLDABLE = (date(1, 1, 2), date(9999, 12, 30))
+"""The days an event may start and end on: a day inside years 1–9999 on each side, so that
+no zone a portal moves it into takes it out of them (a portal failed on 9999-12-31 with an
+overflow inside `calendar.event.get`, and no event of the section could be read)."""
+
+
+def _holdable(value: date | datetime) -> bool:
+    day = value.date() if isinstance(value, datetime) else value
+    return HOLDABLE[0] <= day <= HOLDABLE[1]
+
+
 @dataclass
 class _Group:
     """The VEVENTs that share one UID, in input order."""
@@ -290,6 +301,8 @@ class _UidConverter:
         except BrokenEvent as exc:
             return str(exc)
         except (ValueError, OverflowError):
+            return "a date is out of the range a calendar can hold"
+        if not all(_holdable(value) for value in (span.start, span.end)):
             return "a date is out of the range a calendar can hold"
         lost = sorted({name or "a line" for name, _ in component.errors})
         if lost:

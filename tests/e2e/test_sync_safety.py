@@ -134,3 +134,17 @@ def test_prune_with_since_leaves_the_events_that_ended_before_it(
                 "--force-delete")
     assert "1 deleted" in err
     _shows_exactly(portal, [past, weekly])
+
+
+def test_an_event_on_the_last_day_of_year_9999_is_skipped_and_the_rest_is_pushed(
+        portal: Portal, state: Path, cli: Cli) -> None:
+    """Moved into the server's zone it leaves year 9999: the portal failed inside
+    `calendar.event.get` and nothing at all was pushed."""
+    text = calendar([_single()]).replace("END:VCALENDAR", (
+        "BEGIN:VEVENT\r\nUID:far@test\r\nDTSTAMP:20250101T000000Z\r\n"
+        "DTSTART:99991231T100000Z\r\nSUMMARY:Far\r\nEND:VEVENT\r\nEND:VCALENDAR"))
+    path = write(state.parent.parent / "far.ics", text)
+    code, _, err = cli("push", str(path), *target_args(portal, state))
+    assert code == 0, err
+    assert "UID far@test: VEVENT skipped: a date is out of the range" in err
+    assert portal_view(portal, SECTION) == ics_view(calendar([_single()]))
