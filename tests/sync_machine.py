@@ -210,10 +210,18 @@ class SyncMachine(RuleBasedStateMachine):
                 hour=0, minute=0), length=1, moves={})
 
     @precondition(lambda self: self.events)
-    @rule(data=st.data(), text=texts, which=st.sampled_from(["description", "location"]))
-    def change_field(self, data: st.DataObject, text: str, which: str) -> None:
+    @rule(data=st.data(), text=texts, which=st.sampled_from(["description", "location"]),
+          moved_keep_theirs=st.booleans())
+    def change_field(self, data: st.DataObject, text: str, which: str,
+                     moved_keep_theirs: bool) -> None:
+        """A field of the event changes; its moved occurrences' copies of the description
+        may stay as they were."""
         i = self._pick(data)
-        self.events[i] = self.events[i].edited(**{which: text})
+        event = self.events[i]
+        kept = dict(event.kept)
+        if which == "description" and moved_keep_theirs:
+            kept.update({k: kept.get(k, event.description) for k in event.moves})
+        self.events[i] = event.edited(**{which: text}, kept=kept)
 
     @staticmethod
     def _changeable(event: Event) -> int:

@@ -76,6 +76,9 @@ class Event:
     description: str = ""
     location: str = ""
     sequence: int = 0
+    kept: dict[int, str] = field(default_factory=dict)
+    """Index → the description a moved occurrence keeps of its own after the series' changed
+    (calendar apps write each moved occurrence with a copy of the fields)."""
 
     def starts(self) -> list[datetime]:
         """The rule's occurrences before any change: what RECURRENCE-IDs name."""
@@ -94,7 +97,8 @@ class Event:
         out = [self._vevent(self.start, extra=self._rule_lines(starts))]
         for index, shift in sorted(self.moves.items()):
             out.append(self._vevent(self._shifted(starts[index], shift),
-                                    recurrence_id=starts[index]))
+                                    recurrence_id=starts[index],
+                                    description=self.kept.get(index)))
         if self.future is not None:
             index, shift = self.future
             out.append(self._vevent(self._shifted(starts[index], shift),
@@ -119,7 +123,8 @@ class Event:
         return f"{name};TZID={self.zone}:{when:%Y%m%dT%H%M%S}"
 
     def _vevent(self, start: datetime, *, recurrence_id: datetime | None = None,
-                range_: bool = False, extra: list[str] | None = None) -> str:
+                range_: bool = False, extra: list[str] | None = None,
+                description: str | None = None) -> str:
         end = start + (timedelta(days=self.length) if self.all_day
                        else timedelta(minutes=self.length))
         lines = [f"UID:{self.uid}", "DTSTAMP:20250101T000000Z", f"SEQUENCE:{self.sequence}",
@@ -129,8 +134,9 @@ class Event:
             lines.append(self._stamp("RECURRENCE-ID", recurrence_id).replace(
                 "RECURRENCE-ID", "RECURRENCE-ID;RANGE=THISANDFUTURE" if range_
                 else "RECURRENCE-ID", 1))
-        if self.description:
-            lines.append(f"DESCRIPTION:{self.description}")
+        text = self.description if description is None else description
+        if text:
+            lines.append(f"DESCRIPTION:{text}")
         if self.location:
             lines.append(f"LOCATION:{self.location}")
         lines += extra or []

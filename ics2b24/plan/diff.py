@@ -346,8 +346,9 @@ class _Differ:
                  and bxrule.occurs_on(start, rule, date.fromisoformat(day))} - moved_days
         if stale and (changed or stale & removed_days):
             return True
-        return bool(changed and copies and normalised(part.params, description=False)
-                    != normalised(remote.params, description=False))
+        known = remote.description_known
+        return bool(changed and copies and (not known or normalised(part.params)
+                                            != normalised(remote.params)))
 
     def _rebuild(self, uid: str, stale: Iterable[int]) -> None:
         """Delete each stale part (`Phase.CLEAR`) and unpair it and the occurrences detached from

@@ -148,3 +148,40 @@ def test_an_event_on_the_last_day_of_year_9999_is_skipped_and_the_rest_is_pushed
     assert code == 0, err
     assert "UID far@test: VEVENT skipped: a date is out of the range" in err
     assert portal_view(portal, SECTION) == ics_view(calendar([_single()]))
+
+
+def _weekly(**fields: object) -> Event:
+    base = Event(uid="w@test", name="Standup", start=datetime(2025, 3, 3, 9),
+                 zone="Europe/Berlin", all_day=False, length=30, description="Notes",
+                 rule=Rule("WEEKLY", 1, ("MO",), 6, False))
+    return base.edited(**fields) if fields else base
+
+
+def test_a_moved_occurrence_stays_moved_when_the_series_only_drops_its_description(
+        portal: Portal, state: Path, cli: Cli) -> None:
+    """The moved occurrence keeps its own copy of the description: an `all` update of the
+    series rewrote the copy to the series' time."""
+    moved = _weekly(moves={2: 3})
+    _push(cli, portal, state, [moved])
+    dropped = [moved.edited(description="", kept={2: "Notes"})]
+    _push(cli, portal, state, dropped)
+    _shows_exactly(portal, dropped)
+
+
+def test_a_series_whose_start_time_changes_keeps_its_this_and_future_part(
+        portal: Portal, state: Path, cli: Cli) -> None:
+    split = _weekly(future=(3, 2))
+    _push(cli, portal, state, [split])
+    later = [split.edited(start=datetime(2025, 3, 3, 11))]
+    _push(cli, portal, state, later)
+    _shows_exactly(portal, later)
+
+
+def test_a_series_moved_from_utc_to_tokyo_keeps_every_occurrence(
+        portal: Portal, state: Path, cli: Cli) -> None:
+    utc = _weekly(zone="UTC", moves={1: 2}, exdates=frozenset({4}), future=(5, 1))
+    _push(cli, portal, state, [utc], "--prune")
+    tokyo = [utc.edited(zone="Asia/Tokyo")]
+    _push(cli, portal, state, tokyo, "--prune")
+    _shows_exactly(portal, tokyo)
+    assert "0 added, 0 updated, 0 deleted" in _push(cli, portal, state, tokyo, "--prune")
