@@ -40,10 +40,11 @@ from ics2b24.bitrix.client import Client, UncertainWriteError
 from ics2b24.bitrix.connect import Credentials, Hooks, Transport, make_client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.bitrix.rows import parse_event, parse_events
-from ics2b24.errors import EndpointError, PortalError
+from ics2b24.errors import EndpointError, PortalError, UsageError
 from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
 from ics2b24.model import CURRENT_PORTAL, DesiredEvent, EventParams, PortalTraits
 from ics2b24.plan.diff import DiffOptions, canonical_rule, diff, undo_plan
+from ics2b24.plan.moved import same_portal
 from ics2b24.plan.ops import Key, Op, Plan
 from ics2b24.plan.record import Record
 from ics2b24.plan.remote import RemoteEvent
@@ -139,6 +140,7 @@ class _Session:
     section_id: int
     converted: ConvertResult
     traits: PortalTraits = CURRENT_PORTAL
+    writes_state: bool = False
     remote: list[RemoteEvent] = field(default_factory=list)
     """What the last read of the target found."""
 
@@ -184,7 +186,8 @@ def _session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
             if not traits.honours_recurrence_mode and inputs is not None and options:
                 converted = _convert(inputs, options, user, connection, moves_detached=False)
             converted = _respelled(converted, db.zones(portal))
-            yield _Session(db, client, portal, tkey, section_id, converted, traits)
+            yield _Session(db, client, portal, tkey, section_id, converted, traits,
+                           mode.writes_state)
         finally:
             client.close()
     finally:
@@ -291,7 +294,8 @@ def _section(client: Client, db: StateDB, portal: str, connection: Connection,
 
 
 def _diff(session: _Session, connection: Connection, options: SyncOptions) -> Plan:
-    records = session.db.records(session.portal, session.target)
+    records = session.db.records(session.portal, session.target) or _moved_here(session,
+                                                                                connection)
     sent = session.db.pending(session.portal, session.target)
     events = session.converted.events
     if connection.hooks.status is not None:
@@ -305,6 +309,29 @@ def _diff(session: _Session, connection: Connection, options: SyncOptions) -> Pl
         force=options.force, force_delete=options.force_delete, sent_keys=sent,
         today=date.today(), traits=session.traits, since=session.converted.since,
     ))
+
+
+def _moved_here(session: _Session, connection: Connection) -> list[Record]:
+    """The state rows of this target under another address of the same portal (plan/moved.py
+    tells it from what the target holds): moved to this address, and said, so a portal
+    restarted on another port or reached under another domain is not taken for a new one."""
+    events = session.converted.events
+    for other in session.db.other_addresses(session.portal, session.target):
+        theirs = session.db.records(other, session.target)
+        remote = read_remote(session.client, connection.target, session.section_id, events,
+                             theirs)
+        if not same_portal(theirs, remote, events):
+            continue
+        if not session.writes_state:
+            connection.note(f"the target holds the events the state DB knows at {other}: "
+                            "read as the same portal at a new address (push moves them here)")
+            return theirs
+        with session.db.transaction() as tx:
+            tx.move_portal(other, session.portal)
+        connection.note(f"the target holds the events the state DB knew at {other}: the same "
+                        f"portal at a new address, which the state DB now knows it by")
+        return session.db.records(session.portal, session.target)
+    return []
 
 
 def _cut_short(session: _Session, connection: Connection) -> bool:
@@ -587,6 +614,12 @@ def undo_preview(connection: Connection) -> UndoPreview:
 
 def _undo_plan(session: _Session) -> tuple[Plan, list[RemoteEvent]]:
     records = session.db.records(session.portal, session.target)
+    others = [] if records else session.db.other_addresses(session.portal, session.target)
+    if others:
+        raise UsageError(
+            f"the state DB knows no event of this target at {session.portal}, but knows some "
+            f"at {', '.join(others)}; if that is this portal at a new address, run push with "
+            "the same input once here to carry them over (undo deleted nothing)")
     remote = _get_by_ids(session.client, [r.event_id for r in records if r.created])
     return undo_plan(records, remote), remote
 

@@ -143,15 +143,16 @@ class ConvertResult:
     """`--since`: what ends before it was left out of `events`."""
 
 
-HOLDABLE = (date(1, 1, 2), date(9999, 12, 30))
-"""The days an event may start and end on: a day inside years 1–9999 on each side, so that
-no zone a portal moves it into takes it out of them (a portal failed on 9999-12-31 with an
-overflow inside `calendar.event.get`, and no event of the section could be read)."""
+LAST_HOLDABLE = date(9999, 12, 30)
+"""The last day an event may start or end on: a day inside year 9999, so that a server's
+zone east of UTC does not take it out of the range (a portal failed on 9999-12-31 with an
+overflow inside `calendar.event.get`, and no event of the section could be read). Year 1 is
+held (tests/cli/test_no_traceback.py)."""
 
 
 def _holdable(value: date | datetime) -> bool:
     day = value.date() if isinstance(value, datetime) else value
-    return HOLDABLE[0] <= day <= HOLDABLE[1]
+    return day <= LAST_HOLDABLE
 
 
 @dataclass

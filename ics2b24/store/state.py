@@ -202,6 +202,14 @@ class Transaction:
             (portal, zone, kept_as),
         )
 
+    def move_portal(self, old: str, new: str) -> None:
+        """Everything known of `old` is known of `new` from now on: the same portal at another
+        address (app/run.py). What `new` already has of its own is kept."""
+        for table in ("events", "pending", "sections", "portals", "zones"):
+            self._db.execute(f"UPDATE OR IGNORE {table} SET portal = ? WHERE portal = ?",
+                             (new, old))
+            self._db.execute(f"DELETE FROM {table} WHERE portal = ?", (old,))
+
     def remember_section(self, portal: str, calendar: str, name: str, section_id: int) -> None:
         """`--section-name NAME` means `section_id` in this calendar from now on."""
         self._db.execute(
@@ -329,6 +337,15 @@ class StateDB:
             (portal, target),
         )
         return [_record(row) for row in rows]
+
+    def other_addresses(self, portal: str, target: str) -> list[str]:
+        """The other portal names with events in this target for the same user: what this
+        portal may have been called before it moved to another address."""
+        user = portal.rsplit("/user/", 1)[-1]
+        rows = self._db.execute(
+            "SELECT DISTINCT portal FROM events WHERE target = ? AND portal != ? "
+            "AND portal LIKE ? ORDER BY portal", (target, portal, f"%/user/{user}"))
+        return [str(row["portal"]) for row in rows]
 
     def pending(self, portal: str, target: str) -> frozenset[tuple[str, str | None]]:
         """Creations sent by an earlier (or this) run whose outcome was never recorded."""

@@ -4,6 +4,7 @@ test portal over HTTP and judged by what the section shows (tests/sync_model.py)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -185,3 +186,49 @@ def test_a_series_moved_from_utc_to_tokyo_keeps_every_occurrence(
     _push(cli, portal, state, tokyo, "--prune")
     _shows_exactly(portal, tokyo)
     assert "0 added, 0 updated, 0 deleted" in _push(cli, portal, state, tokyo, "--prune")
+
+
+def test_the_same_portal_at_another_port_is_recognised_and_its_events_stay_managed(
+        make_portal: Callable[..., Portal], tmp_path: Path, state: Path, cli: Cli) -> None:
+    """The README's `portal serve --data` portal restarted on another port: every event was
+    "recovered", new EXDATEs and moves were not applied, --prune deleted nothing."""
+    data = str(tmp_path / "portal.sqlite3")
+    first = make_portal(data=data)
+    series = _weekly()
+    _push(cli, first, state, [series, _single()])
+    address = first.webhook_url
+    first.stop()
+    again = make_portal(data=data)
+    assert again.webhook_url != address
+    edited = [series.edited(exdates=frozenset({2}), moves={3: 2})]
+    err = _push(cli, again, state, edited, "--prune")
+    assert "the same portal at a new address" in err
+    assert "recovered" not in err
+    _shows_exactly(again, edited)
+    assert "0 added, 0 updated, 0 deleted" in _push(cli, again, state, edited, "--prune")
+
+
+def test_another_portal_holding_other_events_is_not_taken_for_the_known_one(
+        make_portal: Callable[..., Portal], state: Path, cli: Cli) -> None:
+    first = make_portal()
+    _push(cli, first, state, [_single()])
+    other = make_portal()
+    other.api.call(other.first_user, "calendar.event.add", {
+        "type": "user", "ownerId": 1, "section": SECTION, "name": "Lunch",
+        "from": "2025-03-04T12:00:00", "to": "2025-03-04T13:00:00"})
+    err = _push(cli, other, state, [_single()])
+    assert "new address" not in err and "1 added" in err
+    assert len(first.store.events("user", 1, [SECTION])) == 1
+
+
+def test_undo_at_a_new_address_stops_and_says_how_to_carry_the_events_over(
+        make_portal: Callable[..., Portal], tmp_path: Path, state: Path, cli: Cli) -> None:
+    data = str(tmp_path / "portal.sqlite3")
+    first = make_portal(data=data)
+    _push(cli, first, state, [_single()])
+    first.stop()
+    again = make_portal(data=data)
+    code, _, err = cli("undo", *target_args(again, state), "--yes")
+    assert code == 2, err
+    assert "run push with the same input once here" in err
+    assert portal_view(again, SECTION) == ics_view(calendar([_single()]))

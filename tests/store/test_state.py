@@ -243,3 +243,21 @@ def test_the_zone_a_portal_kept_is_remembered_per_portal_and_replaced_by_a_later
     with StateDB.open(db_path, readonly=True) as again:
         assert again.zones("p") == {"Europe/Kyiv": "Europe/Kyiv", "Europe/Berlin": "Europe/Berlin"}
         assert again.zones("q") == {"Europe/Kyiv": "Europe/Kyiv"}
+
+
+def test_moving_a_portal_carries_its_rows_to_the_new_address_and_keeps_the_new_ones_own(
+        db_path: Path) -> None:
+    new = "http://127.0.0.1:9/user/1"
+    with StateDB.open(db_path) as state:
+        with state.transaction() as tx:
+            tx.record(rec("a@x", event_id=10))
+            tx.remember_zone(PORTAL, "Europe/Kyiv", "Europe/Moscow")
+            tx.remember_zone(new, "Europe/Kyiv", "Europe/Kyiv")
+        assert state.other_addresses(new, TARGET) == [PORTAL]
+        with state.transaction() as tx:
+            tx.move_portal(PORTAL, new)
+        assert [r.event_id for r in state.records(new, TARGET)] == [10]
+        assert state.records(PORTAL, TARGET) == []
+        assert state.zones(new) == {"Europe/Kyiv": "Europe/Kyiv"}
+        assert state.zones(PORTAL) == {}
+        assert state.other_addresses(new, TARGET) == []
