@@ -1,7 +1,8 @@
 """The reads behind `ics2b24 verify`: the input converted as `push` converts it, and the target
 section read back with one `calendar.event.get` over the window and, when the input has a
 series, once more per month view the window touches (in batches of 50); the judging is pure
-(ics2b24.plan.compare). No state DB is opened: verify runs beside a push, or on another machine."""
+(ics2b24.plan.compare). The state DB is only read, for the section a `--section-name` means
+(as push follows it after a rename): verify runs beside a push, or on another machine."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from ics2b24.plan.compare import (
     implied,
     month_grids,
 )
+from ics2b24.store.state import StateDB, portal_identity
 
 
 def verify(inputs: list[tuple[str, bytes]], connection: Connection,
@@ -52,12 +54,12 @@ def verify(inputs: list[tuple[str, bytes]], connection: Connection,
                         last or (window.last if window else date.today()))
         if window.last < window.first:
             raise UsageError(f"--to {window.last} is before --from {window.first}")
-        section = _section_id(client, target)
-        rows = _rows(client, target, section, window) if section is not None else []
+        section = _section_id(client, connection)
+        rows = _rows(client, target, section, window)
         names = {e.uid: e.params.name for e in reversed(converted.events)}
         report = compare(implied(converted.events, window), shown(rows, window), names, window)
         series = _of_series(converted.events)
-        if series and section is not None:
+        if series:
             grids = month_grids(window)
             read = _grid_rows(client, target, section, grids)
             order = date_order([*rows, *(row for found in read for row in found)])
@@ -75,11 +77,23 @@ def _of_series(events: Sequence[DesiredEvent]) -> list[DesiredEvent]:
     return [e for e in events if e.uid in uids]
 
 
-def _section_id(client: Client, target: Target) -> int | None:
-    """The target section as `push` chooses it, or None when a section named so does not
-    exist yet (then the portal shows nothing of the input)."""
-    found = choose_section(list_sections(client, target.type, target.owner), target)
-    return found.id if found is not None else None
+def _section_id(client: Client, connection: Connection) -> int:
+    """The target section as `push` chooses it: for a name, the section the state DB remembers
+    for it (wherever it was renamed since), else the one section of that name."""
+    target = connection.target
+    name = (target.section_name or "").strip()
+    remembered = None
+    if name:
+        with StateDB.open(connection.state_path, readonly=True) as db:
+            remembered = db.remembered_section(portal_identity(client.base_url,
+                                                               client.user_id()),
+                                               f"{target.type}:{target.owner}", name)
+    found = choose_section(list_sections(client, target.type, target.owner), target,
+                           remembered)
+    if found is None:
+        raise UsageError(f"no section named {name!r} in this calendar: nothing to compare "
+                         "(push creates it)")
+    return found.id
 
 
 def _wider(window: Window) -> tuple[date, date]:

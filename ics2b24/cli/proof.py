@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ics2b24.cli.options import (
+    STATE_OPTION,
     ConvertFlags,
     CredentialFlags,
     TargetFlags,
@@ -42,13 +43,15 @@ if TYPE_CHECKING:
               help="Last day to compare (default: the input's last day, rules without end "
               "up to --horizon-end).")
 @click.option("--json", "as_json", is_flag=True, help="The comparison as one JSON object.")
+@STATE_OPTION
 @click.pass_context
 def verify(ctx: click.Context, files: tuple[str, ...], first: datetime | None,
-           last: datetime | None, as_json: bool, credentials: CredentialFlags,
-           target: TargetFlags, conversion: ConvertFlags) -> None:
+           last: datetime | None, as_json: bool, state: str | None,
+           credentials: CredentialFlags, target: TargetFlags, conversion: ConvertFlags) -> None:
     """Compare what TARGET shows with what FILE… (or -) implies, occurrence by occurrence;
-    exit 1 naming every UID that differs. Reads only."""
-    connection = connection_of(credentials, target)
+    exit 1 naming every UID that differs. Reads only (the state DB too, for the section a
+    --section-name means after a rename)."""
+    connection = connection_of(credentials, target, state=state)
     verify_inputs(ctx, read_files(files), connection, conversion.values(),
                   first.date() if first else None, last.date() if last else None,
                   as_json=as_json)

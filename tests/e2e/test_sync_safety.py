@@ -232,3 +232,33 @@ def test_undo_at_a_new_address_stops_and_says_how_to_carry_the_events_over(
     assert code == 2, err
     assert "run push with the same input once here" in err
     assert portal_view(again, SECTION) == ics_view(calendar([_single()]))
+
+
+def _named(portal: Portal, state: Path, name: str = "Team") -> list[str]:
+    return ["--webhook", portal.webhook_url, "--type", "user", "--owner", "1",
+            "--section-name", name, "--state", str(state)]
+
+
+def test_verify_follows_the_section_the_state_db_remembers_after_a_rename(
+        portal: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
+    """push follows the section it created when it is renamed; verify looked the name up and
+    called a perfect push "2 UID(s) differ"."""
+    path = write(tmp_path / "a.ics", calendar([_single(), _weekly()]))
+    code, _, err = cli("push", str(path), *_named(portal, state))
+    assert code == 0, err
+    [section] = [s for s in portal.store.sections("user", 1) if s["name"] == "Team"]
+    portal.api.call(portal.first_user, "calendar.section.update",
+                    {"type": "user", "ownerId": 1, "id": section["id"], "name": "Team 2025"})
+    code, _, err = cli("push", str(path), *_named(portal, state), "--verify")
+    assert code == 0, err
+    assert "0 added" in err and "the portal shows exactly what the input implies" in err
+    code, _, err = cli("verify", str(path), *_named(portal, state))
+    assert code == 0, err
+
+
+def test_verify_of_a_name_no_section_has_says_so(
+        portal: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
+    path = write(tmp_path / "a.ics", calendar([_single()]))
+    code, out, err = cli("verify", str(path), *_named(portal, state, "Nowhere"))
+    assert code == 2
+    assert "no section named 'Nowhere'" in err and not out
