@@ -74,6 +74,10 @@ def verify_inputs(ctx: click.Context, inputs: list[tuple[str, bytes]],
         for view in report.views:
             for differs in view.differing:
                 click.echo(f"{view.name()}: {differs.line()}")
+        if report.lookalikes:
+            ids = ", ".join(str(i) for i in report.lookalikes)
+            click.echo(f"look-alike copies of input events (another state DB's push, or two "
+                       f"runs at once; delete them in the portal): event(s) {ids}")
         window = f"{report.window.first} to {report.window.last}"
         others = (f"; the section also holds {report.other_events} other event(s)"
                   if report.other_events else "")

@@ -119,10 +119,13 @@ class VerifyReport:
     months: int = 0
     tied: dict[int, str] = field(default_factory=dict)
     """Which UID each portal event was found to stand for."""
+    lookalikes: list[int] = field(default_factory=list)
+    """Events tied to no UID whose every occurrence is one the input implies: a second copy
+    (pushed with another state DB, or by two runs at once), which the calendar shows twice."""
 
     @property
     def equal(self) -> bool:
-        return not self.differing and not self.views
+        return not self.differing and not self.views and not self.lookalikes
 
     def verdict(self) -> str:
         if self.equal:
@@ -130,6 +133,9 @@ class VerifyReport:
         said = []
         if self.differing:
             said.append(f"{len(self.differing)} of {self.uids} UID(s) differ")
+        if self.lookalikes:
+            said.append(f"{len(self.lookalikes)} event(s) are look-alike copies of input "
+                        "events (the calendar shows them twice)")
         if self.views:
             uids = {r.uid for view in self.views for r in view.differing}
             said.append(f"{len(uids)} UID(s) differ in {len(self.views)} of {self.months} "
@@ -143,6 +149,7 @@ class VerifyReport:
             "occurrences": self.occurrences, "other_events": self.other_events,
             "differing": [r.to_json() for r in self.differing],
             "month_views": self.months, "views": [v.to_json() for v in self.views],
+            "lookalikes": self.lookalikes,
         }
 
 
@@ -314,15 +321,19 @@ def compare(expected: Mapping[str, Counter[Occurrence]], portal: Mapping[int, Co
             report = reports.setdefault(uid, UidReport(uid, names.get(uid, "")))
             report.missing = sorted((+left).elements())
     other = 0
+    lookalikes = []
     for event_id, extra in unmatched.items():
         owner = tied.get(event_id)
         if owner is None:
             other += 1
+            if all(occurrence in wanted_by for occurrence in extra):
+                lookalikes.append(event_id)
             continue
         report = reports.setdefault(owner, UidReport(owner, names.get(owner, "")))
         report.extra = sorted([*report.extra, *extra.elements()])
     return VerifyReport(window, len(expected), sum(sum(c.values()) for c in expected.values()),
-                        [reports[uid] for uid in sorted(reports)], other, tied=tied)
+                        [reports[uid] for uid in sorted(reports)], other, tied=tied,
+                        lookalikes=lookalikes)
 
 
 def _take(occurrence: Occurrence, wanted_by: Mapping[Occurrence, list[str]],

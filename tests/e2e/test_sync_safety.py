@@ -262,3 +262,20 @@ def test_verify_of_a_name_no_section_has_says_so(
     code, out, err = cli("verify", str(path), *_named(portal, state, "Nowhere"))
     assert code == 2
     assert "no section named 'Nowhere'" in err and not out
+
+
+def test_verify_names_look_alike_copies_a_second_push_left_in_the_section(
+        portal: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
+    """Two runs with two state DBs at once both add every event: verify said "equal" while
+    the calendar showed each event twice."""
+    path = write(tmp_path / "a.ics", calendar([_single()]))
+    _push(cli, portal, state, [_single()])
+    copy = portal.api.call(portal.first_user, "calendar.event.add", {
+        "type": "user", "ownerId": 1, "section": SECTION, "name": "Review",
+        "from": "2025-03-04T10:00:00", "to": "2025-03-04T11:00:00",
+        "timezone_from": "Europe/Berlin", "timezone_to": "Europe/Berlin",
+        "description": "Agenda", "location": "Room 1"})
+    code, out, err = cli("verify", str(path), *target_args(portal, state))
+    assert code == 1, err
+    assert "look-alike copies of input events" in out and f"event(s) {copy}" in out
+    assert "1 event(s) are look-alike copies" in err

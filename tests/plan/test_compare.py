@@ -85,6 +85,21 @@ def test_equal_sides_are_equal() -> None:
     assert report.equal and report.other_events == 0
 
 
+def test_a_second_copy_of_an_input_event_is_a_look_alike_and_not_equal() -> None:
+    portal = {7: Counter([at(3), at(10), at(17)]), 8: Counter([at(5, 13)]),
+              9: Counter([at(5, 13)])}
+    report = compare(expected(), portal, {}, WINDOW)
+    assert report.lookalikes == [9] and not report.differing and not report.equal
+    assert "1 event(s) are look-alike copies" in report.verdict()
+
+
+def test_another_event_of_the_section_is_counted_not_judged() -> None:
+    portal = {7: Counter([at(3), at(10), at(17)]), 8: Counter([at(5, 13)]),
+              9: Counter([at(6, 13, name="Dentist")])}
+    report = compare(expected(), portal, {}, WINDOW)
+    assert report.equal and report.other_events == 1 and report.lookalikes == []
+
+
 def test_an_occurrence_the_portal_lost_is_missing_for_its_uid() -> None:
     report = compare(expected(), {7: Counter([at(3), at(17)]), 8: Counter([at(5, 13)])},
                      {"a": "Standup"}, WINDOW)
