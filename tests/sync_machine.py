@@ -7,8 +7,11 @@ write, and the user's own events are as they wrote them. `SyncMachine.TestCase` 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 from ics2b24.portal.limits import LimitSettings
 from ics2b24.portal.profile import Profile
 from ics2b24.portal.server import Portal, PortalConfig
-from tests.helpers import MethodLog
+from tests.helpers import WRITES, MethodLog
 from tests.sync_model import (
     DAYS,
     FREQS,
@@ -81,7 +84,29 @@ class SyncMachine(RuleBasedStateMachine):
         self.events: list[Event] = []
         self.own: dict[int, Occurrence] = {}
         """The user's own events in the section: id → what they show."""
+        self.edited: dict[str, tuple[str, str]] = {}
+        """UID → (its VEVENT as the portal edit found it, the location the user wrote there)."""
         self.serial = 0
+        self.kill: Callable[[], None] | None = None
+        self.writes_left = 0
+        self._kill_after_writes()
+
+    def _kill_after_writes(self) -> None:
+        """A push in a child process is killed right after a write ran in the portal, before
+        it reads the answer: the moment a run is most often lost (tests/robustness does it to
+        whole runs)."""
+        original = self.portal.api.call
+
+        def call(user: Any, method: str, params: Any) -> Any:
+            result = original(user, method, params)
+            if self.kill is not None and method in WRITES:
+                self.writes_left -= 1
+                if self.writes_left <= 0:
+                    self.kill()
+                    self.kill = None
+            return result
+
+        self.portal.api.call = call  # type: ignore[method-assign]
 
     def teardown(self) -> None:
         self.portal.stop()
@@ -258,23 +283,71 @@ class SyncMachine(RuleBasedStateMachine):
         assert row is not None, f"the user's event {event_id} is gone"
         return row_occurrence(row)
 
+    @precondition(lambda self: any(e.rule is None for e in self.events))
+    @rule(data=st.data())
+    def user_edits_a_pushed_event(self, data: st.DataObject) -> None:
+        """The user moves a pushed event to another room in the portal: the edit stays until
+        the input changes that event (README, "Sends only changes")."""
+        singles = [e for e in self.events if e.rule is None]
+        event = data.draw(st.sampled_from(singles))
+        rows = self.portal.api.call(self.portal.first_user, "calendar.event.get", {
+            "type": "user", "ownerId": 1, "section": [SECTION], "from": "2024-06-01",
+            "to": "2028-01-01"})
+        ids = {int(r["ID"]) for r in rows if r["NAME"] == event.name} - set(self.own)
+        if len(ids) != 1:
+            return
+        location = f"Room {self.serial}"
+        self.portal.api.call(self.portal.first_user, "calendar.event.update", {
+            "type": "user", "ownerId": 1, "id": ids.pop(), "name": event.name,
+            "location": location})
+        self.edited[event.uid] = (event.ics(), location)
+
     # --- pushing ------------------------------------------------------------------------
 
-    def _push(self) -> tuple[int, str]:
+    def _arguments(self) -> list[str]:
         path = self.dir / "calendar.ics"
         path.write_text(calendar(self.events), encoding="utf-8")
-        code, _, err = run("push", str(path), "--webhook", self.portal.webhook_url,
-                           "--type", "user", "--owner", "1", "--section", str(SECTION),
-                           "--state", str(self.dir / "state.sqlite3"), "--prune",
-                           "--force-delete")
+        return ["push", str(path), "--webhook", self.portal.webhook_url, "--type", "user",
+                "--owner", "1", "--section", str(SECTION), "--state",
+                str(self.dir / "state.sqlite3"), "--prune", "--force-delete"]
+
+    def _push(self) -> tuple[int, str]:
+        code, _, err = run(*self._arguments())
         return code, err
+
+    @rule(after=st.integers(1, 6))
+    def interrupted_push(self, after: int) -> None:
+        """push killed (SIGKILL) right after its `after`-th write: the next push finishes."""
+        child = subprocess.Popen([sys.executable, "-m", "ics2b24", *self._arguments()],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.writes_left, self.kill = after, child.kill
+        try:
+            child.wait(timeout=120)
+        finally:
+            self.kill = None
+
+    def _expected(self, text: str) -> Counter[Occurrence]:
+        """The input's view, with the locations the user wrote in the portal on events the
+        input has not changed since."""
+        expected = ics_view(text)
+        now = {e.uid: e for e in self.events}
+        for uid, (before, location) in list(self.edited.items()):
+            event = now.get(uid)
+            if event is None or event.ics() != before:
+                del self.edited[uid]
+                continue
+            for occurrence, count in list(expected.items()):
+                if occurrence[0] == event.name:
+                    del expected[occurrence]
+                    expected[(*occurrence[:4], location)] += count
+        return expected
 
     @rule()
     def push(self) -> None:
         code, err = self._push()
         assert code == 0, err
         text = calendar(self.events)
-        expected = ics_view(text)
+        expected = self._expected(text)
         shown = portal_view(self.portal, SECTION)
         own = Counter(self.own.values())
         missing, extra = expected - (shown - own), (shown - own) - expected
