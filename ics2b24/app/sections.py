@@ -242,6 +242,23 @@ def add_section(client: Client, cal_type: CalendarType, owner: int,
     return int(client.call("calendar.section.add", params))
 
 
+def events_in_section(client: Client, cal_type: CalendarType, owner: int,
+                      section_id: int) -> int:
+    """How many events a section holds (a series counts once), whoever wrote them: what
+    deleting it deletes with it."""
+    rows = client.call("calendar.event.get", {
+        **calendar_params(cal_type, owner), "section": [section_id], "from": "1900-01-01",
+        "to": "2038-01-01"}) or []
+    return len({str(row.get("ID")) for row in rows if isinstance(row, dict)})
+
+
+def delete_section(client: Client, cal_type: CalendarType, owner: int,
+                   section_id: int) -> None:
+    """`calendar.section.delete`: the section goes, and every event in it with it."""
+    client.call("calendar.section.delete", {**calendar_params(cal_type, owner),
+                                            "id": section_id})
+
+
 def update_section(client: Client, cal_type: CalendarType, owner: int, section_id: int,
                    fields: SectionFields) -> dict[str, Any]:
     """Send calendar.section.update with what differs; the changed parameters ({} when the

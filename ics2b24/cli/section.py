@@ -1,8 +1,9 @@
-"""`section list|add|update`: a calendar's sections."""
+"""`section list|add|update|delete`: a calendar's sections."""
 
 from __future__ import annotations
 
 import json
+import sys
 from contextlib import closing
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,7 @@ def section_field_options(func: click.decorators.FC) -> click.decorators.FC:
 
 @cli.group()
 def section() -> None:
-    """Calendar sections: list, add, update (calendar.section.*)."""
+    """Calendar sections: list, add, update, delete (calendar.section.*)."""
 
 
 @section.command("list")
@@ -118,3 +119,35 @@ def section_update(calendar_type: CalendarType, owner: int | None, section_id: i
         click.echo(f"section {section_id} unchanged")
         return
     click.echo(f"section {section_id} updated: {', '.join(changed)}")
+
+
+@section.command("delete")
+@calendar_options
+@click.option("--id", "section_id", type=int, required=True, help="Section id.")
+@click.option("--yes", is_flag=True, help="Do not ask before deleting.")
+@credential_options
+def section_delete(calendar_type: CalendarType, owner: int | None, section_id: int, yes: bool,
+                   credentials: CredentialFlags) -> None:
+    """Delete a section and every event in it (say, a second section a name got when two
+    runs created it at once). Asks first, saying how many events go with it."""
+    from ics2b24.app.sections import (
+        delete_section,
+        events_in_section,
+        find_section,
+        list_sections,
+    )
+
+    with closing(credentials.client()) as client:
+        owner_ = owner_id(client, calendar_type, owner)
+        found = find_section(list_sections(client, calendar_type, owner_), section_id,
+                             calendar_type, owner_)
+        count = events_in_section(client, calendar_type, owner_, section_id)
+        what = f"section {section_id} ({found.name!r}) and the {count} event(s) in it"
+        if not yes:
+            if not sys.stdin.isatty():
+                raise UsageError(f"delete {what}? add --yes to confirm (no terminal to ask)")
+            if not click.confirm(f"Delete {what}?", err=True):
+                click.echo("nothing deleted", err=True)
+                return
+        delete_section(client, calendar_type, owner_, section_id)
+    click.echo(f"deleted {what}")

@@ -254,3 +254,36 @@ def test_from_ics_naming_a_folder_of_several_calendars_is_refused_with_exit_2(
                          "--from-ics", str(folder))
     assert (code, out) == (2, "")
     assert "holds 2 calendars; name one .ics file" in err
+
+
+# --- delete -------------------------------------------------------------------------------
+
+
+def test_delete_with_yes_removes_the_section_and_says_how_many_events_went_with_it(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    section_id = add(portal, capsys, "--name", "Twin")
+    portal.api.call(portal.first_user, "calendar.event.add", {
+        "type": "user", "ownerId": 1, "section": int(section_id), "name": "Lunch",
+        "from": "2025-03-04T12:00:00", "to": "2025-03-04T13:00:00"})
+    code, out, err = run_on(portal, capsys, "section", "delete", "--type", "user",
+                            "--id", section_id, "--yes")
+    assert code == 0, err
+    assert out.strip() == f"deleted section {section_id} ('Twin') and the 1 event(s) in it"
+    assert "Twin" not in sections(portal)
+
+
+def test_delete_without_a_terminal_or_yes_deletes_nothing(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    section_id = add(portal, capsys, "--name", "Twin")
+    code, _, err = run_on(portal, capsys, "section", "delete", "--type", "user",
+                          "--id", section_id)
+    assert code == 2
+    assert "add --yes to confirm" in err
+    assert "Twin" in sections(portal)
+
+
+def test_delete_of_a_section_the_calendar_lacks_is_refused(
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_on(portal, capsys, "section", "delete", "--type", "user", "--id", "999",
+                          "--yes")
+    assert code == 2 and "section 999 does not exist" in err
