@@ -261,3 +261,34 @@ def run_on(portal: Portal, capsys: pytest.CaptureFixture[str], *args: str,
         main([*args, "--webhook", webhook or portal.webhook_url])
     out, err = capsys.readouterr()
     return int(exited.value.code or 0), out, err
+
+
+class Killer:
+    """Runs `python -m ics2b24 ARGS` and kills it (SIGKILL) right after its n-th write ran in
+    the portal, before it reads the answer: the moment a run is most often lost."""
+
+    def __init__(self, portal: Portal) -> None:
+        self.kill: Callable[[], None] | None = None
+        self.writes_left = 0
+        original = portal.api.call
+
+        def call(user: Any, method: str, params: Any) -> Any:
+            result = original(user, method, params)
+            if self.kill is not None and method in WRITES:
+                self.writes_left -= 1
+                if self.writes_left <= 0:
+                    self.kill()
+                    self.kill = None
+            return result
+
+        portal.api.call = call  # type: ignore[method-assign]
+
+    def run(self, args: Sequence[str], after: int) -> int:
+        """The child's exit status (negative: killed)."""
+        child = subprocess.Popen([sys.executable, "-m", "ics2b24", *args],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.writes_left, self.kill = after, child.kill
+        try:
+            return child.wait(timeout=120)
+        finally:
+            self.kill = None

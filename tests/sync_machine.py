@@ -7,11 +7,8 @@ write, and the user's own events are as they wrote them. `SyncMachine.TestCase` 
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 from ics2b24.portal.limits import LimitSettings
 from ics2b24.portal.profile import Profile
 from ics2b24.portal.server import Portal, PortalConfig
-from tests.helpers import WRITES, MethodLog
+from tests.helpers import Killer, MethodLog
 from tests.sync_model import (
     DAYS,
     FREQS,
@@ -86,27 +83,10 @@ class SyncMachine(RuleBasedStateMachine):
         """The user's own events in the section: id → what they show."""
         self.edited: dict[str, tuple[str, str]] = {}
         """UID → (its VEVENT as the portal edit found it, the location the user wrote there)."""
+        self.pushed: dict[str, str] = {}
+        """UID → its VEVENT as the last completed push sent it."""
         self.serial = 0
-        self.kill: Callable[[], None] | None = None
-        self.writes_left = 0
-        self._kill_after_writes()
-
-    def _kill_after_writes(self) -> None:
-        """A push in a child process is killed right after a write ran in the portal, before
-        it reads the answer: the moment a run is most often lost (tests/robustness does it to
-        whole runs)."""
-        original = self.portal.api.call
-
-        def call(user: Any, method: str, params: Any) -> Any:
-            result = original(user, method, params)
-            if self.kill is not None and method in WRITES:
-                self.writes_left -= 1
-                if self.writes_left <= 0:
-                    self.kill()
-                    self.kill = None
-            return result
-
-        self.portal.api.call = call  # type: ignore[method-assign]
+        self.killer = Killer(self.portal)
 
     def teardown(self) -> None:
         self.portal.stop()
@@ -283,13 +263,15 @@ class SyncMachine(RuleBasedStateMachine):
         assert row is not None, f"the user's event {event_id} is gone"
         return row_occurrence(row)
 
-    @precondition(lambda self: any(e.rule is None for e in self.events))
+    @precondition(lambda self: any(e.rule is None for e in self.events) and self.pushed)
     @rule(data=st.data())
     def user_edits_a_pushed_event(self, data: st.DataObject) -> None:
         """The user moves a pushed event to another room in the portal: the edit stays until
         the input changes that event (README, "Sends only changes")."""
         singles = [e for e in self.events if e.rule is None]
         event = data.draw(st.sampled_from(singles))
+        if self.pushed.get(event.uid) != event.ics():
+            return  # the portal holds another version of it than the input now has
         rows = self.portal.api.call(self.portal.first_user, "calendar.event.get", {
             "type": "user", "ownerId": 1, "section": [SECTION], "from": "2024-06-01",
             "to": "2028-01-01"})
@@ -318,13 +300,7 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(after=st.integers(1, 6))
     def interrupted_push(self, after: int) -> None:
         """push killed (SIGKILL) right after its `after`-th write: the next push finishes."""
-        child = subprocess.Popen([sys.executable, "-m", "ics2b24", *self._arguments()],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.writes_left, self.kill = after, child.kill
-        try:
-            child.wait(timeout=120)
-        finally:
-            self.kill = None
+        self.killer.run(self._arguments(), after)
 
     def _expected(self, text: str) -> Counter[Occurrence]:
         """The input's view, with the locations the user wrote in the portal on events the
@@ -361,6 +337,7 @@ class SyncMachine(RuleBasedStateMachine):
         assert code == 0, err
         assert not self.log.writes(), (
             f"a second push wrote {dict(self.log.writes())}\ninput:\n{text}\npush said:\n{err}")
+        self.pushed = {e.uid: e.ics() for e in self.events}
 
 
 class OlderSyncMachine(SyncMachine):

@@ -32,6 +32,7 @@ from ics2b24.bitrix.client import Client, UncertainWriteError
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.errors import PortalError
 from ics2b24.model import DesiredEvent, parse_recurrence_id
+from ics2b24.plan.diff import sent_identity
 from ics2b24.plan.ops import Key, Op, Plan
 from ics2b24.plan.record import Record
 from ics2b24.store.state import StateDB, Transaction
@@ -137,7 +138,8 @@ class Pusher:
         if creations:
             with self.db.transaction() as tx:
                 for op in creations:
-                    tx.intend(self.portal, self.target, op.uid, op.recurrence_id)
+                    tx.intend(self.portal, self.target, op.uid, op.recurrence_id,
+                              sent_identity(op.desired.params) if op.desired else "")
         answer = self.client.batch(commands)
         with self.db.transaction() as tx:
             for index, (op, target) in enumerate(chunk):

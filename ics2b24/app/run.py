@@ -306,7 +306,7 @@ def _diff(session: _Session, connection: Connection, options: SyncOptions) -> Pl
         calendar_type=connection.target.type, owner=connection.target.owner,
         section_id=session.section_id, prune=options.prune and not _cut_short(session,
                                                                               connection),
-        force=options.force, force_delete=options.force_delete, sent_keys=sent,
+        force=options.force, force_delete=options.force_delete, sent=sent,
         today=date.today(), traits=session.traits, since=session.converted.since,
     ))
 

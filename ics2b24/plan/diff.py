@@ -27,8 +27,9 @@ its moved occurrences. A detached occurrence is never deleted on its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,8 +51,9 @@ from ics2b24.plan.remote import RemoteEvent
 
 @dataclass(frozen=True)
 class DiffOptions:
-    """The target and the run's flags. `sent_keys` are creations sent (by this run or one
-    that died) whose outcome was never recorded: if recovery finds them, this tool made them.
+    """The target and the run's flags. `sent` are creations sent (by this run or one that
+    died) whose outcome was never recorded, each with the identity of what was sent
+    (`sent_identity`; empty when an older version sent it): what is found so is this tool's.
     `today` tells which meetings are still to come (a real portal invites their attendees);
     `traits` which forms the portal shows exactly (app/traits.py)."""
 
@@ -61,7 +63,7 @@ class DiffOptions:
     prune: bool = False
     force: bool = False
     force_delete: bool = False
-    sent_keys: frozenset[Key] = frozenset()
+    sent: Mapping[Key, str] = field(default_factory=dict)
     today: date | None = None
     traits: PortalTraits = CURRENT_PORTAL
     since: date | None = None
@@ -221,6 +223,7 @@ class _Differ:
             found = by_dav.get(event.uid)
             if found is not None and found.id not in self.claimed:
                 self._claim(event, found, None, False)
+        self._claim_sent()
         self._recover()
         for event in self.desired:
             if _key(event) not in self.paired and event.kind == "override":
@@ -258,6 +261,36 @@ class _Differ:
         return [copy for part in self._portal_parts(uid)
                 for copy in self.detached.get(part, [])]
 
+    def _claim_sent(self) -> None:
+        """Creations a run sent and died before recording are found by what was sent, not
+        by what the input says now (it may have changed since): each is this tool's, paired
+        with its line while the input has it; one the input dropped since is deleted with
+        `--prune` like any event the input dropped, else left with a warning."""
+        held = {r.event_id for r in self.records.values()}
+        desired = {_key(event): event for event in self.desired}
+        for key, identity in sorted(self.options.sent.items(), key=lambda kv: (kv[0][0],
+                                                                              kv[0][1] or "")):
+            if not identity or key in self.paired:
+                continue
+            found = next((r for r in self.remote.values()
+                          if r.id not in self.claimed and r.id not in held
+                          and r.recurrence_id is None
+                          and r.section_id in (None, self.options.section_id)
+                          and sent_identity(r.params) == identity), None)
+            if found is None:
+                continue
+            event = desired.get(key)
+            if event is not None:
+                self._claim(event, found, None, True)
+                continue
+            if self.options.prune:
+                self.records[key] = Record("", "", key[0], key[1], found.id, "", True)
+            else:
+                self.claimed.add(found.id)
+                self.warnings.append(
+                    f"UID {key[0]}: a run that died added event {found.id} for it, and the "
+                    "input no longer has it; it is left (--prune deletes it)")
+
     def _recover(self) -> None:
         """Rule (3). An event a stale state row of this tool holds (the input gave it another
         UID) stays this tool's; one it may have sent in a run that died is its own too; any
@@ -276,7 +309,7 @@ class _Differ:
             for found in loose.get(_identity(event.params), []):
                 record = held.get(found.id)
                 created = (record.created if record is not None
-                           else _key(event) in self.options.sent_keys)
+                           else _key(event) in self.options.sent)
                 if created or record is not None or _equal(event.params, found):
                     loose[_identity(event.params)].remove(found)
                     self._claim(event, found, None, created)
@@ -579,6 +612,14 @@ def _start_day(params: EventParams) -> date:
 def _equal(params: EventParams, remote: RemoteEvent) -> bool:
     """Whether the portal event holds every managed field as the input has it."""
     return remote.description_known and normalised(params) == normalised(remote.params)
+
+
+def sent_identity(params: EventParams) -> str:
+    """`_identity` as text, kept with each creation sent until its answer is recorded."""
+    name, start, end, rule = _identity(params)
+    return json.dumps([name, start, end, None if rule is None else [
+        rule.freq, rule.interval, rule.until.isoformat() if rule.until else None,
+        list(rule.byday)]])
 
 
 def _identity(params: EventParams) -> tuple[Any, ...]:

@@ -35,7 +35,7 @@ from ics2b24.model import PortalTraits
 from ics2b24.paths import data_dir
 from ics2b24.plan.record import Record
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SECTIONS = """
 CREATE TABLE sections (
@@ -65,6 +65,7 @@ CREATE TABLE pending (
     target TEXT NOT NULL,
     uid TEXT NOT NULL,
     recurrence_id TEXT NOT NULL,
+    identity TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (portal, target, uid, recurrence_id)
 );
 """
@@ -99,7 +100,11 @@ DROP TABLE events_v2;
 """Version 3 drops `timestamp_x`, which nothing read; the table is rebuilt rather than altered
 with DROP COLUMN, which an older SQLite does not know."""
 
-_MIGRATIONS = {1: _SECTIONS, 2: _DROP_TIMESTAMP_X, 3: _PORTALS, 4: _ZONES}
+_PENDING_IDENTITY = "ALTER TABLE pending ADD COLUMN identity TEXT NOT NULL DEFAULT '';\n"
+"""Version 6 keeps what each unanswered creation sent (plan/diff.py `sent_identity`)."""
+
+_MIGRATIONS = {1: _SECTIONS, 2: _DROP_TIMESTAMP_X, 3: _PORTALS, 4: _ZONES,
+               5: _PENDING_IDENTITY}
 """The script that takes a file from each older version to the next one."""
 
 
@@ -160,14 +165,17 @@ class Transaction:
         )
         self.settle(record.portal, record.target, record.uid, record.recurrence_id)
 
-    def intend(self, portal: str, target: str, uid: str, recurrence_id: str | None) -> None:
-        """Note, before sending, that this tool is about to create this event: if the run
-        dies before the answer is recorded, the next run's recovery adopts the event as the
-        tool's own, so `undo` and `--prune` still know it."""
+    def intend(self, portal: str, target: str, uid: str, recurrence_id: str | None,
+               identity: str = "") -> None:
+        """Note, before sending, that this tool is about to create this event, and what it
+        sends (`identity`): if the run dies before the answer is recorded, the next run
+        finds the event by it and adopts it as the tool's own, so `undo` and `--prune`
+        still know it."""
         self._db.execute(
-            "INSERT OR IGNORE INTO pending (portal, target, uid, recurrence_id) "
-            "VALUES (?, ?, ?, ?)",
-            (portal, target, uid, recurrence_id or ""),
+            "INSERT INTO pending (portal, target, uid, recurrence_id, identity) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (portal, target, uid, recurrence_id) "
+            "DO UPDATE SET identity = excluded.identity",
+            (portal, target, uid, recurrence_id or "", identity),
         )
 
     def settle(self, portal: str, target: str, uid: str, recurrence_id: str | None) -> None:
@@ -347,13 +355,15 @@ class StateDB:
             "AND portal LIKE ? ORDER BY portal", (target, portal, f"%/user/{user}"))
         return [str(row["portal"]) for row in rows]
 
-    def pending(self, portal: str, target: str) -> frozenset[tuple[str, str | None]]:
-        """Creations sent by an earlier (or this) run whose outcome was never recorded."""
+    def pending(self, portal: str, target: str) -> dict[tuple[str, str | None], str]:
+        """Creations sent by an earlier (or this) run whose outcome was never recorded, each
+        with the identity of what was sent."""
         rows = self._db.execute(
-            "SELECT uid, recurrence_id FROM pending WHERE portal = ? AND target = ?",
+            "SELECT uid, recurrence_id, identity FROM pending WHERE portal = ? AND target = ?",
             (portal, target),
         )
-        return frozenset((row["uid"], row["recurrence_id"] or None) for row in rows)
+        return {(row["uid"], row["recurrence_id"] or None): str(row["identity"])
+                for row in rows}
 
     def get(self, portal: str, target: str, uid: str, recurrence_id: str | None) -> Record | None:
         row = self._db.execute(

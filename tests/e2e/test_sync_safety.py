@@ -4,12 +4,13 @@ test portal over HTTP and judged by what the section shows (tests/sync_model.py)
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from ics2b24.portal.server import Portal
-from tests.helpers import Cli, target_args, write
+from tests.helpers import Cli, Killer, target_args, write
 from tests.sync_model import Event, Rule, calendar, ics_view, portal_view, row_occurrence
 
 SECTION = 1
@@ -279,3 +280,39 @@ def test_verify_names_look_alike_copies_a_second_push_left_in_the_section(
     assert code == 1, err
     assert "look-alike copies of input events" in out and f"event(s) {copy}" in out
     assert "1 event(s) are look-alike copies" in err
+
+
+def test_a_series_sent_by_a_killed_push_is_found_after_the_input_changed_it(
+        portal: Portal, state: Path, cli: Cli) -> None:
+    """The run died after the portal added the series and before recording it; the next
+    version moved it two hours later. Recovery compared the portal's series with the new
+    input, found nothing, and left the series a stray that no --prune or undo knew."""
+    known = _weekly().edited(uid="known@test", name="Known")
+    _push(cli, portal, state, [known])  # the generation probe's writes are behind us
+    killer = Killer(portal)
+    series = _weekly(zone="UTC")
+    path = write(state.parent.parent / "calendar.ics", calendar([known, series]))
+    assert killer.run(["push", str(path), *target_args(portal, state)], after=1) < 0
+    assert len(portal.store.events("user", 1, [SECTION])) == 2
+    moved = [known, series.edited(start=datetime(2025, 3, 3, 11))]
+    _push(cli, portal, state, moved, "--prune")
+    _shows_exactly(portal, moved)
+    assert "0 added, 0 updated, 0 deleted" in _push(cli, portal, state, moved, "--prune")
+    code, _, err = cli("undo", *target_args(portal, state), "--yes")
+    assert code == 0, err
+    assert portal_view(portal, SECTION) == Counter()
+
+
+def test_an_event_a_killed_push_added_is_pruned_once_the_input_drops_it(
+        portal: Portal, state: Path, cli: Cli) -> None:
+    """Never recorded and no longer in the input, it was adopted by nobody and stayed."""
+    known = _weekly().edited(uid="known@test", name="Known")
+    _push(cli, portal, state, [known])
+    killer = Killer(portal)
+    path = write(state.parent.parent / "calendar.ics", calendar([known, _single()]))
+    assert killer.run(["push", str(path), *target_args(portal, state)], after=1) < 0
+    err = _push(cli, portal, state, [known])
+    assert "a run that died added event" in err
+    err = _push(cli, portal, state, [known], "--prune")
+    assert "1 deleted" in err
+    _shows_exactly(portal, [known])

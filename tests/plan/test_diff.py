@@ -137,7 +137,7 @@ def test_identical_unpaired_portal_event_is_adopted_without_a_write() -> None:
 
 def test_adopted_event_that_this_run_sent_counts_as_created() -> None:
     event = desired()
-    options = replace(OPTIONS, sent_keys=frozenset({("a@test", None)}))
+    options = replace(OPTIONS, sent={("a@test", None): ""})
     plan = diff([event], [], [remote(4, event.params)], [], options)
     assert plan.ops[0].created is True
 

@@ -127,14 +127,15 @@ def test_forget_removes_the_row(db_path: Path) -> None:
 
 def test_an_intended_creation_stays_pending_across_runs_until_recorded(db_path: Path) -> None:
     with StateDB.open(db_path) as state, state.transaction() as tx:
-        tx.intend(PORTAL, TARGET, "a@x", None)
+        tx.intend(PORTAL, TARGET, "a@x", None, "sent a")
         tx.intend(PORTAL, TARGET, "b@x", "2025-01-01")
     with StateDB.open(db_path) as state:
-        assert state.pending(PORTAL, TARGET) == {("a@x", None), ("b@x", "2025-01-01")}
+        assert state.pending(PORTAL, TARGET) == {("a@x", None): "sent a",
+                                                 ("b@x", "2025-01-01"): ""}
         with state.transaction() as tx:
             tx.record(rec("a@x"))
             tx.settle(PORTAL, TARGET, "b@x", "2025-01-01")
-        assert state.pending(PORTAL, TARGET) == frozenset()
+        assert state.pending(PORTAL, TARGET) == {}
 
 
 def test_a_failed_batch_records_nothing(db_path: Path) -> None:

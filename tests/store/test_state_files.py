@@ -170,7 +170,8 @@ def test_a_state_db_of_schema_2_loses_timestamp_x_and_keeps_its_rows(tmp_path: P
             ("a@x", None, "f"), ("b@x", "2025-03-10", "g")]
         assert state.remembered_section("p", "user:1", "Imported") == 4
     migrated = sqlite3.connect(path)
-    assert migrated.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+    assert migrated.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+    assert "identity" in [row[1] for row in migrated.execute("PRAGMA table_info(pending)")]
     columns = [row[1] for row in migrated.execute("PRAGMA table_info(events)")]
     assert "timestamp_x" not in columns
     assert migrated.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
