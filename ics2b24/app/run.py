@@ -43,7 +43,7 @@ from ics2b24.bitrix.rows import parse_event, parse_events
 from ics2b24.errors import EndpointError, PortalError, UsageError
 from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
 from ics2b24.model import CURRENT_PORTAL, DesiredEvent, EventParams, PortalTraits
-from ics2b24.plan.diff import DiffOptions, canonical_rule, diff, undo_plan
+from ics2b24.plan.diff import DiffOptions, canonical_rule, diff, sent_days, undo_plan
 from ics2b24.plan.moved import same_portal
 from ics2b24.plan.ops import Key, Op, Plan
 from ics2b24.plan.record import Record
@@ -300,7 +300,8 @@ def _diff(session: _Session, connection: Connection, options: SyncOptions) -> Pl
     events = session.converted.events
     if connection.hooks.status is not None:
         connection.hooks.status("reading the target's events…")
-    remote = read_remote(session.client, connection.target, session.section_id, events, records)
+    remote = read_remote(session.client, connection.target, session.section_id, events, records,
+                         sent)
     session.remote = remote
     return diff(events, session.converted.cancelled, remote, records, DiffOptions(
         calendar_type=connection.target.type, owner=connection.target.owner,
@@ -659,12 +660,13 @@ def _forget_vanished(session: _Session, report: PushReport) -> None:
 
 
 def read_remote(client: Client, target: Target, section_id: int,
-                events: Sequence[DesiredEvent], records: Sequence[Record]) -> list[RemoteEvent]:
-    """The portal's side: `calendar.event.get` over the window the input covers,
-    then `getbyid` for every series (its own row, not an occurrence's) and for every
-    recorded event outside the window."""
+                events: Sequence[DesiredEvent], records: Sequence[Record],
+                sent: Mapping[Key, str] | None = None) -> list[RemoteEvent]:
+    """The portal's side: `calendar.event.get` over the window the input covers (and the
+    days of creations a run that died sent, `sent`), then `getbyid` for every series (its
+    own row, not an occurrence's) and for every recorded event outside the window."""
     found: dict[int, RemoteEvent] = {}
-    window = _window(events)
+    window = _window(events, [d for i in (sent or {}).values() if (d := sent_days(i))])
     if window is not None:
         rows = event_rows(client, target, section_id, *window)
         found = {e.id: e for e in parse_events(rows)}
@@ -718,8 +720,9 @@ def _get_by_ids(client: Client, ids: Sequence[int]) -> list[RemoteEvent]:
     return out
 
 
-def _window(events: Sequence[DesiredEvent]) -> tuple[date, date] | None:
-    days: list[str] = []
+def _window(events: Sequence[DesiredEvent],
+            spans: Sequence[tuple[str, str]] = ()) -> tuple[date, date] | None:
+    days: list[str] = [day for span in spans for day in span]
     for event in events:
         days += [event.params.date_from[:10], event.params.date_to[:10], *event.exdate]
     if not days:

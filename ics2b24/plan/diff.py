@@ -622,6 +622,15 @@ def sent_identity(params: EventParams) -> str:
         list(rule.byday)]])
 
 
+def sent_days(identity: str) -> tuple[str, str] | None:
+    """The first and last day of a creation kept by `sent_identity` (None when unknown): a
+    read of the target must reach them to find it."""
+    if not identity:
+        return None
+    _, start, end, _ = json.loads(identity)
+    return str(start)[:10], str(end)[:10]
+
+
 def _identity(params: EventParams) -> tuple[Any, ...]:
     """What recovery matches on: name, start, end and the days of the rule."""
     return (params.name.strip(), params.date_from, params.date_to, canonical_rule(params))

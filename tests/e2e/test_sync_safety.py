@@ -305,11 +305,13 @@ def test_a_series_sent_by_a_killed_push_is_found_after_the_input_changed_it(
 
 def test_an_event_a_killed_push_added_is_pruned_once_the_input_drops_it(
         portal: Portal, state: Path, cli: Cli) -> None:
-    """Never recorded and no longer in the input, it was adopted by nobody and stayed."""
+    """Never recorded and no longer in the input, it was adopted by nobody and stayed; a
+    year after the rest of the input, it was not even read."""
     known = _weekly().edited(uid="known@test", name="Known")
     _push(cli, portal, state, [known])
     killer = Killer(portal)
-    path = write(state.parent.parent / "calendar.ics", calendar([known, _single()]))
+    later = _single(start=datetime(2026, 9, 1, 10))
+    path = write(state.parent.parent / "calendar.ics", calendar([known, later]))
     assert killer.run(["push", str(path), *target_args(portal, state)], after=1) < 0
     err = _push(cli, portal, state, [known])
     assert "a run that died added event" in err
