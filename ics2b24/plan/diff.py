@@ -541,6 +541,7 @@ class _Differ:
 
     def _deletions(self, cancelled: Sequence[Key]) -> None:
         cancelled_keys = set(cancelled)
+        present = {event.uid for event in self.desired}
         gone: list[Record] = []
         prunable: list[Record] = []
         for key, record in self.records.items():
@@ -555,6 +556,11 @@ class _Differ:
             elif remote.recurrence_id is not None:
                 continue
             elif key in cancelled_keys or (record.uid, None) in cancelled_keys:
+                gone.append(record)
+            elif record.uid in present and not self._before_since(remote):
+                # A line of an event the input still has, in another shape now (a series
+                # written out as occurrences, a part that no longer starts there): replaced
+                # by the new lines, with or without --prune.
                 gone.append(record)
             elif self.options.prune and not self._before_since(remote):
                 prunable.append(record)

@@ -318,3 +318,28 @@ def test_an_event_a_killed_push_added_is_pruned_once_the_input_drops_it(
     err = _push(cli, portal, state, [known], "--prune")
     assert "1 deleted" in err
     _shows_exactly(portal, [known])
+
+
+def _split_weekly(hour: int, later_hour: int, named_hour: int) -> str:
+    def at(day: str, h: int) -> str:
+        return f"TZID=Europe/Berlin:{day}T{h:02d}0000"
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//test//EN\r\n"
+            "BEGIN:VEVENT\r\nUID:split@test\r\nDTSTAMP:20250101T000000Z\r\n"
+            f"DTSTART;{at('20250303', hour)}\r\nDTEND;{at('20250303', hour + 1)}\r\n"
+            "SUMMARY:Weekly\r\nRRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=8\r\nEND:VEVENT\r\n"
+            "BEGIN:VEVENT\r\nUID:split@test\r\nDTSTAMP:20250101T000000Z\r\n"
+            f"RECURRENCE-ID;RANGE=THISANDFUTURE;{at('20250331', named_hour)}\r\n"
+            f"DTSTART;{at('20250331', later_hour)}\r\nDTEND;{at('20250331', later_hour + 1)}\r\n"
+            "SUMMARY:Weekly later\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+def test_a_series_whose_lines_change_shape_leaves_no_old_line_behind_without_prune(
+        portal: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
+    """The series moved an hour while its THISANDFUTURE change still names the old time: it
+    is written out as occurrences, and the old series stayed beside them (every day twice)
+    unless --prune was given — which then refused, as if the input had been cut."""
+    for text in (_split_weekly(9, 14, 9), _split_weekly(10, 15, 9)):
+        path = write(tmp_path / "a.ics", text)
+        code, _, err = cli("push", str(path), *target_args(portal, state))
+        assert code == 0, err
+        assert portal_view(portal, SECTION) == ics_view(text)
