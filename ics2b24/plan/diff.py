@@ -265,20 +265,22 @@ class _Differ:
         """Creations a run sent and died before recording are found by what was sent, not
         by what the input says now (it may have changed since): each is this tool's, paired
         with its line while the input has it; one the input dropped since is deleted with
-        `--prune` like any event the input dropped, else left with a warning."""
-        held = {r.event_id for r in self.records.values()}
+        `--prune` like any event the input dropped, else left with a warning. Newest first:
+        a look-alike the user wrote before the run is older than what the run sent."""
+        taken = {r.event_id for r in self.records.values()}
         desired = {_key(event): event for event in self.desired}
         for key, identity in sorted(self.options.sent.items(), key=lambda kv: (kv[0][0],
                                                                               kv[0][1] or "")):
             if not identity or key in self.paired:
                 continue
-            found = next((r for r in self.remote.values()
-                          if r.id not in self.claimed and r.id not in held
+            found = next((r for r in sorted(self.remote.values(), key=lambda r: -r.id)
+                          if r.id not in self.claimed and r.id not in taken
                           and r.recurrence_id is None
                           and r.section_id in (None, self.options.section_id)
-                          and sent_identity(r.params) == identity), None)
+                          and _was_sent(identity, r)), None)
             if found is None:
                 continue
+            taken.add(found.id)
             event = desired.get(key)
             if event is not None:
                 self._claim(event, found, None, True)
@@ -308,8 +310,10 @@ class _Differ:
                 continue
             for found in loose.get(_identity(event.params), []):
                 record = held.get(found.id)
+                # A creation sent by a version that kept no identity of it (empty); one
+                # kept with its identity is found by `_claim_sent` or not at all.
                 created = (record.created if record is not None
-                           else _key(event) in self.options.sent)
+                           else self.options.sent.get(_key(event)) == "")
                 if created or record is not None or _equal(event.params, found):
                     loose[_identity(event.params)].remove(found)
                     self._claim(event, found, None, created)
@@ -621,11 +625,22 @@ def _equal(params: EventParams, remote: RemoteEvent) -> bool:
 
 
 def sent_identity(params: EventParams) -> str:
-    """`_identity` as text, kept with each creation sent until its answer is recorded."""
+    """`_identity`, location and description as text, kept with each creation sent until
+    its answer is recorded: enough to tell what was sent from the user's own look-alike."""
     name, start, end, rule = _identity(params)
+    shown = normalised(params)
     return json.dumps([name, start, end, None if rule is None else [
         rule.freq, rule.interval, rule.until.isoformat() if rule.until else None,
-        list(rule.byday)]])
+        list(rule.byday)], shown.location, shown.description])
+
+
+def _was_sent(identity: str, remote: RemoteEvent) -> bool:
+    """Whether a portal event is the creation `identity` describes (its description only
+    where the read shows it)."""
+    sent, found = json.loads(identity), json.loads(sent_identity(remote.params))
+    if not remote.description_known:
+        sent, found = sent[:5], found[:5]
+    return bool(sent == found)
 
 
 def sent_days(identity: str) -> tuple[str, str] | None:
@@ -633,8 +648,8 @@ def sent_days(identity: str) -> tuple[str, str] | None:
     read of the target must reach them to find it."""
     if not identity:
         return None
-    _, start, end, _ = json.loads(identity)
-    return str(start)[:10], str(end)[:10]
+    sent = json.loads(identity)
+    return str(sent[1])[:10], str(sent[2])[:10]
 
 
 def _identity(params: EventParams) -> tuple[Any, ...]:

@@ -343,3 +343,26 @@ def test_a_series_whose_lines_change_shape_leaves_no_old_line_behind_without_pru
         code, _, err = cli("push", str(path), *target_args(portal, state))
         assert code == 0, err
         assert portal_view(portal, SECTION) == ics_view(text)
+
+
+def test_a_killed_push_beside_the_users_look_alike_adopts_its_own_event_not_the_users(
+        portal: Portal, state: Path, cli: Cli) -> None:
+    """Both have the input's name and times: the next run took the user's (the older) for
+    what it had sent and rewrote its words, and left its own copy as a look-alike."""
+    known = _weekly().edited(uid="known@test", name="Known")
+    _push(cli, portal, state, [known])
+    own_id = int(portal.api.call(portal.first_user, "calendar.event.add", {
+        "type": "user", "ownerId": 1, "section": SECTION, "name": "Review",
+        "from": "2025-03-04T10:00:00", "to": "2025-03-04T11:00:00",
+        "timezone_from": "Europe/Berlin", "timezone_to": "Europe/Berlin",
+        "description": "my notes", "location": "Main St"}))
+    mine = row_occurrence(portal.api.call(portal.first_user, "calendar.event.getbyid",
+                                          {"id": own_id}))
+    path = write(state.parent.parent / "calendar.ics", calendar([known, _single()]))
+    assert Killer(portal).run(["push", str(path), *target_args(portal, state)], after=1) < 0
+    err = _push(cli, portal, state, [known, _single()])
+    assert "0 added, 0 updated, 0 deleted" in err and "1 recovered" in err
+    assert row_occurrence(portal.api.call(portal.first_user, "calendar.event.getbyid",
+                                          {"id": own_id})) == mine
+    assert portal_view(portal, SECTION) - Counter({mine: 1}) == ics_view(
+        calendar([known, _single()]))
