@@ -33,6 +33,15 @@ def _single(uid: str = "a@test", **fields: object) -> Event:
     return base.edited(**fields) if fields else base
 
 
+def _users_review(portal: Portal, description: str, location: str) -> int:
+    """An event the user writes in the section with the name and times of `_single()`."""
+    return int(portal.api.call(portal.first_user, "calendar.event.add", {
+        "type": "user", "ownerId": 1, "section": SECTION, "name": "Review",
+        "from": "2025-03-04T10:00:00", "to": "2025-03-04T11:00:00",
+        "timezone_from": "Europe/Berlin", "timezone_to": "Europe/Berlin",
+        "description": description, "location": location}))
+
+
 def test_an_event_under_a_new_uid_stays_in_the_portal_with_prune(
         portal: Portal, state: Path, cli: Cli) -> None:
     """Outlook-published feeds give an event a new UID now and then: the event is the same,
@@ -61,11 +70,7 @@ def test_the_users_own_event_that_looks_like_an_input_event_keeps_its_words(
         portal: Portal, state: Path, cli: Cli) -> None:
     """An event the user wrote with the name and times of an input event is not adopted
     and rewritten: it keeps its description and location, and the input's event is added."""
-    own_id = int(portal.api.call(portal.first_user, "calendar.event.add", {
-        "type": "user", "ownerId": 1, "section": SECTION, "name": "Review",
-        "from": "2025-03-04T10:00:00", "to": "2025-03-04T11:00:00",
-        "timezone_from": "Europe/Berlin", "timezone_to": "Europe/Berlin",
-        "description": "my notes", "location": "Main St"}))
+    own_id = _users_review(portal, "my notes", "Main St")
     before = row_occurrence(portal.api.call(portal.first_user, "calendar.event.getbyid",
                                             {"id": own_id}))
     err = _push(cli, portal, state, [_single()], "--prune")
@@ -77,11 +82,7 @@ def test_the_users_own_event_that_looks_like_an_input_event_keeps_its_words(
 
 def test_the_users_own_event_equal_to_an_input_event_is_adopted_without_a_write(
         portal: Portal, state: Path, cli: Cli) -> None:
-    portal.api.call(portal.first_user, "calendar.event.add", {
-        "type": "user", "ownerId": 1, "section": SECTION, "name": "Review",
-        "from": "2025-03-04T10:00:00", "to": "2025-03-04T11:00:00",
-        "timezone_from": "Europe/Berlin", "timezone_to": "Europe/Berlin",
-        "description": "Agenda", "location": "Room 1"})
+    _users_review(portal, "Agenda", "Room 1")
     assert "0 added, 0 updated" in _push(cli, portal, state, [_single()], "--prune")
     _shows_exactly(portal, [_single()])
 
@@ -271,11 +272,7 @@ def test_verify_names_look_alike_copies_a_second_push_left_in_the_section(
     the calendar showed each event twice."""
     path = write(tmp_path / "a.ics", calendar([_single()]))
     _push(cli, portal, state, [_single()])
-    copy = portal.api.call(portal.first_user, "calendar.event.add", {
-        "type": "user", "ownerId": 1, "section": SECTION, "name": "Review",
-        "from": "2025-03-04T10:00:00", "to": "2025-03-04T11:00:00",
-        "timezone_from": "Europe/Berlin", "timezone_to": "Europe/Berlin",
-        "description": "Agenda", "location": "Room 1"})
+    copy = _users_review(portal, "Agenda", "Room 1")
     code, out, err = cli("verify", str(path), *target_args(portal, state))
     assert code == 1, err
     assert "look-alike copies of input events" in out and f"event(s) {copy}" in out
@@ -351,11 +348,7 @@ def test_a_killed_push_beside_the_users_look_alike_adopts_its_own_event_not_the_
     what it had sent and rewrote its words, and left its own copy as a look-alike."""
     known = _weekly().edited(uid="known@test", name="Known")
     _push(cli, portal, state, [known])
-    own_id = int(portal.api.call(portal.first_user, "calendar.event.add", {
-        "type": "user", "ownerId": 1, "section": SECTION, "name": "Review",
-        "from": "2025-03-04T10:00:00", "to": "2025-03-04T11:00:00",
-        "timezone_from": "Europe/Berlin", "timezone_to": "Europe/Berlin",
-        "description": "my notes", "location": "Main St"}))
+    own_id = _users_review(portal, "my notes", "Main St")
     mine = row_occurrence(portal.api.call(portal.first_user, "calendar.event.getbyid",
                                           {"id": own_id}))
     path = write(state.parent.parent / "calendar.ics", calendar([known, _single()]))
