@@ -186,6 +186,11 @@ def _session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
             if not traits.honours_recurrence_mode and inputs is not None and options:
                 converted = _convert(inputs, options, user, connection, moves_detached=False)
             converted = _respelled(converted, db.zones(portal))
+            if options is not None and options.prune and converted.truncated:
+                # What is missing from such an input may be any number of events (`_diff`).
+                connection.note(f"{', '.join(converted.truncated)} ends before END:VCALENDAR "
+                                "(a download or pipe cut short?): --prune deletes nothing in "
+                                "this run")
             yield _Session(db, client, portal, tkey, section_id, converted, traits,
                            mode.writes_state)
         finally:
@@ -275,7 +280,7 @@ def _section(client: Client, db: StateDB, portal: str, connection: Connection,
     target = connection.target
     calendar = f"{target.type}:{target.owner}"
     name = (target.section_name or "").strip()
-    remembered = db.remembered_section(portal, calendar, name) if name else None
+    remembered = remembered_section(db, portal, target)
     from_ics = options is not None and options.section_from_ics
     if not mode.creates_section:
         found = choose_section(list_sections(client, target.type, target.owner), target,
@@ -293,6 +298,13 @@ def _section(client: Client, db: StateDB, portal: str, connection: Connection,
     return section_id
 
 
+def remembered_section(db: StateDB, portal: str, target: Target) -> int | None:
+    """The section the state DB remembers for the target's `--section-name` (None for an id,
+    or a name it has not seen): what push, plan, undo and verify follow after a rename."""
+    name = (target.section_name or "").strip()
+    return db.remembered_section(portal, f"{target.type}:{target.owner}", name) if name else None
+
+
 def _diff(session: _Session, connection: Connection, options: SyncOptions) -> Plan:
     records = session.db.records(session.portal, session.target) or _moved_here(session,
                                                                                 connection)
@@ -305,8 +317,7 @@ def _diff(session: _Session, connection: Connection, options: SyncOptions) -> Pl
     session.remote = remote
     return diff(events, session.converted.cancelled, remote, records, DiffOptions(
         calendar_type=connection.target.type, owner=connection.target.owner,
-        section_id=session.section_id, prune=options.prune and not _cut_short(session,
-                                                                              connection),
+        section_id=session.section_id, prune=options.prune and not session.converted.truncated,
         force=options.force, force_delete=options.force_delete, sent=sent,
         today=date.today(), traits=session.traits, since=session.converted.since,
     ))
@@ -333,16 +344,6 @@ def _moved_here(session: _Session, connection: Connection) -> list[Record]:
                         f"portal at a new address, which the state DB now knows it by")
         return session.db.records(session.portal, session.target)
     return []
-
-
-def _cut_short(session: _Session, connection: Connection) -> bool:
-    """Whether an input ends inside its calendar: what is missing from it may be any number
-    of events, so `--prune` deletes nothing this run (and says so)."""
-    names = session.converted.truncated
-    if names:
-        connection.note(f"{', '.join(names)} ends before END:VCALENDAR (a download or pipe "
-                        "cut short?): --prune deletes nothing in this run")
-    return bool(names)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from ics2b24.app.run import (
     event_get_params,
     event_rows,
     listed_rows,
+    remembered_section,
 )
 from ics2b24.app.sections import choose_section, list_sections
 from ics2b24.app.target import Target
@@ -85,9 +86,8 @@ def _section_id(client: Client, connection: Connection) -> int:
     remembered = None
     if name:
         with StateDB.open(connection.state_path, readonly=True) as db:
-            remembered = db.remembered_section(portal_identity(client.base_url,
-                                                               client.user_id()),
-                                               f"{target.type}:{target.owner}", name)
+            remembered = remembered_section(db, portal_identity(client.base_url,
+                                                                client.user_id()), target)
     found = choose_section(list_sections(client, target.type, target.owner), target,
                            remembered)
     if found is None:

@@ -267,20 +267,24 @@ class _Differ:
         with its line while the input has it; one the input dropped since is deleted with
         `--prune` like any event the input dropped, else left with a warning. Newest first:
         a look-alike the user wrote before the run is older than what the run sent."""
-        taken = {r.event_id for r in self.records.values()}
+        sent = {key: identity for key, identity in self.options.sent.items() if identity}
+        if not sent:
+            return
+        held = {r.event_id for r in self.records.values()}
+        loose = [(r, json.loads(sent_identity(r.params)))
+                 for r in sorted(self.remote.values(), key=lambda r: -r.id)
+                 if r.id not in held and r.recurrence_id is None
+                 and r.section_id in (None, self.options.section_id)]
         desired = {_key(event): event for event in self.desired}
-        for key, identity in sorted(self.options.sent.items(), key=lambda kv: (kv[0][0],
-                                                                              kv[0][1] or "")):
-            if not identity or key in self.paired:
+        for key, identity in sorted(sent.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+            if key in self.paired:
                 continue
-            found = next((r for r in sorted(self.remote.values(), key=lambda r: -r.id)
-                          if r.id not in self.claimed and r.id not in taken
-                          and r.recurrence_id is None
-                          and r.section_id in (None, self.options.section_id)
-                          and _was_sent(identity, r)), None)
+            what = json.loads(identity)
+            found = next((r for r, shown in loose if r.id not in self.claimed
+                          and _was_sent(what, shown, r.description_known)), None)
             if found is None:
                 continue
-            taken.add(found.id)
+            loose = [(r, shown) for r, shown in loose if r.id != found.id]
             event = desired.get(key)
             if event is not None:
                 self._claim(event, found, None, True)
@@ -634,13 +638,10 @@ def sent_identity(params: EventParams) -> str:
         list(rule.byday)], shown.location, shown.description])
 
 
-def _was_sent(identity: str, remote: RemoteEvent) -> bool:
-    """Whether a portal event is the creation `identity` describes (its description only
-    where the read shows it)."""
-    sent, found = json.loads(identity), json.loads(sent_identity(remote.params))
-    if not remote.description_known:
-        sent, found = sent[:5], found[:5]
-    return bool(sent == found)
+def _was_sent(sent: list[Any], found: list[Any], description_known: bool) -> bool:
+    """Whether a portal event (`found`, its `sent_identity` read back) is the creation `sent`
+    describes: its description only where the read shows it."""
+    return sent == found if description_known else sent[:5] == found[:5]
 
 
 def sent_days(identity: str) -> tuple[str, str] | None:
