@@ -73,10 +73,12 @@ class Pusher:
         self.target = target
         self.progress = progress or (lambda done: None)
         self.deleted: set[int] = set()
+        self.recorded: set[Key] = set()
 
     def push(self, plan: Plan, report: PushReport) -> None:
         ids: dict[Key, int] = {r.key: r.event_id for r in self.db.records(self.portal,
                                                                            self.target)}
+        self.recorded = set(ids)
         for op in plan.ops:
             if op.kind == "delete":
                 for key in op.forget or (op.key,):
@@ -117,6 +119,7 @@ class Pusher:
     def _send_alone(self, op: Op, target: int | None, ids: dict[Key, int],
                     report: PushReport) -> None:
         assert op.method is not None
+        self._before_sending([op])
         try:
             result = self.client.call(op.method, op.call_params(target))
         except UncertainWriteError:
@@ -134,12 +137,7 @@ class Pusher:
         for index, (op, target) in enumerate(chunk):
             assert op.method is not None
             commands[f"c{index}"] = (op.method, op.call_params(target))
-        creations = [op for op, _ in chunk if op.kind == "add"]
-        if creations:
-            with self.db.transaction() as tx:
-                for op in creations:
-                    tx.intend(self.portal, self.target, op.uid, op.recurrence_id,
-                              sent_identity(op.desired.params) if op.desired else "")
+        self._before_sending([op for op, _ in chunk])
         answer = self.client.batch(commands)
         with self.db.transaction() as tx:
             for index, (op, target) in enumerate(chunk):
@@ -152,6 +150,26 @@ class Pusher:
                     continue
                 self._settle(tx, op, target, answer.results[key], ids, report)
         self.progress(len(chunk))
+
+    def _before_sending(self, ops: list[Op]) -> None:
+        """What the next run needs if this one dies before the answer: each creation's
+        identity (what was sent), and each event this run took for its own without a state
+        row yet (a creation of a run that died, or an adopted event), recorded under its ID
+        with no fingerprint before the update changes what it looks like, so the next run
+        still knows it (and compares it again) instead of adding the event a second time."""
+        creations = [op for op in ops if op.kind == "add"]
+        claims = [op for op in ops if op.kind == "update" and op.key not in self.recorded]
+        if not creations and not claims:
+            return
+        with self.db.transaction() as tx:
+            for op in creations:
+                tx.intend(self.portal, self.target, op.uid, op.recurrence_id,
+                          sent_identity(op.desired.params) if op.desired else "")
+            for op in claims:
+                assert op.event_id is not None
+                tx.record(Record(self.portal, self.target, op.uid, op.recurrence_id,
+                                 op.event_id, "", op.created))
+                self.recorded.add(op.key)
 
     def _settle(self, tx: Transaction, op: Op, target: int | None, result: Any,
                 ids: dict[Key, int], report: PushReport) -> None:
