@@ -606,7 +606,7 @@ class UndoPreview:
 def undo_preview(connection: Connection) -> UndoPreview:
     """What `undo` would delete; changes nothing."""
     with _session(connection, None, None, _PLAN) as session:
-        plan, remote = _undo_plan(session)
+        plan, remote = _undo_plan(session, connection.target)
         series = {event.id for event in remote if event.params.rrule is not None}
         deletes = [op for op in plan.writes if op.kind == "delete"]
         in_series = sum(1 for op in deletes if op.event_id in series)
@@ -614,7 +614,7 @@ def undo_preview(connection: Connection) -> UndoPreview:
                            occurrences=sum(max(0, len(op.forget) - 1) for op in deletes))
 
 
-def _undo_plan(session: _Session) -> tuple[Plan, list[RemoteEvent]]:
+def _undo_plan(session: _Session, target: Target) -> tuple[Plan, list[RemoteEvent]]:
     records = session.db.records(session.portal, session.target)
     others = [] if records else session.db.other_addresses(session.portal, session.target)
     if others:
@@ -623,14 +623,20 @@ def _undo_plan(session: _Session) -> tuple[Plan, list[RemoteEvent]]:
             f"at {', '.join(others)}; if that is this portal at a new address, run push with "
             "the same input once here to carry them over (undo deleted nothing)")
     remote = _get_by_ids(session.client, [r.event_id for r in records if r.created])
-    return undo_plan(records, remote), remote
+    sent = session.db.pending(session.portal, session.target)
+    if any(sent.values()):
+        known = {event.id for event in remote}
+        remote += [event for event in read_remote(session.client, target, session.section_id,
+                                                  [], [], sent)
+                   if event.id not in known]
+    return undo_plan(records, remote, sent), remote
 
 
 def undo(connection: Connection, *, progress: Progress | None = None) -> Summary:
     """Delete every event this tool created in the target, as the state DB records them."""
     started = time.monotonic()
     with _session(connection, None, None, _UNDO) as session:
-        plan, _ = _undo_plan(session)
+        plan, _ = _undo_plan(session, connection.target)
         report = PushReport()
         tracker = _Tracker(session.client, len(plan.writes), progress)
         tracker.replanned(plan)

@@ -262,34 +262,21 @@ class _Differ:
                 for copy in self.detached.get(part, [])]
 
     def _claim_sent(self) -> None:
-        """Creations a run sent and died before recording are found by what was sent, not
-        by what the input says now (it may have changed since): each is this tool's, paired
-        with its line while the input has it; one the input dropped since is deleted with
-        `--prune` like any event the input dropped, else left with a warning. Newest first:
-        a look-alike the user wrote before the run is older than what the run sent."""
-        sent = {key: identity for key, identity in self.options.sent.items() if identity}
-        if not sent:
-            return
+        """Creations a run sent and died before recording are this tool's (`sent_creations`),
+        each paired with its line while the input has it; one the input dropped since is
+        deleted with `--prune` like any event the input dropped, else left with a warning."""
         held = {r.event_id for r in self.records.values()}
-        loose = [(r, json.loads(sent_identity(r.params)))
-                 for r in sorted(self.remote.values(), key=lambda r: -r.id)
-                 if r.id not in held and r.recurrence_id is None
+        loose = [r for r in self.remote.values()
+                 if r.id not in held and r.id not in self.claimed
                  and r.section_id in (None, self.options.section_id)]
+        sent = {key: identity for key, identity in self.options.sent.items()
+                if key not in self.paired}
         desired = {_key(event): event for event in self.desired}
-        for key, identity in sorted(sent.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
-            if key in self.paired:
-                continue
-            what = json.loads(identity)
-            found = next((r for r, shown in loose if r.id not in self.claimed
-                          and _was_sent(what, shown, r.description_known)), None)
-            if found is None:
-                continue
-            loose = [(r, shown) for r, shown in loose if r.id != found.id]
+        for key, found in sent_creations(sent, loose).items():
             event = desired.get(key)
             if event is not None:
                 self._claim(event, found, None, True)
-                continue
-            if self.options.prune:
+            elif self.options.prune:
                 self.records[key] = Record("", "", key[0], key[1], found.id, "", True)
             else:
                 self.claimed.add(found.id)
@@ -644,6 +631,28 @@ def _was_sent(sent: list[Any], found: list[Any], description_known: bool) -> boo
     return sent == found if description_known else sent[:5] == found[:5]
 
 
+def sent_creations(sent: Mapping[Key, str],
+                   candidates: Iterable[RemoteEvent]) -> dict[Key, RemoteEvent]:
+    """The portal event each creation a run sent and died before recording became, found by
+    what was sent (`sent_identity`), not by what the input says now (it may have changed
+    since), among `candidates` (events no state row holds). Newest first: a look-alike the
+    user wrote before the run is older than what the run sent. A creation kept without an
+    identity (empty) is left to recovery's match on the input."""
+    loose = [(r, json.loads(sent_identity(r.params)))
+             for r in sorted(candidates, key=lambda r: -r.id) if r.recurrence_id is None]
+    found: dict[Key, RemoteEvent] = {}
+    for key, identity in sorted(sent.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        if not identity:
+            continue
+        what = json.loads(identity)
+        match = next((r for r, shown in loose if _was_sent(what, shown, r.description_known)),
+                     None)
+        if match is not None:
+            found[key] = match
+            loose = [(r, shown) for r, shown in loose if r.id != match.id]
+    return found
+
+
 def sent_days(identity: str) -> tuple[str, str] | None:
     """The first and last day of a creation kept by `sent_identity` (None when unknown): a
     read of the target must reach them to find it."""
@@ -691,14 +700,20 @@ def diff(desired: Sequence[DesiredEvent], cancelled: Sequence[Key],
                 tuple(differ.warnings))
 
 
-def undo_plan(records: Sequence[Record], remote: Sequence[RemoteEvent]) -> Plan:
-    """`undo`: delete every event this tool created. A detached occurrence goes with its
+def undo_plan(records: Sequence[Record], remote: Sequence[RemoteEvent],
+              sent: Mapping[Key, str] | None = None) -> Plan:
+    """`undo`: delete every event this tool created, those a run that died sent (`sent`,
+    found among `remote` by `sent_creations`) included. A detached occurrence goes with its
     series (deleting it alone would delete the series anyway on a real portal); one whose
     series this tool did not create is left, with a warning."""
     found = {event.id: event for event in remote}
     created = [r for r in records if r.created]
     ours = {r.event_id for r in created}
-    ops: list[Op] = []
+    held = {r.event_id for r in records}
+    ops: list[Op] = [
+        delete_op(key[0], key[1], event, phase=Phase.DELETE, forget=(key,))
+        for key, event in sent_creations(sent or {}, [e for e in remote
+                                                      if e.id not in held]).items()]
     warnings: list[str] = []
     for record in created:
         event = found.get(record.event_id)

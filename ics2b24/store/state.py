@@ -187,12 +187,14 @@ class Transaction:
         )
 
     def forget(self, portal: str, target: str, uid: str, recurrence_id: str | None) -> None:
-        """Drop the row of an event that no longer exists in the portal."""
+        """Drop the row of an event that no longer exists in the portal, and any creation of
+        it still noted as sent (`intend`): there is nothing left to find."""
         self._db.execute(
             "DELETE FROM events WHERE portal = ? AND target = ? AND uid = ? "
             "AND recurrence_id = ?",
             (portal, target, uid, recurrence_id or ""),
         )
+        self.settle(portal, target, uid, recurrence_id)
 
     def remember_traits(self, portal: str, traits: PortalTraits) -> None:
         self._db.execute(

@@ -382,3 +382,19 @@ def test_an_event_a_killed_push_sent_stays_one_event_when_the_next_killed_push_m
     code, _, err = cli("undo", *target_args(portal, state), "--yes")
     assert code == 0, err
     assert portal_view(portal, SECTION) == Counter()
+
+
+def test_undo_after_a_killed_push_deletes_what_that_push_added(
+        portal: Portal, state: Path, cli: Cli) -> None:
+    """undo deleted only what the state DB recorded: the event the dead run had added (its
+    answer never recorded) stayed in the section, and a second undo found nothing."""
+    known = _weekly().edited(uid="known@test", name="Known")
+    _push(cli, portal, state, [known])
+    path = write(state.parent.parent / "calendar.ics", calendar([known, _single()]))
+    assert Killer(portal).run(["push", str(path), *target_args(portal, state)], after=1) < 0
+    assert len(portal.store.events("user", 1, [SECTION])) == 2
+    code, _, err = cli("undo", *target_args(portal, state), "--yes")
+    assert code == 0, err
+    assert portal_view(portal, SECTION) == Counter()
+    _push(cli, portal, state, [known, _single()])
+    _shows_exactly(portal, [known, _single()])
