@@ -1,8 +1,10 @@
 """The whole sync as a state machine, as vdirsyncer's SyncMachine: a calendar edited the way
-users edit it, each version pushed with `--prune` into one section of a test portal over
-HTTP, beside events the user wrote there. After every push the section shows exactly the
-input (every occurrence with its times, description and location), a second push sends no
-write, and the user's own events are as they wrote them. `SyncMachine.TestCase` runs it."""
+users edit it, each version pushed (with `--prune`, or without while it has nothing to
+delete; now and then killed mid-run) into one section of a test portal over HTTP, beside
+events the user wrote there. After every push the section shows exactly the input (every
+occurrence with its times, description and location), a second push sends no write, and
+the user's own events are as they wrote them; after `undo` only the user's are left.
+`SyncMachine.TestCase` runs it."""
 
 from __future__ import annotations
 
@@ -21,8 +23,10 @@ from ics2b24.portal.profile import Profile
 from ics2b24.portal.server import Portal, PortalConfig
 from tests.helpers import Killer, MethodLog
 from tests.sync_model import (
+    COLORS,
     DAYS,
     FREQS,
+    LOCATION,
     ZONES,
     Event,
     Occurrence,
@@ -40,6 +44,8 @@ LIMITS = LimitSettings(rate=100_000, burst=100_000, operating_limit=1e9)
 days = st.dates(min_value=date(2025, 1, 1), max_value=date(2026, 6, 30))
 clocks = st.builds(time, st.integers(7, 20), st.sampled_from([0, 15, 30]))
 texts = st.sampled_from(["", "Agenda", "Room 4 — bring notes", "Budget; Q3, draft"])
+alarms = st.sampled_from([None, 0, 15, 60, 1440])
+colors = st.sampled_from(sorted(COLORS))
 
 
 @st.composite
@@ -64,7 +70,7 @@ def events(draw: st.DrawFn, uid: str) -> Event:
                  length=draw(st.integers(1, 3)) if all_day else draw(
                      st.sampled_from([30, 60, 90, 180])),
                  rule=draw(st.none() | rules(day)), description=draw(texts),
-                 location=draw(texts))
+                 location=draw(texts), alarm=draw(alarms), color=draw(colors))
 
 
 class SyncMachine(RuleBasedStateMachine):
@@ -85,6 +91,8 @@ class SyncMachine(RuleBasedStateMachine):
         """UID → (its VEVENT as the portal edit found it, the location the user wrote there)."""
         self.pushed: dict[str, str] = {}
         """UID → its VEVENT as the last completed push sent it."""
+        self.sent: set[str] = set()
+        """Every UID a push (finished or killed) was given since the last undo."""
         self.serial = 0
         self.killer = Killer(self.portal)
 
@@ -215,6 +223,14 @@ class SyncMachine(RuleBasedStateMachine):
                 hour=0, minute=0), length=1, moves={})
 
     @precondition(lambda self: self.events)
+    @rule(data=st.data(), alarm=alarms, color=colors)
+    def change_reminder_or_colour(self, data: st.DataObject, alarm: int | None,
+                                  color: str) -> None:
+        i = self._pick(data)
+        self.events[i] = self.events[i].edited(
+            **data.draw(st.sampled_from([{"alarm": alarm}, {"color": color}])))
+
+    @precondition(lambda self: self.events)
     @rule(data=st.data(), text=texts, which=st.sampled_from(["description", "location"]),
           moved_keep_theirs=st.booleans())
     def change_field(self, data: st.DataObject, text: str, which: str,
@@ -286,16 +302,16 @@ class SyncMachine(RuleBasedStateMachine):
 
     # --- pushing ------------------------------------------------------------------------
 
-    def _arguments(self) -> list[str]:
+    def _arguments(self, *, prune: bool = True) -> list[str]:
         path = self.dir / "calendar.ics"
         path.write_text(calendar(self.events), encoding="utf-8")
-        return ["push", str(path), "--webhook", self.portal.webhook_url, "--type", "user",
-                "--owner", "1", "--section", str(SECTION), "--state",
-                str(self.dir / "state.sqlite3"), "--prune", "--force-delete"]
+        self.sent |= {e.uid for e in self.events}
+        return ["push", str(path), *self._target(),
+                *(["--prune", "--force-delete"] if prune else [])]
 
-    def _push(self) -> tuple[int, str]:
-        code, _, err = run(*self._arguments())
-        return code, err
+    def _target(self) -> list[str]:
+        return ["--webhook", self.portal.webhook_url, "--type", "user", "--owner", "1",
+                "--section", str(SECTION), "--state", str(self.dir / "state.sqlite3")]
 
     @rule(after=st.integers(1, 6))
     def interrupted_push(self, after: int) -> None:
@@ -315,12 +331,23 @@ class SyncMachine(RuleBasedStateMachine):
             for occurrence, count in list(expected.items()):
                 if occurrence[0] == event.name:
                     del expected[occurrence]
-                    expected[(*occurrence[:4], location)] += count
+                    expected[(*occurrence[:LOCATION], location,
+                              *occurrence[LOCATION + 1:])] += count
         return expected
 
     @rule()
     def push(self) -> None:
-        code, err = self._push()
+        self._push_and_check(prune=True)
+
+    @precondition(lambda self: self.sent <= {e.uid for e in self.events})
+    @rule()
+    def push_without_prune(self) -> None:
+        """While no UID a push sent has left the input, --prune has nothing to delete: the
+        section shows exactly the input without it too."""
+        self._push_and_check(prune=False)
+
+    def _push_and_check(self, *, prune: bool) -> None:
+        code, _, err = run(*self._arguments(prune=prune))
         assert code == 0, err
         text = calendar(self.events)
         expected = self._expected(text)
@@ -330,14 +357,28 @@ class SyncMachine(RuleBasedStateMachine):
         assert not missing and not extra, (
             f"after the push the section differs from the input\nmissing: {sorted(missing)}"
             f"\nextra: {sorted(extra)}\ninput:\n{text}\npush said:\n{err}")
-        for event_id, before in self.own.items():
-            assert self._own_view(event_id) == before, f"the user's event {event_id} changed"
+        self._own_unchanged()
         self.log.clear()
-        code, err = self._push()
+        code, _, err = run(*self._arguments(prune=prune))
         assert code == 0, err
         assert not self.log.writes(), (
             f"a second push wrote {dict(self.log.writes())}\ninput:\n{text}\npush said:\n{err}")
         self.pushed = {e.uid: e.ics() for e in self.events}
+
+    def _own_unchanged(self) -> None:
+        for event_id, before in self.own.items():
+            assert self._own_view(event_id) == before, f"the user's event {event_id} changed"
+
+    @rule()
+    def undo(self) -> None:
+        """undo deletes every event the tool added, those of a push that was killed included,
+        and nothing of the user's."""
+        code, _, err = run("undo", *self._target(), "--yes")
+        assert code == 0, err
+        left = portal_view(self.portal, SECTION) - Counter(self.own.values())
+        assert not left, f"undo left {sorted(left)}\nundo said:\n{err}"
+        self._own_unchanged()
+        self.pushed, self.edited, self.sent = {}, {}, set()
 
 
 class OlderSyncMachine(SyncMachine):

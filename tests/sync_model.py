@@ -27,8 +27,11 @@ DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 FIRST, LAST = date(2024, 6, 1), date(2028, 1, 1)
 """The window both views are read in: every generated occurrence falls inside it."""
 
-Occurrence = tuple[str, str, str, str, str]
-"""(name, start, end, description, location); times as UTC instants, all-day as dates."""
+Occurrence = tuple[str, str, str, str, str, str, str]
+"""(name, start, end, description, location, reminders, colour); times as UTC instants,
+all-day as dates; reminders as the minutes before the start, sorted."""
+LOCATION = 4
+"""Where the location is in an `Occurrence`."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ class Event:
     """From this index on, every occurrence is shifted by so many hours (days when all-day)."""
     description: str = ""
     location: str = ""
+    alarm: int | None = None
+    """Minutes before the start, on the series and every moved occurrence alike."""
+    color: str = ""
     sequence: int = 0
     kept: dict[int, str] = field(default_factory=dict)
     """Index → the description a moved occurrence keeps of its own after the series' changed
@@ -139,7 +145,12 @@ class Event:
             lines.append(f"DESCRIPTION:{text}")
         if self.location:
             lines.append(f"LOCATION:{self.location}")
+        if self.color:
+            lines.append(f"COLOR:{self.color}")
         lines += extra or []
+        if self.alarm is not None:
+            lines += ["BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:Reminder",
+                      f"TRIGGER:-PT{self.alarm}M", "END:VALARM"]
         return "BEGIN:VEVENT\r\n" + "".join(f"{line}\r\n" for line in lines) + "END:VEVENT\r\n"
 
 
@@ -155,8 +166,11 @@ def ics_view(text: str) -> Counter[Occurrence]:
     out: Counter[Occurrence] = Counter()
     for event in recurring_ical_events.of(parsed).between(FIRST, LAST):
         start, end = event["DTSTART"].dt, event["DTEND"].dt
+        alarms = sorted(-int(alarm["TRIGGER"].dt.total_seconds()) // 60
+                        for alarm in event.walk("VALARM"))
         out[(str(event["SUMMARY"]), _instant(start), _instant(end),
-             str(event.get("DESCRIPTION", "")), str(event.get("LOCATION", "")))] += 1
+             str(event.get("DESCRIPTION", "")), str(event.get("LOCATION", "")),
+             ",".join(map(str, alarms)), _color(str(event.get("COLOR", ""))))] += 1
     return out
 
 
@@ -189,7 +203,18 @@ def row_occurrence(row: dict[str, Any]) -> Occurrence:
     else:
         start = _row_instant(row["DATE_FROM"], row["TZ_FROM"])
         end = _row_instant(row["DATE_TO"], row["TZ_TO"])
-    return (row["NAME"], start, end, row.get("DESCRIPTION") or "", row.get("LOCATION") or "")
+    reminders = sorted(int(r["count"]) * _MINUTES[r["type"]] for r in row.get("REMIND") or [])
+    return (row["NAME"], start, end, row.get("DESCRIPTION") or "", row.get("LOCATION") or "",
+            ",".join(map(str, reminders)), (row.get("COLOR") or "").lower())
+
+
+_MINUTES = {"min": 1, "hour": 60, "day": 1440}
+COLORS = {"": "", "#9dcf00": "#9dcf00", "red": "#ff0000", "#0B6623": "#0b6623"}
+"""Colours as calendars write them → as the portal keeps them."""
+
+
+def _color(text: str) -> str:
+    return COLORS[text]
 
 
 def _instant(value: date | datetime) -> str:
