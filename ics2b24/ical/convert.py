@@ -383,6 +383,10 @@ class _UidConverter:
             self._warn(master.component, note)
         for rid in plan.cancelled:
             self.result.cancelled.append((self.uid, self._rid_text(rid)))
+        if plan.writes_nothing:
+            # Every occurrence skipped or cancelled: as a cancelled event, it must not exist.
+            self.result.cancelled.append((self.uid, None))
+            return
         if isinstance(plan, SeriesPlan):
             self._series(plan)
         else:

@@ -102,12 +102,20 @@ class SeriesPlan:
     cancelled: list[Value] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def writes_nothing(self) -> bool:
+        return not (self.parts or self.overrides or self.standalone)
+
 
 @dataclass
 class OccurrencesPlan:
     instances: list[Instance] = field(default_factory=list)
     cancelled: list[Value] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def writes_nothing(self) -> bool:
+        return not self.instances
 
 
 class UnreadableRecurrence(Exception):
@@ -129,9 +137,11 @@ _SUBSET_FREQS: tuple[Freq, ...] = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 def plan_recurrence(
     master: Event, overrides: Sequence[Event], ctx: RecurrenceContext
 ) -> SeriesPlan | OccurrencesPlan | None:
-    """Plan one UID's recurrence set; None when nothing of it is left to write (every
-    occurrence ends before `ctx.since`, or the set is empty). `overrides` hold one VEVENT per
-    RECURRENCE-ID (the caller picks the version: `recurrence_key` says which ones are one)."""
+    """Plan one UID's recurrence set; None when nothing of it is left to write after
+    `ctx.since` (every occurrence ends before it, or the set is empty). Without `ctx.since`
+    an empty set is a plan that writes nothing: the input says every occurrence is gone.
+    `overrides` hold one VEVENT per RECURRENCE-ID (the caller picks the version:
+    `recurrence_key` says which ones are one)."""
     try:
         _check_rules(master)
         return _series_plan(master, list(overrides), ctx)
@@ -312,7 +322,7 @@ def _series_plan(
         plan.standalone += run.standalone
     plan.overrides.sort(key=lambda p: _sort_key(p.recurrence_id, ctx))
     plan.standalone.sort(key=lambda p: _sort_key(p.recurrence_id, ctx))
-    if not (plan.parts or plan.standalone or plan.cancelled):
+    if not (plan.parts or plan.standalone or plan.cancelled) and ctx.since is not None:
         return None
     return plan
 
@@ -811,7 +821,7 @@ def _occurrences_plan(
             plan.cancelled.append(item.recurrence_id)
         else:
             plan.instances.append(item)
-    if not plan.instances and not plan.cancelled:
+    if not plan.instances and not plan.cancelled and ctx.since is not None:
         return None
     plan.instances.sort(key=lambda i: _sort_key(i.recurrence_id, ctx))
     plan.cancelled.sort(key=lambda v: _sort_key(v, ctx))

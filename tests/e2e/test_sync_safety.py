@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from ics2b24.portal.profile import Profile
 from ics2b24.portal.server import Portal
 from tests.helpers import Cli, Killer, target_args, write
 from tests.sync_model import Event, Rule, calendar, ics_view, portal_view, row_occurrence
@@ -398,3 +399,19 @@ def test_undo_after_a_killed_push_deletes_what_that_push_added(
     assert portal_view(portal, SECTION) == Counter()
     _push(cli, portal, state, [known, _single()])
     _shows_exactly(portal, [known, _single()])
+
+
+def test_a_series_whose_every_occurrence_is_skipped_leaves_the_section_without_prune(
+        make_portal: Callable[..., Portal], state: Path, cli: Cli) -> None:
+    """The state machine's find (generation 1): the user skipped each day of a two-day
+    series, one after the other; the input still names the UID but has nothing of it, and
+    push without --prune left the last day in the portal, as if the event had left the
+    input. Every occurrence skipped is the event cancelled."""
+    portal = make_portal(profile=Profile(generation=1))
+    daily = Event(uid="d@test", name="Daily", start=datetime(2025, 1, 1, 7),
+                  zone="Europe/Berlin", all_day=False, length=30,
+                  rule=Rule("DAILY", 1, (), 2, False))
+    for version in (daily, daily.edited(exdates=frozenset({0})),
+                    daily.edited(exdates=frozenset({0, 1}))):
+        _push(cli, portal, state, [version])
+        _shows_exactly(portal, [version])

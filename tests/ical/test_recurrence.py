@@ -140,13 +140,14 @@ END:VEVENT""")
 
 
 def test_every_occurrence_skipped_leaves_nothing_to_write() -> None:
-    assert plan("""
+    result = plan("""
 BEGIN:VEVENT
 UID:gone
 DTSTART;VALUE=DATE:20240603
 RRULE:FREQ=DAILY;COUNT=2
 EXDATE;VALUE=DATE:20240603,20240604
-END:VEVENT""") is None
+END:VEVENT""")
+    assert result is not None and result.writes_nothing
 
 
 def test_later_part_keeps_the_wall_clock_across_dst_in_its_zone() -> None:
