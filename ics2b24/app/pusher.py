@@ -22,15 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import icalendar
 
 from ics2b24.bitrix.client import Client, UncertainWriteError
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.errors import PortalError
+from ics2b24.ical.write import vevent
 from ics2b24.model import DesiredEvent, parse_recurrence_id
 from ics2b24.plan.diff import sent_identity
 from ics2b24.plan.ops import Key, Op, Plan
@@ -238,29 +238,8 @@ def _vevent(event: DesiredEvent) -> icalendar.Event:
             parsed = None
         if isinstance(parsed, icalendar.Event):
             return parsed
-    params = event.params
-    vevent = icalendar.Event()
-    vevent.add("uid", event.uid)
-    vevent.add("summary", params.name)
-    if params.skip_time:
-        vevent.add("dtstart", date.fromisoformat(params.date_from))
-        vevent.add("dtend", date.fromisoformat(params.date_to) + timedelta(days=1))
-    else:
-        vevent.add("dtstart", _local(params.date_from, params.timezone_from))
-        vevent.add("dtend", _local(params.date_to, params.timezone_to or params.timezone_from))
-    if event.recurrence_id:
-        vevent.add("recurrence-id", parse_recurrence_id(event.recurrence_id))
-    if params.rrule is not None:
-        vevent.add("rrule", {k.lower(): v for k, v in params.rrule.to_params().items()})
-    if params.description:
-        vevent.add("description", params.description)
-    if params.location:
-        vevent.add("location", params.location)
-    return vevent
-
-
-def _local(wall: str, zone: str | None) -> datetime:
-    return datetime.fromisoformat(wall).replace(tzinfo=ZoneInfo(zone) if zone else timezone.utc)
+    rid = parse_recurrence_id(event.recurrence_id) if event.recurrence_id else None
+    return vevent(event.uid, event.params, datetime.now(timezone.utc), recurrence_id=rid)
 
 
 def _new_id(result: Any) -> int | None:

@@ -622,7 +622,7 @@ def _undo_plan(session: _Session, target: Target) -> tuple[Plan, list[RemoteEven
             f"the state DB knows no event of this target at {session.portal}, but knows some "
             f"at {', '.join(others)}; if that is this portal at a new address, run push with "
             "the same input once here to carry them over (undo deleted nothing)")
-    remote = _get_by_ids(session.client, [r.event_id for r in records if r.created])
+    remote = get_by_ids(session.client, [r.event_id for r in records if r.created])
     sent = session.db.pending(session.portal, session.target)
     if any(sent.values()):
         known = {event.id for event in remote}
@@ -656,7 +656,7 @@ def _forget_vanished(session: _Session, report: PushReport) -> None:
     failed = [f for f in report.failures if f.op.event_id is not None]
     if not failed:
         return
-    present = {e.id for e in _get_by_ids(session.client, [f.op.event_id or 0 for f in failed])}
+    present = {e.id for e in get_by_ids(session.client, [f.op.event_id or 0 for f in failed])}
     with session.db.transaction() as tx:
         for failure in failed:
             if failure.op.event_id not in present:
@@ -679,7 +679,7 @@ def read_remote(client: Client, target: Target, section_id: int,
         found = {e.id: e for e in parse_events(rows)}
     wanted = {e.id for e in found.values() if e.params.rrule is not None}
     wanted |= {r.event_id for r in records if r.event_id not in found}
-    for event in _get_by_ids(client, sorted(wanted)):
+    for event in get_by_ids(client, sorted(wanted)):
         found[event.id] = event
     return [found[k] for k in sorted(found)]
 
@@ -710,7 +710,9 @@ def listed_rows(rows: Any) -> list[Any]:
     return rows
 
 
-def _get_by_ids(client: Client, ids: Sequence[int]) -> list[RemoteEvent]:
+def get_by_ids(client: Client, ids: Sequence[int]) -> list[RemoteEvent]:
+    """Each event as `getbyid` answers it (a series with its own start, not an
+    occurrence's), 50 to a request; one that is gone is left out."""
     out = []
     for start in range(0, len(ids), _READ_BATCH):
         chunk = ids[start:start + _READ_BATCH]

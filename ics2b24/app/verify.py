@@ -55,7 +55,7 @@ def verify(inputs: list[tuple[str, bytes]], connection: Connection,
                         last or (window.last if window else date.today()))
         if window.last < window.first:
             raise UsageError(f"--to {window.last} is before --from {window.first}")
-        section = _section_id(client, connection)
+        section = target_section_id(client, connection)
         rows = _rows(client, target, section, window)
         names = {e.uid: e.params.name for e in reversed(converted.events)}
         report = compare(implied(converted.events, window), shown(rows, window), names, window)
@@ -78,7 +78,7 @@ def _of_series(events: Sequence[DesiredEvent]) -> list[DesiredEvent]:
     return [e for e in events if e.uid in uids]
 
 
-def _section_id(client: Client, connection: Connection) -> int:
+def target_section_id(client: Client, connection: Connection) -> int:
     """The target section as `push` chooses it: for a name, the section the state DB remembers
     for it (wherever it was renamed since), else the one section of that name."""
     target = connection.target
@@ -96,14 +96,14 @@ def _section_id(client: Client, connection: Connection) -> int:
     return found.id
 
 
-def _wider(window: Window) -> tuple[date, date]:
+def wider(window: Window) -> tuple[date, date]:
     """A window a day wider on each side: the portal picks rows by overlap, verify by start
     day in the event's own zone."""
     return window.first - timedelta(days=1), window.last + timedelta(days=1)
 
 
 def _rows(client: Client, target: Target, section: int, window: Window) -> list[Any]:
-    return event_rows(client, target, section, *_wider(window))
+    return event_rows(client, target, section, *wider(window))
 
 
 def _grid_rows(client: Client, target: Target, section: int,
@@ -113,7 +113,7 @@ def _grid_rows(client: Client, target: Target, section: int,
     for start in range(0, len(grids), MAX_BATCH_COMMANDS):
         chunk = grids[start:start + MAX_BATCH_COMMANDS]
         answer = client.batch({
-            f"m{i}": ("calendar.event.get", event_get_params(target, section, *_wider(grid)))
+            f"m{i}": ("calendar.event.get", event_get_params(target, section, *wider(grid)))
             for i, grid in enumerate(chunk)})
         for i in range(len(chunk)):
             error = answer.errors.get(f"m{i}")

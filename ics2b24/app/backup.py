@@ -1,0 +1,43 @@
+"""The reads behind `ics2b24 backup`: the target section's rows over the window (what the
+calendar shows), then `getbyid` for every series (its own start and rule), for the series
+of every moved occurrence, and for every event whose row leaves its description out (an
+older portal's rows); the file itself is made by the pure plan/backup.py. Nothing is
+written to the portal or the state DB (it is only read, for the section a name means)."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from dataclasses import replace
+from datetime import date, datetime, timezone
+
+from ics2b24.app.run import Connection, event_rows, get_by_ids
+from ics2b24.app.verify import target_section_id, wider
+from ics2b24.bitrix.connect import make_client
+from ics2b24.bitrix.rows import parse_events, shown
+from ics2b24.errors import UsageError
+from ics2b24.plan.backup import SectionBackup, section_backup
+from ics2b24.plan.compare import Window
+
+
+def backup(connection: Connection, first: date, last: date) -> tuple[SectionBackup, int]:
+    """The section as .ics, and the number of HTTP requests it took."""
+    if last < first:
+        raise UsageError(f"--to {last} is before --from {first}")
+    window = Window(first, last)
+    target = connection.target
+    with closing(make_client(connection.credentials, rate=connection.rate,
+                             transport=connection.transport, hooks=connection.hooks)) as client:
+        section = target_section_id(client, connection)
+        rows = event_rows(client, target, section, *wider(window))
+        listed = {e.id: e for e in parse_events(rows)}
+        wanted = {e.id for e in listed.values()
+                  if e.params.rrule is not None or not e.description_known}
+        wanted |= {e.recurrence_id for e in listed.values()
+                   if e.recurrence_id is not None and e.recurrence_id not in listed}
+        own = {e.id: e for e in get_by_ids(client, sorted(wanted))}
+        events = [replace(own.get(i, event), occurrences=event.occurrences)
+                  for i, event in listed.items()]
+        events += [e for i, e in own.items() if i not in listed]
+        made = section_backup(events, shown(rows, window), window,
+                              datetime.now(timezone.utc), target.section_name)
+        return made, client.requests_sent
