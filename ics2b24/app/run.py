@@ -28,6 +28,7 @@ from typing import Any
 
 from ics2b24.app.pusher import Failure, Pusher, PushReport, reject_calendar
 from ics2b24.app.sections import (
+    PortalSection,
     choose_section,
     list_sections,
     resolve_section,
@@ -77,6 +78,12 @@ class Connection:
     @property
     def state_path(self) -> Path:
         return self.state or default_state_path()
+
+    def client(self) -> Client:
+        """A client paced for the portal's limits, reporting to the user's hooks."""
+        return make_client(self.credentials, rate=self.rate,
+                           operating_limit=self.operating_limit, transport=self.transport,
+                           hooks=self.hooks)
 
     def note(self, text: str) -> None:
         if self.hooks.notify is not None:
@@ -171,9 +178,7 @@ def _session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
     try:
         if db.created_dir is not None:
             connection.note(f"created {db.created_dir} (0700) for the state DB {db.path}")
-        client = make_client(connection.credentials, rate=connection.rate,
-                             operating_limit=connection.operating_limit,
-                             transport=connection.transport, hooks=connection.hooks)
+        client = connection.client()
         try:
             user = current_user(client)
             converted = ConvertResult()
@@ -300,9 +305,24 @@ def _section(client: Client, db: StateDB, portal: str, connection: Connection,
 
 def remembered_section(db: StateDB, portal: str, target: Target) -> int | None:
     """The section the state DB remembers for the target's `--section-name` (None for an id,
-    or a name it has not seen): what push, plan, undo and verify follow after a rename."""
+    or a name it has not seen): what push, plan, undo, verify and `events list` follow after
+    a rename."""
     name = (target.section_name or "").strip()
     return db.remembered_section(portal, f"{target.type}:{target.owner}", name) if name else None
+
+
+def section_to_read(client: Client, connection: Connection) -> PortalSection | None:
+    """The target section as push chooses it, for a command that only reads (verify,
+    `events list`): the state DB is opened, read-only, only for a `--section-name`, so a read
+    by id needs none and runs beside a push or on another machine. None when no section has
+    the name yet."""
+    target = connection.target
+    remembered = None
+    if (target.section_name or "").strip():
+        with StateDB.open(connection.state_path, readonly=True) as db:
+            remembered = remembered_section(db, portal_identity(client.base_url,
+                                                                client.user_id()), target)
+    return choose_section(list_sections(client, target.type, target.owner), target, remembered)
 
 
 def _diff(session: _Session, connection: Connection, options: SyncOptions) -> Plan:
@@ -729,12 +749,13 @@ def _window(events: Sequence[DesiredEvent],
     if not days:
         return None
     first, last = date.fromisoformat(min(days)), date.fromisoformat(max(days))
-    return _day_beside(first, -1), _day_beside(last, 1)
+    return shifted(first, -1), shifted(last, 1)
 
 
-def _day_beside(day: date, step: int) -> date:
-    """The day before or after, or `day` itself at the calendar's ends (year 1, 9999)."""
+def shifted(day: date, days: int) -> date:
+    """`days` days later (earlier when negative), or the calendar's first or last day where
+    that would leave it (year 1, 9999)."""
     try:
-        return day + timedelta(days=step)
+        return day + timedelta(days=days)
     except OverflowError:
-        return day
+        return date.max if days > 0 else date.min
