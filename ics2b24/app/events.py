@@ -58,7 +58,7 @@ class Listed:
         end = last[11:] if last[:10] == first[:10] else last
         zone_from, zone_to = params.timezone_from or "", params.timezone_to or ""
         if zone_to and zone_to != zone_from:
-            return f"{first} {zone_from}..{last} {zone_to}".replace(" ..", "..")
+            return f"{first} {zone_from}".rstrip() + f"..{last} {zone_to}"
         return f"{first}..{end} {zone_from}".rstrip()
 
 
