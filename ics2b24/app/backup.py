@@ -12,21 +12,16 @@ from datetime import date, datetime, timezone
 
 from ics2b24.app.run import Connection, event_rows, get_by_ids
 from ics2b24.app.verify import target_section_id, wider
-from ics2b24.bitrix.connect import make_client
 from ics2b24.bitrix.rows import parse_events, shown
-from ics2b24.errors import UsageError
 from ics2b24.plan.backup import SectionBackup, section_backup
 from ics2b24.plan.compare import Window
 
 
 def backup(connection: Connection, first: date, last: date) -> tuple[SectionBackup, int]:
     """The section as .ics, and the number of HTTP requests it took."""
-    if last < first:
-        raise UsageError(f"--to {last} is before --from {first}")
-    window = Window(first, last)
+    window = Window.chosen(first, last)
     target = connection.target
-    with closing(make_client(connection.credentials, rate=connection.rate,
-                             transport=connection.transport, hooks=connection.hooks)) as client:
+    with closing(connection.client()) as client:
         section = target_section_id(client, connection)
         rows = event_rows(client, target, section, *wider(window))
         listed = {e.id: e for e in parse_events(rows)}

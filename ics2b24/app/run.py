@@ -28,7 +28,11 @@ from typing import Any
 
 from ics2b24.app.pusher import Failure, Pusher, PushReport, reject_calendar
 from ics2b24.app.sections import (
+    PortalSection,
     choose_section,
+    delete_section,
+    events_in_section,
+    find_section,
     list_sections,
     resolve_section,
     update_section_from_ics,
@@ -78,6 +82,12 @@ class Connection:
     def state_path(self) -> Path:
         return self.state or default_state_path()
 
+    def client(self) -> Client:
+        """A client paced for the portal's limits, reporting to the user's hooks."""
+        return make_client(self.credentials, rate=self.rate,
+                           operating_limit=self.operating_limit, transport=self.transport,
+                           hooks=self.hooks)
+
     def note(self, text: str) -> None:
         if self.hooks.notify is not None:
             self.hooks.notify(text)
@@ -108,8 +118,11 @@ class Summary:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    section: SectionOutcome | None = None
+    """`undo`'s: the section push created, which the undo left empty, and what became of it."""
 
     def to_json(self) -> dict[str, Any]:
+        section = {"section": self.section.to_json()} if self.section is not None else {}
         return {
             "added": self.added, "updated": self.updated,
             "deleted": self.deleted, "unchanged": self.unchanged,
@@ -120,15 +133,34 @@ class Summary:
                  "error": f.error.error, "error_description": f.error.description}
                 for f in self.failures
             ],
+            **section,
         }
 
     def line(self) -> str:
         """`recovered` (events found already in the portal and adopted) is named only when
         there are any, so an ordinary run's line stays as short as it was."""
         recovered = f"{self.recovered} recovered, " if self.recovered else ""
+        section = f"; {self.section.line()}" if self.section is not None else ""
         return (f"{self.added} added, {self.updated} updated, "
                 f"{self.deleted} deleted, {self.unchanged} unchanged, {recovered}"
-                f"{self.failed} failed; {self.requests} HTTP requests in {self.seconds:.1f} s")
+                f"{self.failed} failed; {self.requests} HTTP requests in {self.seconds:.1f} s"
+                f"{section}")
+
+
+@dataclass(frozen=True)
+class SectionOutcome:
+    """A section push created that `undo` left empty: deleted, or kept."""
+
+    section: PortalSection
+    deleted: bool
+
+    def line(self) -> str:
+        done = "deleted" if self.deleted else "kept (undo --delete-section deletes it)"
+        return (f"section {self.section.id} ({self.section.name!r}), which push created and "
+                f"undo left empty: {done}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.section.id, "name": self.section.name, "deleted": self.deleted}
 
 
 @dataclass
@@ -171,9 +203,7 @@ def _session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
     try:
         if db.created_dir is not None:
             connection.note(f"created {db.created_dir} (0700) for the state DB {db.path}")
-        client = make_client(connection.credentials, rate=connection.rate,
-                             operating_limit=connection.operating_limit,
-                             transport=connection.transport, hooks=connection.hooks)
+        client = connection.client()
         try:
             user = current_user(client)
             converted = ConvertResult()
@@ -278,7 +308,6 @@ def _section(client: Client, db: StateDB, portal: str, connection: Connection,
     `--section-name` means, so a renamed section stays the target. Without a section yet,
     `plan` and `undo` see an empty target (0)."""
     target = connection.target
-    calendar = f"{target.type}:{target.owner}"
     name = (target.section_name or "").strip()
     remembered = remembered_section(db, portal, target)
     from_ics = options is not None and options.section_from_ics
@@ -288,21 +317,42 @@ def _section(client: Client, db: StateDB, portal: str, connection: Connection,
         if found is None and options is not None:
             connection.note(f"no section is named {name!r} yet: push creates it")
         return found.id if found is not None else 0
-    section_id = resolve_section(client, target, create=converted.section if from_ics else None,
-                                 remembered=remembered)
-    if name and section_id != remembered:
+    section = resolve_section(client, target, create=converted.section if from_ics else None,
+                              remembered=remembered)
+    if name and section.id != remembered:
         with db.transaction() as tx:
-            tx.remember_section(portal, calendar, name, section_id)
+            tx.remember_section(portal, calendar_key(target), name, section.id,
+                                created=section.created)
     if from_ics:
-        update_section_from_ics(client, target, section_id, converted.section)
-    return section_id
+        update_section_from_ics(client, target, section.id, converted.section)
+    return section.id
 
 
 def remembered_section(db: StateDB, portal: str, target: Target) -> int | None:
     """The section the state DB remembers for the target's `--section-name` (None for an id,
-    or a name it has not seen): what push, plan, undo and verify follow after a rename."""
+    or a name it has not seen): what push, plan, undo, verify and `events list` follow after
+    a rename."""
     name = (target.section_name or "").strip()
-    return db.remembered_section(portal, f"{target.type}:{target.owner}", name) if name else None
+    return db.remembered_section(portal, calendar_key(target), name) if name else None
+
+
+def calendar_key(target: Target) -> str:
+    """`type:owner`, the calendar the state DB remembers a section name in."""
+    return f"{target.type}:{target.owner}"
+
+
+def section_to_read(client: Client, connection: Connection) -> PortalSection | None:
+    """The target section as push chooses it, for a command that only reads (verify,
+    `events list`): the state DB is opened, read-only, only for a `--section-name`, so a read
+    by id needs none and runs beside a push or on another machine. None when no section has
+    the name yet."""
+    target = connection.target
+    remembered = None
+    if (target.section_name or "").strip():
+        with StateDB.open(connection.state_path, readonly=True) as db:
+            remembered = remembered_section(db, portal_identity(client.base_url,
+                                                                client.user_id()), target)
+    return choose_section(list_sections(client, target.type, target.owner), target, remembered)
 
 
 def _diff(session: _Session, connection: Connection, options: SyncOptions) -> Plan:
@@ -644,10 +694,40 @@ def undo(connection: Connection, *, progress: Progress | None = None) -> Summary
                progress=tracker.step).push(plan, report)
         _forget_vanished(session, report)
         summary = _summary(plan_unchanged=0, report=report)
+        emptied = _emptied_section(session, connection.target)
+        summary.section = SectionOutcome(emptied, deleted=False) if emptied else None
         summary.requests = session.client.requests_sent
         summary.seconds = time.monotonic() - started
         summary.warnings = list(plan.warnings)
         return summary
+
+
+def _emptied_section(session: _Session, target: Target) -> PortalSection | None:
+    """The target section when push created it (the state DB says so; never one it found)
+    and it holds no event now, whoever wrote them: what `undo` offers to delete."""
+    calendar = calendar_key(target)
+    if not session.section_id or not session.db.created_section(session.portal, calendar,
+                                                                session.section_id):
+        return None
+    if events_in_section(session.client, target.type, target.owner, session.section_id):
+        return None
+    return find_section(list_sections(session.client, target.type, target.owner),
+                        session.section_id, target.type, target.owner)
+
+
+def delete_emptied_section(connection: Connection) -> PortalSection | None:
+    """Delete the target section if push created it and it is empty; it is looked at again
+    first, since an event may have been added since `undo` did. The section deleted, or
+    None when it is not such a section."""
+    target = connection.target
+    with _session(connection, None, None, _UNDO) as session:
+        section = _emptied_section(session, target)
+        if section is None:
+            return None
+        delete_section(session.client, target.type, target.owner, section.id)
+        with session.db.transaction() as tx:
+            tx.forget_section(session.portal, calendar_key(target), section.id)
+        return section
 
 
 def _forget_vanished(session: _Session, report: PushReport) -> None:
@@ -737,12 +817,13 @@ def _window(events: Sequence[DesiredEvent],
     if not days:
         return None
     first, last = date.fromisoformat(min(days)), date.fromisoformat(max(days))
-    return _day_beside(first, -1), _day_beside(last, 1)
+    return shifted(first, -1), shifted(last, 1)
 
 
-def _day_beside(day: date, step: int) -> date:
-    """The day before or after, or `day` itself at the calendar's ends (year 1, 9999)."""
+def shifted(day: date, days: int) -> date:
+    """`days` days later (earlier when negative), or the calendar's first or last day where
+    that would leave it (year 1, 9999)."""
     try:
-        return day + timedelta(days=step)
+        return day + timedelta(days=days)
     except OverflowError:
-        return day
+        return date.max if days > 0 else date.min

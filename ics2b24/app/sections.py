@@ -212,21 +212,30 @@ def choose_section(sections: list[PortalSection], target: Target,
     return None
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """The target's section, and whether this run created it (what `undo` may later delete)."""
+
+    id: int
+    created: bool
+
+
 def resolve_section(client: Client, target: Target, *, create: Section | None = None,
-                    remembered: int | None = None) -> int:
-    """The id of the target's section as `choose_section` finds it, created in `user` and
-    `group` calendars when no section has the name (with `create`'s description and colour).
+                    remembered: int | None = None) -> Resolved:
+    """The target's section as `choose_section` finds it, created in `user` and `group`
+    calendars when no section has the name (with `create`'s description and colour).
     The company calendar's sections are only found, since the reference allows
     `calendar.section.add` for `user` and `group` alone."""
     found = choose_section(list_sections(client, target.type, target.owner), target,
                            remembered)
     if found is not None:
-        return found.id
+        return Resolved(found.id, created=False)
     assert target.section_name is not None
     fields = SectionFields.from_metadata(create) if create else SectionFields()
-    return add_section(client, target.type, target.owner,
-                       SectionFields(name=target.section_name.strip(),
-                                     description=fields.description, color=fields.color))
+    return Resolved(add_section(client, target.type, target.owner,
+                                SectionFields(name=target.section_name.strip(),
+                                              description=fields.description,
+                                              color=fields.color)), created=True)
 
 
 def add_section(client: Client, cal_type: CalendarType, owner: int,

@@ -18,12 +18,10 @@ from ics2b24.app.run import (
     event_get_params,
     event_rows,
     listed_rows,
-    remembered_section,
+    section_to_read,
 )
-from ics2b24.app.sections import choose_section, list_sections
 from ics2b24.app.target import Target
 from ics2b24.bitrix.client import Client
-from ics2b24.bitrix.connect import make_client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.bitrix.rows import date_order, shown
 from ics2b24.errors import UsageError
@@ -38,7 +36,6 @@ from ics2b24.plan.compare import (
     implied,
     month_grids,
 )
-from ics2b24.store.state import StateDB, portal_identity
 
 
 def verify(inputs: list[tuple[str, bytes]], connection: Connection,
@@ -46,15 +43,12 @@ def verify(inputs: list[tuple[str, bytes]], connection: Connection,
            ) -> tuple[VerifyReport, list[str], int]:
     """The report, the input's warnings and the number of HTTP requests it took."""
     target = connection.target
-    with closing(make_client(connection.credentials, rate=connection.rate,
-                             transport=connection.transport, hooks=connection.hooks)) as client:
+    with closing(connection.client()) as client:
         options = convert_options(convert, {} if convert.get("tz") else current_user(client))
         converted = convert_inputs(inputs, options)
         window = default_window(converted.events, options.horizon_end)
-        window = Window(first or (window.first if window else date.today()),
-                        last or (window.last if window else date.today()))
-        if window.last < window.first:
-            raise UsageError(f"--to {window.last} is before --from {window.first}")
+        window = Window.chosen(first or (window.first if window else date.today()),
+                               last or (window.last if window else date.today()))
         section = target_section_id(client, connection)
         rows = _rows(client, target, section, window)
         names = {e.uid: e.params.name for e in reversed(converted.events)}
@@ -79,18 +73,10 @@ def _of_series(events: Sequence[DesiredEvent]) -> list[DesiredEvent]:
 
 
 def target_section_id(client: Client, connection: Connection) -> int:
-    """The target section as `push` chooses it: for a name, the section the state DB remembers
-    for it (wherever it was renamed since), else the one section of that name."""
-    target = connection.target
-    name = (target.section_name or "").strip()
-    remembered = None
-    if name:
-        with StateDB.open(connection.state_path, readonly=True) as db:
-            remembered = remembered_section(db, portal_identity(client.base_url,
-                                                                client.user_id()), target)
-    found = choose_section(list_sections(client, target.type, target.owner), target,
-                           remembered)
+    """The target section as push chooses it (`section_to_read`), or why there is none."""
+    found = section_to_read(client, connection)
     if found is None:
+        name = (connection.target.section_name or "").strip()
         raise UsageError(f"no section named {name!r} in this calendar: nothing to compare "
                          "(push creates it)")
     return found.id

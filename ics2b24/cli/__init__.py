@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from ics2b24.cli import backup, convert, portal, proof, section, settings, sync
+from ics2b24.cli import backup, convert, events, portal, proof, section, settings, sync
 from ics2b24.cli.root import ReaderGone, cli
 from ics2b24.errors import (
     EndpointError,
@@ -28,7 +28,7 @@ from ics2b24.errors import (
     UsageError,
 )
 
-COMMANDS = (convert, sync, proof, backup, section, settings, portal)
+COMMANDS = (convert, sync, proof, events, backup, section, settings, portal)
 """The modules whose import adds each command group to `cli`."""
 
 EXIT_OK = 0

@@ -242,6 +242,18 @@ def sync_options_of(conversion: ConvertFlags, sync: SyncFlags, *, force_delete: 
                        force_delete=force_delete, section_from_ics=section_from_ics)
 
 
+def window_options(first_help: str, last_help: str) -> Decorator[Any]:
+    """`--from`/`--to` (as `first`/`last`): the days a command that reads the calendar looks
+    at; each command says its own defaults."""
+    def decorate(func: F) -> F:
+        for name, dest, text in (("--to", "last", last_help), ("--from", "first", first_help)):
+            func = click.option(name, dest, type=click.DateTime(["%Y-%m-%d"]),
+                                metavar="YYYY-MM-DD", help=text)(func)
+        return func
+
+    return decorate
+
+
 def calendar_options(func: F) -> F:
     """A calendar without a section: its type and owner (the caller's own by default)."""
     return type_option()(owner_option()(func))

@@ -23,6 +23,7 @@ from ics2b24.cli.options import (
     owner_option,
     target_options,
     type_option,
+    window_options,
 )
 from ics2b24.cli.root import cli, read_files, show_warnings
 from ics2b24.errors import Mismatch
@@ -37,11 +38,9 @@ if TYPE_CHECKING:
 @credential_options
 @target_options
 @convert_options
-@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-              help="First day to compare (default: the input's first day).")
-@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-              help="Last day to compare (default: the input's last day, rules without end "
-              "up to --horizon-end).")
+@window_options("First day to compare (default: the input's first day).",
+                "Last day to compare (default: the input's last day, rules without end up "
+                "to --horizon-end).")
 @click.option("--json", "as_json", is_flag=True, help="The comparison as one JSON object.")
 @STATE_OPTION
 @click.pass_context

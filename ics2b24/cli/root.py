@@ -79,7 +79,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="ics2b24")
+@click.version_option(__version__, "-V", "--version", prog_name="ics2b24")
 @click.option("-v", "--verbose", count=True, help="More detail on stderr: each HTTP request.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.pass_context

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ from ics2b24.errors import Interrupted, PortalError, UsageError
 
 if TYPE_CHECKING:
     from ics2b24.app.run import Connection, PlanReport, Summary, SyncOptions, UndoPreview
+    from ics2b24.app.sections import PortalSection
     from ics2b24.cli.console import Console
 
 
@@ -147,12 +149,16 @@ def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: boo
 @credential_options
 @target_options
 @STATE_OPTION
-@click.option("--yes", is_flag=True, help="Do not ask before deleting.")
+@click.option("--yes", is_flag=True, help="Do not ask before deleting (nor delete the "
+              "section push created, unless --delete-section).")
+@click.option("--delete-section", is_flag=True, help="Also delete the section push created, "
+              "if the undo leaves it empty.")
 @click.option("--json", "as_json", is_flag=True, help="Summary as one JSON object.")
 @click.pass_context
-def undo(ctx: click.Context, yes: bool, as_json: bool, state: str | None,
-         credentials: CredentialFlags, target: TargetFlags) -> None:
-    """Delete every event this tool created in TARGET (as its state DB records)."""
+def undo(ctx: click.Context, yes: bool, delete_section: bool, as_json: bool,
+         state: str | None, credentials: CredentialFlags, target: TargetFlags) -> None:
+    """Delete every event this tool created in TARGET (as its state DB records); then offer
+    to delete the section, if push created it and it is left empty."""
     from ics2b24.app import run
 
     console = console_of(ctx, "deleting")
@@ -161,13 +167,32 @@ def undo(ctx: click.Context, yes: bool, as_json: bool, state: str | None,
     if preview.total == 0:
         click.echo("Nothing to undo: the state DB records no event created in this target.",
                    err=True)
+        deleted = run.delete_emptied_section(connection) if delete_section else None
+        if deleted is not None:
+            click.echo(f"ics2b24: {run.SectionOutcome(deleted, deleted=True).line()}",
+                       err=True)
         return
     if not yes and not _confirm_undo(preview):
         click.echo("ics2b24: nothing deleted", err=True)
         return
     with _running(console, connection, "deletion(s)"):
         summary = run.undo(connection, progress=console.progress)
+    if summary.section is not None and _delete_emptied(summary.section.section, yes,
+                                                       delete_section):
+        summary.section = replace(summary.section, deleted=run.delete_emptied_section(
+            connection) is not None)
     _finish(ctx, summary, as_json, None)
+
+
+def _delete_emptied(section: PortalSection, yes: bool, delete_section: bool) -> bool:
+    """Whether to delete the section push created that undo left empty: when told to; else
+    the user at the terminal says (no by default: a section is not for undo to take unasked),
+    and `--yes` alone keeps it. Without --yes, undo got this far only by asking at a
+    terminal."""
+    if delete_section or yes:
+        return delete_section
+    return click.confirm(f"Section {section.id} ({section.name!r}), which push created, holds "
+                         "no event now. Delete it too?", default=False, err=True)
 
 
 def _confirm_undo(preview: UndoPreview) -> bool:

@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ics2b24.errors import UsageError
 from ics2b24.ical import bxrule
 from ics2b24.model import DesiredEvent, EventParams
 from ics2b24.plan.diff import holder, occurrence_day
@@ -56,6 +57,14 @@ class Window:
 
     first: date
     last: date
+
+    @classmethod
+    def chosen(cls, first: date, last: date) -> Window:
+        """The window `--from`/`--to` choose: one that ends before it starts is refused
+        rather than read as empty."""
+        if last < first:
+            raise UsageError(f"--to {last} is before --from {first}")
+        return cls(first, last)
 
     def holds(self, day: date) -> bool:
         return self.first <= day <= self.last

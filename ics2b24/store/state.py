@@ -11,7 +11,8 @@ release or a file that is not ours is refused rather than altered; the pusher re
 batch in one transaction, so a crash leaves either all or none of that batch's rows.
 
 It also remembers which section a `--section-name` found or created, so the target a state DB
-manages stays that section when it is renamed (`--section-from-ics` renames it at once).
+manages stays that section when it is renamed (`--section-from-ics` renames it at once), and
+whether push created it, so `undo` offers to delete only a section this tool created.
 
 `plan` opens it read-only (`readonly=True`): a copy in memory, under a shared lock when the
 lock file can be opened, so `plan` works on a read-only filesystem and never creates a file.
@@ -35,7 +36,7 @@ from ics2b24.model import PortalTraits
 from ics2b24.paths import data_dir
 from ics2b24.plan.record import Record
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _SECTIONS = """
 CREATE TABLE sections (
@@ -87,7 +88,11 @@ CREATE TABLE zones (
 """
 """Which zone name a portal kept for each name push sent it (app/zones.py): the name itself,
 or the one it replaced it by."""
-_SCHEMA = _SECTIONS + _EVENTS + _PENDING + _PORTALS + _ZONES
+_SECTION_CREATED = "ALTER TABLE sections ADD COLUMN created INTEGER NOT NULL DEFAULT 0;\n"
+"""Version 7 keeps whether push created the section a name means (1) or found it (0), so
+`undo` offers to delete only a section this tool created; a section remembered before is
+taken as found."""
+_SCHEMA = _SECTIONS + _SECTION_CREATED + _EVENTS + _PENDING + _PORTALS + _ZONES
 
 _DROP_TIMESTAMP_X = """
 ALTER TABLE events RENAME TO events_v2;
@@ -104,7 +109,7 @@ _PENDING_IDENTITY = "ALTER TABLE pending ADD COLUMN identity TEXT NOT NULL DEFAU
 """Version 6 keeps what each unanswered creation sent (plan/diff.py `sent_identity`)."""
 
 _MIGRATIONS = {1: _SECTIONS, 2: _DROP_TIMESTAMP_X, 3: _PORTALS, 4: _ZONES,
-               5: _PENDING_IDENTITY}
+               5: _PENDING_IDENTITY, 6: _SECTION_CREATED}
 """The script that takes a file from each older version to the next one."""
 
 
@@ -220,12 +225,22 @@ class Transaction:
                              (new, old))
             self._db.execute(f"DELETE FROM {table} WHERE portal = ?", (old,))
 
-    def remember_section(self, portal: str, calendar: str, name: str, section_id: int) -> None:
-        """`--section-name NAME` means `section_id` in this calendar from now on."""
+    def remember_section(self, portal: str, calendar: str, name: str, section_id: int, *,
+                         created: bool = False) -> None:
+        """`--section-name NAME` means `section_id` in this calendar from now on; `created`:
+        push created it (rather than finding it)."""
         self._db.execute(
-            "INSERT INTO sections (portal, calendar, name, section_id) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (portal, calendar, name) DO UPDATE SET section_id = excluded.section_id",
-            (portal, calendar, name, section_id),
+            "INSERT INTO sections (portal, calendar, name, section_id, created) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (portal, calendar, name) DO UPDATE SET "
+            "section_id = excluded.section_id, created = excluded.created",
+            (portal, calendar, name, section_id, int(created)),
+        )
+
+    def forget_section(self, portal: str, calendar: str, section_id: int) -> None:
+        """The section is gone from the portal: no name means it any more."""
+        self._db.execute(
+            "DELETE FROM sections WHERE portal = ? AND calendar = ? AND section_id = ?",
+            (portal, calendar, section_id),
         )
 
 
@@ -326,6 +341,14 @@ class StateDB:
             (portal, calendar, name),
         ).fetchone()
         return None if row is None else int(row["section_id"])
+
+    def created_section(self, portal: str, calendar: str, section_id: int) -> bool:
+        """Whether push created this section (for a `--section-name`), not found it."""
+        row = self._db.execute(
+            "SELECT 1 FROM sections WHERE portal = ? AND calendar = ? AND section_id = ? "
+            "AND created = 1", (portal, calendar, section_id),
+        ).fetchone()
+        return row is not None
 
     def traits(self, portal: str) -> PortalTraits | None:
         """What an earlier run found this portal's calendar code to do, if it probed it."""

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ics2b24.app.sections import (
+    Resolved,
     SectionFields,
     add_section,
     list_sections,
@@ -43,7 +44,7 @@ def row(client: Client, cal_type: str, owner: int, section_id: int) -> dict[str,
 
 def test_section_id_that_exists_is_the_target(client: Client) -> None:
     first = list_sections(client, "user", 1)[0].id
-    assert resolve_section(client, Target("user", 1, section_id=first)) == first
+    assert resolve_section(client, Target("user", 1, section_id=first)).id == first
 
 
 def test_section_id_missing_from_that_calendar_is_a_usage_error_naming_it(
@@ -61,25 +62,27 @@ def test_section_id_of_another_calendar_is_not_accepted(client: Client) -> None:
 def test_section_name_finds_the_existing_section(client: Client, portal: Portal) -> None:
     made = add_section(client, "user", 1, SectionFields(name="Imported"))
     before = requests_answered(portal)
-    assert resolve_section(client, Target("user", 1, section_name="Imported")) == made
+    assert resolve_section(client, Target("user", 1, section_name="Imported")) == Resolved(
+        made, created=False)
     assert requests_answered(portal) == before + 1
 
 
 def test_section_name_missing_in_a_user_calendar_is_created(client: Client) -> None:
     made = resolve_section(client, Target("user", 1, section_name="From Google"))
-    assert row(client, "user", 1, made)["NAME"] == "From Google"
-    assert resolve_section(client, Target("user", 1, section_name="From Google")) == made
+    assert made.created and row(client, "user", 1, made.id)["NAME"] == "From Google"
+    assert resolve_section(client, Target("user", 1, section_name="From Google")) == Resolved(
+        made.id, created=False)
 
 
 def test_section_name_missing_in_a_group_calendar_is_created(client: Client) -> None:
-    made = resolve_section(client, Target("group", 12, section_name="Sprints"))
+    made = resolve_section(client, Target("group", 12, section_name="Sprints")).id
     assert row(client, "group", 12, made)["NAME"] == "Sprints"
 
 
 def test_created_section_takes_description_and_colour_from_the_calendar(
         client: Client) -> None:
     meta = Section(name="Other name", description="Berlin team", color="#ff2968")
-    made = resolve_section(client, Target("user", 1, section_name="Team"), create=meta)
+    made = resolve_section(client, Target("user", 1, section_name="Team"), create=meta).id
     created = row(client, "user", 1, made)
     assert (created["NAME"], created["DESCRIPTION"], created["COLOR"]) == (
         "Team", "Berlin team", "#ff2968")

@@ -4,6 +4,7 @@ terminal to ask, it needs --yes (exit 2 with the reason)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -74,3 +75,95 @@ def test_undo_without_a_terminal_and_without_yes_exits_2_with_the_reason(
                            "target (2 single event(s), 0 series); there is no terminal to "
                            "ask: add --yes to delete them\n")
     assert len(portal_rows(portal)) == 2
+
+
+# --- the section push created, left empty by undo ----------------------------------------
+
+
+def into_new_section(portal: Portal, cli: Cli, tmp_path: Path, name: str = "Imported"
+                     ) -> list[str]:
+    """Push two events into a section named `name` (created unless it exists); the target's
+    arguments."""
+    args = ["--webhook", portal.webhook_url, "--type", "user", "--owner", "1",
+            "--section-name", name, "--state", str(tmp_path / "state.sqlite3")]
+    code, _, err = cli("push", str(write(tmp_path / "in.ics", vcalendar(ONE, TWO))), *args)
+    assert code == 0, err
+    return args
+
+
+def section_names(portal: Portal) -> list[str]:
+    rows = portal.api.call(portal.first_user, "calendar.section.get",
+                           {"type": "user", "ownerId": 1})
+    return [row["NAME"] for row in rows]
+
+
+def test_undo_at_a_terminal_offers_to_delete_the_emptied_section_push_created(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    args = into_new_section(portal, cli, tmp_path)
+    code, screen = run_on_a_terminal(["undo", *args], answer="y\ny\n")
+    assert code == 0, screen
+    assert ("Section 2 ('Imported'), which push created, holds no event now. Delete it too? "
+            "[y/N]") in screen
+    assert "section 2 ('Imported'), which push created and undo left empty: deleted" in screen
+    assert section_names(portal) == ["Admin"]
+
+
+def test_undo_at_a_terminal_keeps_the_emptied_section_unless_told_to_delete_it(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    args = into_new_section(portal, cli, tmp_path)
+    code, screen = run_on_a_terminal(["undo", *args], answer="y\n\n")
+    assert code == 0, screen
+    assert "left empty: kept (undo --delete-section deletes it)" in screen
+    assert section_names(portal) == ["Admin", "Imported"]
+
+
+def test_undo_with_yes_keeps_the_emptied_section_and_says_so(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    args = into_new_section(portal, cli, tmp_path)
+    code, _, err = cli("undo", *args, "--yes")
+    assert code == 0, err
+    assert err.endswith("; section 2 ('Imported'), which push created and undo left empty: "
+                        "kept (undo --delete-section deletes it)\n")
+    assert section_names(portal) == ["Admin", "Imported"]
+
+
+def test_undo_with_yes_and_delete_section_deletes_the_emptied_section(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    args = into_new_section(portal, cli, tmp_path)
+    code, out, err = cli("undo", *args, "--yes", "--delete-section", "--json")
+    assert code == 0, err
+    assert json.loads(out)["section"] == {"id": 2, "name": "Imported", "deleted": True}
+    assert section_names(portal) == ["Admin"]
+
+
+def test_undo_never_deletes_a_section_push_found_rather_than_created(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    portal.api.call(portal.first_user, "calendar.section.add",
+                    {"type": "user", "ownerId": 1, "name": "Mine"})
+    args = into_new_section(portal, cli, tmp_path, "Mine")
+    code, out, err = cli("undo", *args, "--yes", "--delete-section", "--json")
+    assert code == 0, err
+    assert "section" not in json.loads(out)
+    assert section_names(portal) == ["Admin", "Mine"]
+
+
+def test_undo_never_deletes_a_section_push_created_that_still_holds_an_event(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    args = into_new_section(portal, cli, tmp_path)
+    portal.api.call(portal.first_user, "calendar.event.add", {
+        "type": "user", "ownerId": 1, "section": 2, "name": "The user's own",
+        "from": "2025-03-06T09:00:00", "to": "2025-03-06T10:00:00"})
+    code, _, err = cli("undo", *args, "--yes", "--delete-section")
+    assert code == 0, err
+    assert "section 2" not in err
+    assert section_names(portal) == ["Admin", "Imported"]
+
+
+def test_undo_with_nothing_left_to_delete_still_deletes_the_emptied_section_when_told(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    args = into_new_section(portal, cli, tmp_path)
+    assert cli("undo", *args, "--yes")[0] == 0
+    code, _, err = cli("undo", *args, "--yes", "--delete-section")
+    assert code == 0, err
+    assert "section 2 ('Imported'), which push created and undo left empty: deleted" in err
+    assert section_names(portal) == ["Admin"]

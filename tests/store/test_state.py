@@ -262,3 +262,16 @@ def test_moving_a_portal_carries_its_rows_to_the_new_address_and_keeps_the_new_o
         assert state.zones(new) == {"Europe/Kyiv": "Europe/Kyiv"}
         assert state.zones(PORTAL) == {}
         assert state.other_addresses(new, TARGET) == []
+
+
+def test_a_section_push_created_is_known_as_created_and_one_it_found_is_not(
+        db_path: Path) -> None:
+    with StateDB.open(db_path) as db:
+        with db.transaction() as tx:
+            tx.remember_section(PORTAL, "user:1", "Imported", 4, created=True)
+            tx.remember_section(PORTAL, "user:1", "Mine", 5)
+        assert db.created_section(PORTAL, "user:1", 4)
+        assert not db.created_section(PORTAL, "user:1", 5)
+        with db.transaction() as tx:
+            tx.forget_section(PORTAL, "user:1", 4)
+        assert db.remembered_section(PORTAL, "user:1", "Imported") is None

@@ -170,9 +170,26 @@ def test_a_state_db_of_schema_2_loses_timestamp_x_and_keeps_its_rows(tmp_path: P
             ("a@x", None, "f"), ("b@x", "2025-03-10", "g")]
         assert state.remembered_section("p", "user:1", "Imported") == 4
     migrated = sqlite3.connect(path)
-    assert migrated.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+    assert migrated.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
     assert "identity" in [row[1] for row in migrated.execute("PRAGMA table_info(pending)")]
     columns = [row[1] for row in migrated.execute("PRAGMA table_info(events)")]
     assert "timestamp_x" not in columns
     assert migrated.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
                             "AND name = 'events_by_event_id'").fetchone() is not None
+
+
+def test_a_state_db_of_schema_6_takes_the_sections_it_remembers_as_found(
+        tmp_path: Path) -> None:
+    """Before version 7 nothing said whether push created a section: `undo` must not take one
+    the user made for its own."""
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript("""
+        CREATE TABLE sections (portal TEXT NOT NULL, calendar TEXT NOT NULL, name TEXT NOT NULL,
+            section_id INTEGER NOT NULL, PRIMARY KEY (portal, calendar, name));
+        INSERT INTO sections VALUES ('p', 'user:1', 'Imported', 4);
+        PRAGMA user_version = 6;""")
+    old.close()
+    with StateDB.open(path) as state:
+        assert state.remembered_section("p", "user:1", "Imported") == 4
+        assert not state.created_section("p", "user:1", 4)
