@@ -141,7 +141,7 @@ def read_input(name: str, data: bytes, *, strict: bool = False) -> ReadInput:
     does an input where nothing but broken parts is left.
     """
     text, encoding_note = decode(name, data, strict=strict)
-    text = _lf_lines(text)
+    text = _from_first_line(_lf_lines(text))
     if not text.strip():
         raise ParseError("empty input, no calendar in it", file=name)
     structure = _scan(text)
@@ -176,6 +176,20 @@ def _lf_lines(text: str) -> str:
     """Lines ended by LF alone: CRLF (the RFC's), LF, and the CR of old Mac exports are all
     read, and every line number below counts the lines an editor shows."""
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+_LEADING_SPACE = re.compile(r"\A\s+")
+
+
+def _from_first_line(text: str) -> str:
+    """The text with the blank lines before its first line emptied and that line's indent
+    removed: a calendar pasted from a mail or a web page, or written by a script's heredoc,
+    often starts so, and a line starting with a space would otherwise be read as the
+    continuation of a line that is not there. Line numbers still count the file's lines."""
+    lead = _LEADING_SPACE.match(text)
+    if lead is None:
+        return text
+    return "\n" * lead.group().count("\n") + text[lead.end():]
 
 
 _MAX_REPAIRS = 20

@@ -258,6 +258,14 @@ def test_no_secret_in_output_logs_errors_or_files(portal: Portal, tmp_path: Path
         assert token.encode() not in blob
 
 
+def test_push_reads_a_file_with_space_indented_lines_before_begin_vcalendar(
+        portal: Portal, state: Path, tmp_path: Path, cli: Cli) -> None:
+    source = write(tmp_path / "pasted.ics", "\n   \n  " + vcalendar(ONE))
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0, err
+    assert names(portal) == {"One"}
+
+
 FLOATING = vcalendar("BEGIN:VEVENT\nUID:floating@test\nDTSTAMP:20250101T000000Z\n"
                      "DTSTART:20250310T090000\nDTEND:20250310T100000\nSUMMARY:Floating\n"
                      "END:VEVENT\n")

@@ -83,6 +83,14 @@ def test_utf16_calendar_without_bom_is_read_whatever_its_first_512_bytes_hold(
     assert len(read.events) == 2
 
 
+@pytest.mark.parametrize("lead", [b"\r\n\r\n", b"   \r\n\t\r\n", b"\r\n\r\n  "],
+                         ids=["blank lines", "lines of spaces", "indented BEGIN"])
+def test_blank_or_space_indented_lines_before_begin_vcalendar_are_read(lead: bytes) -> None:
+    read = read_input("lead.ics", lead + calendar(EVENT))
+    assert (read.warnings, [e.line for e in read.events]) == ([], [6])
+    assert str(read.events[0].component["SUMMARY"]) == "Café"
+
+
 def test_windows_1252_input_is_read_with_a_warning_naming_the_encoding() -> None:
     data = calendar(EVENT.replace("Café", "Café – “quoted”")).decode("utf-8").encode("cp1252")
     read = read_input("outlook.ics", data)
