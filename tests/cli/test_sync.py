@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -264,6 +265,20 @@ def test_push_reads_a_file_with_space_indented_lines_before_begin_vcalendar(
     code, _, err = cli("push", str(source), *target_args(portal, state))
     assert code == 0, err
     assert names(portal) == {"One"}
+
+
+def test_push_section_from_ics_with_a_zip_of_several_calendars_is_refused_with_exit_2(
+        portal: Portal, state: Path, tmp_path: Path, cli: Cli, spy: MethodLog) -> None:
+    export = tmp_path / "export.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr("work.ics", vcalendar(ONE))
+        archive.writestr("home.ics", vcalendar(TWO))
+    code, out, err = cli("push", str(export), *target_args(portal, state),
+                         "--section-from-ics")
+    assert (code, out) == (2, "")
+    assert err.strip().splitlines() == [
+        f"ics2b24: --section-from-ics: {export} holds 2 calendars; name one .ics file"]
+    assert spy.calls == []
 
 
 FLOATING = vcalendar("BEGIN:VEVENT\nUID:floating@test\nDTSTAMP:20250101T000000Z\n"
