@@ -48,6 +48,7 @@ from ics2b24.ical.recurrence import (
     RecurrenceContext,
     SeriesPlan,
     UnreadableRecurrence,
+    drop_rules_ending_before_start,
     plan_recurrence,
     recurrence_key,
 )
@@ -268,6 +269,9 @@ class _UidConverter:
         if master is not None and is_cancelled(master.component):
             self.result.cancelled.append((self.uid, None))
             return
+        if master is not None:
+            for note in drop_rules_ending_before_start(master.component):
+                self._warn(master.component, note)
         if master is not None and _is_recurring(master.component):
             self._recurring(master, overrides)
             return
