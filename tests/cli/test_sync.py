@@ -286,12 +286,34 @@ FLOATING = vcalendar("BEGIN:VEVENT\nUID:floating@test\nDTSTAMP:20250101T000000Z\
                      "END:VEVENT\n")
 
 
-def test_floating_times_default_to_the_portal_users_zone(
+def test_floating_times_default_to_the_portal_users_zone_with_a_warning_naming_it(
         portal: Portal, state: Path, tmp_path: Path, cli: Cli) -> None:
     source = write(tmp_path / "floating.ics", FLOATING)
     code, _, err = cli("push", str(source), *target_args(portal, state))
+    zone = portal.first_user.time_zone
     assert code == 0, err
-    assert [row["TZ_FROM"] for row in portal_rows(portal)] == [portal.first_user.time_zone]
+    assert [row["TZ_FROM"] for row in portal_rows(portal)] == [zone]
+    assert f"  {source}:4: UID floating@test: floating times (without a zone) taken in {zone} " \
+           "(the portal user's zone; --tz ZONE sets another)\n" in err
+
+
+@pytest.mark.parametrize(("header", "flags", "zone"), [
+    ("X-WR-TIMEZONE:America/New_York\n", [], "America/New_York"),
+    ("", ["--tz", "Asia/Tokyo"], "Asia/Tokyo")], ids=["X-WR-TIMEZONE", "--tz"])
+def test_convert_plan_and_push_read_floating_times_in_one_zone(
+        portal: Portal, state: Path, tmp_path: Path, cli: Cli, header: str, flags: list[str],
+        zone: str) -> None:
+    source = write(tmp_path / "floating.ics", FLOATING.replace(
+        "VERSION:2.0\n", f"VERSION:2.0\n{header}"))
+    code, converted, err = cli("convert", str(source), *flags)
+    assert code == 0, err
+    code, planned, err = cli("plan", str(source), *target_args(portal, state), "--json", *flags)
+    assert code == 0, err
+    code, _, err = cli("push", str(source), *target_args(portal, state), *flags)
+    assert code == 0, err
+    assert json.loads(converted)["params"]["timezone_from"] == zone
+    assert json.loads(planned)["params"]["timezone_from"] == zone
+    assert [row["TZ_FROM"] for row in portal_rows(portal)] == [zone]
 
 
 def test_explicit_tz_wins_over_the_portal_users_zone(
