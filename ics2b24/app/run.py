@@ -281,10 +281,10 @@ def _size(count: int) -> str:
 
 
 def convert_options(convert: Mapping[str, Any], user: Mapping[str, Any]) -> ConvertOptions:
-    """The converter's options as every run reads the input: floating times in `--tz` when
-    given, else in the portal user's zone, else in the system's."""
-    return ConvertOptions.build(**{**convert, "tz": convert.get("tz") or user.get("TIME_ZONE")
-                                   or None})
+    """The converter's options as every run reads the input, with the portal user's zone
+    for floating times (`floating_zone` says when it counts)."""
+    return ConvertOptions.build(**convert, user_zone=user.get("TIME_ZONE") or None,
+                                portal=True)
 
 
 def current_user(client: Client) -> dict[str, Any]:

@@ -91,8 +91,11 @@ class ConvertFlags:
 
 
 convert_options: Decorator[Any] = _grouped(ConvertFlags, "conversion", [
-    click.option("--tz", "tz", metavar="ZONE", help="Zone for floating times "
-                 "(default: the system's)."),
+    click.option("--tz", "tz", metavar="ZONE", help="Zone of floating times (no TZID, no "
+                 "Z) in a calendar without X-WR-TIMEZONE (which wins: it speaks for its own "
+                 "calendar). Without --tz, plan and push take the portal user's zone, with a "
+                 "warning naming it; convert, knowing no portal, refuses them. Also the zone "
+                 "of TZIDs no VTIMEZONE defines (default then: the system's)."),
     click.option("--horizon-end", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
                  help="Expand rules written out as occurrences up to this date "
                  "(default: today + 2 years)."),

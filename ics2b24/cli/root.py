@@ -26,11 +26,17 @@ def read_files(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
 
 
 def read_one(path: str) -> tuple[str, bytes]:
-    """The one calendar a `--from-ics` names; an archive or folder holding several is refused
-    rather than one of them picked."""
-    found = read_files((path,))
+    """The one calendar a `--from-ics` names."""
+    return one_calendar("--from-ics", (path,), read_files((path,)))
+
+
+def one_calendar(flag: str, paths: tuple[str, ...],
+                 found: list[tuple[str, bytes]]) -> tuple[str, bytes]:
+    """The one calendar `flag` takes a section's or the settings' values from: an archive
+    or folder holding several is refused rather than one of them picked."""
     if len(found) != 1:
-        raise UsageError(f"--from-ics {path}: holds {len(found)} calendars; name one .ics file")
+        raise UsageError(f"{flag}: {' '.join(paths)} holds {len(found)} calendars; name one "
+                         ".ics file")
     return found[0]
 
 

@@ -26,7 +26,7 @@ from ics2b24.cli.options import (
     target_options,
 )
 from ics2b24.cli.proof import verify_inputs
-from ics2b24.cli.root import cli, console_of, read_files, show_warnings
+from ics2b24.cli.root import cli, console_of, one_calendar, read_files, show_warnings
 from ics2b24.errors import Interrupted, PortalError, UsageError
 
 if TYPE_CHECKING:
@@ -108,7 +108,8 @@ def _show_plan(ctx: click.Context, inputs: list[tuple[str, bytes]], connection: 
 @click.option("--force-delete", is_flag=True,
               help="Let --prune delete more than half of the managed events.")
 @click.option("--section-from-ics", is_flag=True,
-              help="Name, describe and colour the section like the VCALENDAR.")
+              help="Name, describe and colour the section like the VCALENDAR (the input "
+              "must be one calendar).")
 @click.option("--rate", default="2/50", show_default=True, metavar="Y/X",
               help="Portal request limit: Y per second, burst X (Enterprise: 5/250).")
 @click.option("--operating-limit", type=float, default=480.0, show_default=True,
@@ -125,6 +126,8 @@ def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: boo
     from ics2b24.app import run
 
     inputs = read_files(files)
+    if section_from_ics:
+        one_calendar("--section-from-ics", files, inputs)
     if dry_run:
         connection = connection_of(credentials, target, state=sync.state, rate=rate,
                                    operating_limit=operating_limit)

@@ -48,6 +48,7 @@ from ics2b24.ical.recurrence import (
     RecurrenceContext,
     SeriesPlan,
     UnreadableRecurrence,
+    drop_rules_ending_before_start,
     plan_recurrence,
     recurrence_key,
 )
@@ -69,8 +70,48 @@ _CRITICAL = frozenset({"DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "RRULE",
 
 
 @dataclass(frozen=True)
+class FloatingZone:
+    """Where the zone of floating times (DTSTART without TZID and without Z) came from, as
+    `floating_zone` decides it."""
+
+    source: str | None = None
+    """Why they are read in `ConvertOptions.tz`, said in a warning; None: --tz named it."""
+    refusal: str | None = None
+    """Why nothing names their zone, when nothing does: a floating time is then refused."""
+
+    @property
+    def given(self) -> bool:
+        return self.source is None and self.refusal is None
+
+
+def floating_zone(tz: str | None, user_zone: str | None, *, portal: bool) -> FloatingZone:
+    """The one rule for the zone of floating times, for convert, plan, push and verify alike
+    (README, "Floating times"): the calendar's own X-WR-TIMEZONE (applied as it is read,
+    `read_input`: it speaks for that calendar alone, where --tz speaks for every input, and
+    it is how the reference, recurring-ical-events with x-wr-timezone, reads them); else
+    `--tz`; else the portal user's zone; else none, and a floating time is refused rather
+    than read in a zone that `convert` and `push` could guess differently."""
+    if tz is not None:
+        return FloatingZone()
+    if user_zone is not None and _known_zone(user_zone):
+        return FloatingZone(source="the portal user's zone")
+    return FloatingZone(refusal="the portal does not tell its user's zone" if portal else
+                        "convert knows no portal; plan and push would take the portal "
+                        "user's zone")
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        resolve_zone(name)
+    except KeyError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
 class ConvertOptions:
     tz: ZoneInfo
+    """The zone of floating times (`floating`), and of TZIDs no one defines."""
     tz_name: str
     horizon_end: date
     since: date | None
@@ -81,13 +122,23 @@ class ConvertOptions:
     invite_attendees: bool = False
     moves_detached: bool = True
     """False for a portal that ignores `recurrence_mode` (ical/recurrence.py)."""
+    floating: FloatingZone = field(default_factory=FloatingZone)
 
     @classmethod
     def build(cls, *, tz: str | None, horizon_end: date | None, since: date | None,
               max_occurrences: int, user_map: str | None, no_attendees: bool,
-              strict: bool, invite_attendees: bool = False) -> ConvertOptions:
-        """Options from command-line values: resolves the zone, reads the user map."""
-        name = tz if tz is not None else system_zone_name()
+              strict: bool, invite_attendees: bool = False, user_zone: str | None = None,
+              portal: bool = False) -> ConvertOptions:
+        """Options from command-line values and, for a run against a `portal`, its user's
+        zone: resolves the zone (`floating_zone`), reads the user map. Without a zone for
+        floating times, TZIDs no one defines are read in the system's."""
+        floating = floating_zone(tz, user_zone, portal=portal)
+        if tz is not None:
+            name = tz
+        elif floating.source is not None and user_zone is not None:
+            name = user_zone
+        else:
+            name = system_zone_name()
         try:
             zone = resolve_zone(name)
         except KeyError:
@@ -103,6 +154,7 @@ class ConvertOptions:
             no_attendees=no_attendees,
             strict=strict,
             invite_attendees=invite_attendees,
+            floating=floating,
         )
 
 
@@ -141,6 +193,8 @@ class ConvertResult:
     """The inputs that end inside a calendar (ical/read.py, `ReadInput.truncated`)."""
     since: date | None = None
     """`--since`: what ends before it was left out of `events`."""
+    floating_at: str | None = None
+    """Where the first floating time of the input is (`file:line: UID …`)."""
 
 
 LAST_HOLDABLE = date(9999, 12, 30)
@@ -193,6 +247,7 @@ def convert_inputs(inputs: list[tuple[str, bytes]], options: ConvertOptions) -> 
     with _parsed_input_frozen():
         for uid, group in groups.items():
             _UidConverter(uid, options, result).convert(group)
+    _say_floating(result, options)
     result.events.sort(key=lambda event: event.key)
     result.cancelled.sort(key=lambda item: (item[0], item[1] or ""))
     if result.uninvited:
@@ -201,6 +256,19 @@ def convert_inputs(inputs: list[tuple[str, bytes]], options: ConvertOptions) -> 
             "descriptions, not invited: add --invite-attendees to make them meeting "
             "participants (a real portal then invites those of meetings that have not ended)")
     return result
+
+
+def _say_floating(result: ConvertResult, options: ConvertOptions) -> None:
+    """Name the zone floating times were taken in when no flag named it, or refuse them
+    when nothing does."""
+    at, rule = result.floating_at, options.floating
+    if at is None or rule.given:
+        return
+    if rule.refusal is not None:
+        raise UsageError(f"{at}: a time without a zone (floating), and nothing names the zone "
+                         f"it is in ({rule.refusal}): give --tz ZONE")
+    result.warnings.append(f"{at}: floating times (without a zone) taken in {options.tz_name} "
+                           f"({rule.source}; --tz ZONE sets another)")
 
 
 @contextlib.contextmanager
@@ -268,6 +336,9 @@ class _UidConverter:
         if master is not None and is_cancelled(master.component):
             self.result.cancelled.append((self.uid, None))
             return
+        if master is not None:
+            for note in drop_rules_ending_before_start(master.component):
+                self._warn(master.component, note)
         if master is not None and _is_recurring(master.component):
             self._recurring(master, overrides)
             return
@@ -310,6 +381,8 @@ class _UidConverter:
             self._warn(component, f"{', '.join(lost)} could not be read and was left out")
         for note in notes:
             self._warn(component, note)
+        if self.result.floating_at is None and _is_floating(span.start):
+            self.result.floating_at = f"{self.where[id(component)]}: UID {self.uid}"
         self._settle(component, span)
         return None
 
@@ -511,6 +584,10 @@ def recurrence_id_text(value: date | datetime, floating: ZoneInfo) -> str:
     if not isinstance(value, datetime):
         return format_recurrence_id(value)
     return format_recurrence_id(as_aware(value, floating))
+
+
+def _is_floating(start: date | datetime) -> bool:
+    return isinstance(start, datetime) and start.tzinfo is None
 
 
 def _is_recurring(event: icalendar.Component) -> bool:

@@ -61,7 +61,7 @@ def decode(name: str, data: bytes, *, strict: bool = False) -> tuple[str, str | 
     """Text of one input and, when it is not all UTF-8, a note saying how it was read.
 
     UTF-16 exports (Windows Calendar) are recognised by their BOM or, without one, by their
-    NUL bytes. Old Outlook, Lotus and many web exports are Windows-1252 or Latin-1: bytes that
+    BEGIN lines. Old Outlook, Lotus and many web exports are Windows-1252 or Latin-1: bytes that
     are not UTF-8 are read as Windows-1252 (Latin-1 where it has no character), line by line
     unchanged where a file mixes them; `strict` refuses them instead.
     """
@@ -109,19 +109,27 @@ codecs.register_error(_WINDOWS_1252, _as_windows_1252)
 
 
 def _utf16_codec(data: bytes) -> str | None:
-    """The UTF-16 codec of data with a BOM, or of text that is ASCII in UTF-16 (every other
-    byte NUL), as UTF-16 without BOM is; None for anything else."""
+    """The UTF-16 codec of data with a BOM or, without one, of data holding a BEGIN line in
+    UTF-16 on a code unit's boundary; None for anything else. Only the BEGIN line is sure to be
+    ASCII: the text before and around it may be any language, so the share of NUL bytes at
+    the start of a file tells nothing (UTF-8 and Windows-1252 text holds no NUL at all)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
-    head = data[:512]
-    if len(head) < 8 or b"\x00" not in head[:8]:
+    if b"\x00" not in data:
         return None
-    even, odd = head[0::2], head[1::2]
-    if odd.count(0) == len(odd) and even.count(0) == 0:
-        return "utf-16-le"
-    if even.count(0) == len(even) and odd.count(0) == 0:
-        return "utf-16-be"
-    return None
+    upper = data.upper()
+    return next((codec for codec, marker in _UTF16_BEGIN if _aligned(upper, marker)), None)
+
+
+_UTF16_BEGIN = tuple((codec, "BEGIN:".encode(codec)) for codec in ("utf-16-le", "utf-16-be"))
+
+
+def _aligned(data: bytes, marker: bytes) -> bool:
+    """Whether `marker` occurs at an even offset, where a UTF-16 code unit starts."""
+    at = data.find(marker)
+    while at % 2 and at != -1:
+        at = data.find(marker, at + 1)
+    return at != -1
 
 
 def read_input(name: str, data: bytes, *, strict: bool = False) -> ReadInput:
@@ -133,7 +141,7 @@ def read_input(name: str, data: bytes, *, strict: bool = False) -> ReadInput:
     does an input where nothing but broken parts is left.
     """
     text, encoding_note = decode(name, data, strict=strict)
-    text = _lf_lines(text)
+    text = _from_first_line(_lf_lines(text))
     if not text.strip():
         raise ParseError("empty input, no calendar in it", file=name)
     structure = _scan(text)
@@ -168,6 +176,20 @@ def _lf_lines(text: str) -> str:
     """Lines ended by LF alone: CRLF (the RFC's), LF, and the CR of old Mac exports are all
     read, and every line number below counts the lines an editor shows."""
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+_LEADING_SPACE = re.compile(r"\A\s+")
+
+
+def _from_first_line(text: str) -> str:
+    """The text with the blank lines before its first line emptied and that line's indent
+    removed: a calendar pasted from a mail or a web page, or written by a script's heredoc,
+    often starts so, and a line starting with a space would otherwise be read as the
+    continuation of a line that is not there. Line numbers still count the file's lines."""
+    lead = _LEADING_SPACE.match(text)
+    if lead is None:
+        return text
+    return "\n" * lead.group().count("\n") + text[lead.end():]
 
 
 _MAX_REPAIRS = 20

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import recurring_ical_events as rie
 from dateutil import rrule as du  # type: ignore[import-untyped]
-from icalendar import Event
+from icalendar import Event, vDDDTypes
 
 from ics2b24.ical import bxrule
 from ics2b24.ical.fields import event_span, is_cancelled
@@ -221,6 +221,45 @@ class _Shape:
         return datetime.combine(day, self.clock, tzinfo=self.zone)
 
 
+def _shape(start: Value) -> _Shape:
+    return _Shape(
+        start=start,
+        clock=start.time() if isinstance(start, datetime) else time(0),
+        zone=start.tzinfo if isinstance(start, datetime) else None,
+    )
+
+
+def drop_rules_ending_before_start(master: Event) -> list[str]:
+    """Take out of `master` each RRULE whose UNTIL comes before DTSTART, with a note for each.
+
+    RFC 5545 makes DTSTART the first occurrence whatever the rule says, but
+    recurring-ical-events (dateutil) expands such a rule to nothing, and the event would
+    vanish without a word; without the rule, DTSTART (and any RDATE) is what is left.
+    """
+    rules = _as_list(master.get("RRULE"))
+    shape = _shape(_span(master)[0])
+    ending = [(rule, until) for rule in rules for until in rule.get("UNTIL", [])[:1]
+              if _until_before_start(until, shape)]
+    if not ending:
+        return []
+    kept = [rule for rule in rules if all(rule is not gone for gone, _ in ending)]
+    del master["RRULE"]
+    if kept:
+        master["RRULE"] = kept if len(kept) > 1 else kept[0]
+    return [f"an RRULE ends before its start (UNTIL {vDDDTypes(until).to_ical().decode()}) and "
+            "is left out; the start stays, as RFC 5545 makes it the first occurrence"
+            for _, until in ending]
+
+
+def _until_before_start(until: Any, shape: _Shape) -> bool:
+    """Whether UNTIL comes before the first day; one that cannot be read is left to
+    `plan_recurrence`, which says so."""
+    try:
+        return _until_day(until, shape) < shape.day
+    except (ValueError, TypeError, AttributeError, OverflowError):
+        return False
+
+
 def _day(value: Value) -> date:
     return date(value.year, value.month, value.day)
 
@@ -248,11 +287,7 @@ def _series_plan(
     exdates = _values(master.get("EXDATE"))
     rdates = _values(master.get("RDATE"))
     _check_zones(start, end, exdates + rdates)
-    shape = _Shape(
-        start=start,
-        clock=start.time() if isinstance(start, datetime) else time(0),
-        zone=start.tzinfo if isinstance(start, datetime) else None,
-    )
+    shape = _shape(start)
     rule = _subset_rule(dict(rules[0]), shape)
     _check_rdates(rdates, shape, rule)
 

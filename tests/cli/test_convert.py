@@ -94,3 +94,41 @@ def test_rule_in_another_calendar_system_skips_only_that_event(
     assert (code, [json.loads(line)["uid"] for line in out.splitlines()]) == (0, ["a", "b"])
     assert f"{lunar}:4: UID lunar: VEVENT skipped: its RRULE counts in the CHINESE calendar " \
            "(RSCALE), which cannot be converted to dates" in err
+
+
+FLOATING = calendar("UID:f\nDTSTART:20250310T090000\nDTEND:20250310T100000\nSUMMARY:Floating")
+
+
+def test_floating_times_with_no_zone_named_anywhere_are_refused_with_exit_2(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """convert knows no portal: reading them in the system's zone printed what push, which
+    takes the portal user's zone, would not send."""
+    source = tmp_path / "floating.ics"
+    source.write_bytes(FLOATING)
+    code, out, err = _run(capsys, "convert", str(source))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"ics2b24: {source}:4: UID f: a time without a zone (floating), and nothing names the "
+        "zone it is in (convert knows no portal; plan and push would take the portal user's "
+        "zone): give --tz ZONE"]
+
+
+def test_a_calendars_x_wr_timezone_places_its_floating_times_before_tz(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    source = tmp_path / "floating.ics"
+    source.write_bytes(FLOATING.replace(b"VERSION:2.0", b"VERSION:2.0\r\n"
+                                                         b"X-WR-TIMEZONE:America/New_York"))
+    zones = []
+    for flags in ([], ["--tz", "Asia/Tokyo"]):
+        code, out, err = _run(capsys, "convert", str(source), *flags)
+        assert (code, err) == (0, "")
+        zones.append(json.loads(out)["params"]["timezone_from"])
+    assert zones == ["America/New_York", "America/New_York"]
+
+
+def test_convert_help_states_the_rule_for_floating_times(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "convert", "--help")
+    assert code == 0
+    assert "in a calendar without X-WR-TIMEZONE (which wins: it speaks for its own calendar). " \
+        "Without --tz, plan and push take the portal user's zone" in " ".join(out.split())

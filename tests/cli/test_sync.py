@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -258,17 +259,61 @@ def test_no_secret_in_output_logs_errors_or_files(portal: Portal, tmp_path: Path
         assert token.encode() not in blob
 
 
+def test_push_reads_a_file_with_space_indented_lines_before_begin_vcalendar(
+        portal: Portal, state: Path, tmp_path: Path, cli: Cli) -> None:
+    source = write(tmp_path / "pasted.ics", "\n   \n  " + vcalendar(ONE))
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0, err
+    assert names(portal) == {"One"}
+
+
+def test_push_section_from_ics_with_a_zip_of_several_calendars_is_refused_with_exit_2(
+        portal: Portal, state: Path, tmp_path: Path, cli: Cli, spy: MethodLog) -> None:
+    export = tmp_path / "export.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr("work.ics", vcalendar(ONE))
+        archive.writestr("home.ics", vcalendar(TWO))
+    code, out, err = cli("push", str(export), *target_args(portal, state),
+                         "--section-from-ics")
+    assert (code, out) == (2, "")
+    assert err.strip().splitlines() == [
+        f"ics2b24: --section-from-ics: {export} holds 2 calendars; name one .ics file"]
+    assert spy.calls == []
+
+
 FLOATING = vcalendar("BEGIN:VEVENT\nUID:floating@test\nDTSTAMP:20250101T000000Z\n"
                      "DTSTART:20250310T090000\nDTEND:20250310T100000\nSUMMARY:Floating\n"
                      "END:VEVENT\n")
 
 
-def test_floating_times_default_to_the_portal_users_zone(
+def test_floating_times_default_to_the_portal_users_zone_with_a_warning_naming_it(
         portal: Portal, state: Path, tmp_path: Path, cli: Cli) -> None:
     source = write(tmp_path / "floating.ics", FLOATING)
     code, _, err = cli("push", str(source), *target_args(portal, state))
+    zone = portal.first_user.time_zone
     assert code == 0, err
-    assert [row["TZ_FROM"] for row in portal_rows(portal)] == [portal.first_user.time_zone]
+    assert [row["TZ_FROM"] for row in portal_rows(portal)] == [zone]
+    assert f"  {source}:4: UID floating@test: floating times (without a zone) taken in {zone} " \
+           "(the portal user's zone; --tz ZONE sets another)\n" in err
+
+
+@pytest.mark.parametrize(("header", "flags", "zone"), [
+    ("X-WR-TIMEZONE:America/New_York\n", [], "America/New_York"),
+    ("", ["--tz", "Asia/Tokyo"], "Asia/Tokyo")], ids=["X-WR-TIMEZONE", "--tz"])
+def test_convert_plan_and_push_read_floating_times_in_one_zone(
+        portal: Portal, state: Path, tmp_path: Path, cli: Cli, header: str, flags: list[str],
+        zone: str) -> None:
+    source = write(tmp_path / "floating.ics", FLOATING.replace(
+        "VERSION:2.0\n", f"VERSION:2.0\n{header}"))
+    code, converted, err = cli("convert", str(source), *flags)
+    assert code == 0, err
+    code, planned, err = cli("plan", str(source), *target_args(portal, state), "--json", *flags)
+    assert code == 0, err
+    code, _, err = cli("push", str(source), *target_args(portal, state), *flags)
+    assert code == 0, err
+    assert json.loads(converted)["params"]["timezone_from"] == zone
+    assert json.loads(planned)["params"]["timezone_from"] == zone
+    assert [row["TZ_FROM"] for row in portal_rows(portal)] == [zone]
 
 
 def test_explicit_tz_wins_over_the_portal_users_zone(

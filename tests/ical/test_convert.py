@@ -653,3 +653,20 @@ def test_times_with_seconds_are_written_as_given_with_a_warning_that_the_portal_
     assert event.params.date_from == "2024-06-17T01:20:30"
     assert result.warnings == ["in.ics:4: UID a: DTSTART 01:20:30: Bitrix24 keeps times to "
                                "the minute (half a minute and more rounds up)"]
+
+
+@pytest.mark.parametrize("until", ["20250301T000000Z", "20250310", "20250310T073000Z"],
+                         ids=["days before", "a date on the day before", "an hour before"])
+def test_rule_whose_until_is_before_dtstart_keeps_dtstart_with_a_warning(until: str) -> None:
+    """RFC 5545 3.8.5.3: DTSTART is always the first occurrence. Here 09:00 in Berlin is
+    08:00 UTC on 10 March: a date UNTIL on that day still reads as UTC midnight, before it."""
+    result = _convert(f"""UID:a
+        DTSTART;TZID=Europe/Berlin:20250310T090000
+        DTEND;TZID=Europe/Berlin:20250310T100000
+        RRULE:FREQ=WEEKLY;UNTIL={until}
+        SUMMARY:Kick-off""")
+    assert [(line["kind"], line["params"]["from"]) for line in _lines(result)] == [  # type: ignore[index]
+        ("single", "2025-03-10T09:00:00")]
+    assert result.warnings == [
+        f"in.ics:4: UID a: an RRULE ends before its start (UNTIL {until}) and is left out; "
+        "the start stays, as RFC 5545 makes it the first occurrence"]

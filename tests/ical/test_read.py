@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -53,6 +54,41 @@ def test_utf16_export_without_bom_is_read() -> None:
         read = read_input("u16.ics", data)
         assert str(read.events[0].component["SUMMARY"]) == "Café"
         assert read.warnings == []
+
+
+SAMPLES = Path(__file__).parents[2] / "samples"
+LONG_NAME = "X-WR-CALDESC:" + "Календарь команды, встречи и поездки; " * 12
+"""A calendar-level line some 450 characters long, none of them ASCII but spaces and
+punctuation: the first 512 bytes of its UTF-16 form hold almost no NUL byte."""
+FULL_WIDTH = "X-WR-CALNAME:" + "ĀĂĄĆĈĊČĎĐĒ" * 30
+"""Characters whose UTF-16 code units end or start with a NUL byte (U+0100…), so that NULs
+stand on both sides of the code units: binary-looking to a count of NUL positions."""
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("first_line", ["", LONG_NAME, FULL_WIDTH],
+                         ids=["ascii", "cyrillic", "latin-extended"])
+def test_utf16_calendar_without_bom_is_read_whatever_its_first_512_bytes_hold(
+        codec: str, first_line: str) -> None:
+    text = (SAMPLES / "google-export.ics").read_text(encoding="utf-8")
+    if first_line:
+        text = text.replace("BEGIN:VCALENDAR\n", f"BEGIN:VCALENDAR\n{first_line}\n", 1)
+    data = text.encode(codec)
+    assert first_line == "" or data[:512].count(0) < 100
+    read = read_input("u16.ics", data)
+    expected = read_input("u8.ics", text.encode("utf-8"))
+    assert read.warnings == []
+    assert [e.component.to_ical() for e in read.events] == [
+        e.component.to_ical() for e in expected.events]
+    assert len(read.events) == 2
+
+
+@pytest.mark.parametrize("lead", [b"\r\n\r\n", b"   \r\n\t\r\n", b"\r\n\r\n  "],
+                         ids=["blank lines", "lines of spaces", "indented BEGIN"])
+def test_blank_or_space_indented_lines_before_begin_vcalendar_are_read(lead: bytes) -> None:
+    read = read_input("lead.ics", lead + calendar(EVENT))
+    assert (read.warnings, [e.line for e in read.events]) == ([], [6])
+    assert str(read.events[0].component["SUMMARY"]) == "Café"
 
 
 def test_windows_1252_input_is_read_with_a_warning_naming_the_encoding() -> None:
