@@ -10,8 +10,9 @@ first. Reads are retried with backoff.
 What no retry can fix fails at once with `EndpointError` (exit 2), naming the cause: an
 untrusted certificate, refused credentials, and — before the portal has answered anything —
 an address where nothing listens (after two short retries: a portal may be starting), a server
-that is no Bitrix24 (its answer is not the REST API's JSON), or one that never answers within
-`timeout`. Once the portal has answered, the same troubles mid-run are treated as passing.
+that is no Bitrix24 (its answer is not the REST API's JSON), one that never answers within
+`timeout`, and a redirect, which is never followed (the request carries the credentials).
+Once the portal has answered, the same troubles mid-run are treated as passing.
 
 Credentials never leave this module in any text: URLs and messages are redacted, reprs hide
 them, and the `-v` log of each request shows the webhook's token as `***`.
@@ -31,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 from urllib3.exceptions import NewConnectionError
@@ -168,6 +169,12 @@ def write_token_file(path: Path, access: str, refresh: str, replaces: str | None
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump(kept, out)
     os.replace(tmp, path)
+
+
+def without_login(url: str) -> str:
+    """`url` without the `user:password@` a URL may carry, which is never shown or kept."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _check_transport(url: str, option: str) -> None:
@@ -491,14 +498,18 @@ class Client:
         started = time.monotonic()
         try:
             response = self._session.post(url, json=payload, verify=self._verify, timeout=(
-                min(CONNECT_TIMEOUT, self._timeout), self._timeout))
+                min(CONNECT_TIMEOUT, self._timeout), self._timeout), allow_redirects=False)
         except requests.RequestException as exc:
             failure = self._failure(exc)
             log.info("POST %s -> %s (%.2f s)", shown, failure.reason,
                      time.monotonic() - started)
             raise failure from None
-        log.info("POST %s -> HTTP %d (%.2f s)", shown, response.status_code,
-                 time.monotonic() - started)
+        target = self._redirect_target(response)
+        log.info("POST %s -> HTTP %d%s (%.2f s)", shown, response.status_code,
+                 f" to {target}" if target else "", time.monotonic() - started)
+        if target:
+            raise _redirected(self.base_url, target, response.status_code,
+                              "--webhook or --portal")
         try:
             data = response.json()
         except ValueError:
@@ -507,6 +518,12 @@ class Client:
             raise _MaybeSent("the answer was not JSON")
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
         return _Answer(response.status_code, data, content_type)
+
+    def _redirect_target(self, response: requests.Response) -> str | None:
+        """Where a redirect points, as it may be shown: without a login, token as ***."""
+        if not response.is_redirect:
+            return None
+        return self._redact(without_login(urljoin(response.url, response.headers["Location"])))
 
     def _failure(self, exc: requests.RequestException) -> _NotSent | _MaybeSent:
         """What a failed request means: never sent, sent without an answer, or a certificate
@@ -538,14 +555,18 @@ class Client:
             response = self._session.get(f"{server}/oauth/token/", params=params,
                                          verify=self._verify, timeout=(
                                              min(CONNECT_TIMEOUT, self._timeout),
-                                             self._timeout))
+                                             self._timeout), allow_redirects=False)
         except requests.exceptions.SSLError as exc:
             raise EndpointError(_tls_problem(server, exc)) from None
         except requests.RequestException as exc:
             raise EndpointError(f"the OAuth server {server} could not renew the access token: "
                                 f"{self._failure(exc).reason}") from None
-        log.info("GET %s/oauth/token/ -> HTTP %d (%.2f s)", server, response.status_code,
-                 time.monotonic() - started)
+        target = self._redirect_target(response)
+        log.info("GET %s/oauth/token/ -> HTTP %d%s (%.2f s)", server, response.status_code,
+                 f" to {target}" if target else "", time.monotonic() - started)
+        if target:
+            raise _redirected(f"the OAuth server {server}", target, response.status_code,
+                              "--oauth-server")
         try:
             data = response.json()
         except ValueError:
@@ -614,6 +635,14 @@ def _connect_reason(exc: requests.ConnectionError) -> str:
         if needle in text:
             return said
     return "the connection failed"
+
+
+def _redirected(source: str, target: str, status: int, option: str) -> EndpointError:
+    """A redirect is never followed: a POST sent on to another host would carry the webhook
+    token or OAuth tokens there."""
+    return EndpointError(f"{source} redirects to {target} (HTTP {status}); ics2b24 follows no "
+                         f"redirect, which would take the credentials elsewhere: give that "
+                         f"address ({option}) if it is the right one")
 
 
 def _tls_problem(base_url: str, exc: requests.exceptions.SSLError) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -42,13 +42,46 @@ class _NoPost(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def not_bitrix() -> Iterator[int]:
-    server = HTTPServer(("127.0.0.1", 0), _NoPost)
+    yield from serve(_NoPost)
+
+
+def serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    server = HTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()
     yield int(server.server_address[1])
     server.shutdown()
     server.server_close()
+
+
+Answer = tuple[int, Mapping[str, str], bytes]
+
+
+@pytest.fixture
+def answering() -> Iterator[Callable[[Answer], int]]:
+    """Servers that give every request one canned answer (status, headers, body)."""
+    servers: list[Iterator[int]] = []
+
+    def start(answer: Answer) -> int:
+        status, headers, body = answer
+
+        class Canned(_NoPost):
+            def do_POST(self) -> None:
+                self.send_response(status)
+                for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST
+
+        servers.append(serve(Canned))
+        return next(servers[-1])
+
+    yield start
+    for server in servers:
+        next(server, None)
 
 
 @pytest.fixture
@@ -100,6 +133,24 @@ def test_a_server_that_is_not_bitrix24_is_named_at_once_with_exit_2(
     code, err, seconds = timed(cli, *push_args(tmp_path, webhook_at(not_bitrix)))
     assert code == 2
     assert "is not a Bitrix24 REST endpoint" in one_line(err) and "HTTP 501" in err
+    assert seconds < 2
+
+
+def test_a_redirect_is_named_with_its_target_and_not_followed(
+        answering: Callable[[Answer], int], closed_port: int, cli: Cli) -> None:
+    """Followed, the POST would go where the webhook's token was never meant to go; here the
+    target is a closed port, which used to be reported as the first address refusing."""
+    target = f"http://user:pa55w0rd@127.0.0.1:{closed_port}/rest/1/s3cr3ttoken/user.current"
+    port = answering((302, {"Location": target}, b""))
+    code, err, seconds = timed(cli, "-v", "section", "list", "--type", "user",
+                               "--webhook", webhook_at(port))
+    assert code == 2
+    [request, message] = err.splitlines()
+    assert "HTTP 302" in request and f"127.0.0.1:{closed_port}" in request
+    assert "connection refused" not in message
+    assert (f"http://127.0.0.1:{port} redirects to http://127.0.0.1:{closed_port}/rest/1/***/"
+            "user.current (HTTP 302)") in message
+    assert "pa55w0rd" not in err and "user:" not in err and "s3cr3ttoken" not in err
     assert seconds < 2
 
 
