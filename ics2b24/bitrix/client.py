@@ -222,8 +222,10 @@ class BatchResult:
 
 @dataclass
 class _Answer:
-    """One HTTP answer. `bitrix` says it is the REST API's JSON (an object with `result` or
-    `error`); anything else comes from a server that is no Bitrix24, or from a proxy."""
+    """One HTTP answer. `bitrix` says it is the REST API's JSON: an object with `result`, or
+    with `error` and `error_description` as every portal error has them (`error-codes.md`);
+    anything else comes from a server that is no Bitrix24 (`{"error": "Not Found"}` is many a
+    web framework's 404), or from a proxy."""
 
     status: int
     body: Any
@@ -231,7 +233,8 @@ class _Answer:
 
     @property
     def bitrix(self) -> bool:
-        return isinstance(self.body, Mapping) and ("result" in self.body or "error" in self.body)
+        return isinstance(self.body, Mapping) and ("result" in self.body or (
+            isinstance(self.body.get("error"), str) and "error_description" in self.body))
 
     @property
     def error(self) -> str:

@@ -5,6 +5,7 @@ few seconds."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -152,6 +153,17 @@ def test_a_redirect_is_named_with_its_target_and_not_followed(
             "user.current (HTTP 302)") in message
     assert "pa55w0rd" not in err and "user:" not in err and "s3cr3ttoken" not in err
     assert seconds < 2
+
+
+@pytest.mark.parametrize("body", [{"error": "Not Found"},
+                                  {"error": {"code": 404, "message": "Not Found"}},
+                                  {"detail": "Not Found"}])
+def test_a_json_404_from_a_server_that_is_not_bitrix24_is_named_with_exit_2(
+        answering: Callable[[Answer], int], cli: Cli, body: dict[str, object]) -> None:
+    port = answering((404, {"Content-Type": "application/json"}, json.dumps(body).encode()))
+    code, err, _ = timed(cli, "section", "list", "--type", "user", "--webhook", webhook_at(port))
+    assert code == 2
+    assert "is not a Bitrix24 REST endpoint" in one_line(err) and "HTTP 404" in err
 
 
 def test_a_server_that_never_answers_fails_after_the_timeout_in_one_line(
