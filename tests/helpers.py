@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import socket
 import subprocess
 import sys
 import time
@@ -292,3 +293,10 @@ class Killer:
             return child.wait(timeout=120)
         finally:
             self.kill = None
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

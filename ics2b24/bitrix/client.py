@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import requests
 from urllib3.exceptions import NewConnectionError
@@ -44,6 +44,8 @@ from ics2b24.errors import EndpointError, PortalError, UsageError
 log = logging.getLogger(__name__)
 
 DEFAULT_OAUTH_SERVER = "https://oauth.bitrix.info"
+Login = tuple[str, str]
+"""The `user:password` a URL may carry, as (user, password)."""
 WRITE_COST = 0.3
 READ_COST = 0.05
 """Operating seconds assumed for a call before the portal has reported one."""
@@ -79,6 +81,7 @@ class WebhookAuth:
     base_url: str
     user_id: int
     token: str = field(repr=False)
+    login: Login | None = field(default=None, repr=False)
 
     @classmethod
     def parse(cls, url: str) -> WebhookAuth:
@@ -88,7 +91,8 @@ class WebhookAuth:
             _check_transport(f"{parts.scheme}://{parts.netloc}", "--webhook")
         if not parts.hostname or not match:
             raise UsageError("--webhook must look like https://PORTAL/rest/USER_ID/TOKEN/")
-        return cls(f"{parts.scheme}://{parts.netloc}", int(match.group(1)), match.group(2))
+        base_url, login = _split_login(f"{parts.scheme}://{parts.netloc}")
+        return cls(base_url, int(match.group(1)), match.group(2), login)
 
 
 @dataclass
@@ -107,13 +111,14 @@ class OAuthAuth:
     token_file: Path | None = None
     replaces: str | None = field(default=None, repr=False)
     announce: bool = False
+    login: Login | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url.strip())
         if not parts.hostname:
             raise UsageError("--portal must look like https://PORTAL/")
         _check_transport(f"{parts.scheme}://{parts.netloc}", "--portal")
-        self.base_url = f"{parts.scheme}://{parts.netloc}"
+        self.base_url, self.login = _split_login(f"{parts.scheme}://{parts.netloc}")
         _check_transport(self.oauth_server, "--oauth-server")
 
 
@@ -175,6 +180,14 @@ def without_login(url: str) -> str:
     """`url` without the `user:password@` a URL may carry, which is never shown or kept."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def _split_login(url: str) -> tuple[str, Login | None]:
+    """`url` without its `user:password@`, and that login (sent as HTTP basic auth to a
+    portal behind a proxy that asks for one), so that no address shown or kept holds it."""
+    parts = urlsplit(url)
+    login = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
+    return without_login(url), login
 
 
 def _check_transport(url: str, option: str) -> None:
@@ -501,7 +514,8 @@ class Client:
         started = time.monotonic()
         try:
             response = self._session.post(url, json=payload, verify=self._verify, timeout=(
-                min(CONNECT_TIMEOUT, self._timeout), self._timeout), allow_redirects=False)
+                min(CONNECT_TIMEOUT, self._timeout), self._timeout), allow_redirects=False,
+                auth=self._auth.login)
         except requests.RequestException as exc:
             failure = self._failure(exc)
             log.info("POST %s -> %s (%.2f s)", shown, failure.reason,
@@ -552,10 +566,11 @@ class Client:
             "client_secret": auth.client_secret,
             "refresh_token": auth.refresh_token,
         }
-        server = auth.oauth_server.rstrip("/")
+        url = f"{auth.oauth_server.rstrip('/')}/oauth/token/"
+        server = without_login(auth.oauth_server.rstrip("/"))
         started = time.monotonic()
         try:
-            response = self._session.get(f"{server}/oauth/token/", params=params,
+            response = self._session.get(url, params=params,
                                          verify=self._verify, timeout=(
                                              min(CONNECT_TIMEOUT, self._timeout),
                                              self._timeout), allow_redirects=False)

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from ics2b24.portal.server import Portal
-from tests.helpers import Cli, vcalendar, vevent, write
+from tests.helpers import Cli, closed_port, vcalendar, vevent, write
 
 ONE = vcalendar(vevent("one@test", "20250303T090000", "One"))
 
@@ -26,12 +26,9 @@ def webhook_at(port: int, scheme: str = "http") -> str:
     return f"{scheme}://127.0.0.1:{port}/rest/1/s3cr3ttoken/"
 
 
-@pytest.fixture
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.fixture(name="closed_port")
+def closed_port_fixture() -> int:
+    return closed_port()
 
 
 class _NoPost(BaseHTTPRequestHandler):

@@ -18,6 +18,7 @@ from ics2b24.store.state import StateDB
 from tests.helpers import (
     Cli,
     MethodLog,
+    closed_port,
     portal_rows,
     run_on_a_terminal,
     sample_files,
@@ -256,6 +257,38 @@ def test_no_secret_in_output_logs_errors_or_files(portal: Portal, tmp_path: Path
     assert len(files) >= 3
     for blob in outputs + files:
         assert token.encode() not in blob
+
+
+def test_a_login_in_the_webhook_url_is_never_echoed_nor_kept(
+        portal: Portal, tmp_path: Path) -> None:
+    """`https://user:password@PORTAL/rest/…` in every command that prints an address, on
+    success and on failure (a closed port), with -v: neither part of the login, nor any part
+    of the token, in what any of them prints or in any file written."""
+    token = portal.first_user.webhook_token
+    login = "someone:pa55w0rd@"
+    webhook = portal.webhook_url.replace("http://", f"http://{login}")
+    closed = webhook.replace(f":{portal.port}/", f":{closed_port()}/")
+    source = write(tmp_path / "a.ics", vcalendar(ONE, REFUSED))
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
+    target = ["--type", "user", "--owner", "1", "--section", "1",
+              "--state", str(tmp_path / "state.sqlite3")]
+    outputs = []
+    for command in (["push", str(source), *target, "--reject-file", str(tmp_path / "r.ics")],
+                    ["plan", str(source), *target, "--json"],
+                    ["verify", str(source), *target], ["undo", *target, "--yes"],
+                    ["section", "list", "--type", "user"], ["doctor"],
+                    ["push", str(source), "--type", "user", "--section-name", "x"]):
+        for address in (webhook, closed):
+            result = subprocess.run([sys.executable, "-m", "ics2b24", "-v", *command,
+                                     "--webhook", address], env=env, capture_output=True,
+                                    timeout=60)
+            outputs += [result.stdout, result.stderr]
+    assert any(b"cannot reach" in out for out in outputs)
+    files = [p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p != source]
+    assert len(files) >= 3
+    for blob in outputs + files:
+        for secret in ("someone", "pa55w0rd", token[:6], token[-6:]):
+            assert secret.encode() not in blob, (secret, blob[:300])
 
 
 FLOATING = vcalendar("BEGIN:VEVENT\nUID:floating@test\nDTSTAMP:20250101T000000Z\n"
