@@ -546,7 +546,7 @@ class Client:
         """What a failed request means: never sent, sent without an answer, or a certificate
         that no retry will make trusted (raised at once)."""
         if isinstance(exc, requests.exceptions.SSLError):
-            raise EndpointError(_tls_problem(self.base_url, exc)) from None
+            raise EndpointError(_tls_problem(self.base_url, exc, self._verify)) from None
         if isinstance(exc, requests.ConnectTimeout):
             return _NotSent(f"no connection within {min(CONNECT_TIMEOUT, self._timeout):g} s")
         if isinstance(exc, requests.ConnectionError):
@@ -575,7 +575,7 @@ class Client:
                                              min(CONNECT_TIMEOUT, self._timeout),
                                              self._timeout), allow_redirects=False)
         except requests.exceptions.SSLError as exc:
-            raise EndpointError(_tls_problem(server, exc)) from None
+            raise EndpointError(_tls_problem(server, exc, self._verify)) from None
         except requests.RequestException as exc:
             raise EndpointError(f"the OAuth server {server} could not renew the access token: "
                                 f"{self._failure(exc).reason}") from None
@@ -663,12 +663,17 @@ def _redirected(source: str, target: str, status: int, option: str) -> EndpointE
                          f"address ({option}) if it is the right one")
 
 
-def _tls_problem(base_url: str, exc: requests.exceptions.SSLError) -> str:
-    """One line about the certificate (or TLS handshake) of `base_url`."""
+def _tls_problem(base_url: str, exc: requests.exceptions.SSLError,
+                 verify: bool | str) -> str:
+    """One line about the certificate (or TLS handshake) of `base_url`, trusted through the
+    system's CAs or the `--ca-cert` file `verify` names."""
     text = str(exc)
     match = re.search(r"certificate verify failed: ([^(]+?)\s*\(", text)
     if match or "CERTIFICATE_VERIFY_FAILED" in text:
         why = match.group(1).strip() if match else "it cannot be verified"
+        if isinstance(verify, str):
+            return (f"the certificate of {base_url} is not signed by the CA in --ca-cert "
+                    f"{verify} ({why}); give the CA that signed it, or the certificate itself")
         return (f"the certificate of {base_url} is not trusted ({why}); if it is the portal "
                 "you mean, give --ca-cert FILE with its certificate or CA")
     return (f"the TLS handshake with {base_url} failed; is it an https:// address, and does "

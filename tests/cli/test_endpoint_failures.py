@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from ics2b24.portal.server import Portal
+from ics2b24.portal.tls import ensure_certificate
 from tests.helpers import Cli, closed_port, vcalendar, vevent, write
 
 ONE = vcalendar(vevent("one@test", "20250303T090000", "One"))
@@ -189,6 +190,35 @@ def test_an_untrusted_certificate_is_named_at_once_and_ca_cert_trusts_it_over_th
                          "--ca-cert", f"{data}.pem")
     assert code == 0, err
     assert "Admin" in out or "ID" in out
+
+
+@pytest.fixture
+def tls_portal(make_portal: Callable[..., Portal], tmp_path: Path) -> Portal:
+    """A portal over HTTPS whose certificate is `portal.sqlite3.pem`, its key beside it."""
+    return make_portal(tls=True, data=str(tmp_path / "portal.sqlite3"))
+
+
+@pytest.mark.parametrize(("name", "said"), [
+    ("portal.sqlite3.key.pem", "is a private key, not a CA certificate"),
+    ("one.ics", "holds no certificate in PEM form"),
+])
+def test_ca_cert_given_a_file_that_is_no_certificate_says_so(
+        tls_portal: Portal, cli: Cli, tmp_path: Path, name: str, said: str) -> None:
+    write(tmp_path / "one.ics", ONE)
+    code, err, _ = timed(cli, "section", "list", "--type", "user",
+                         "--webhook", tls_portal.webhook_url, "--ca-cert", str(tmp_path / name))
+    assert code == 2
+    assert f"--ca-cert {tmp_path / name}: {said}" in one_line(err)
+
+
+def test_ca_cert_of_a_ca_that_does_not_sign_the_server_says_so(
+        tls_portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    other = ensure_certificate(str(tmp_path / "other")).cert_path
+    code, err, _ = timed(cli, "section", "list", "--type", "user",
+                         "--webhook", tls_portal.webhook_url, "--ca-cert", str(other))
+    assert code == 2
+    assert (f"the certificate of {tls_portal.base_url} is not signed by the CA in --ca-cert "
+            f"{other}") in one_line(err)
 
 
 def test_a_wrong_token_on_push_is_exit_2_without_sending_anything(
