@@ -100,12 +100,12 @@ def sample_files() -> list[str]:
     return sorted(str(p) for p in SAMPLES.glob("*.ics"))
 
 
-def portal_rows(portal: Portal, first: str = "2000-01-01", last: str = "2037-12-31"
-                ) -> list[dict[str, Any]]:
+def portal_rows(portal: Portal, first: str = "2000-01-01", last: str = "2037-12-31",
+                owner: int = 1) -> list[dict[str, Any]]:
     """The portal's expanded calendar (one row per occurrence), read as a user would."""
     user = portal.first_user
     rows = portal.api.call(user, "calendar.event.get",
-                           {"type": "user", "ownerId": 1, "from": first, "to": last})
+                           {"type": "user", "ownerId": owner, "from": first, "to": last})
     return list(rows)
 
 

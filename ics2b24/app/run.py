@@ -33,7 +33,7 @@ from ics2b24.app.sections import (
     resolve_section,
     update_section_from_ics,
 )
-from ics2b24.app.target import Target
+from ics2b24.app.target import Target, access_denied, no_access
 from ics2b24.app.traits import probe_traits
 from ics2b24.app.zones import read_kept, to_confirm
 from ics2b24.bitrix.client import Client, UncertainWriteError
@@ -460,11 +460,23 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
             _record_detached(session, connection, options, pusher, report)
         _confirm_zones(session, connection, options, pusher, report)
         summary = _summary(plan_unchanged=unchanged, report=report)
+        _check_access(connection.target, summary)
         summary.recovered = recovery.recovered
         summary.requests = session.client.requests_sent
         summary.seconds = time.monotonic() - started
         summary.warnings = [*session.converted.warnings, *warnings]
         return summary
+
+
+def _check_access(target: Target, summary: Summary) -> None:
+    """A push whose every write was a new event the portal refused as not the caller's to
+    write, with nothing written: the calendar is the wrong one for these credentials (exit 2),
+    not a portal that refused some of the work."""
+    refused = [f.error for f in summary.failures]
+    if (refused and not (summary.added or summary.updated or summary.deleted)
+            and all(f.op.kind == "add" for f in summary.failures)
+            and all(access_denied(error) for error in refused)):
+        raise no_access(target.type, target.owner, refused[0])
 
 
 class _Tracker:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import icalendar
@@ -289,6 +290,30 @@ def test_a_login_in_the_webhook_url_is_never_echoed_nor_kept(
     for blob in outputs + files:
         for secret in ("someone", "pa55w0rd", token[:6], token[-6:]):
             assert secret.encode() not in blob, (secret, blob[:300])
+
+
+TWO_USERS = {"users": [{"id": 1, "name": "Admin", "admin": True}, {"id": 2, "name": "Bob"}]}
+WEEKLY = vevent("weekly@test", "20250303T090000", "Weekly", "RRULE:FREQ=WEEKLY;COUNT=3")
+
+
+@pytest.mark.parametrize(("events", "where"), [
+    ((ONE,), ["--section-name", "Imported"]),
+    ((ONE, TWO), ["--section", "2"]),
+    ((WEEKLY,), ["--section", "2"]),
+])
+def test_push_to_a_calendar_the_portal_refuses_access_to_exits_2_with_nothing_written(
+        make_portal: Callable[..., Portal], tmp_path: Path, cli: Cli,
+        events: tuple[str, ...], where: list[str]) -> None:
+    """User 1 may read user 2's calendar but not write it: a new section, the probe of the
+    portal's calendar code (a series) or the events themselves are refused."""
+    portal = make_portal(users=TWO_USERS)
+    source = write(tmp_path / "a.ics", vcalendar(*events))
+    code, _, err = cli("push", str(source), "--webhook", portal.webhook_url, "--type", "user",
+                       "--owner", "2", *where, "--state", str(tmp_path / "state.sqlite3"))
+    assert code == 2, err
+    assert ("the portal refused access to the user calendar 2 (Access denied): nothing was "
+            "written") in err.splitlines()[-1]
+    assert portal_rows(portal, owner=2) == []
 
 
 FLOATING = vcalendar("BEGIN:VEVENT\nUID:floating@test\nDTSTAMP:20250101T000000Z\n"
