@@ -17,7 +17,6 @@ one state DB's, and a second one takes over what it finds instead of duplicating
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -36,7 +35,7 @@ from ics2b24.app.sections import (
 from ics2b24.app.target import Target, access_denied, no_access
 from ics2b24.app.traits import probe_traits
 from ics2b24.app.zones import read_kept, to_confirm
-from ics2b24.bitrix.client import Client, UncertainWriteError
+from ics2b24.bitrix.client import Client, UncertainWriteError, backoff
 from ics2b24.bitrix.connect import Credentials, Hooks, Transport, make_client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.bitrix.rows import parse_event, parse_events
@@ -451,7 +450,7 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
                         f"{exc.description}; gave up after {MAX_RECOVERIES} rounds of "
                         "re-reading the portal. Everything confirmed is recorded: run the "
                         "same command again to finish")) from None
-                sleep(min(30.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
+                sleep(backoff(attempt))
                 confirmed = report.count("override")
                 previous, plan = plan, _diff(session, connection, options)
                 tracker.replanned(plan)

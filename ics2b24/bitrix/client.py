@@ -70,8 +70,19 @@ NOTICE_WAIT = 1.0
 """Waits for the operating-time limit at least this long are told to the user."""
 
 
-class UncertainWriteError(PortalError):
+class TransientError(PortalError):
+    """What may pass when sent again later, once this client's own retries ran out: a portal
+    out of reach or without an answer, a 5xx, its request limit."""
+
+
+class UncertainWriteError(TransientError):
     """A write was sent and no answer says whether the portal carried it out."""
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before the `attempt`-th retry (from 0) of what failed in passing:
+    doubling from half a second up to 30, jittered so that clients do not retry together."""
+    return min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
 
 
 @dataclass(frozen=True)
@@ -380,12 +391,9 @@ class Client:
     def _limited(self, error: str, method: str, attempt: int) -> None:
         if error == "QUERY_LIMIT_EXCEEDED":
             self.pacer.query_limited()
-            self._sleep(self._backoff(attempt))
+            self._sleep(backoff(attempt))
         else:
             self.pacer.operation_limited(method, self._reset_at.get(method))
-
-    def _backoff(self, attempt: int) -> float:
-        return min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
 
     def estimate_waits(self, requests_ahead: Sequence[Mapping[str, int]]) -> float:
         """Seconds the portal's limits will make these requests wait (each a mapping method →
@@ -434,7 +442,7 @@ class Client:
                         continue
                     self._refused(method, answer, attempt, write=write)
             attempt += 1
-            self._sleep(self._backoff(attempt) if self._answered else FIRST_CONTACT_PAUSE)
+            self._sleep(backoff(attempt) if self._answered else FIRST_CONTACT_PAUSE)
 
     def _unreached(self, method: str, reason: str, attempt: int) -> None:
         """Nothing was sent: retried, briefly while the portal has never answered."""
@@ -444,7 +452,7 @@ class Client:
                                     "address (--webhook or --portal)")
             return
         if attempt >= self._max_retries:
-            raise PortalError("", f"{method}: cannot reach {self.base_url}: {reason}")
+            raise TransientError("", f"{method}: cannot reach {self.base_url}: {reason}")
 
     def _unanswered(self, method: str, exc: _MaybeSent, attempt: int, *, write: bool) -> None:
         """Sent, and no answer: a write is uncertain; a read is retried, except at first
@@ -459,7 +467,7 @@ class Client:
             raise EndpointError(f"{self.base_url}: {exc.reason}; is it the address of a "
                                 "Bitrix24 portal?")
         if attempt >= self._max_retries:
-            raise PortalError("", f"{method}: {exc.reason}")
+            raise TransientError("", f"{method}: {exc.reason}")
 
     def _foreign(self, method: str, answer: _Answer, attempt: int, *, write: bool) -> None:
         """An answer that is not the REST API's: from a gateway while a portal that answered
@@ -474,7 +482,7 @@ class Client:
             raise UncertainWriteError("", f"{method}: {shown}; the portal may or may not "
                                       "have done it", status=answer.status)
         if attempt >= self._max_retries:
-            raise PortalError("", f"{method}: {shown}", status=answer.status)
+            raise TransientError("", f"{method}: {shown}", status=answer.status)
 
     def _refused(self, method: str, answer: _Answer, attempt: int, *, write: bool) -> None:
         """The portal's own error: credentials (exit 2), a 5xx (uncertain for a write,
@@ -494,8 +502,9 @@ class Client:
                     + "; the portal may or may not have done it", status=answer.status)
             if attempt < self._max_retries:
                 return
-        raise PortalError(code, self._redact(description or f"{method}: HTTP "
-                                             f"{answer.status}"), status=answer.status)
+        kind = TransientError if answer.status >= 500 or code in _RETRYABLE else PortalError
+        raise kind(code, self._redact(description or f"{method}: HTTP {answer.status}"),
+                   status=answer.status)
 
     def _url(self, method: str) -> tuple[str, str]:
         """The request URL, and the same with the webhook's token as *** for the log."""
