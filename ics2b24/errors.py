@@ -55,7 +55,9 @@ class SafetyError(Ics2b24Error):
 class EndpointError(Ics2b24Error):
     """The address or the credentials do not lead to a Bitrix24 REST endpoint that takes them:
     nothing listens there, it is no Bitrix24, its certificate is not trusted, it never answers,
-    or it refuses the credentials. Sending again cannot help; the flags must change (exit 2).
+    it redirects, or it refuses the credentials (or their user access to the calendar asked
+    for, before anything was written). Sending again cannot help; the flags must change
+    (exit 2).
     `error` is the portal's code when it gave one (NO_AUTH_FOUND, invalid_grant...)."""
 
     def __init__(self, message: str, *, error: str = "") -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import socket
 import subprocess
 import sys
 import time
@@ -99,12 +100,12 @@ def sample_files() -> list[str]:
     return sorted(str(p) for p in SAMPLES.glob("*.ics"))
 
 
-def portal_rows(portal: Portal, first: str = "2000-01-01", last: str = "2037-12-31"
-                ) -> list[dict[str, Any]]:
+def portal_rows(portal: Portal, first: str = "2000-01-01", last: str = "2037-12-31",
+                owner: int = 1) -> list[dict[str, Any]]:
     """The portal's expanded calendar (one row per occurrence), read as a user would."""
     user = portal.first_user
     rows = portal.api.call(user, "calendar.event.get",
-                           {"type": "user", "ownerId": 1, "from": first, "to": last})
+                           {"type": "user", "ownerId": owner, "from": first, "to": last})
     return list(rows)
 
 
@@ -292,3 +293,10 @@ class Killer:
             return child.wait(timeout=120)
         finally:
             self.kill = None
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

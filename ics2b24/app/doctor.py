@@ -16,28 +16,33 @@ however it ends (Ctrl-C included).
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from ics2b24.app.sections import SectionFields, add_section, calendar_params
+from ics2b24.app.run import MAX_RECOVERIES
+from ics2b24.app.sections import SectionFields, add_section, calendar_params, list_sections
 from ics2b24.app.target import CalendarType
 from ics2b24.app.traits import probe_traits
-from ics2b24.bitrix.client import Client
+from ics2b24.bitrix.client import Client, TransientError, backoff
 from ics2b24.bitrix.rows import DateOrder, date_order, shown
 from ics2b24.errors import PortalError
 from ics2b24.ical.convert import ConvertOptions, convert_inputs
 from ics2b24.model import EventParams, PortalTraits, Reminder, Rrule
 from ics2b24.plan.compare import Occurrence, Window, month_grid, occurrence_of
 
+_T = TypeVar("_T")
 ZONE = "Europe/Berlin"
 WINDOW = Window(datetime(2030, 1, 1).date(), datetime(2030, 12, 31).date())
 """Doctor's events live in 2030, inside its own section: far from anything a user looks at."""
+HORIZON = date(2038, 1, 1)
+"""Where the rules doctor writes as push writes them end at the latest."""
 KEPT_ZONE = "Asia/Kolkata"
 """A zone only recently listed under this name (Asia/Calcutta before): a portal on an old tzdata
 would replace it by its server's zone."""
@@ -45,15 +50,18 @@ would replace it by its server's zone."""
 
 @dataclass(frozen=True)
 class Finding:
-    """One behaviour: whether the portal showed what push relies on, and what it showed."""
+    """One behaviour: whether the portal showed what push relies on, and what it showed; or,
+    not `checked`, why it could not be tried (the portal kept failing in passing), which says
+    nothing of the behaviour."""
 
     behaviour: str
     held: bool
     seen: str
+    checked: bool = True
 
     def line(self) -> str:
-        return f"{'ok       ' if self.held else 'DIFFERENT'}  {self.behaviour}" + (
-            "" if self.held else f": {self.seen}")
+        mark = "ok       " if self.held else "DIFFERENT" if self.checked else "UNCHECKED"
+        return f"{mark}  {self.behaviour}" + ("" if self.held else f": {self.seen}")
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,9 @@ class _Probe:
     ids: dict[str, int] = field(default_factory=dict)
     order: DateOrder | None = None
     """The portal's date order, learnt from the whole year's reads for the month views."""
+    sleep: Callable[[float], None] = time.sleep
+    unsure: set[str] = field(default_factory=set)
+    """The events (`ids` keys) a step that could not be checked may have left in any state."""
 
     def base(self) -> dict[str, Any]:
         return {**calendar_params(self.cal_type, self.owner), "section": self.section}
@@ -122,13 +133,31 @@ class _Probe:
     def check(self, behaviour: str, step: Callable[[], str | None]) -> None:
         """Run one step; it holds when the step saw nothing wrong and the section then shows
         exactly the occurrences expected. After a difference, what the section shows is what
-        the next steps start from, so each finding is about its own step."""
-        try:
-            problem = step()
-        except PortalError as error:
-            problem = f"the portal refused: {error.description or error.error}"
-        except (TypeError, ValueError) as error:
-            problem = f"the portal answered in a shape push does not expect ({error})"
+        the next steps start from, so each finding is about its own step. A step the portal
+        failed in passing is tried again as push tries again (`backoff`, up to
+        MAX_RECOVERIES), from the section as it was: the events it added are deleted first;
+        when that cannot restore it (the step changed an earlier event), or the failures go
+        on, the behaviour could not be checked."""
+        before, ids, present = Counter(self.expected), dict(self.ids), self._ids()
+        for attempt in range(MAX_RECOVERIES + 1):
+            try:
+                problem = step()
+                break
+            except TransientError as error:
+                self.sleep(backoff(attempt))
+                if attempt == MAX_RECOVERIES or not self._restored(before, present):
+                    self.findings.append(Finding(
+                        behaviour, False, f"could not be checked: {error.description}",
+                        checked=False))
+                    self.expected = self.shown()
+                    return
+                self.expected, self.ids = Counter(before), dict(ids)
+            except PortalError as error:
+                problem = f"the portal refused: {error.description or error.error}"
+                break
+            except (TypeError, ValueError) as error:
+                problem = f"the portal answered in a shape push does not expect ({error})"
+                break
         seen = self.shown()
         missing, extra = self.expected - seen, seen - self.expected
         if missing or extra:
@@ -137,6 +166,27 @@ class _Probe:
                 + [f"extra {o.show()}" for o in sorted(extra.elements())][:3])
             self.expected = seen
         self.findings.append(Finding(behaviour, problem is None, problem or ""))
+
+    def _restored(self, before: Counter[Occurrence], present: set[str]) -> bool:
+        """Delete the events a failed step added (those not `present` before it); whether the
+        section then shows what it showed before the step."""
+        def roll_back() -> None:
+            for event_id in sorted(self._ids() - present):
+                self.client.call("calendar.event.delete", {"id": int(event_id)})
+
+        try:
+            _again(roll_back, self.sleep)
+            return self.shown() == before
+        except TransientError:
+            return False
+
+    def _ids(self) -> set[str]:
+        """The ids of every event in the section, over all the years doctor writes in."""
+        rows = self.client.call("calendar.event.get", {
+            **calendar_params(self.cal_type, self.owner), "section": [self.section],
+            "from": WINDOW.first.isoformat(), "to": f"{HORIZON.year}-01-01"})
+        return {str(row.get("ID")) for row in rows if isinstance(row, dict)} if isinstance(
+            rows, list) else set()
 
 
 def _params(name: str, start: str, end: str, rrule: Rrule | None = None,
@@ -160,7 +210,7 @@ def _as_pushed(vevent: str) -> list[EventParams]:
     text = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:ics2b24 doctor\r\nBEGIN:VEVENT\r\n"
             "DTSTAMP:20300101T000000Z\r\n" + vevent.replace("\n", "\r\n")
             + "END:VEVENT\r\nEND:VCALENDAR\r\n")
-    options = ConvertOptions(tz=ZoneInfo(ZONE), tz_name=ZONE, horizon_end=date(2038, 1, 1),
+    options = ConvertOptions(tz=ZoneInfo(ZONE), tz_name=ZONE, horizon_end=HORIZON,
                              since=None, max_occurrences=10_000, user_map={},
                              no_attendees=True, strict=True)
     return [event.params for event in convert_inputs([("doctor.ics", text.encode())],
@@ -326,62 +376,98 @@ def _zone_kept(p: _Probe) -> str | None:
 MONDAYS = Rrule("WEEKLY", count=4, until=date(2030, 1, 28), byday=("MO",))
 MOVED = "a moved occurrence (recurrence_mode this) moves; the rest of the series stays"
 _Step = Callable[[_Probe], str | None]
-STEPS: list[tuple[str, _Step, str | None]] = [
+STEPS: list[tuple[str, _Step, str | None, str | None]] = [
     ("a series bounded as push bounds it, weekly on its days, shows exactly its occurrences",
-     _series_add, None),
-    (MOVED, _moved, "series"),
-    ("a series in parts around a skipped day never shows that day", _parts, None),
-    ("a series updated with recurrence_mode all keeps its days", _update_all, None),
-    ("a single event updated to another day moves there", _single_moved, None),
-    ("reminders are cleared by a JSON \"remind\": []", _reminders_cleared, "single"),
+     _series_add, None, "series"),
+    (MOVED, _moved, "series", "moved"),
+    ("a series in parts around a skipped day never shows that day", _parts, None, None),
+    ("a series updated with recurrence_mode all keeps its days", _update_all, None, None),
+    ("a single event updated to another day moves there", _single_moved, None, "single"),
+    ("reminders are cleared by a JSON \"remind\": []", _reminders_cleared, "single", None),
     ("deleting a series deletes its moved occurrence and nothing else", _series_deleted,
-     "series"),
-    ("deleting a single event deletes only that event", _single_deleted, "single"),
+     "series", None),
+    ("deleting a single event deletes only that event", _single_deleted, "single", None),
     ("a weekly rule on two days, from its second day, shows its last occurrence",
-     _two_days, None),
+     _two_days, None, None),
     ("a rule every two weeks on two days, as push writes it, shows its days in month views",
-     _biweekly, None),
+     _biweekly, None, None),
     ("a monthly rule, as push writes it, shows its day in month views years later",
-     _monthly, None),
+     _monthly, None, None),
     ("an all-day event stays on its day whatever the user's offset from the server",
-     _all_day, None),
+     _all_day, None, None),
     (f"a zone name push writes ({KEPT_ZONE}) is kept, with its wall clock", _zone_kept,
-     None),
+     None, None),
 ]
-"""Each behaviour, the step that tries it and the earlier step whose event it needs."""
+"""Each behaviour, the step that tries it, the earlier step's event it needs and the event it
+makes for later steps (`_Probe.ids`)."""
 
 
 def _run_steps(p: _Probe) -> None:
-    for behaviour, step, needs in STEPS:
+    for behaviour, step, needs, gives in STEPS:
         if behaviour == MOVED and not p.traits.honours_recurrence_mode:
             p.findings.append(Finding(
                 "a moved occurrence: this portal ignores recurrence_mode, so push writes it as "
                 "a skipped day of its series and an event of its own (the parts and single "
                 "event lines)", True, ""))
             continue
-        if needs is not None and needs not in p.ids:
+        if needs in p.unsure:
+            p.findings.append(Finding(behaviour, False, "could not be checked: it needs the "
+                                      "event of a step that could not be checked",
+                                      checked=False))
+        elif needs is not None and needs not in p.ids:
             p.findings.append(Finding(behaviour, False, "not tried: an earlier step failed"))
-            continue
-        p.check(behaviour, partial(step, p))
+        else:
+            p.check(behaviour, partial(step, p))
+            if not p.findings[-1].checked:
+                p.unsure.update(key for key in (needs, gives) if key is not None)
+
+
+def _again(action: Callable[[], _T], sleep: Callable[[float], None]) -> _T:
+    """`action`, tried again as push tries again while the portal fails in passing; it must
+    be safe to repeat, whether or not a failed try took effect."""
+    for attempt in range(MAX_RECOVERIES):
+        try:
+            return action()
+        except TransientError:
+            sleep(backoff(attempt))
+    return action()
+
+
+def _scratch_id(client: Client, cal_type: CalendarType, owner: int, name: str) -> int | None:
+    return next((s.id for s in list_sections(client, cal_type, owner) if s.name == name), None)
 
 
 @contextmanager
-def scratch_section(client: Client, cal_type: CalendarType, owner: int) -> Iterator[int]:
-    """A section of doctor's own, deleted with everything in it however the block ends."""
+def scratch_section(client: Client, cal_type: CalendarType, owner: int,
+                    sleep: Callable[[float], None] = time.sleep) -> Iterator[int]:
+    """A section of doctor's own, deleted with everything in it however the block ends. Its
+    add and delete are tried again after a passing failure, each once the calendar was read
+    to see whether the last try took effect."""
     name = f"ics2b24 doctor {datetime.now():%Y-%m-%d %H:%M:%S}"
-    section = add_section(client, cal_type, owner, SectionFields(name=name))
+
+    def add() -> int:
+        found = _scratch_id(client, cal_type, owner, name)
+        return found if found is not None else add_section(client, cal_type, owner,
+                                                           SectionFields(name=name))
+
+    def delete() -> None:
+        if _scratch_id(client, cal_type, owner, name) is not None:
+            client.call("calendar.section.delete", {**calendar_params(cal_type, owner),
+                                                    "id": section})
+
+    section = _again(add, sleep)
     try:
         yield section
     finally:
-        client.call("calendar.section.delete", {**calendar_params(cal_type, owner),
-                                                "id": section})
+        _again(delete, sleep)
 
 
-def run_doctor(client: Client, cal_type: CalendarType, owner: int) -> DoctorReport:
+def run_doctor(client: Client, cal_type: CalendarType, owner: int,
+               sleep: Callable[[float], None] = time.sleep) -> DoctorReport:
     """The generation found and every finding, in order; the scratch sections are gone when
     this returns or raises."""
-    traits = probe_traits(client, cal_type, owner)
-    with scratch_section(client, cal_type, owner) as section:
-        probe = _Probe(client, cal_type, owner, section, traits)
+    traits = _again(partial(probe_traits, client, cal_type, owner), sleep)
+    with scratch_section(client, cal_type, owner, sleep) as section:
+        probe = _Probe(client, cal_type, owner, section, traits, sleep=sleep)
         _run_steps(probe)
         return DoctorReport(traits, probe.findings)

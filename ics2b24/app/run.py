@@ -17,7 +17,6 @@ one state DB's, and a second one takes over what it finds instead of duplicating
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -37,10 +36,10 @@ from ics2b24.app.sections import (
     resolve_section,
     update_section_from_ics,
 )
-from ics2b24.app.target import Target
+from ics2b24.app.target import Target, access_denied, no_access
 from ics2b24.app.traits import probe_traits
 from ics2b24.app.zones import read_kept, to_confirm
-from ics2b24.bitrix.client import Client, UncertainWriteError
+from ics2b24.bitrix.client import Client, UncertainWriteError, backoff
 from ics2b24.bitrix.connect import Credentials, Hooks, Transport, make_client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.bitrix.rows import parse_event, parse_events
@@ -501,7 +500,7 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
                         f"{exc.description}; gave up after {MAX_RECOVERIES} rounds of "
                         "re-reading the portal. Everything confirmed is recorded: run the "
                         "same command again to finish")) from None
-                sleep(min(30.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
+                sleep(backoff(attempt))
                 confirmed = report.count("override")
                 previous, plan = plan, _diff(session, connection, options)
                 tracker.replanned(plan)
@@ -510,11 +509,23 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
             _record_detached(session, connection, options, pusher, report)
         _confirm_zones(session, connection, options, pusher, report)
         summary = _summary(plan_unchanged=unchanged, report=report)
+        _check_access(connection.target, summary)
         summary.recovered = recovery.recovered
         summary.requests = session.client.requests_sent
         summary.seconds = time.monotonic() - started
         summary.warnings = [*session.converted.warnings, *warnings]
         return summary
+
+
+def _check_access(target: Target, summary: Summary) -> None:
+    """A push whose every write was a new event the portal refused as not the caller's to
+    write, with nothing written: the calendar is the wrong one for these credentials (exit 2),
+    not a portal that refused some of the work."""
+    refused = [f.error for f in summary.failures]
+    if (refused and not (summary.added or summary.updated or summary.deleted)
+            and all(f.op.kind == "add" for f in summary.failures)
+            and all(access_denied(error) for error in refused)):
+        raise no_access(target.type, target.owner, refused[0])
 
 
 class _Tracker:

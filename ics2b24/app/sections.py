@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ics2b24.app.target import CalendarType, Target
+from ics2b24.app.target import CalendarType, Target, access_denied, calendar_name, no_access
 from ics2b24.bitrix.client import Client
-from ics2b24.errors import UsageError
+from ics2b24.errors import PortalError, UsageError
 from ics2b24.ical.colors import to_hex
 from ics2b24.ical.read import read_input
 from ics2b24.ical.section import section_of
@@ -180,7 +180,7 @@ def find_section(sections: list[PortalSection], section_id: int, cal_type: Calen
     for section in sections:
         if section.id == section_id:
             return section
-    raise UsageError(f"section {section_id} does not exist in the {_calendar(cal_type, owner)}")
+    raise UsageError(f"section {section_id} does not exist in the {calendar_name(cal_type, owner)}")
 
 
 def choose_section(sections: list[PortalSection], target: Target,
@@ -201,7 +201,7 @@ def choose_section(sections: list[PortalSection], target: Target,
     if len(named) > 1:
         ids = ", ".join(str(s.id) for s in named)
         raise UsageError(f"{len(named)} sections are named {name!r} in the "
-                         f"{_calendar(target.type, target.owner)} (ids {ids}); "
+                         f"{calendar_name(target.type, target.owner)} (ids {ids}); "
                          "choose one with --section ID")
     if named:
         return named[0]
@@ -248,7 +248,12 @@ def add_section(client: Client, cal_type: CalendarType, owner: int,
     if not fields.name:
         raise UsageError("a new section needs a name (--name)")
     params = {**calendar_params(cal_type, owner), **fields.add_params()}
-    return int(client.call("calendar.section.add", params))
+    try:
+        return int(client.call("calendar.section.add", params))
+    except PortalError as error:
+        if access_denied(error):
+            raise no_access(cal_type, owner, error) from None
+        raise
 
 
 def events_in_section(client: Client, cal_type: CalendarType, owner: int,
@@ -341,7 +346,3 @@ def _truthy(value: Any) -> bool:
     return str(value).strip().lower() in ("y", "1", "true")
 
 
-def _calendar(cal_type: CalendarType, owner: int) -> str:
-    if cal_type == "company_calendar":
-        return "company calendar"
-    return f"{cal_type} calendar {owner}"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from ics2b24.errors import UsageError
+from ics2b24.errors import EndpointError, PortalError, UsageError
 
 CalendarType = Literal["user", "group", "company_calendar"]
 CALENDAR_TYPES: tuple[CalendarType, ...] = ("user", "group", "company_calendar")
@@ -23,6 +23,29 @@ def owner_of(calendar_type: CalendarType, owner: int | None, caller: Callable[[]
     if calendar_type == "company_calendar":
         return 0
     raise UsageError("--type group needs --owner GROUP_ID")
+
+
+def calendar_name(calendar_type: CalendarType, owner: int) -> str:
+    """"user calendar 2", "company calendar": how messages name a calendar."""
+    if calendar_type == "company_calendar":
+        return "company calendar"
+    return f"{calendar_type} calendar {owner}"
+
+
+def access_denied(error: PortalError) -> bool:
+    """The portal's refusal of a calendar the caller may not write, as every calendar method
+    words it (`Access denied`, an empty code): a new section, or a new event, in a calendar
+    that is not the caller's own and not open to it."""
+    return not error.error and error.description.strip().rstrip(".") == "Access denied"
+
+
+def no_access(calendar_type: CalendarType, owner: int, error: PortalError) -> EndpointError:
+    """That refusal before anything was written: the flags must change, not the portal."""
+    return EndpointError(
+        f"the portal refused access to the {calendar_name(calendar_type, owner)} "
+        f"({error.description.strip().rstrip('.')}): nothing was written; the credentials' "
+        "user may not write there: check --type and --owner, or use the credentials of a "
+        "user who may")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ics2b24.app.target import CalendarType
+from ics2b24.app.target import CalendarType, access_denied, no_access
 from ics2b24.bitrix.client import Client
 from ics2b24.errors import PortalError
 from ics2b24.model import PortalTraits
@@ -55,6 +55,8 @@ def probe_traits(client: Client, cal_type: CalendarType, owner: int) -> PortalTr
                                         "from": "2030-01-01", "to": "2030-03-31"}),
         "delete": ("calendar.section.delete", {**calendar, "id": section}),
     })
+    if "section" in answer.errors and access_denied(answer.errors["section"]):
+        raise no_access(cal_type, owner, answer.errors["section"])
     for key in ("section", "until", "series", "read"):
         if key in answer.errors:
             raise PortalError(answer.errors[key].error,

@@ -10,8 +10,9 @@ first. Reads are retried with backoff.
 What no retry can fix fails at once with `EndpointError` (exit 2), naming the cause: an
 untrusted certificate, refused credentials, and — before the portal has answered anything —
 an address where nothing listens (after two short retries: a portal may be starting), a server
-that is no Bitrix24 (its answer is not the REST API's JSON), or one that never answers within
-`timeout`. Once the portal has answered, the same troubles mid-run are treated as passing.
+that is no Bitrix24 (its answer is not the REST API's JSON), one that never answers within
+`timeout`, and a redirect, which is never followed (the request carries the credentials).
+Once the portal has answered, the same troubles mid-run are treated as passing.
 
 Credentials never leave this module in any text: URLs and messages are redacted, reprs hide
 them, and the `-v` log of each request shows the webhook's token as `***`.
@@ -31,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import requests
 from urllib3.exceptions import NewConnectionError
@@ -43,6 +44,8 @@ from ics2b24.errors import EndpointError, PortalError, UsageError
 log = logging.getLogger(__name__)
 
 DEFAULT_OAUTH_SERVER = "https://oauth.bitrix.info"
+Login = tuple[str, str]
+"""The `user:password` a URL may carry, as (user, password)."""
 WRITE_COST = 0.3
 READ_COST = 0.05
 """Operating seconds assumed for a call before the portal has reported one."""
@@ -67,8 +70,19 @@ NOTICE_WAIT = 1.0
 """Waits for the operating-time limit at least this long are told to the user."""
 
 
-class UncertainWriteError(PortalError):
+class TransientError(PortalError):
+    """What may pass when sent again later, once this client's own retries ran out: a portal
+    out of reach or without an answer, a 5xx, its request limit."""
+
+
+class UncertainWriteError(TransientError):
     """A write was sent and no answer says whether the portal carried it out."""
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before the `attempt`-th retry (from 0) of what failed in passing:
+    doubling from half a second up to 30, jittered so that clients do not retry together."""
+    return min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,7 @@ class WebhookAuth:
     base_url: str
     user_id: int
     token: str = field(repr=False)
+    login: Login | None = field(default=None, repr=False)
 
     @classmethod
     def parse(cls, url: str) -> WebhookAuth:
@@ -87,7 +102,8 @@ class WebhookAuth:
             _check_transport(f"{parts.scheme}://{parts.netloc}", "--webhook")
         if not parts.hostname or not match:
             raise UsageError("--webhook must look like https://PORTAL/rest/USER_ID/TOKEN/")
-        return cls(f"{parts.scheme}://{parts.netloc}", int(match.group(1)), match.group(2))
+        base_url, login = _split_login(f"{parts.scheme}://{parts.netloc}")
+        return cls(base_url, int(match.group(1)), match.group(2), login)
 
 
 @dataclass
@@ -106,13 +122,14 @@ class OAuthAuth:
     token_file: Path | None = None
     replaces: str | None = field(default=None, repr=False)
     announce: bool = False
+    login: Login | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url.strip())
         if not parts.hostname:
             raise UsageError("--portal must look like https://PORTAL/")
         _check_transport(f"{parts.scheme}://{parts.netloc}", "--portal")
-        self.base_url = f"{parts.scheme}://{parts.netloc}"
+        self.base_url, self.login = _split_login(f"{parts.scheme}://{parts.netloc}")
         _check_transport(self.oauth_server, "--oauth-server")
 
 
@@ -170,6 +187,20 @@ def write_token_file(path: Path, access: str, refresh: str, replaces: str | None
     os.replace(tmp, path)
 
 
+def without_login(url: str) -> str:
+    """`url` without the `user:password@` a URL may carry, which is never shown or kept."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def _split_login(url: str) -> tuple[str, Login | None]:
+    """`url` without its `user:password@`, and that login (sent as HTTP basic auth to a
+    portal behind a proxy that asks for one), so that no address shown or kept holds it."""
+    parts = urlsplit(url)
+    login = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
+    return without_login(url), login
+
+
 def _check_transport(url: str, option: str) -> None:
     """https://, or http:// on this machine, with a port a socket can have."""
     parts = urlsplit(url)
@@ -215,8 +246,10 @@ class BatchResult:
 
 @dataclass
 class _Answer:
-    """One HTTP answer. `bitrix` says it is the REST API's JSON (an object with `result` or
-    `error`); anything else comes from a server that is no Bitrix24, or from a proxy."""
+    """One HTTP answer. `bitrix` says it is the REST API's JSON: an object with `result`, or
+    with `error` and `error_description` as every portal error has them (`error-codes.md`);
+    anything else comes from a server that is no Bitrix24 (`{"error": "Not Found"}` is many a
+    web framework's 404), or from a proxy."""
 
     status: int
     body: Any
@@ -224,7 +257,8 @@ class _Answer:
 
     @property
     def bitrix(self) -> bool:
-        return isinstance(self.body, Mapping) and ("result" in self.body or "error" in self.body)
+        return isinstance(self.body, Mapping) and ("result" in self.body or (
+            isinstance(self.body.get("error"), str) and "error_description" in self.body))
 
     @property
     def error(self) -> str:
@@ -357,12 +391,9 @@ class Client:
     def _limited(self, error: str, method: str, attempt: int) -> None:
         if error == "QUERY_LIMIT_EXCEEDED":
             self.pacer.query_limited()
-            self._sleep(self._backoff(attempt))
+            self._sleep(backoff(attempt))
         else:
             self.pacer.operation_limited(method, self._reset_at.get(method))
-
-    def _backoff(self, attempt: int) -> float:
-        return min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
 
     def estimate_waits(self, requests_ahead: Sequence[Mapping[str, int]]) -> float:
         """Seconds the portal's limits will make these requests wait (each a mapping method →
@@ -411,7 +442,7 @@ class Client:
                         continue
                     self._refused(method, answer, attempt, write=write)
             attempt += 1
-            self._sleep(self._backoff(attempt) if self._answered else FIRST_CONTACT_PAUSE)
+            self._sleep(backoff(attempt) if self._answered else FIRST_CONTACT_PAUSE)
 
     def _unreached(self, method: str, reason: str, attempt: int) -> None:
         """Nothing was sent: retried, briefly while the portal has never answered."""
@@ -421,7 +452,7 @@ class Client:
                                     "address (--webhook or --portal)")
             return
         if attempt >= self._max_retries:
-            raise PortalError("", f"{method}: cannot reach {self.base_url}: {reason}")
+            raise TransientError("", f"{method}: cannot reach {self.base_url}: {reason}")
 
     def _unanswered(self, method: str, exc: _MaybeSent, attempt: int, *, write: bool) -> None:
         """Sent, and no answer: a write is uncertain; a read is retried, except at first
@@ -436,7 +467,7 @@ class Client:
             raise EndpointError(f"{self.base_url}: {exc.reason}; is it the address of a "
                                 "Bitrix24 portal?")
         if attempt >= self._max_retries:
-            raise PortalError("", f"{method}: {exc.reason}")
+            raise TransientError("", f"{method}: {exc.reason}")
 
     def _foreign(self, method: str, answer: _Answer, attempt: int, *, write: bool) -> None:
         """An answer that is not the REST API's: from a gateway while a portal that answered
@@ -451,7 +482,7 @@ class Client:
             raise UncertainWriteError("", f"{method}: {shown}; the portal may or may not "
                                       "have done it", status=answer.status)
         if attempt >= self._max_retries:
-            raise PortalError("", f"{method}: {shown}", status=answer.status)
+            raise TransientError("", f"{method}: {shown}", status=answer.status)
 
     def _refused(self, method: str, answer: _Answer, attempt: int, *, write: bool) -> None:
         """The portal's own error: credentials (exit 2), a 5xx (uncertain for a write,
@@ -471,8 +502,9 @@ class Client:
                     + "; the portal may or may not have done it", status=answer.status)
             if attempt < self._max_retries:
                 return
-        raise PortalError(code, self._redact(description or f"{method}: HTTP "
-                                             f"{answer.status}"), status=answer.status)
+        kind = TransientError if answer.status >= 500 or code in _RETRYABLE else PortalError
+        raise kind(code, self._redact(description or f"{method}: HTTP {answer.status}"),
+                   status=answer.status)
 
     def _url(self, method: str) -> tuple[str, str]:
         """The request URL, and the same with the webhook's token as *** for the log."""
@@ -491,14 +523,19 @@ class Client:
         started = time.monotonic()
         try:
             response = self._session.post(url, json=payload, verify=self._verify, timeout=(
-                min(CONNECT_TIMEOUT, self._timeout), self._timeout))
+                min(CONNECT_TIMEOUT, self._timeout), self._timeout), allow_redirects=False,
+                auth=self._auth.login)
         except requests.RequestException as exc:
             failure = self._failure(exc)
             log.info("POST %s -> %s (%.2f s)", shown, failure.reason,
                      time.monotonic() - started)
             raise failure from None
-        log.info("POST %s -> HTTP %d (%.2f s)", shown, response.status_code,
-                 time.monotonic() - started)
+        target = self._redirect_target(response)
+        log.info("POST %s -> HTTP %d%s (%.2f s)", shown, response.status_code,
+                 f" to {target}" if target else "", time.monotonic() - started)
+        if target:
+            raise _redirected(self.base_url, target, response.status_code,
+                              "--webhook or --portal")
         try:
             data = response.json()
         except ValueError:
@@ -508,11 +545,17 @@ class Client:
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
         return _Answer(response.status_code, data, content_type)
 
+    def _redirect_target(self, response: requests.Response) -> str | None:
+        """Where a redirect points, as it may be shown: without a login, token as ***."""
+        if not response.is_redirect:
+            return None
+        return self._redact(without_login(urljoin(response.url, response.headers["Location"])))
+
     def _failure(self, exc: requests.RequestException) -> _NotSent | _MaybeSent:
         """What a failed request means: never sent, sent without an answer, or a certificate
         that no retry will make trusted (raised at once)."""
         if isinstance(exc, requests.exceptions.SSLError):
-            raise EndpointError(_tls_problem(self.base_url, exc)) from None
+            raise EndpointError(_tls_problem(self.base_url, exc, self._verify)) from None
         if isinstance(exc, requests.ConnectTimeout):
             return _NotSent(f"no connection within {min(CONNECT_TIMEOUT, self._timeout):g} s")
         if isinstance(exc, requests.ConnectionError):
@@ -532,20 +575,25 @@ class Client:
             "client_secret": auth.client_secret,
             "refresh_token": auth.refresh_token,
         }
-        server = auth.oauth_server.rstrip("/")
+        url = f"{auth.oauth_server.rstrip('/')}/oauth/token/"
+        server = without_login(auth.oauth_server.rstrip("/"))
         started = time.monotonic()
         try:
-            response = self._session.get(f"{server}/oauth/token/", params=params,
+            response = self._session.get(url, params=params,
                                          verify=self._verify, timeout=(
                                              min(CONNECT_TIMEOUT, self._timeout),
-                                             self._timeout))
+                                             self._timeout), allow_redirects=False)
         except requests.exceptions.SSLError as exc:
-            raise EndpointError(_tls_problem(server, exc)) from None
+            raise EndpointError(_tls_problem(server, exc, self._verify)) from None
         except requests.RequestException as exc:
             raise EndpointError(f"the OAuth server {server} could not renew the access token: "
                                 f"{self._failure(exc).reason}") from None
-        log.info("GET %s/oauth/token/ -> HTTP %d (%.2f s)", server, response.status_code,
-                 time.monotonic() - started)
+        target = self._redirect_target(response)
+        log.info("GET %s/oauth/token/ -> HTTP %d%s (%.2f s)", server, response.status_code,
+                 f" to {target}" if target else "", time.monotonic() - started)
+        if target:
+            raise _redirected(f"the OAuth server {server}", target, response.status_code,
+                              "--oauth-server")
         try:
             data = response.json()
         except ValueError:
@@ -616,12 +664,25 @@ def _connect_reason(exc: requests.ConnectionError) -> str:
     return "the connection failed"
 
 
-def _tls_problem(base_url: str, exc: requests.exceptions.SSLError) -> str:
-    """One line about the certificate (or TLS handshake) of `base_url`."""
+def _redirected(source: str, target: str, status: int, option: str) -> EndpointError:
+    """A redirect is never followed: a POST sent on to another host would carry the webhook
+    token or OAuth tokens there."""
+    return EndpointError(f"{source} redirects to {target} (HTTP {status}); ics2b24 follows no "
+                         f"redirect, which would take the credentials elsewhere: give that "
+                         f"address ({option}) if it is the right one")
+
+
+def _tls_problem(base_url: str, exc: requests.exceptions.SSLError,
+                 verify: bool | str) -> str:
+    """One line about the certificate (or TLS handshake) of `base_url`, trusted through the
+    system's CAs or the `--ca-cert` file `verify` names."""
     text = str(exc)
     match = re.search(r"certificate verify failed: ([^(]+?)\s*\(", text)
     if match or "CERTIFICATE_VERIFY_FAILED" in text:
         why = match.group(1).strip() if match else "it cannot be verified"
+        if isinstance(verify, str):
+            return (f"the certificate of {base_url} is not signed by the CA in --ca-cert "
+                    f"{verify} ({why}); give the CA that signed it, or the certificate itself")
         return (f"the certificate of {base_url} is not trusted ({why}); if it is the portal "
                 "you mean, give --ca-cert FILE with its certificate or CA")
     return (f"the TLS handshake with {base_url} failed; is it an https:// address, and does "

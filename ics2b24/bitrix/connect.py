@@ -3,6 +3,7 @@ Flags win over the environment, so secrets can live in the environment alone."""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,10 +125,23 @@ class Transport:
     ca_cert: Path | None = None
 
     def verify(self) -> bool | str:
+        """True, or the `--ca-cert` file once it is known to hold a certificate: what else a
+        user may give there (its key, any other file) would fail every handshake as one
+        that has nothing to do with the file."""
         if self.ca_cert is None:
             return True
         if not self.ca_cert.is_file():
             raise UsageError(f"--ca-cert {self.ca_cert}: no such file")
+        try:
+            text = self.ca_cert.read_bytes()
+            ssl.create_default_context().load_verify_locations(cafile=str(self.ca_cert))
+        except ssl.SSLError:
+            said = ("is a private key, not a CA certificate" if b"PRIVATE KEY-----" in text
+                    else "holds no certificate in PEM form (-----BEGIN CERTIFICATE-----)")
+            raise UsageError(f"--ca-cert {self.ca_cert}: {said}") from None
+        except OSError as exc:  # ssl.SSLError is one too, and is caught above
+            raise UsageError(f"--ca-cert {self.ca_cert}: cannot be read ({exc.strerror})"
+                             ) from None
         return str(self.ca_cert)
 
 

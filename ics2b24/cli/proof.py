@@ -26,7 +26,7 @@ from ics2b24.cli.options import (
     window_options,
 )
 from ics2b24.cli.root import cli, read_files, show_warnings
-from ics2b24.errors import Mismatch
+from ics2b24.errors import Mismatch, PortalError
 
 if TYPE_CHECKING:
     from ics2b24.app.run import Connection
@@ -105,7 +105,13 @@ def doctor(calendar_type: CalendarType, owner: int | None,
     click.echo(report.generation_line())
     for finding in report.findings:
         click.echo(finding.line())
-    failed = [f for f in report.findings if not f.held]
+    failed = [f for f in report.findings if not f.held and f.checked]
+    unchecked = [f for f in report.findings if not f.checked]
     if failed:
         raise Mismatch(f"{len(failed)} of {len(report.findings)} behaviour(s) push relies on "
-                       "differ on this portal: do not migrate to it before they are understood")
+                       "differ on this portal: do not migrate to it before they are understood"
+                       + (f"; {len(unchecked)} could not be checked" if unchecked else ""))
+    if unchecked:
+        raise PortalError("", f"{len(unchecked)} of {len(report.findings)} behaviour(s) could "
+                          "not be checked, the portal failing again and again: run doctor "
+                          "again later")

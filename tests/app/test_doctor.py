@@ -16,6 +16,7 @@ from ics2b24.app.doctor import DoctorReport, Finding, run_doctor
 from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.connect import Credentials, make_client
 from ics2b24.model import EventParams, Rrule
+from ics2b24.portal.faults import parse_faults
 from ics2b24.portal.profile import Profile
 from ics2b24.portal.server import Portal
 from tests.helpers import MethodLog
@@ -103,6 +104,20 @@ def test_a_portal_that_keeps_a_single_events_old_date_is_named(
     assert not moved.held and "missing" in moved.seen
     assert findings["a series bounded as push bounds it, weekly on its days, shows exactly "
                     "its occurrences"].held
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_doctor_under_server_errors_names_no_behaviour_it_could_not_check_as_differing(
+        make_portal: Callable[..., Portal], seed: int) -> None:
+    """A 500 on about one request in twenty-five, before or after the portal ran it: doctor
+    retries as push does, and says of a check it still could not make that it could not."""
+    portal = make_portal(faults=parse_faults(f"error=0.04,seed={seed}"))
+    before = sections(portal)
+    findings = doctor(portal)
+    assert len(findings) == 13
+    assert [f.line() for f in findings if not f.held and f.checked] == []
+    assert all(f.seen.startswith("could not be checked: ") for f in findings if not f.checked)
+    assert sections(portal) == before
 
 
 def test_doctor_interrupted_mid_run_leaves_no_section_behind(

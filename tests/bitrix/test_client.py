@@ -117,6 +117,13 @@ def test_malformed_webhook_is_a_usage_error_without_the_token() -> None:
     assert "s3cr3t-token" not in str(raised.value)
 
 
+def test_a_login_in_the_webhook_url_is_kept_apart_from_its_address() -> None:
+    """Sent as HTTP basic auth, never part of the address every message shows."""
+    auth = WebhookAuth.parse("http://someone:pa%40ss@127.0.0.1:8080/rest/1/s3cr3t/")
+    assert (auth.base_url, auth.login) == ("http://127.0.0.1:8080", ("someone", "pa@ss"))
+    assert "someone" not in repr(auth) and "pa@ss" not in repr(auth)
+
+
 def test_plain_http_oauth_server_is_refused() -> None:
     with pytest.raises(UsageError, match="--oauth-server"):
         OAuthAuth("https://example.bitrix24.com", "a", "r", "id", "secret",

@@ -5,10 +5,11 @@ few seconds."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import pytest
 import requests
 
 from ics2b24.portal.server import Portal
-from tests.helpers import Cli, vcalendar, vevent, write
+from ics2b24.portal.tls import ensure_certificate
+from tests.helpers import Cli, closed_port, vcalendar, vevent, write
 
 ONE = vcalendar(vevent("one@test", "20250303T090000", "One"))
 
@@ -25,12 +27,9 @@ def webhook_at(port: int, scheme: str = "http") -> str:
     return f"{scheme}://127.0.0.1:{port}/rest/1/s3cr3ttoken/"
 
 
-@pytest.fixture
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.fixture(name="closed_port")
+def closed_port_fixture() -> int:
+    return closed_port()
 
 
 class _NoPost(BaseHTTPRequestHandler):
@@ -42,13 +41,46 @@ class _NoPost(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def not_bitrix() -> Iterator[int]:
-    server = HTTPServer(("127.0.0.1", 0), _NoPost)
+    yield from serve(_NoPost)
+
+
+def serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+    server = HTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()
     yield int(server.server_address[1])
     server.shutdown()
     server.server_close()
+
+
+Answer = tuple[int, Mapping[str, str], bytes]
+
+
+@pytest.fixture
+def answering() -> Iterator[Callable[[Answer], int]]:
+    """Servers that give every request one canned answer (status, headers, body)."""
+    servers: list[Iterator[int]] = []
+
+    def start(answer: Answer) -> int:
+        status, headers, body = answer
+
+        class Canned(_NoPost):
+            def do_POST(self) -> None:
+                self.send_response(status)
+                for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST
+
+        servers.append(serve(Canned))
+        return next(servers[-1])
+
+    yield start
+    for server in servers:
+        next(server, None)
 
 
 @pytest.fixture
@@ -103,6 +135,35 @@ def test_a_server_that_is_not_bitrix24_is_named_at_once_with_exit_2(
     assert seconds < 2
 
 
+def test_a_redirect_is_named_with_its_target_and_not_followed(
+        answering: Callable[[Answer], int], closed_port: int, cli: Cli) -> None:
+    """Followed, the POST would go where the webhook's token was never meant to go; here the
+    target is a closed port, which used to be reported as the first address refusing."""
+    target = f"http://user:pa55w0rd@127.0.0.1:{closed_port}/rest/1/s3cr3ttoken/user.current"
+    port = answering((302, {"Location": target}, b""))
+    code, err, seconds = timed(cli, "-v", "section", "list", "--type", "user",
+                               "--webhook", webhook_at(port))
+    assert code == 2
+    [request, message] = err.splitlines()
+    assert "HTTP 302" in request and f"127.0.0.1:{closed_port}" in request
+    assert "connection refused" not in message
+    assert (f"http://127.0.0.1:{port} redirects to http://127.0.0.1:{closed_port}/rest/1/***/"
+            "user.current (HTTP 302)") in message
+    assert "pa55w0rd" not in err and "user:" not in err and "s3cr3ttoken" not in err
+    assert seconds < 2
+
+
+@pytest.mark.parametrize("body", [{"error": "Not Found"},
+                                  {"error": {"code": 404, "message": "Not Found"}},
+                                  {"detail": "Not Found"}])
+def test_a_json_404_from_a_server_that_is_not_bitrix24_is_named_with_exit_2(
+        answering: Callable[[Answer], int], cli: Cli, body: dict[str, object]) -> None:
+    port = answering((404, {"Content-Type": "application/json"}, json.dumps(body).encode()))
+    code, err, _ = timed(cli, "section", "list", "--type", "user", "--webhook", webhook_at(port))
+    assert code == 2
+    assert "is not a Bitrix24 REST endpoint" in one_line(err) and "HTTP 404" in err
+
+
 def test_a_server_that_never_answers_fails_after_the_timeout_in_one_line(
         silent_port: int, cli: Cli) -> None:
     code, err, seconds = timed(cli, "section", "list", "--type", "user", "--timeout", "1",
@@ -129,6 +190,35 @@ def test_an_untrusted_certificate_is_named_at_once_and_ca_cert_trusts_it_over_th
                          "--ca-cert", f"{data}.pem")
     assert code == 0, err
     assert "Admin" in out or "ID" in out
+
+
+@pytest.fixture
+def tls_portal(make_portal: Callable[..., Portal], tmp_path: Path) -> Portal:
+    """A portal over HTTPS whose certificate is `portal.sqlite3.pem`, its key beside it."""
+    return make_portal(tls=True, data=str(tmp_path / "portal.sqlite3"))
+
+
+@pytest.mark.parametrize(("name", "said"), [
+    ("portal.sqlite3.key.pem", "is a private key, not a CA certificate"),
+    ("one.ics", "holds no certificate in PEM form"),
+])
+def test_ca_cert_given_a_file_that_is_no_certificate_says_so(
+        tls_portal: Portal, cli: Cli, tmp_path: Path, name: str, said: str) -> None:
+    write(tmp_path / "one.ics", ONE)
+    code, err, _ = timed(cli, "section", "list", "--type", "user",
+                         "--webhook", tls_portal.webhook_url, "--ca-cert", str(tmp_path / name))
+    assert code == 2
+    assert f"--ca-cert {tmp_path / name}: {said}" in one_line(err)
+
+
+def test_ca_cert_of_a_ca_that_does_not_sign_the_server_says_so(
+        tls_portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    other = ensure_certificate(str(tmp_path / "other")).cert_path
+    code, err, _ = timed(cli, "section", "list", "--type", "user",
+                         "--webhook", tls_portal.webhook_url, "--ca-cert", str(other))
+    assert code == 2
+    assert (f"the certificate of {tls_portal.base_url} is not signed by the CA in --ca-cert "
+            f"{other}") in one_line(err)
 
 
 def test_a_wrong_token_on_push_is_exit_2_without_sending_anything(

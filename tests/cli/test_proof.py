@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,17 @@ def sections(portal: Portal) -> list[str]:
     rows = portal.api.call(portal.first_user, "calendar.section.get",
                            {"type": "user", "ownerId": 1})
     return [row["NAME"] for row in rows]
+
+
+def test_doctor_on_a_calendar_the_portal_refuses_access_to_exits_2(
+        make_portal: Callable[..., Portal], capsys: pytest.CaptureFixture[str]) -> None:
+    portal = make_portal(users={"users": [{"id": 1, "admin": True}, {"id": 2}]})
+    code, out, err = cli(capsys, portal, "doctor", "--owner", "2")
+    assert code == 2
+    assert err == ("ics2b24: the portal refused access to the user calendar 2 (Access "
+                   "denied): nothing was written; the credentials' user may not write there: "
+                   "check --type and --owner, or use the credentials of a user who may\n")
+    assert out == ""
 
 
 def test_doctor_interrupted_with_ctrl_c_leaves_no_section_behind(

@@ -103,12 +103,14 @@ def test_add_with_a_colour_that_is_not_one_is_refused_before_sending(
     assert portal.counters().requests == 0
 
 
-def test_add_the_portal_refuses_is_exit_1_with_its_description(
+def test_add_to_a_calendar_the_portal_refuses_access_to_is_exit_2_with_its_description(
         portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
+    """Nothing was written, and only other flags (or credentials) can help."""
     code, out, err = run_on(portal, capsys, "section", "add", "--type", "user", "--owner", "5",
                          "--name", "Not mine")
-    assert (code, out) == (1, "")
-    assert err == "ics2b24: portal: Access denied\n"
+    assert (code, out) == (2, "")
+    assert err.startswith("ics2b24: the portal refused access to the user calendar 5 (Access "
+                          "denied): nothing was written")
 
 
 # --- update -------------------------------------------------------------------------------

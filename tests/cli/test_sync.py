@@ -9,6 +9,7 @@ import subprocess
 import sys
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import icalendar
@@ -19,6 +20,7 @@ from ics2b24.store.state import StateDB
 from tests.helpers import (
     Cli,
     MethodLog,
+    closed_port,
     portal_rows,
     run_on_a_terminal,
     sample_files,
@@ -279,6 +281,62 @@ def test_push_section_from_ics_with_a_zip_of_several_calendars_is_refused_with_e
     assert err.strip().splitlines() == [
         f"ics2b24: --section-from-ics: {export} holds 2 calendars; name one .ics file"]
     assert spy.calls == []
+
+
+def test_a_login_in_the_webhook_url_is_never_echoed_nor_kept(
+        portal: Portal, tmp_path: Path) -> None:
+    """`https://user:password@PORTAL/rest/…` in every command that prints an address, on
+    success and on failure (a closed port), with -v: neither part of the login, nor any part
+    of the token, in what any of them prints or in any file written."""
+    token = portal.first_user.webhook_token
+    login = "someone:pa55w0rd@"
+    webhook = portal.webhook_url.replace("http://", f"http://{login}")
+    closed = webhook.replace(f":{portal.port}/", f":{closed_port()}/")
+    source = write(tmp_path / "a.ics", vcalendar(ONE, REFUSED))
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
+    target = ["--type", "user", "--owner", "1", "--section", "1",
+              "--state", str(tmp_path / "state.sqlite3")]
+    outputs = []
+    for command in (["push", str(source), *target, "--reject-file", str(tmp_path / "r.ics")],
+                    ["plan", str(source), *target, "--json"],
+                    ["verify", str(source), *target], ["undo", *target, "--yes"],
+                    ["section", "list", "--type", "user"], ["doctor"],
+                    ["push", str(source), "--type", "user", "--section-name", "x"]):
+        for address in (webhook, closed):
+            result = subprocess.run([sys.executable, "-m", "ics2b24", "-v", *command,
+                                     "--webhook", address], env=env, capture_output=True,
+                                    timeout=60)
+            outputs += [result.stdout, result.stderr]
+    assert any(b"cannot reach" in out for out in outputs)
+    files = [p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p != source]
+    assert len(files) >= 3
+    for blob in outputs + files:
+        for secret in ("someone", "pa55w0rd", token[:6], token[-6:]):
+            assert secret.encode() not in blob, (secret, blob[:300])
+
+
+TWO_USERS = {"users": [{"id": 1, "name": "Admin", "admin": True}, {"id": 2, "name": "Bob"}]}
+WEEKLY = vevent("weekly@test", "20250303T090000", "Weekly", "RRULE:FREQ=WEEKLY;COUNT=3")
+
+
+@pytest.mark.parametrize(("events", "where"), [
+    ((ONE,), ["--section-name", "Imported"]),
+    ((ONE, TWO), ["--section", "2"]),
+    ((WEEKLY,), ["--section", "2"]),
+])
+def test_push_to_a_calendar_the_portal_refuses_access_to_exits_2_with_nothing_written(
+        make_portal: Callable[..., Portal], tmp_path: Path, cli: Cli,
+        events: tuple[str, ...], where: list[str]) -> None:
+    """User 1 may read user 2's calendar but not write it: a new section, the probe of the
+    portal's calendar code (a series) or the events themselves are refused."""
+    portal = make_portal(users=TWO_USERS)
+    source = write(tmp_path / "a.ics", vcalendar(*events))
+    code, _, err = cli("push", str(source), "--webhook", portal.webhook_url, "--type", "user",
+                       "--owner", "2", *where, "--state", str(tmp_path / "state.sqlite3"))
+    assert code == 2, err
+    assert ("the portal refused access to the user calendar 2 (Access denied): nothing was "
+            "written") in err.splitlines()[-1]
+    assert portal_rows(portal, owner=2) == []
 
 
 FLOATING = vcalendar("BEGIN:VEVENT\nUID:floating@test\nDTSTAMP:20250101T000000Z\n"
