@@ -236,10 +236,13 @@ def drop_rules_ending_before_start(master: Event) -> list[str]:
     recurring-ical-events (dateutil) expands such a rule to nothing, and the event would
     vanish without a word; without the rule, DTSTART (and any RDATE) is what is left.
     """
-    rules = _as_list(master.get("RRULE"))
-    shape = _shape(_span(master)[0])
-    ending = [(rule, until) for rule in rules for until in rule.get("UNTIL", [])[:1]
-              if _until_before_start(until, shape)]
+    try:
+        rules = _as_list(master.get("RRULE"))
+        shape = _shape(_span(master)[0])
+        ending = [(rule, until) for rule in rules for until in rule.get("UNTIL", [])[:1]
+                  if _until_before_start(until, shape)]
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+        return []  # a rule that cannot be read: `plan_recurrence` says so
     if not ending:
         return []
     kept = [rule for rule in rules if all(rule is not gone for gone, _ in ending)]

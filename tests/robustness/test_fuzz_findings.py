@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.fuzz import run_convert
+from bench.fuzz import mutate, run_convert
 
 
 def _calendar(event: str, head: str = "") -> bytes:
@@ -32,6 +32,9 @@ FINDINGS = {
         "UID:a\r\nDTSTART:20240101T100000Z\r\n", _ZONE_WITH_TWO_TZIDS),
     "RRULE with INTERVAL=0": _calendar(
         "UID:a\r\nDTSTART:20240101T100000Z\r\nRRULE:FREQ=WEEKLY;INTERVAL=0\r\n"),
+    "the Google sample with bytes that are not UTF-8 inside its first BYDAY": mutate(
+        (Path(__file__).parents[2] / "samples" / "google-export.ics").read_bytes(),
+        [("bad-utf8", 126027, 0, "")], b""),
 }
 
 
