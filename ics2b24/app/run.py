@@ -36,10 +36,11 @@ from ics2b24.app.sections import (
 from ics2b24.app.target import Target
 from ics2b24.app.traits import probe_traits
 from ics2b24.app.zones import read_kept, to_confirm
+from ics2b24.bitrix import answers
 from ics2b24.bitrix.client import Client, UncertainWriteError
 from ics2b24.bitrix.connect import Credentials, Hooks, Transport, make_client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
-from ics2b24.bitrix.rows import parse_event, parse_events
+from ics2b24.bitrix.rows import listed_rows, parse_event, parse_events
 from ics2b24.errors import EndpointError, PortalError, UsageError
 from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
 from ics2b24.model import CURRENT_PORTAL, DesiredEvent, EventParams, PortalTraits
@@ -267,7 +268,7 @@ def current_user(client: Client) -> dict[str, Any]:
         if exc.error != "insufficient_scope":
             raise
         return {}
-    return answer if isinstance(answer, dict) else {}
+    return answers.user(answer)
 
 
 def _section(client: Client, db: StateDB, portal: str, connection: Connection,
@@ -693,17 +694,6 @@ def event_get_params(target: Target, section_id: int, first: date,
             "from": first.isoformat(), "to": last.isoformat()}
 
 
-def listed_rows(rows: Any) -> list[Any]:
-    """A `calendar.event.get` answer as its rows. An answer that is not a list stops the
-    run before anything is written: read as "no events", it would make every event be
-    added again."""
-    if not isinstance(rows, list):
-        raise PortalError("ERROR_UNEXPECTED_ANSWER", (
-            f"calendar.event.get answered {type(rows).__name__} instead of a list of events; "
-            "nothing was changed"))
-    return rows
-
-
 def _get_by_ids(client: Client, ids: Sequence[int]) -> list[RemoteEvent]:
     out = []
     for start in range(0, len(ids), _READ_BATCH):
@@ -715,9 +705,7 @@ def _get_by_ids(client: Client, ids: Sequence[int]) -> list[RemoteEvent]:
             if isinstance(row, dict) and row.get("ID"):
                 out.append(parse_event(row))
             elif row not in (None, False, [], {}):
-                raise PortalError("ERROR_UNEXPECTED_ANSWER", (
-                    f"calendar.event.getbyid {event_id} answered {type(row).__name__} "
-                    "instead of an event; nothing was changed"))
+                raise answers.unexpected(f"calendar.event.getbyid {event_id}", row, "an event")
     return out
 
 

@@ -17,7 +17,6 @@ from ics2b24.app.run import (
     current_user,
     event_get_params,
     event_rows,
-    listed_rows,
     remembered_section,
 )
 from ics2b24.app.sections import choose_section, list_sections
@@ -25,7 +24,7 @@ from ics2b24.app.target import Target
 from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.connect import make_client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
-from ics2b24.bitrix.rows import date_order, shown
+from ics2b24.bitrix.rows import date_order, listed_rows, shown
 from ics2b24.errors import UsageError
 from ics2b24.ical.convert import convert_inputs
 from ics2b24.model import DesiredEvent

@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import NewConnectionError
 
+from ics2b24.bitrix import answers
 from ics2b24.bitrix.encoding import batch_body
 from ics2b24.bitrix.limits import Pacer, TimeReport, Wait
 from ics2b24.errors import EndpointError, PortalError, UsageError
@@ -283,7 +284,7 @@ class Client:
     def user_id(self) -> int:
         """The user this client calls as (from the webhook URL, or `user.current`)."""
         if self._user_id is None:
-            self._user_id = int(self.call("user.current")["ID"])
+            self._user_id = int(answers.user(self.call("user.current"))["ID"])
         return self._user_id
 
     def close(self) -> None:
@@ -331,6 +332,8 @@ class Client:
         write = any(is_write(method) for method, _ in pending.values())
         answer = self._send("batch", batch_body(pending), costs, write=write)
         outer = answer.body.get("result") or {}
+        if not isinstance(outer, Mapping):
+            raise self._unexpected_batch(outer, write=write)
         for key, value in _as_dict(outer.get("result")).items():
             results[key] = value
         for key, block in _as_dict(outer.get("result_time")).items():
@@ -345,6 +348,16 @@ class Client:
                 str(data.get("error", "")), self._redact(str(data.get("error_description", "")))
             )
         return round_errors
+
+    @staticmethod
+    def _unexpected_batch(outer: Any, *, write: bool) -> PortalError:
+        """A batch answer that is no object of results: for writes, whether they ran is
+        unknown."""
+        error = answers.unexpected("batch", outer, "the results of its calls")
+        if write:
+            return UncertainWriteError(
+                error.error, f"{error.description}; the portal may or may not have done it")
+        return error
 
     def _expected(self, method: str) -> float:
         return self.pacer.expected_cost(method, WRITE_COST if is_write(method) else READ_COST)
