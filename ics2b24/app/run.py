@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from ics2b24.bitrix.rows import listed_rows, parse_event, parse_events
 from ics2b24.errors import EndpointError, PortalError, UsageError
 from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
 from ics2b24.model import CURRENT_PORTAL, DesiredEvent, EventParams, PortalTraits
+from ics2b24.plan.compare import shifted
 from ics2b24.plan.diff import DiffOptions, canonical_rule, diff, sent_days, undo_plan
 from ics2b24.plan.moved import same_portal
 from ics2b24.plan.ops import Key, Op, Plan
@@ -717,12 +718,4 @@ def _window(events: Sequence[DesiredEvent],
     if not days:
         return None
     first, last = date.fromisoformat(min(days)), date.fromisoformat(max(days))
-    return _day_beside(first, -1), _day_beside(last, 1)
-
-
-def _day_beside(day: date, step: int) -> date:
-    """The day before or after, or `day` itself at the calendar's ends (year 1, 9999)."""
-    try:
-        return day + timedelta(days=step)
-    except OverflowError:
-        return day
+    return shifted(first, -1), shifted(last, 1)

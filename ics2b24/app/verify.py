@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import closing
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from ics2b24.app.run import (
@@ -36,6 +36,7 @@ from ics2b24.plan.compare import (
     differing_views,
     implied,
     month_grids,
+    shifted,
 )
 from ics2b24.store.state import StateDB, portal_identity
 
@@ -98,7 +99,7 @@ def _section_id(client: Client, connection: Connection) -> int:
 def _wider(window: Window) -> tuple[date, date]:
     """A window a day wider on each side: the portal picks rows by overlap, verify by start
     day in the event's own zone."""
-    return window.first - timedelta(days=1), window.last + timedelta(days=1)
+    return shifted(window.first, -1), shifted(window.last, 1)
 
 
 def _rows(client: Client, target: Target, section: int, window: Window) -> list[Any]:
