@@ -171,8 +171,9 @@ def _session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
              options: SyncOptions | None, mode: _Mode) -> Iterator[_Session]:
     db = StateDB.open(connection.state_path, readonly=not mode.writes_state)
     try:
-        if db.created_dir is not None:
-            connection.note(f"created {db.created_dir} (0700) for the state DB {db.path}")
+        if db.created_dirs:
+            connection.note(f"created {', '.join(map(str, db.created_dirs))} (0700) for the "
+                            f"state DB {db.path}")
         client = make_client(connection.credentials, rate=connection.rate,
                              operating_limit=connection.operating_limit,
                              transport=connection.transport, hooks=connection.hooks)

@@ -40,6 +40,7 @@ from ics2b24.bitrix import answers
 from ics2b24.bitrix.encoding import batch_body
 from ics2b24.bitrix.limits import Pacer, TimeReport, Wait
 from ics2b24.errors import EndpointError, PortalError, UsageError
+from ics2b24.paths import make_private_dirs
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def kept_tokens(path: Path, given_refresh: str | None) -> tuple[str, str, str | 
 def write_token_file(path: Path, access: str, refresh: str, replaces: str | None = None) -> None:
     """Replace the token file atomically; it is created 0600 (its directory 0700) and never
     wider."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     kept: dict[str, str] = {"access_token": access, "refresh_token": refresh}
