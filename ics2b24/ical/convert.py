@@ -87,6 +87,9 @@ class ConvertOptions:
               max_occurrences: int, user_map: str | None, no_attendees: bool,
               strict: bool, invite_attendees: bool = False) -> ConvertOptions:
         """Options from command-line values: resolves the zone, reads the user map."""
+        if no_attendees and invite_attendees:
+            raise UsageError("--no-attendees and --invite-attendees contradict each other: "
+                             "leave people out, or invite them, not both")
         name = tz if tz is not None else system_zone_name()
         try:
             zone = resolve_zone(name)
