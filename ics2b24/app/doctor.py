@@ -31,7 +31,7 @@ from ics2b24.app.sections import SectionFields, add_section, calendar_params, li
 from ics2b24.app.target import CalendarType
 from ics2b24.app.traits import probe_traits
 from ics2b24.bitrix.client import Client, TransientError, backoff
-from ics2b24.bitrix.rows import DateOrder, date_order, shown
+from ics2b24.bitrix.rows import DateOrder, date_order, listed_rows, shown
 from ics2b24.errors import PortalError
 from ics2b24.ical.convert import ConvertOptions, convert_inputs
 from ics2b24.model import EventParams, PortalTraits, Reminder, Rrule
@@ -122,7 +122,7 @@ class _Probe:
             **calendar_params(self.cal_type, self.owner), "section": [self.section],
             "from": (window.first - timedelta(days=1)).isoformat(),
             "to": (window.last + timedelta(days=1)).isoformat()})
-        listed = rows if isinstance(rows, list) else []
+        listed = listed_rows(rows)
         if window == WINDOW:
             self.order = date_order(listed) or self.order
         found: Counter[Occurrence] = Counter()

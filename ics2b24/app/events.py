@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ics2b24.app.run import Connection, event_rows, section_to_read, shifted
+from ics2b24.app.run import Connection, event_rows, section_to_read
 from ics2b24.app.sections import PortalSection
 from ics2b24.bitrix.rows import date_order, parse_event
 from ics2b24.errors import UsageError
 from ics2b24.model import EventParams
-from ics2b24.plan.compare import Window, occurrence_of
+from ics2b24.plan.compare import Window, occurrence_of, shifted
 
 PAST = 30
 SPAN = 365

@@ -27,6 +27,7 @@ from typing import Any
 
 import icalendar
 
+from ics2b24.bitrix.answers import UNEXPECTED, new_id, shown
 from ics2b24.bitrix.client import Client, UncertainWriteError
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.errors import PortalError
@@ -175,12 +176,11 @@ class Pusher:
                 ids: dict[Key, int], report: PushReport) -> None:
         """Record what one confirmed call did."""
         if op.kind == "add":
-            event_id = _new_id(result)
+            event_id = new_id(result)
             if event_id is None:
                 report.failures.append(Failure(op, PortalError(
-                    "ERROR_UNEXPECTED_ANSWER",
-                    f"the portal answered the add with {_shown(result)} instead of the new "
-                    "event's id; re-run to pair it")))
+                    UNEXPECTED, f"the portal answered the add with {shown(result)} instead "
+                    "of the new event's id; re-run to pair it")))
                 return
         elif op.kind == "delete":
             for key in op.forget or (op.key,):
@@ -241,18 +241,3 @@ def _vevent(event: DesiredEvent) -> icalendar.Event:
     rid = parse_recurrence_id(event.recurrence_id) if event.recurrence_id else None
     return vevent(event.uid, event.params, datetime.now(timezone.utc), recurrence_id=rid)
 
-
-def _new_id(result: Any) -> int | None:
-    """The id an `add` answers: a positive integer (a digit string passes too)."""
-    if isinstance(result, bool):
-        return None
-    if isinstance(result, int):
-        return result if result > 0 else None
-    if isinstance(result, str) and result.strip().isdigit():
-        return int(result) or None
-    return None
-
-
-def _shown(result: Any) -> str:
-    text = repr(result)
-    return text if len(text) <= 60 else text[:57] + "..."

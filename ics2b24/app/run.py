@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +39,15 @@ from ics2b24.app.sections import (
 from ics2b24.app.target import Target, access_denied, no_access
 from ics2b24.app.traits import probe_traits
 from ics2b24.app.zones import read_kept, to_confirm
+from ics2b24.bitrix import answers
 from ics2b24.bitrix.client import Client, UncertainWriteError, backoff
 from ics2b24.bitrix.connect import Credentials, Hooks, Transport, make_client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
-from ics2b24.bitrix.rows import parse_event, parse_events
+from ics2b24.bitrix.rows import listed_rows, parse_event, parse_events
 from ics2b24.errors import EndpointError, PortalError, UsageError
 from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
 from ics2b24.model import CURRENT_PORTAL, DesiredEvent, EventParams, PortalTraits
+from ics2b24.plan.compare import shifted
 from ics2b24.plan.diff import DiffOptions, canonical_rule, diff, sent_days, undo_plan
 from ics2b24.plan.moved import same_portal
 from ics2b24.plan.ops import Key, Op, Plan
@@ -200,8 +202,9 @@ def _session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
              options: SyncOptions | None, mode: _Mode) -> Iterator[_Session]:
     db = StateDB.open(connection.state_path, readonly=not mode.writes_state)
     try:
-        if db.created_dir is not None:
-            connection.note(f"created {db.created_dir} (0700) for the state DB {db.path}")
+        if db.created_dirs:
+            connection.note(f"created {', '.join(map(str, db.created_dirs))} (0700) for the "
+                            f"state DB {db.path}")
         client = connection.client()
         try:
             user = current_user(client)
@@ -296,7 +299,7 @@ def current_user(client: Client) -> dict[str, Any]:
         if exc.error != "insufficient_scope":
             raise
         return {}
-    return answer if isinstance(answer, dict) else {}
+    return answers.user(answer)
 
 
 def _section(client: Client, db: StateDB, portal: str, connection: Connection,
@@ -790,17 +793,6 @@ def event_get_params(target: Target, section_id: int, first: date,
             "from": first.isoformat(), "to": last.isoformat()}
 
 
-def listed_rows(rows: Any) -> list[Any]:
-    """A `calendar.event.get` answer as its rows. An answer that is not a list stops the
-    run before anything is written: read as "no events", it would make every event be
-    added again."""
-    if not isinstance(rows, list):
-        raise PortalError("ERROR_UNEXPECTED_ANSWER", (
-            f"calendar.event.get answered {type(rows).__name__} instead of a list of events; "
-            "nothing was changed"))
-    return rows
-
-
 def get_by_ids(client: Client, ids: Sequence[int]) -> list[RemoteEvent]:
     """Each event as `getbyid` answers it (a series with its own start, not an
     occurrence's), 50 to a request; one that is gone is left out."""
@@ -814,9 +806,7 @@ def get_by_ids(client: Client, ids: Sequence[int]) -> list[RemoteEvent]:
             if isinstance(row, dict) and row.get("ID"):
                 out.append(parse_event(row))
             elif row not in (None, False, [], {}):
-                raise PortalError("ERROR_UNEXPECTED_ANSWER", (
-                    f"calendar.event.getbyid {event_id} answered {type(row).__name__} "
-                    "instead of an event; nothing was changed"))
+                raise answers.unexpected(f"calendar.event.getbyid {event_id}", row, "an event")
     return out
 
 
@@ -829,12 +819,3 @@ def _window(events: Sequence[DesiredEvent],
         return None
     first, last = date.fromisoformat(min(days)), date.fromisoformat(max(days))
     return shifted(first, -1), shifted(last, 1)
-
-
-def shifted(day: date, days: int) -> date:
-    """`days` days later (earlier when negative), or the calendar's first or last day where
-    that would leave it (year 1, 9999)."""
-    try:
-        return day + timedelta(days=days)
-    except OverflowError:
-        return date.max if days > 0 else date.min

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ics2b24.app.target import CalendarType, Target, access_denied, calendar_name, no_access
+from ics2b24.bitrix import answers
 from ics2b24.bitrix.client import Client
+from ics2b24.bitrix.rows import listed_rows
 from ics2b24.errors import PortalError, UsageError
 from ics2b24.ical.colors import to_hex
 from ics2b24.ical.read import read_input
@@ -165,14 +167,22 @@ class SectionFields:
         return None
 
 
+_SECTIONS = "a list of sections"
+
+
 def calendar_params(cal_type: CalendarType, owner: int) -> dict[str, Any]:
     return {"type": cal_type, "ownerId": owner}
 
 
 def list_sections(client: Client, cal_type: CalendarType, owner: int) -> list[PortalSection]:
     """The calendar's sections, ordered by id."""
-    rows = client.call("calendar.section.get", calendar_params(cal_type, owner)) or []
-    return sorted((PortalSection.from_row(row) for row in rows), key=lambda s: s.id)
+    method = "calendar.section.get"
+    result = client.call(method, calendar_params(cal_type, owner))
+    try:
+        sections = [PortalSection.from_row(row) for row in answers.rows(method, result, _SECTIONS)]
+    except (KeyError, TypeError, ValueError):
+        raise answers.unexpected(method, result, _SECTIONS) from None
+    return sorted(sections, key=lambda s: s.id)
 
 
 def find_section(sections: list[PortalSection], section_id: int, cal_type: CalendarType,
@@ -249,21 +259,22 @@ def add_section(client: Client, cal_type: CalendarType, owner: int,
         raise UsageError("a new section needs a name (--name)")
     params = {**calendar_params(cal_type, owner), **fields.add_params()}
     try:
-        return int(client.call("calendar.section.add", params))
+        answer = client.call("calendar.section.add", params)
     except PortalError as error:
         if access_denied(error):
             raise no_access(cal_type, owner, error) from None
         raise
+    return answers.an_id("calendar.section.add", answer, "the new section's id")
 
 
 def events_in_section(client: Client, cal_type: CalendarType, owner: int,
                       section_id: int) -> int:
     """How many events a section holds (a series counts once), whoever wrote them: what
     deleting it deletes with it."""
-    rows = client.call("calendar.event.get", {
+    rows = listed_rows(client.call("calendar.event.get", {
         **calendar_params(cal_type, owner), "section": [section_id], "from": "1900-01-01",
-        "to": "2038-01-01"}) or []
-    return len({str(row.get("ID")) for row in rows if isinstance(row, dict)})
+        "to": "2038-01-01"}))
+    return len({str(row.get("ID")) for row in rows})
 
 
 def delete_section(client: Client, cal_type: CalendarType, owner: int,

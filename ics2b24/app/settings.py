@@ -18,6 +18,7 @@ from typing import Any
 
 from ics2b24.app.sections import list_sections
 from ics2b24.app.target import CalendarType
+from ics2b24.bitrix import answers
 from ics2b24.bitrix.client import Client
 from ics2b24.errors import UsageError
 from ics2b24.ical.default_alarms import DefaultAlarms, default_alarms
@@ -263,7 +264,8 @@ def changes(current: Mapping[str, Any], merged: Mapping[str, Any]) -> list[Chang
 
 
 def get_settings(client: Client) -> dict[str, Any]:
-    return dict(client.call("calendar.user.settings.get") or {})
+    method = "calendar.user.settings.get"
+    return answers.record(method, client.call(method), "the user's calendar settings")
 
 
 def check_sections(client: Client, request: SettingsRequest) -> None:

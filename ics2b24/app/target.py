@@ -64,3 +64,6 @@ class Target:
             raise UsageError("--type company_calendar takes --owner 0")
         if (self.section_id is None) == (self.section_name is None):
             raise UsageError("give exactly one of --section ID or --section-name NAME")
+        if self.section_name is not None and not self.section_name.strip():
+            raise UsageError("--section-name must not be empty: give the section's name, or "
+                             "--section ID")

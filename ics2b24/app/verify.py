@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import closing
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from ics2b24.app.run import (
@@ -17,13 +17,12 @@ from ics2b24.app.run import (
     current_user,
     event_get_params,
     event_rows,
-    listed_rows,
     section_to_read,
 )
 from ics2b24.app.target import Target
 from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
-from ics2b24.bitrix.rows import date_order, shown
+from ics2b24.bitrix.rows import date_order, listed_rows, shown
 from ics2b24.errors import UsageError
 from ics2b24.ical.convert import convert_inputs
 from ics2b24.model import DesiredEvent
@@ -35,6 +34,7 @@ from ics2b24.plan.compare import (
     differing_views,
     implied,
     month_grids,
+    shifted,
 )
 
 
@@ -85,7 +85,7 @@ def target_section_id(client: Client, connection: Connection) -> int:
 def wider(window: Window) -> tuple[date, date]:
     """A window a day wider on each side: the portal picks rows by overlap, verify by start
     day in the event's own zone."""
-    return window.first - timedelta(days=1), window.last + timedelta(days=1)
+    return shifted(window.first, -1), shifted(window.last, 1)
 
 
 def _rows(client: Client, target: Target, section: int, window: Window) -> list[Any]:

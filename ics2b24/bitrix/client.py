@@ -37,9 +37,11 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import requests
 from urllib3.exceptions import NewConnectionError
 
+from ics2b24.bitrix import answers
 from ics2b24.bitrix.encoding import batch_body
 from ics2b24.bitrix.limits import Pacer, TimeReport, Wait
 from ics2b24.errors import EndpointError, PortalError, UsageError
+from ics2b24.paths import make_private_dirs
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +178,7 @@ def kept_tokens(path: Path, given_refresh: str | None) -> tuple[str, str, str | 
 def write_token_file(path: Path, access: str, refresh: str, replaces: str | None = None) -> None:
     """Replace the token file atomically; it is created 0600 (its directory 0700) and never
     wider."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     kept: dict[str, str] = {"access_token": access, "refresh_token": refresh}
@@ -317,7 +319,7 @@ class Client:
     def user_id(self) -> int:
         """The user this client calls as (from the webhook URL, or `user.current`)."""
         if self._user_id is None:
-            self._user_id = int(self.call("user.current")["ID"])
+            self._user_id = int(answers.user(self.call("user.current"))["ID"])
         return self._user_id
 
     def close(self) -> None:
@@ -365,6 +367,8 @@ class Client:
         write = any(is_write(method) for method, _ in pending.values())
         answer = self._send("batch", batch_body(pending), costs, write=write)
         outer = answer.body.get("result") or {}
+        if not isinstance(outer, Mapping):
+            raise self._unexpected_batch(outer, write=write)
         for key, value in _as_dict(outer.get("result")).items():
             results[key] = value
         for key, block in _as_dict(outer.get("result_time")).items():
@@ -379,6 +383,16 @@ class Client:
                 str(data.get("error", "")), self._redact(str(data.get("error_description", "")))
             )
         return round_errors
+
+    @staticmethod
+    def _unexpected_batch(outer: Any, *, write: bool) -> PortalError:
+        """A batch answer that is no object of results: for writes, whether they ran is
+        unknown."""
+        error = answers.unexpected("batch", outer, "the results of its calls")
+        if write:
+            return UncertainWriteError(
+                error.error, f"{error.description}; the portal may or may not have done it")
+        return error
 
     def _expected(self, method: str) -> float:
         return self.pacer.expected_cost(method, WRITE_COST if is_write(method) else READ_COST)

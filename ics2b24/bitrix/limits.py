@@ -43,13 +43,19 @@ class Rate:
 
     @classmethod
     def parse(cls, text: str) -> Rate:
+        """Y and X finite, X at least one request: a smaller burst lets no request through."""
         left, slash, right = text.partition("/")
         try:
             per_second, burst = float(left), float(right)
         except ValueError:
-            per_second = burst = math.nan
-        if not slash or not per_second > 0 or not burst >= 1:
+            slash = ""
+        if not slash:
             raise UsageError(f"--rate must be Y/X (requests per second / burst), got {text!r}")
+        if not (math.isfinite(per_second) and per_second > 0):
+            raise UsageError(f"--rate {text!r}: Y must be a positive number of requests per "
+                             "second")
+        if not (math.isfinite(burst) and burst >= 1):
+            raise UsageError(f"--rate {text!r}: the burst X must be at least 1 request")
         return cls(per_second, burst)
 
 

@@ -38,6 +38,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
+from ics2b24.bitrix import answers
 from ics2b24.errors import PortalError
 from ics2b24.model import WEEKDAYS, EventParams, Freq, Meeting, Reminder, ReminderUnit, Rrule
 from ics2b24.plan.compare import Occurrence, Window, occurrence_of
@@ -65,6 +66,11 @@ def parse_event(row: Mapping[str, Any], order: DateOrder | None = None) -> Remot
             "ERROR_UNEXPECTED_ANSWER",
             f"cannot read calendar event {row.get('ID', '?')!s}: {exc}",
         ) from None
+
+
+def listed_rows(result: Any) -> list[dict[str, Any]]:
+    """A `calendar.event.get` answer as its rows, checked before anything is read from it."""
+    return answers.rows("calendar.event.get", result, "a list of events")
 
 
 def parse_events(rows: Iterable[Mapping[str, Any]]) -> list[RemoteEvent]:

@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from ics2b24.cli import backup, convert, events, portal, proof, section, settings, sync
+from ics2b24.cli import backup, convert, events, portal, proof, section, settings, streams, sync
 from ics2b24.cli.root import ReaderGone, cli
 from ics2b24.errors import (
     EndpointError,
@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI and turn every known error into one line and its exit code. Standard
     output is flushed here, so a full disk is reported rather than lost at exit; a reader
     that stopped reading (`| head -1`) is no error."""
+    streams.prepare()
     try:
         cli.main(args=argv, prog_name="ics2b24", standalone_mode=False)
         sys.stdout.flush()

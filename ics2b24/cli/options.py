@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from ics2b24.cli.root import console_of
+from ics2b24.errors import UsageError
 
 if TYPE_CHECKING:
     from ics2b24.app.run import Connection, SyncOptions
@@ -61,8 +62,17 @@ def owner_option(help: str = "Owner id: user or group id (default for user: the 
     return click.option("--owner", type=int, help=help)
 
 
+def _state_path(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """An empty `--state` (an unset shell variable) is refused: read as no flag, it would
+    silently use the default state DB, whose records belong to other runs."""
+    if value is not None and not value.strip():
+        raise UsageError("--state is empty: give the state DB's path, or leave --state out "
+                         "for the default")
+    return value
+
+
 STATE_OPTION: Decorator[Any] = click.option(
-    "--state", type=click.Path(dir_okay=False), metavar="PATH",
+    "--state", type=click.Path(dir_okay=False), metavar="PATH", callback=_state_path,
     help="State DB (default: ~/.local/share/ics2b24/state.sqlite3).")
 """`--state`, for every command that keeps or reads the state DB."""
 

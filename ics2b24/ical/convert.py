@@ -132,6 +132,9 @@ class ConvertOptions:
         """Options from command-line values and, for a run against a `portal`, its user's
         zone: resolves the zone (`floating_zone`), reads the user map. Without a zone for
         floating times, TZIDs no one defines are read in the system's."""
+        if no_attendees and invite_attendees:
+            raise UsageError("--no-attendees and --invite-attendees contradict each other: "
+                             "leave people out, or invite them, not both")
         floating = floating_zone(tz, user_zone, portal=portal)
         if tz is not None:
             name = tz

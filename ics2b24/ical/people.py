@@ -38,7 +38,7 @@ def load_user_map(path: str) -> dict[str, int]:
         raise UsageError(f"--user-map {path}: {exc.strerror or 'cannot be read'}") from exc
     except UnicodeDecodeError as exc:
         raise ParseError("the user map is not UTF-8 text", file=path) from exc
-    if text.lstrip().startswith("{"):
+    if text.lstrip().startswith(("{", "[")):
         return parse_json_user_map(path, text)
     return parse_csv_user_map(path, text)
 
@@ -49,7 +49,8 @@ def parse_json_user_map(path: str, text: str) -> dict[str, int]:
     except json.JSONDecodeError as exc:
         raise ParseError(f"invalid JSON: {exc.msg}", file=path, line=exc.lineno) from exc
     if not isinstance(data, dict):
-        raise ParseError("expected a JSON object {email: user_id}", file=path)
+        shown = "an array" if isinstance(data, list) else type(data).__name__
+        raise ParseError(f"expected a JSON object {{email: user_id}}, not {shown}", file=path)
     out = {}
     for email, user_id in data.items():
         out[_email_key(email)] = _user_id(user_id, path, None, email)

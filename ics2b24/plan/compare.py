@@ -107,10 +107,10 @@ class ViewReport:
         return (self.window.first + timedelta(days=6)).replace(day=1)
 
     def name(self) -> str:
-        return f"month view {self.month:%Y-%m} ({self.window.first}..{self.window.last})"
+        return f"month view {self.month.isoformat()[:7]} ({self.window.first}..{self.window.last})"
 
     def to_json(self) -> dict[str, Any]:
-        return {"month": f"{self.month:%Y-%m}", "from": self.window.first.isoformat(),
+        return {"month": self.month.isoformat()[:7], "from": self.window.first.isoformat(),
                 "to": self.window.last.isoformat(),
                 "differing": [r.to_json() for r in self.differing]}
 
@@ -162,21 +162,29 @@ class VerifyReport:
         }
 
 
+def shifted(day: date, days: int) -> date:
+    """`day` moved by `days`, held at the calendar's ends (year 1, 9999) where it would
+    leave them: an event there is read and compared like any other."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
 def month_grid(month: date) -> Window:
     """The month of `month` as the calendar requests it: six weeks from the Monday on or
-    before its 1st."""
-    first = month.replace(day=1)
-    first -= timedelta(days=first.weekday())
-    return Window(first, first + timedelta(days=41))
+    before its 1st (up to the last day a date can hold)."""
+    first = shifted(month.replace(day=1), -month.replace(day=1).weekday())
+    return Window(first, shifted(first, 41))
 
 
 def month_grids(window: Window) -> list[Window]:
     """The grid of every month the window touches, in order: the views a user can open."""
-    out = []
-    month = window.first.replace(day=1)
-    while month <= window.last:
-        out.append(month_grid(month))
+    month, last = window.first.replace(day=1), window.last.replace(day=1)
+    out = [month_grid(month)]
+    while month < last:
         month = (month + timedelta(days=32)).replace(day=1)
+        out.append(month_grid(month))
     return out
 
 
@@ -296,7 +304,7 @@ def occurrence_of(params: EventParams, name: str) -> Occurrence:
 
 def _utc(wall: str, zone: str | None) -> str:
     moment = datetime.fromisoformat(wall).replace(tzinfo=ZoneInfo(zone) if zone else UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def _day(text: str) -> date:

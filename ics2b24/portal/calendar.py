@@ -274,7 +274,7 @@ class CalendarApi:
             wanted &= {i for i in (_int(v) for v in _items(p["section"])) if i}
         viewer_tz = dates.zone(user.time_zone)
         begin = dates.timestamp(first, viewer_tz)
-        end = dates.timestamp(last + timedelta(days=1), viewer_tz)
+        end = dates.day_end(last, viewer_tz)
         found: list[tuple[int, int, dict[str, Any]]] = []
         for event in self.store.events(cal_type, owner, wanted):
             host = self._host_name(event)
@@ -879,9 +879,8 @@ def _overlaps(event: Mapping[str, Any], start: date | datetime, begin: int, end:
     tz_from, tz_to = dates.zone(event["tz_from"]), dates.zone(event["tz_to"])
     start_ts = dates.timestamp(start, tz_from)
     last = event_end(event, start)
-    if not isinstance(last, datetime):
-        last = last + timedelta(days=1)
-    end_ts = dates.timestamp(last, tz_to)
+    end_ts = (dates.timestamp(last, tz_to) if isinstance(last, datetime)
+              else dates.day_end(last, tz_to))
     return start_ts < end and (end_ts > begin or start_ts >= begin)
 
 

@@ -136,6 +136,15 @@ def timestamp(wall: date | datetime, tz: ZoneInfo) -> int:
     return int(instant(wall, tz).timestamp())
 
 
+def day_end(day: date, tz: ZoneInfo) -> int:
+    """The timestamp of the midnight that ends `day` in `tz`. The last day a date can hold
+    (9999-12-31) has no next day: it ends 24 hours after it starts."""
+    try:
+        return timestamp(day + timedelta(days=1), tz)
+    except OverflowError:
+        return timestamp(day, tz) + 86400
+
+
 def offset_seconds(wall: date | datetime, tz: ZoneInfo) -> int:
     delta = instant(wall, tz).utcoffset() or timedelta(0)
     return int(delta.total_seconds())

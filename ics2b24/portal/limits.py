@@ -41,9 +41,18 @@ def parse_ratio(text: str, option: str) -> tuple[float, float]:
         first, second = float(left), float(right)
     except ValueError:
         first = second = -1.0
-    if not slash or first <= 0 or second <= 0:
+    if not slash or not all(math.isfinite(n) and n > 0 for n in (first, second)):
         raise UsageError(f"{option} must look like N/M with positive numbers, got {text!r}")
     return first, second
+
+
+def parse_rate(text: str) -> tuple[float, float]:
+    """`--rate Y/X`: Y requests per second, and a burst X of at least one request (a smaller
+    bucket lets no request through, so the portal would refuse everything)."""
+    per_second, burst = parse_ratio(text, "--rate")
+    if burst < 1:
+        raise UsageError(f"--rate {text!r}: the burst X must be at least 1 request")
+    return per_second, burst
 
 
 class LeakyBucket:

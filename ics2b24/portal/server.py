@@ -33,7 +33,7 @@ from ics2b24.portal.batch import CommandOutcome, run_batch
 from ics2b24.portal.calendar import CalendarApi, MethodError, Notice
 from ics2b24.portal.dates import zone
 from ics2b24.portal.faults import Draw, Fault, Faults, FaultSpec, parse_faults
-from ics2b24.portal.limits import Clock, Limits, LimitSettings, parse_ratio
+from ics2b24.portal.limits import Clock, Limits, LimitSettings, parse_rate, parse_ratio
 from ics2b24.portal.profile import DEFAULT_USER_ZONE, Profile
 from ics2b24.portal.recurrence import PortalFault
 from ics2b24.portal.store import Store, User
@@ -569,7 +569,7 @@ def config_from_cli(*, host: str, port: int, data: str | None, users: str | None
                     token_ttl: int, generation: int, server_zone: str,
                     user_zone: str, unlisted_zones: tuple[str, ...] = ()) -> PortalConfig:
     """The `portal serve` flags as a PortalConfig; bad values are usage errors."""
-    per_second, burst = parse_ratio(rate, "--rate")
+    per_second, burst = parse_rate(rate)
     limit, window = parse_ratio(operating, "--operating")
     if time_scale <= 0:
         raise UsageError(f"--time-scale must be positive, got {time_scale}")

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ics2b24.errors import UsageError
@@ -67,9 +68,13 @@ class Store:
     def __init__(self, path: str | None = None) -> None:
         self._lock = threading.RLock()
         self._depth = 0
-        self._db = sqlite3.connect(
-            path or ":memory:", check_same_thread=False, isolation_level=None
-        )
+        try:
+            self._db = sqlite3.connect(
+                path or ":memory:", check_same_thread=False, isolation_level=None
+            )
+        except sqlite3.OperationalError as exc:
+            raise UsageError(f"--data {path}: cannot be opened: {_unopenable(path, exc)}"
+                             ) from None
         try:
             with self._lock:
                 _refuse_foreign(self._db, path)
@@ -340,6 +345,14 @@ def _load(text: str) -> dict[str, Any]:
 def _user(row: tuple[Any, ...]) -> User:
     return User(id=int(row[0]), name=str(row[1]), last_name=str(row[2]), email=str(row[3]),
                 time_zone=str(row[4]), is_admin=bool(row[5]), webhook_token=str(row[6]))
+
+
+def _unopenable(path: str | None, exc: sqlite3.OperationalError) -> str:
+    """Why SQLite could not open `path`, in the words a user acts on."""
+    parent = Path(path or ".").parent
+    if not parent.is_dir():
+        return f"the directory {parent} does not exist"
+    return str(exc)
 
 
 def _refuse_foreign(db: sqlite3.Connection, path: str | None) -> None:

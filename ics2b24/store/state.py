@@ -25,7 +25,7 @@ import fcntl
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from ics2b24.errors import OutputError, SafetyError, UsageError
 from ics2b24.model import PortalTraits
-from ics2b24.paths import data_dir
+from ics2b24.paths import data_dir, make_private_dirs
 from ics2b24.plan.record import Record
 
 SCHEMA_VERSION = 7
@@ -248,12 +248,12 @@ class StateDB:
     """An open state DB, holding the run lock until `close()` (or the end of a `with`)."""
 
     def __init__(self, path: Path, connection: sqlite3.Connection, lock: IO[bytes] | None,
-                 *, created_dir: Path | None = None) -> None:
+                 *, created_dirs: Sequence[Path] = ()) -> None:
         self.path = path
         self._db = connection
         self._lock = lock
-        self.created_dir = created_dir
-        """The directory this open created for the file (the user is told), else None."""
+        self.created_dirs = tuple(created_dirs)
+        """The directories this open created for the file, top first (the user is told)."""
 
     @classmethod
     def open(cls, path: Path | str | None = None, *, readonly: bool = False) -> StateDB:
@@ -271,7 +271,7 @@ class StateDB:
         except BaseException:
             lock.close()
             raise
-        return cls(db_path, connection, lock, created_dir=created)
+        return cls(db_path, connection, lock, created_dirs=created)
 
     @classmethod
     def _open_copy(cls, db_path: Path) -> StateDB:
@@ -424,16 +424,14 @@ def _acquire_lock(db_path: Path, *, exclusive: bool) -> IO[bytes] | None:
     return lock
 
 
-def _make_private_dir(directory: Path) -> Path | None:
-    """Create the state DB's directory (0700) if it is missing; the topmost directory this
-    created, so the user can be told, else None."""
-    missing = [d for d in (directory, *directory.parents) if not d.exists()]
+def _make_private_dir(directory: Path) -> list[Path]:
+    """Create the state DB's directory and its missing parents (0700); those created, so
+    the user can be told."""
     try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return make_private_dirs(directory)
     except OSError as exc:
         raise UsageError(f"cannot create state directory {directory}: {exc.strerror}; give "
                          "--state a place this user can write") from exc
-    return missing[-1] if missing else None
 
 
 def _copy_into(db_path: Path, memory: sqlite3.Connection) -> None:

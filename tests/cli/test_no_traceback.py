@@ -83,6 +83,16 @@ def test_portal_serve_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> N
     assert "Traceback" not in done.stderr
 
 
+
+def test_portal_serve_with_data_in_a_directory_that_does_not_exist_is_one_line_and_exit_2(
+        tmp_path: Path) -> None:
+    data = tmp_path / "nonexistent" / "dir" / "x.sqlite3"
+    done = ics2b24("portal", "serve", "--port", "0", "--data", str(data))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == (f"ics2b24: --data {data}: cannot be opened: the directory "
+                           f"{data.parent} does not exist\n")
+
 def test_a_timed_event_in_year_1_converts_to_iso_and_pushes(
         portal: Portal, cli: Cli, tmp_path: Path) -> None:
     source = write(tmp_path / "year-one.ics", YEAR_ONE)
@@ -106,3 +116,53 @@ def test_a_calendar_without_events_says_so_and_exits_0(
     code, _, err = cli("push", str(source), *target_args(portal, tmp_path / "s.sqlite3"))
     assert code == 0
     assert "no events in the input: there is nothing to add or update" in err
+
+
+def edge_event(start: str, end: str, *extra: str) -> str:
+    """One event in Berlin from `start` to `end` (vevent's strftime cannot write year 1)."""
+    return vcalendar("BEGIN:VEVENT\nUID:edge@test\nDTSTAMP:20250101T000000Z\n"
+                     f"DTSTART;TZID=Europe/Berlin:{start}\nDTEND;TZID=Europe/Berlin:{end}\n"
+                     + "".join(f"{line}\n" for line in extra) + "SUMMARY:Edge\nEND:VEVENT\n")
+
+
+@pytest.mark.parametrize(("start", "end", "rule", "count"), [
+    ("00010101T090000", "00010101T100000", "", 1),
+    ("99991230T090000", "99991230T100000", "", 1),
+])
+def test_verify_of_an_event_at_the_calendars_ends_says_the_portal_shows_it(
+        portal: Portal, cli: Cli, tmp_path: Path, start: str, end: str, rule: str,
+        count: int) -> None:
+    source = write(tmp_path / "edge.ics", edge_event(start, end, *([rule] if rule else [])))
+    state = tmp_path / "state.sqlite3"
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0 and "1 added" in err, err
+    done = ics2b24("verify", str(source), *target_args(portal, state))
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert (f"{count} occurrence(s) of 1 UID(s): the portal shows exactly what the input "
+            "implies") in done.stderr
+
+
+def test_verify_of_an_event_in_year_1_the_portal_lacks_names_it_missing(
+        portal: Portal, tmp_path: Path) -> None:
+    source = write(tmp_path / "year-one.ics", YEAR_ONE)
+    done = ics2b24("verify", str(source), *target_args(portal, tmp_path / "state.sqlite3"))
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 1
+    assert "1 missing: 0001-01-01T08:06:32Z..0001-01-01T09:06:32Z (UTC)" in done.stdout
+
+
+def test_verify_of_a_series_in_year_1_names_the_days_the_portal_shows_beyond_it(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    """The portal reads the series' UNTIL 0001-01-03 as PHP's mktime does, as 2001: the
+    month view shows it on every day after the third."""
+    source = write(tmp_path / "edge.ics", edge_event(
+        "00010101T090000", "00010101T100000", "RRULE:FREQ=DAILY;COUNT=3"))
+    state = tmp_path / "state.sqlite3"
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0, err
+    done = ics2b24("verify", str(source), *target_args(portal, state))
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 1
+    assert done.stdout.startswith("month view 0001-01 (0001-01-01..0001-02-11): UID edge@test "
+                                  "(Edge): 39 extra: 0001-01-04T08:06:32Z..")

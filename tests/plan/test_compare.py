@@ -132,6 +132,12 @@ def test_every_month_the_window_touches_has_its_view() -> None:
                      month_grid(date(2025, 2, 1))]
 
 
+
+def test_the_views_of_the_last_months_a_date_can_hold_end_on_its_last_day() -> None:
+    grids = month_grids(Window(date(9999, 11, 30), date(9999, 12, 31)))
+    assert grids == [Window(date(9999, 11, 1), date(9999, 12, 12)),
+                     Window(date(9999, 11, 29), date.max)]
+
 MARCH = month_grid(date(2025, 3, 1))
 
 

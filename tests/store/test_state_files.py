@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -108,15 +109,38 @@ def test_plan_creates_no_state_db(portal: Portal, cli: Cli, tmp_path: Path) -> N
     assert not (tmp_path / "new").exists()
 
 
-def test_push_says_it_created_the_state_dbs_directory(
+def test_push_names_every_directory_it_created_for_the_state_db(
         portal: Portal, cli: Cli, tmp_path: Path) -> None:
     source = write(tmp_path / "one.ics", ONE)
     state = tmp_path / "new" / "deeper" / "state.sqlite3"
     code, _, err = cli("push", str(source), *target_args(portal, state))
     assert code == 0, err
-    assert f"created {tmp_path / 'new'} (0700) for the state DB {state}" in err
+    assert (f"created {tmp_path / 'new'}, {tmp_path / 'new' / 'deeper'} (0700) for the state "
+            f"DB {state}") in err
     code, _, err = cli("push", str(source), *target_args(portal, state))
     assert "created" not in err
+
+
+def test_every_directory_push_creates_for_the_state_db_is_0700(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    source = write(tmp_path / "one.ics", ONE)
+    state = tmp_path / "a" / "b" / "c" / "state.sqlite3"
+    code, _, err = cli("push", str(source), *target_args(portal, state))
+    assert code == 0, err
+    modes = {str(d.relative_to(tmp_path)): stat.S_IMODE(d.stat().st_mode)
+             for d in (tmp_path / "a", tmp_path / "a" / "b", state.parent)}
+    assert modes == {"a": 0o700, "a/b": 0o700, "a/b/c": 0o700}
+
+
+def test_an_empty_state_path_is_a_usage_error(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    source = write(tmp_path / "one.ics", ONE)
+    for command in ("push", "plan"):
+        code, _, err = cli(command, str(source), "--webhook", portal.webhook_url, "--type",
+                           "user", "--section", "1", "--state", "")
+        assert code == 2
+        assert "--state" in one_line(err) and "empty" in err
+    assert portal.counters().requests == 0
 
 
 def test_a_state_db_of_schema_1_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> None:
