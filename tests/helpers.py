@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -264,12 +266,16 @@ def run_on(portal: Portal, capsys: pytest.CaptureFixture[str], *args: str,
 
 
 class Killer:
-    """Runs `python -m ics2b24 ARGS` and kills it (SIGKILL) right after its n-th write ran in
-    the portal, before it reads the answer: the moment a run is most often lost."""
+    """Runs `python -m ics2b24 ARGS` and kills it (SIGKILL, or `signum`) right after its n-th
+    write ran in the portal, before it reads the answer: the moment a run is most often lost.
+    With `pause`, the portal answers that many seconds after the signal, so the signal
+    surely lands while the run waits for the answer. What the run printed is kept in `out`
+    and `err`."""
 
-    def __init__(self, portal: Portal) -> None:
+    def __init__(self, portal: Portal, signum: int = signal.SIGKILL, pause: float = 0.0) -> None:
         self.kill: Callable[[], None] | None = None
         self.writes_left = 0
+        self.out = self.err = ""
         original = portal.api.call
 
         def call(user: Any, method: str, params: Any) -> Any:
@@ -279,16 +285,20 @@ class Killer:
                 if self.writes_left <= 0:
                     self.kill()
                     self.kill = None
+                    time.sleep(pause)
             return result
 
         portal.api.call = call  # type: ignore[method-assign]
+        self._signum = signum
 
     def run(self, args: Sequence[str], after: int) -> int:
         """The child's exit status (negative: killed)."""
         child = subprocess.Popen([sys.executable, "-m", "ics2b24", *args],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.writes_left, self.kill = after, child.kill
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.writes_left = after
+        self.kill = partial(child.send_signal, self._signum)
         try:
-            return child.wait(timeout=120)
+            self.out, self.err = child.communicate(timeout=120)
+            return child.returncode
         finally:
             self.kill = None

@@ -423,11 +423,21 @@ def _adopted(plan: Plan, recorded: Mapping[Key, int]) -> set[Key]:
             if op.kind == "record" and recorded.get(op.key) != op.event_id}
 
 
+class Stopped(KeyboardInterrupt):
+    """A run stopped by Ctrl-C or a signal (`stop`, what interrupted it) once it had begun
+    to write: `summary` counts what the portal confirmed and the state DB records."""
+
+    def __init__(self, stop: KeyboardInterrupt, summary: Summary) -> None:
+        super().__init__()
+        self.stop = stop
+        self.summary = summary
+
+
 def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncOptions, *,
          progress: Progress | None = None,
          sleep: Callable[[float], None] = time.sleep) -> Summary:
     """Make the target match the input; `progress(done, total, waits ahead)` after every
-    batch."""
+    batch. Stopped part-way, it raises `Stopped` with what was done."""
     started = time.monotonic()
     with _session(connection, inputs, options, _PUSH) as session:
         plan = _diff(session, connection, options)
@@ -439,32 +449,38 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
         tracker = _Tracker(session.client, total, progress)
         tracker.replanned(plan)
         pusher = Pusher(session.client, session.db, session.portal, session.target,
-                        progress=tracker.step)
+                        progress=tracker.step, hold=connection.hooks.hold)
         report = PushReport()
-        for attempt in range(MAX_RECOVERIES + 1):
-            try:
-                pusher.push(plan, report)
-                break
-            except UncertainWriteError as exc:
-                if attempt == MAX_RECOVERIES:
-                    raise PortalError(exc.error, (
-                        f"{exc.description}; gave up after {MAX_RECOVERIES} rounds of "
-                        "re-reading the portal. Everything confirmed is recorded: run the "
-                        "same command again to finish")) from None
-                sleep(min(30.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
-                confirmed = report.count("override")
-                previous, plan = plan, _diff(session, connection, options)
-                tracker.replanned(plan)
-                recovery.replanned(previous, plan, report.count("override") - confirmed)
-        if report.count("override"):
-            _record_detached(session, connection, options, pusher, report)
-        _confirm_zones(session, connection, options, pusher, report)
-        summary = _summary(plan_unchanged=unchanged, report=report)
-        summary.recovered = recovery.recovered
-        summary.requests = session.client.requests_sent
-        summary.seconds = time.monotonic() - started
-        summary.warnings = [*session.converted.warnings, *warnings]
-        return summary
+
+        def summary() -> Summary:
+            done = _summary(plan_unchanged=unchanged, report=report, session=session,
+                            started=started)
+            done.recovered = recovery.recovered
+            done.warnings = [*session.converted.warnings, *warnings]
+            return done
+
+        try:
+            for attempt in range(MAX_RECOVERIES + 1):
+                try:
+                    pusher.push(plan, report)
+                    break
+                except UncertainWriteError as exc:
+                    if attempt == MAX_RECOVERIES:
+                        raise PortalError(exc.error, (
+                            f"{exc.description}; gave up after {MAX_RECOVERIES} rounds of "
+                            "re-reading the portal. Everything confirmed is recorded: run the "
+                            "same command again to finish")) from None
+                    sleep(min(30.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
+                    confirmed = report.count("override")
+                    previous, plan = plan, _diff(session, connection, options)
+                    tracker.replanned(plan)
+                    recovery.replanned(previous, plan, report.count("override") - confirmed)
+            if report.count("override"):
+                _record_detached(session, connection, options, pusher, report)
+            _confirm_zones(session, connection, options, pusher, report)
+        except KeyboardInterrupt as stop:
+            raise Stopped(stop, summary()) from None
+        return summary()
 
 
 class _Tracker:
@@ -568,7 +584,8 @@ def _confirm_zones(session: _Session, connection: Connection, options: SyncOptio
         report.failures += [f for f in again.failures if f.op.key not in failed]
 
 
-def _summary(*, plan_unchanged: int, report: PushReport) -> Summary:
+def _summary(*, plan_unchanged: int, report: PushReport, session: _Session,
+             started: float) -> Summary:
     return Summary(
         added=report.count("add"),
         updated=report.count("update") + report.count("override"),
@@ -576,6 +593,8 @@ def _summary(*, plan_unchanged: int, report: PushReport) -> Summary:
         unchanged=plan_unchanged,
         failed=len(report.failures),
         failures=list(report.failures),
+        requests=session.client.requests_sent,
+        seconds=time.monotonic() - started,
     )
 
 
@@ -627,21 +646,27 @@ def _undo_plan(session: _Session) -> tuple[Plan, list[RemoteEvent]]:
 
 
 def undo(connection: Connection, *, progress: Progress | None = None) -> Summary:
-    """Delete every event this tool created in the target, as the state DB records them."""
+    """Delete every event this tool created in the target, as the state DB records them.
+    Stopped part-way, it raises `Stopped` with what was deleted."""
     started = time.monotonic()
     with _session(connection, None, None, _UNDO) as session:
         plan, _ = _undo_plan(session)
         report = PushReport()
+
+        def summary() -> Summary:
+            done = _summary(plan_unchanged=0, report=report, session=session, started=started)
+            done.warnings = list(plan.warnings)
+            return done
+
         tracker = _Tracker(session.client, len(plan.writes), progress)
         tracker.replanned(plan)
-        Pusher(session.client, session.db, session.portal, session.target,
-               progress=tracker.step).push(plan, report)
-        _forget_vanished(session, report)
-        summary = _summary(plan_unchanged=0, report=report)
-        summary.requests = session.client.requests_sent
-        summary.seconds = time.monotonic() - started
-        summary.warnings = list(plan.warnings)
-        return summary
+        try:
+            Pusher(session.client, session.db, session.portal, session.target,
+                   progress=tracker.step, hold=connection.hooks.hold).push(plan, report)
+            _forget_vanished(session, report)
+        except KeyboardInterrupt as stop:
+            raise Stopped(stop, summary()) from None
+        return summary()
 
 
 def _forget_vanished(session: _Session, report: PushReport) -> None:

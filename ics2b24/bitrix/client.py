@@ -322,14 +322,24 @@ class Client:
             pending = retry
         return BatchResult(results, errors, times)
 
+    def wait_turn(self, commands: Mapping[str, tuple[str, Mapping[str, Any]]]) -> None:
+        """Wait now as long as the portal's limits make these commands wait (then they go
+        out without waiting): a run that holds a write from sending to recording waits
+        before it holds, so a stop does not wait for the limits."""
+        self._wait("batch", self._costs(commands))
+
+    def _costs(self, commands: Mapping[str, tuple[str, Mapping[str, Any]]]
+               ) -> dict[str, float]:
+        costs: dict[str, float] = {}
+        for method, _params in commands.values():
+            costs[method] = costs.get(method, 0.0) + self._expected(method)
+        return costs
+
     def _batch_round(self, pending: Mapping[str, tuple[str, Mapping[str, Any]]],
                      results: dict[str, Any], times: dict[str, TimeReport]
                      ) -> dict[str, PortalError]:
-        costs: dict[str, float] = {}
-        for method, _params in pending.values():
-            costs[method] = costs.get(method, 0.0) + self._expected(method)
         write = any(is_write(method) for method, _ in pending.values())
-        answer = self._send("batch", batch_body(pending), costs, write=write)
+        answer = self._send("batch", batch_body(pending), self._costs(pending), write=write)
         outer = answer.body.get("result") or {}
         for key, value in _as_dict(outer.get("result")).items():
             results[key] = value
@@ -372,12 +382,16 @@ class Client:
                                     for calls in requests_ahead])
 
     def _pace(self, method: str, costs: Mapping[str, float]) -> None:
+        """Wait as the pacer says, and count the request that follows."""
+        self._wait(method, costs)
+        self.pacer.sent()
+
+    def _wait(self, method: str, costs: Mapping[str, float]) -> None:
         """Wait as the pacer says, telling `on_wait` of a wait for the operating-time limit."""
         wait: Wait = self.pacer.wait(costs)
         if wait.operating and wait.seconds >= NOTICE_WAIT and self._on_wait is not None:
             self._on_wait(wait.seconds, wait.method or method)
         self._sleep(wait.seconds)
-        self.pacer.sent()
 
     def _send(self, method: str, body: dict[str, Any], costs: Mapping[str, float], *,
               write: bool) -> _Answer:

@@ -4,6 +4,7 @@ Flags win over the environment, so secrets can live in the environment alone."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -135,11 +136,13 @@ class Transport:
 class Hooks:
     """What the user hears while a run works: long waits, notes such as where renewed tokens
     are kept (a line each), and `status`, what it is busy with before there is progress to
-    show ("reading FILE…"; on a terminal only). Each defaults to silence."""
+    show ("reading FILE…"; on a terminal only). Each defaults to silence. `hold` is the block
+    in which a write is sent and its answer recorded: the CLI lets no signal cut it short."""
 
     on_wait: WaitHook | None = None
     notify: Callable[[str], None] | None = None
     status: Callable[[str], None] | None = None
+    hold: Callable[[], AbstractContextManager[None]] = nullcontext
 
 
 def make_client(

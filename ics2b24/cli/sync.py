@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,10 +27,12 @@ from ics2b24.cli.options import (
 )
 from ics2b24.cli.proof import verify_inputs
 from ics2b24.cli.root import cli, console_of, read_files, show_warnings
-from ics2b24.errors import Interrupted, PortalError, UsageError
+from ics2b24.cli.signals import hold, interruption
+from ics2b24.errors import PortalError, UsageError
 
 if TYPE_CHECKING:
     from ics2b24.app.run import Connection, PlanReport, Summary, SyncOptions, UndoPreview
+    from ics2b24.bitrix.connect import Hooks
     from ics2b24.cli.console import Console
 
 
@@ -132,10 +135,10 @@ def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: boo
         return
     console = console_of(ctx)
     connection = connection_of(credentials, target, state=sync.state, rate=rate,
-                               operating_limit=operating_limit, hooks=console.hooks())
+                               operating_limit=operating_limit, hooks=_hooks(console))
     options = sync_options_of(conversion, sync, force_delete=force_delete,
                               section_from_ics=section_from_ics)
-    with _running(console, connection, "change(s)"):
+    with _running(console, connection, "change(s)", as_json):
         summary = run.push(inputs, connection, options, progress=console.progress)
     _finish(ctx, summary, as_json, reject_file)
     if then_verify:
@@ -156,7 +159,7 @@ def undo(ctx: click.Context, yes: bool, as_json: bool, state: str | None,
     from ics2b24.app import run
 
     console = console_of(ctx, "deleting")
-    connection = connection_of(credentials, target, state=state, hooks=console.hooks())
+    connection = connection_of(credentials, target, state=state, hooks=_hooks(console))
     preview = run.undo_preview(connection)
     if preview.total == 0:
         click.echo("Nothing to undo: the state DB records no event created in this target.",
@@ -165,7 +168,7 @@ def undo(ctx: click.Context, yes: bool, as_json: bool, state: str | None,
     if not yes and not _confirm_undo(preview):
         click.echo("ics2b24: nothing deleted", err=True)
         return
-    with _running(console, connection, "deletion(s)"):
+    with _running(console, connection, "deletion(s)", as_json):
         summary = run.undo(connection, progress=console.progress)
     _finish(ctx, summary, as_json, None)
 
@@ -181,19 +184,28 @@ def _confirm_undo(preview: UndoPreview) -> bool:
 
 
 @contextmanager
-def _running(console: Console, connection: Connection, what: str) -> Iterator[None]:
-    """The bar's line is ended whatever happens; Ctrl-C says what was kept and how to go on."""
+def _running(console: Console, connection: Connection, what: str,
+             as_json: bool) -> Iterator[None]:
+    """The bar's line is ended whatever happens; a stop (Ctrl-C, SIGTERM, SIGHUP) says what
+    was kept and how to go on, after the JSON summary of what was done with `--json`."""
+    from ics2b24.app.run import Stopped
+
     try:
         yield
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         console.close()
         done = (f" after {console.done} of {console.total} {what}" if console.total
                 else " before any change was sent")
-        raise Interrupted(
-            f"interrupted{done}; every change the portal confirmed is recorded in "
-            f"{connection.state_path}: run the same command again to continue") from None
+        raise interruption(stop.stop if isinstance(stop, Stopped) else stop, (
+            f"{done}; every change the portal confirmed is recorded in "
+            f"{connection.state_path}: run the same command again to continue")) from None
     finally:
         console.close()
+
+
+def _hooks(console: Console) -> Hooks:
+    """What the user hears, and writes no signal cuts short (cli/signals.py)."""
+    return replace(console.hooks(), hold=hold)
 
 
 def _finish(ctx: click.Context, summary: Summary, as_json: bool,
