@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -138,7 +138,7 @@ def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: boo
                                operating_limit=operating_limit, hooks=_hooks(console))
     options = sync_options_of(conversion, sync, force_delete=force_delete,
                               section_from_ics=section_from_ics)
-    with _running(console, connection, "change(s)", as_json):
+    with _running(console, connection, _PUSHED, as_json):
         summary = run.push(inputs, connection, options, progress=console.progress)
     _finish(ctx, summary, as_json, reject_file)
     if then_verify:
@@ -168,7 +168,7 @@ def undo(ctx: click.Context, yes: bool, as_json: bool, state: str | None,
     if not yes and not _confirm_undo(preview):
         click.echo("ics2b24: nothing deleted", err=True)
         return
-    with _running(console, connection, "deletion(s)", as_json):
+    with _running(console, connection, _UNDONE, as_json):
         summary = run.undo(connection, progress=console.progress)
     _finish(ctx, summary, as_json, None)
 
@@ -183,22 +183,40 @@ def _confirm_undo(preview: UndoPreview) -> bool:
     return click.confirm(f"Delete {what}?", err=True)
 
 
+@dataclass(frozen=True)
+class _Said:
+    """How a stopped run says what it did and how to go on, by command."""
+
+    done: str
+    """`{done}` of `{total}`, what the portal confirmed."""
+    rest: str
+    """What is left where, `{left}` and `{state}` filled in."""
+
+
+_PUSHED = _Said("after {done} of {total} change(s)", "every change the portal confirmed is "
+                "recorded in {state}: run the same command again to continue")
+_UNDONE = _Said("after deleting {done} of {total} event(s)", "the other {left} are still in "
+                "the portal and recorded in {state}: run the same undo again to delete them")
+
+
 @contextmanager
-def _running(console: Console, connection: Connection, what: str,
+def _running(console: Console, connection: Connection, said: _Said,
              as_json: bool) -> Iterator[None]:
-    """The bar's line is ended whatever happens; a stop (Ctrl-C, SIGTERM, SIGHUP) says what
-    was kept and how to go on, after the JSON summary of what was done with `--json`."""
+    """The bar's line is ended whatever happens; a stop (Ctrl-C, SIGTERM, SIGHUP) prints the
+    JSON summary of what was done with `--json`, then says it and how to go on."""
     from ics2b24.app.run import Stopped
 
     try:
         yield
     except KeyboardInterrupt as stop:
         console.close()
-        done = (f" after {console.done} of {console.total} {what}" if console.total
-                else " before any change was sent")
-        raise interruption(stop.stop if isinstance(stop, Stopped) else stop, (
-            f"{done}; every change the portal confirmed is recorded in "
-            f"{connection.state_path}: run the same command again to continue")) from None
+        if isinstance(stop, Stopped) and as_json:
+            click.echo(json.dumps(stop.summary.to_json(), ensure_ascii=False))
+        done, total = console.done, console.total
+        line = (f" {said.done.format(done=done, total=total)}; "
+                + said.rest.format(left=total - done, state=connection.state_path)
+                if total else " before any change was sent")
+        raise interruption(stop.stop if isinstance(stop, Stopped) else stop, line) from None
     finally:
         console.close()
 

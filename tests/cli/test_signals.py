@@ -5,6 +5,7 @@ so, and the exit code names the signal (130, 143, 129)."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -114,3 +115,36 @@ def test_a_signal_mid_doctor_leaves_no_scratch_section(
     assert process.returncode == code, err
     assert last_line(err).startswith("ics2b24: interrupted")
     assert sections(portal) == before
+
+
+def test_ctrl_c_in_the_first_batch_counts_the_batch_the_portal_holds(
+        portal: Portal, tmp_path: Path) -> None:
+    """It said "after 0 of 200" while the portal held the 50 events of the batch in flight."""
+    state = tmp_path / "state.sqlite3"
+    killer = Killer(portal, signal.SIGINT, pause=0.3)
+    args = ["push", str(many_events(tmp_path)), *target_args(portal, state)]
+    assert killer.run(args, after=10) == 130, killer.err
+    assert len(portal_ids(portal)) == 50
+    assert " after 50 of 200 change(s);" in last_line(killer.err)
+
+
+def test_push_json_stopped_still_prints_its_summary(portal: Portal, tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite3"
+    killer = Killer(portal, signal.SIGTERM, pause=0.3)
+    args = ["push", str(many_events(tmp_path)), *target_args(portal, state), "--json"]
+    assert killer.run(args, after=60) == 143, killer.err
+    summary = json.loads(killer.out)
+    assert (summary["added"], summary["failed"]) == (100, 0)
+
+
+def test_undo_stopped_says_what_it_deleted_and_how_to_go_on(
+        portal: Portal, tmp_path: Path, cli: Cli) -> None:
+    state = tmp_path / "state.sqlite3"
+    args = target_args(portal, state)
+    assert cli("push", str(many_events(tmp_path)), *args)[0] == 0
+    killer = Killer(portal, signal.SIGINT, pause=0.3)
+    assert killer.run(["undo", *args, "--yes"], after=60) == 130, killer.err
+    assert re.fullmatch(
+        r"ics2b24: interrupted after deleting 100 of 200 event\(s\); the other 100 are still "
+        r"in the portal and recorded in .*state\.sqlite3: run the same undo again to delete "
+        r"them", last_line(killer.err)), killer.err
