@@ -174,6 +174,8 @@ def _session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
         client = make_client(connection.credentials, rate=connection.rate,
                              operating_limit=connection.operating_limit,
                              transport=connection.transport, hooks=connection.hooks)
+        if connection.hooks.status is not None:
+            connection.hooks.status("asking the portal who we are…")
         try:
             user = current_user(client)
             converted = ConvertResult()
@@ -625,7 +627,7 @@ class UndoPreview:
 def undo_preview(connection: Connection) -> UndoPreview:
     """What `undo` would delete; changes nothing."""
     with _session(connection, None, None, _PLAN) as session:
-        plan, remote = _undo_plan(session)
+        plan, remote = _undo_plan(session, connection)
         series = {event.id for event in remote if event.params.rrule is not None}
         deletes = [op for op in plan.writes if op.kind == "delete"]
         in_series = sum(1 for op in deletes if op.event_id in series)
@@ -633,7 +635,7 @@ def undo_preview(connection: Connection) -> UndoPreview:
                            occurrences=sum(max(0, len(op.forget) - 1) for op in deletes))
 
 
-def _undo_plan(session: _Session) -> tuple[Plan, list[RemoteEvent]]:
+def _undo_plan(session: _Session, connection: Connection) -> tuple[Plan, list[RemoteEvent]]:
     records = session.db.records(session.portal, session.target)
     others = [] if records else session.db.other_addresses(session.portal, session.target)
     if others:
@@ -641,7 +643,8 @@ def _undo_plan(session: _Session) -> tuple[Plan, list[RemoteEvent]]:
             f"the state DB knows no event of this target at {session.portal}, but knows some "
             f"at {', '.join(others)}; if that is this portal at a new address, run push with "
             "the same input once here to carry them over (undo deleted nothing)")
-    remote = _get_by_ids(session.client, [r.event_id for r in records if r.created])
+    created = [r.event_id for r in records if r.created]
+    remote = _get_by_ids(session.client, created, _reading(connection, "the events it created"))
     return undo_plan(records, remote), remote
 
 
@@ -650,7 +653,7 @@ def undo(connection: Connection, *, progress: Progress | None = None) -> Summary
     Stopped part-way, it raises `Stopped` with what was deleted."""
     started = time.monotonic()
     with _session(connection, None, None, _UNDO) as session:
-        plan, _ = _undo_plan(session)
+        plan, _ = _undo_plan(session, connection)
         report = PushReport()
 
         def summary() -> Summary:
@@ -729,9 +732,20 @@ def listed_rows(rows: Any) -> list[Any]:
     return rows
 
 
-def _get_by_ids(client: Client, ids: Sequence[int]) -> list[RemoteEvent]:
+def _reading(connection: Connection, what: str) -> Callable[[int, int], None] | None:
+    """Told `(read, of)` before each request of a long read: the status line says it."""
+    status = connection.hooks.status
+    if status is None:
+        return None
+    return lambda read, of: status(f"reading {what}… {read}/{of}")
+
+
+def _get_by_ids(client: Client, ids: Sequence[int],
+                reading: Callable[[int, int], None] | None = None) -> list[RemoteEvent]:
     out = []
     for start in range(0, len(ids), _READ_BATCH):
+        if reading is not None:
+            reading(start, len(ids))
         chunk = ids[start:start + _READ_BATCH]
         answer = client.batch({f"g{i}": ("calendar.event.getbyid", {"id": event_id})
                                for i, event_id in enumerate(chunk)})

@@ -65,6 +65,8 @@ FIRST_CONTACT_PAUSE = 0.5
 still starting gets about a second; an address where nothing listens fails within seconds."""
 NOTICE_WAIT = 1.0
 """Waits for the operating-time limit at least this long are told to the user."""
+TICK = 1.0
+"""Seconds between two `on_tick` calls of a wait told to the user."""
 
 
 class UncertainWriteError(PortalError):
@@ -242,7 +244,8 @@ WaitHook = Callable[[float, str], None]
 class Client:
     """Calls one portal as one user. `sleep` and `pacer` are injectable for tests; `timeout`
     bounds each answer; `verify` is True or a CA file (`--ca-cert`); `on_wait` hears of long
-    waits and `notify` gets the lines a user should read (where renewed tokens are kept)."""
+    waits (and `on_tick` of the seconds left, every `TICK` of them) and `notify` gets the
+    lines a user should read (where renewed tokens are kept)."""
 
     def __init__(
         self,
@@ -254,6 +257,7 @@ class Client:
         verify: bool | str = True,
         sleep: Callable[[float], None] = time.sleep,
         on_wait: WaitHook | None = None,
+        on_tick: Callable[[float], None] | None = None,
         notify: Callable[[str], None] | None = None,
     ) -> None:
         if not timeout > 0:
@@ -264,6 +268,7 @@ class Client:
         self._max_retries = max_retries
         self._sleep = sleep
         self._on_wait = on_wait
+        self._on_tick = on_tick
         self._notify = notify or (lambda text: None)
         self._session = requests.Session()
         self._verify = verify
@@ -389,9 +394,16 @@ class Client:
     def _wait(self, method: str, costs: Mapping[str, float]) -> None:
         """Wait as the pacer says, telling `on_wait` of a wait for the operating-time limit."""
         wait: Wait = self.pacer.wait(costs)
-        if wait.operating and wait.seconds >= NOTICE_WAIT and self._on_wait is not None:
-            self._on_wait(wait.seconds, wait.method or method)
-        self._sleep(wait.seconds)
+        if not (wait.operating and wait.seconds >= NOTICE_WAIT and self._on_wait is not None):
+            self._sleep(wait.seconds)
+            return
+        self._on_wait(wait.seconds, wait.method or method)
+        left = wait.seconds
+        while left > 0:
+            self._sleep(min(left, TICK))
+            left = max(0.0, left - TICK)
+            if self._on_tick is not None:
+                self._on_tick(left)
 
     def _send(self, method: str, body: dict[str, Any], costs: Mapping[str, float], *,
               write: bool) -> _Answer:
