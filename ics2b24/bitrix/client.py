@@ -26,10 +26,13 @@ import logging
 import os
 import random
 import re
+import signal
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -243,9 +246,9 @@ WaitHook = Callable[[float, str], None]
 
 class Client:
     """Calls one portal as one user. `sleep` and `pacer` are injectable for tests; `timeout`
-    bounds each answer; `verify` is True or a CA file (`--ca-cert`); `on_wait` hears of long
-    waits (and `on_tick` of the seconds left, every `TICK` of them) and `notify` gets the
-    lines a user should read (where renewed tokens are kept)."""
+    bounds each whole answer (`_Deadline`); `verify` is True or a CA file (`--ca-cert`);
+    `on_wait` hears of long waits (and `on_tick` of the seconds left, every `TICK` of them)
+    and `notify` gets the lines a user should read (where renewed tokens are kept)."""
 
     def __init__(
         self,
@@ -515,11 +518,14 @@ class Client:
             **body, "auth": self._auth.access_token}
         self.requests_sent += 1
         started = time.monotonic()
+        deadline = _Deadline(self._timeout)
         try:
-            response = self._session.post(url, json=payload, verify=self._verify, timeout=(
-                min(CONNECT_TIMEOUT, self._timeout), self._timeout))
-        except requests.RequestException as exc:
-            failure = self._failure(exc)
+            with deadline:
+                response = self._session.post(url, json=payload, verify=self._verify,
+                                              timeout=(min(CONNECT_TIMEOUT, self._timeout),
+                                                       self._timeout))
+        except (requests.RequestException, _Expired) as exc:
+            failure = self._failure(exc, deadline)
             log.info("POST %s -> %s (%.2f s)", shown, failure.reason,
                      time.monotonic() - started)
             raise failure from None
@@ -534,9 +540,13 @@ class Client:
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
         return _Answer(response.status_code, data, content_type)
 
-    def _failure(self, exc: requests.RequestException) -> _NotSent | _MaybeSent:
-        """What a failed request means: never sent, sent without an answer, or a certificate
-        that no retry will make trusted (raised at once)."""
+    def _failure(self, exc: requests.RequestException | _Expired,
+                 deadline: _Deadline | None = None) -> _NotSent | _MaybeSent:
+        """What a failed request means: never sent, sent without an answer (also when the
+        whole answer missed its deadline, whatever the exception it caused on the way), or
+        a certificate that no retry will make trusted (raised at once)."""
+        if isinstance(exc, _Expired) or (deadline is not None and deadline.expired):
+            return _MaybeSent(f"no answer within {self._timeout:g} s", timed_out=True)
         if isinstance(exc, requests.exceptions.SSLError):
             raise EndpointError(_tls_problem(self.base_url, exc)) from None
         if isinstance(exc, requests.ConnectTimeout):
@@ -560,16 +570,18 @@ class Client:
         }
         server = auth.oauth_server.rstrip("/")
         started = time.monotonic()
+        deadline = _Deadline(self._timeout)
         try:
-            response = self._session.get(f"{server}/oauth/token/", params=params,
-                                         verify=self._verify, timeout=(
-                                             min(CONNECT_TIMEOUT, self._timeout),
-                                             self._timeout))
+            with deadline:
+                response = self._session.get(f"{server}/oauth/token/", params=params,
+                                             verify=self._verify, timeout=(
+                                                 min(CONNECT_TIMEOUT, self._timeout),
+                                                 self._timeout))
         except requests.exceptions.SSLError as exc:
             raise EndpointError(_tls_problem(server, exc)) from None
-        except requests.RequestException as exc:
+        except (requests.RequestException, _Expired) as exc:
             raise EndpointError(f"the OAuth server {server} could not renew the access token: "
-                                f"{self._failure(exc).reason}") from None
+                                f"{self._failure(exc, deadline).reason}") from None
         log.info("GET %s/oauth/token/ -> HTTP %d (%.2f s)", server, response.status_code,
                  time.monotonic() - started)
         try:
@@ -606,6 +618,38 @@ class Client:
             if secret:
                 text = text.replace(secret, "***")
         return text
+
+
+class _Expired(TimeoutError):
+    """The whole answer did not come within the deadline. A TimeoutError, so urllib3 and
+    requests treat it as the socket timing out wherever it lands."""
+
+
+class _Deadline:
+    """A deadline for one whole answer, in the main thread (where the CLI runs; signals go
+    there only): requests' timeout bounds each read of the socket, so a server that sends a
+    byte every few seconds would hold a run for as long as it keeps sending. An alarm
+    raises `_Expired` where the run waits; elsewhere, each read alone is bounded."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._armed = threading.current_thread() is threading.main_thread()
+        self._previous: Any = None
+        self.expired = False
+
+    def __enter__(self) -> None:
+        if self._armed:
+            self._previous = signal.signal(signal.SIGALRM, self._expire)
+            signal.setitimer(signal.ITIMER_REAL, self._seconds)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)
+
+    def _expire(self, signum: int, frame: FrameType | None) -> None:
+        self.expired = True
+        raise _Expired(f"no answer within {self._seconds:g} s")
 
 
 class _NotSent(Exception):

@@ -118,7 +118,7 @@ class Credentials:
 
 @dataclass(frozen=True)
 class Transport:
-    """How requests travel: `--timeout` for each answer, `--ca-cert` to trust a certificate
+    """How requests travel: `--timeout` for each whole answer, `--ca-cert` to trust a certificate
     no system CA signed (a test portal's `--tls`, a company CA)."""
 
     timeout: float = DEFAULT_TIMEOUT

@@ -151,3 +151,46 @@ def test_an_address_no_portal_can_have_is_refused_before_any_request(
     assert code == 2
     assert said in one_line(err)
     assert seconds < 1
+
+
+@pytest.fixture
+def trickling_port() -> Iterator[int]:
+    """A server that answers one byte every 0.3 s and never ends its headers: each read of
+    the socket gets a byte well within any timeout, the answer never comes."""
+    stop = threading.Event()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.1)
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                while not stop.wait(0.3):
+                    try:
+                        connection.sendall(b"x")
+                    except OSError:
+                        break
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield int(listener.getsockname()[1])
+    stop.set()
+    thread.join()
+    listener.close()
+
+
+def test_a_server_that_trickles_its_answer_fails_after_the_timeout_in_one_line(
+        trickling_port: int, cli: Cli) -> None:
+    """--timeout bounded each read of the socket, so a byte every few seconds hung the run
+    for as long as the server kept sending."""
+    code, err, seconds = timed(cli, "section", "list", "--type", "user", "--timeout", "1",
+                               "--webhook", webhook_at(trickling_port))
+    assert code == 2
+    assert "no answer within 1 s" in one_line(err)
+    assert seconds < 4
