@@ -23,6 +23,7 @@ import pytest
 import recurring_ical_events
 
 from ics2b24.app.traits import PROBE
+from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.rows import date_order, parse_event
 from ics2b24.cli import main
 from ics2b24.portal.server import Portal
@@ -302,3 +303,20 @@ class Killer:
             return child.returncode
         finally:
             self.kill = None
+
+
+def before_batch(monkeypatch: pytest.MonkeyPatch, number: int,
+                 action: Callable[[], None]) -> list[int]:
+    """`action()` runs just before the client sends its `number`-th batch; the list holds how
+    many batches it has sent (or tried to)."""
+    original = Client.batch
+    sent = [0]
+
+    def batch(self: Client, commands: Any) -> Any:
+        sent[0] += 1
+        if sent[0] == number:
+            action()
+        return original(self, commands)
+
+    monkeypatch.setattr(Client, "batch", batch)
+    return sent

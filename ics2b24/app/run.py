@@ -470,8 +470,7 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
                     if attempt == MAX_RECOVERIES:
                         raise PortalError(exc.error, (
                             f"{exc.description}; gave up after {MAX_RECOVERIES} rounds of "
-                            "re-reading the portal. Everything confirmed is recorded: run the "
-                            "same command again to finish")) from None
+                            "re-reading the portal")) from None
                     sleep(min(30.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
                     confirmed = report.count("override")
                     previous, plan = plan, _diff(session, connection, options)

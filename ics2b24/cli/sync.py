@@ -202,8 +202,9 @@ _UNDONE = _Said("after deleting {done} of {total} event(s)", "the other {left} a
 @contextmanager
 def _running(console: Console, connection: Connection, said: _Said,
              as_json: bool) -> Iterator[None]:
-    """The bar's line is ended whatever happens; a stop (Ctrl-C, SIGTERM, SIGHUP) prints the
-    JSON summary of what was done with `--json`, then says it and how to go on."""
+    """The bar's line is ended whatever happens. A stop (Ctrl-C, SIGTERM, SIGHUP) prints the
+    JSON summary of what was done with `--json`, then says it and how to go on; so does a
+    portal that fails once writing has begun (it died, it stopped answering)."""
     from ics2b24.app.run import Stopped
 
     try:
@@ -212,13 +213,22 @@ def _running(console: Console, connection: Connection, said: _Said,
         console.close()
         if isinstance(stop, Stopped) and as_json:
             click.echo(json.dumps(stop.summary.to_json(), ensure_ascii=False))
-        done, total = console.done, console.total
-        line = (f" {said.done.format(done=done, total=total)}; "
-                + said.rest.format(left=total - done, state=connection.state_path)
-                if total else " before any change was sent")
+        line = f" {_so_far(console, connection, said)}" if console.total else (
+            " before any change was sent")
         raise interruption(stop.stop if isinstance(stop, Stopped) else stop, line) from None
+    except PortalError as exc:
+        if not console.total:
+            raise
+        raise PortalError(exc.error, f"{exc.description}; stopped "
+                          f"{_so_far(console, connection, said)}", status=exc.status) from None
     finally:
         console.close()
+
+
+def _so_far(console: Console, connection: Connection, said: _Said) -> str:
+    done, total = console.done, console.total
+    return (f"{said.done.format(done=done, total=total)}; "
+            + said.rest.format(left=total - done, state=connection.state_path))
 
 
 def _hooks(console: Console) -> Hooks:

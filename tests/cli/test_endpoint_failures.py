@@ -5,18 +5,23 @@ few seconds."""
 
 from __future__ import annotations
 
+import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
+from ics2b24.bitrix.client import Client
 from ics2b24.portal.server import Portal
-from tests.helpers import Cli, vcalendar, vevent, write
+from tests.helpers import Cli, before_batch, vcalendar, vevent, write
 
 ONE = vcalendar(vevent("one@test", "20250303T090000", "One"))
 
@@ -194,3 +199,46 @@ def test_a_server_that_trickles_its_answer_fails_after_the_timeout_in_one_line(
     assert code == 2
     assert "no answer within 1 s" in one_line(err)
     assert seconds < 4
+
+
+def serve(data: Path, port: int = 0) -> tuple[subprocess.Popen[str], str]:
+    """`ics2b24 portal serve` keeping its calendar in `data`; the process and its webhook."""
+    process = subprocess.Popen([sys.executable, "-m", "ics2b24", "portal", "serve", "--port",
+                                str(port), "--data", str(data)],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    return process, process.stdout.readline().strip()
+
+
+def test_a_portal_that_dies_mid_push_ends_with_what_was_done_and_how_to_go_on(
+        tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The portal's process dies after the first batch: the run ends in one line that says
+    what was done and to run it again, and running it again (the portal back) finishes."""
+    monkeypatch.setattr(Client, "_backoff", lambda self, attempt: 0.0)  # no minute of retries
+    portal, webhook = serve(tmp_path / "portal.sqlite3")
+
+    def die() -> None:
+        portal.kill()
+        portal.wait()
+
+    before_batch(monkeypatch, 2, die)
+    source = write(tmp_path / "many.ics", vcalendar(*(
+        vevent(f"m{i}@test", f"202504{1 + i // 10:02d}T{8 + i % 10:02d}0000", f"E{i}")
+        for i in range(200))))
+    args = ["push", str(source), "--webhook", webhook, "--type", "user", "--section", "1",
+            "--state", str(tmp_path / "state.sqlite3")]
+    code, _, err = cli(*args)
+    assert code == 1
+    assert re.fullmatch(
+        r"ics2b24: portal: batch: cannot reach http://127\.0\.0\.1:\d+: connection refused "
+        r"\(nothing listens there\); stopped after 50 of 200 change\(s\); every change the "
+        r"portal confirmed is recorded in .*state\.sqlite3: run the same command again to "
+        r"continue\n", one_line(err))
+    portal, _ = serve(tmp_path / "portal.sqlite3", int(urlsplit(webhook).port or 0))
+    try:
+        code, _, err = cli(*args)
+        assert code == 0, err
+        assert "150 added, 0 updated, 0 deleted, 50 unchanged" in err
+    finally:
+        portal.terminate()
+        portal.wait()
