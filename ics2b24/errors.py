@@ -71,5 +71,13 @@ class OutputError(Ics2b24Error):
 
 
 class Interrupted(Ics2b24Error):
-    """Ctrl-C during a run that writes; the message says what was kept and how to go on
-    (exit 130)."""
+    """Ctrl-C (SIGINT) during a run; the message says what was kept and how to go on
+    (exit 130, 128 + the signal's number, as a shell reports it)."""
+
+
+class Terminated(Interrupted):
+    """SIGTERM (`kill`, a service manager stopping cron's job): as Ctrl-C (exit 143)."""
+
+
+class HungUp(Interrupted):
+    """SIGHUP (the terminal or the SSH session closed): as Ctrl-C (exit 129)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +24,7 @@ import pytest
 import recurring_ical_events
 
 from ics2b24.app.traits import PROBE
+from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.rows import date_order, parse_event
 from ics2b24.cli import main
 from ics2b24.portal.server import Portal
@@ -265,12 +268,16 @@ def run_on(portal: Portal, capsys: pytest.CaptureFixture[str], *args: str,
 
 
 class Killer:
-    """Runs `python -m ics2b24 ARGS` and kills it (SIGKILL) right after its n-th write ran in
-    the portal, before it reads the answer: the moment a run is most often lost."""
+    """Runs `python -m ics2b24 ARGS` and kills it (SIGKILL, or `signum`) right after its n-th
+    write ran in the portal, before it reads the answer: the moment a run is most often lost.
+    With `pause`, the portal answers that many seconds after the signal, so the signal
+    surely lands while the run waits for the answer. What the run printed is kept in `out`
+    and `err`."""
 
-    def __init__(self, portal: Portal) -> None:
+    def __init__(self, portal: Portal, signum: int = signal.SIGKILL, pause: float = 0.0) -> None:
         self.kill: Callable[[], None] | None = None
         self.writes_left = 0
+        self.out = self.err = ""
         original = portal.api.call
 
         def call(user: Any, method: str, params: Any) -> Any:
@@ -280,17 +287,21 @@ class Killer:
                 if self.writes_left <= 0:
                     self.kill()
                     self.kill = None
+                    time.sleep(pause)
             return result
 
         portal.api.call = call  # type: ignore[method-assign]
+        self._signum = signum
 
     def run(self, args: Sequence[str], after: int) -> int:
         """The child's exit status (negative: killed)."""
         child = subprocess.Popen([sys.executable, "-m", "ics2b24", *args],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.writes_left, self.kill = after, child.kill
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.writes_left = after
+        self.kill = partial(child.send_signal, self._signum)
         try:
-            return child.wait(timeout=120)
+            self.out, self.err = child.communicate(timeout=120)
+            return child.returncode
         finally:
             self.kill = None
 
@@ -300,3 +311,20 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def before_batch(monkeypatch: pytest.MonkeyPatch, number: int,
+                 action: Callable[[], None]) -> list[int]:
+    """`action()` runs just before the client sends its `number`-th batch; the list holds how
+    many batches it has sent (or tried to)."""
+    original = Client.batch
+    sent = [0]
+
+    def batch(self: Client, commands: Any) -> Any:
+        sent[0] += 1
+        if sent[0] == number:
+            action()
+        return original(self, commands)
+
+    monkeypatch.setattr(Client, "batch", batch)
+    return sent

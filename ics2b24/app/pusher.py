@@ -21,6 +21,7 @@ crash.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -67,12 +68,16 @@ class Pusher:
     """Sends plans for one target of one portal and records what the portal confirmed."""
 
     def __init__(self, client: Client, db: StateDB, portal: str, target: str, *,
-                 progress: Callable[[int], None] | None = None) -> None:
+                 progress: Callable[[int], None] | None = None,
+                 hold: Callable[[], AbstractContextManager[None]] = nullcontext) -> None:
         self.client = client
         self.db = db
         self.portal = portal
         self.target = target
         self.progress = progress or (lambda done: None)
+        self.hold = hold
+        """Held from sending a request to its answer recorded and counted (`Hooks.hold`);
+        the wait for the portal's limits comes before, so a stop need not wait for it."""
         self.deleted: set[int] = set()
         self.recorded: set[Key] = set()
 
@@ -121,16 +126,18 @@ class Pusher:
                     report: PushReport) -> None:
         assert op.method is not None
         self._before_sending([op])
-        try:
-            result = self.client.call(op.method, op.call_params(target))
-        except UncertainWriteError:
-            raise
-        except PortalError as error:
-            report.failures.append(Failure(op, error))
-        else:
-            with self.db.transaction() as tx:
-                self._settle(tx, op, target, result, ids, report)
-        self.progress(1)
+        self.client.wait_turn({"c": (op.method, {})})
+        with self.hold():
+            try:
+                result = self.client.call(op.method, op.call_params(target))
+            except UncertainWriteError:
+                raise
+            except PortalError as error:
+                report.failures.append(Failure(op, error))
+            else:
+                with self.db.transaction() as tx:
+                    self._settle(tx, op, target, result, ids, report)
+            self.progress(1)
 
     def _send(self, chunk: list[tuple[Op, int | None]], ids: dict[Key, int],
               report: PushReport) -> None:
@@ -139,18 +146,20 @@ class Pusher:
             assert op.method is not None
             commands[f"c{index}"] = (op.method, op.call_params(target))
         self._before_sending([op for op, _ in chunk])
-        answer = self.client.batch(commands)
-        with self.db.transaction() as tx:
-            for index, (op, target) in enumerate(chunk):
-                key = f"c{index}"
-                error = answer.errors.get(key)
-                if error is not None or key not in answer.results:
-                    report.failures.append(Failure(op, error or PortalError(
-                        "", "the portal gave no result for this call")))
-                    tx.settle(self.portal, self.target, op.uid, op.recurrence_id)
-                    continue
-                self._settle(tx, op, target, answer.results[key], ids, report)
-        self.progress(len(chunk))
+        self.client.wait_turn(commands)
+        with self.hold():
+            answer = self.client.batch(commands)
+            with self.db.transaction() as tx:
+                for index, (op, target) in enumerate(chunk):
+                    key = f"c{index}"
+                    error = answer.errors.get(key)
+                    if error is not None or key not in answer.results:
+                        report.failures.append(Failure(op, error or PortalError(
+                            "", "the portal gave no result for this call")))
+                        tx.settle(self.portal, self.target, op.uid, op.recurrence_id)
+                        continue
+                    self._settle(tx, op, target, answer.results[key], ids, report)
+            self.progress(len(chunk))
 
     def _before_sending(self, ops: list[Op]) -> None:
         """What the next run needs if this one dies before the answer: each creation's

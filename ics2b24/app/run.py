@@ -206,6 +206,8 @@ def _session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
             connection.note(f"created {', '.join(map(str, db.created_dirs))} (0700) for the "
                             f"state DB {db.path}")
         client = connection.client()
+        if connection.hooks.status is not None:
+            connection.hooks.status("asking the portal who we are…")
         try:
             user = current_user(client)
             converted = ConvertResult()
@@ -475,11 +477,21 @@ def _adopted(plan: Plan, recorded: Mapping[Key, int]) -> set[Key]:
             if op.kind == "record" and recorded.get(op.key) != op.event_id}
 
 
+class Stopped(KeyboardInterrupt):
+    """A run stopped by Ctrl-C or a signal (`stop`, what interrupted it) once it had begun
+    to write: `summary` counts what the portal confirmed and the state DB records."""
+
+    def __init__(self, stop: KeyboardInterrupt, summary: Summary) -> None:
+        super().__init__()
+        self.stop = stop
+        self.summary = summary
+
+
 def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncOptions, *,
          progress: Progress | None = None,
          sleep: Callable[[float], None] = time.sleep) -> Summary:
     """Make the target match the input; `progress(done, total, waits ahead)` after every
-    batch."""
+    batch. Stopped part-way, it raises `Stopped` with what was done."""
     started = time.monotonic()
     with _session(connection, inputs, options, _PUSH) as session:
         plan = _diff(session, connection, options)
@@ -491,33 +503,39 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
         tracker = _Tracker(session.client, total, progress)
         tracker.replanned(plan)
         pusher = Pusher(session.client, session.db, session.portal, session.target,
-                        progress=tracker.step)
+                        progress=tracker.step, hold=connection.hooks.hold)
         report = PushReport()
-        for attempt in range(MAX_RECOVERIES + 1):
-            try:
-                pusher.push(plan, report)
-                break
-            except UncertainWriteError as exc:
-                if attempt == MAX_RECOVERIES:
-                    raise PortalError(exc.error, (
-                        f"{exc.description}; gave up after {MAX_RECOVERIES} rounds of "
-                        "re-reading the portal. Everything confirmed is recorded: run the "
-                        "same command again to finish")) from None
-                sleep(backoff(attempt))
-                confirmed = report.count("override")
-                previous, plan = plan, _diff(session, connection, options)
-                tracker.replanned(plan)
-                recovery.replanned(previous, plan, report.count("override") - confirmed)
-        if report.count("override"):
-            _record_detached(session, connection, options, pusher, report)
-        _confirm_zones(session, connection, options, pusher, report)
-        summary = _summary(plan_unchanged=unchanged, report=report)
-        _check_access(connection.target, summary)
-        summary.recovered = recovery.recovered
-        summary.requests = session.client.requests_sent
-        summary.seconds = time.monotonic() - started
-        summary.warnings = [*session.converted.warnings, *warnings]
-        return summary
+
+        def summary() -> Summary:
+            done = _summary(plan_unchanged=unchanged, report=report, session=session,
+                            started=started)
+            done.recovered = recovery.recovered
+            done.warnings = [*session.converted.warnings, *warnings]
+            return done
+
+        try:
+            for attempt in range(MAX_RECOVERIES + 1):
+                try:
+                    pusher.push(plan, report)
+                    break
+                except UncertainWriteError as exc:
+                    if attempt == MAX_RECOVERIES:
+                        raise PortalError(exc.error, (
+                            f"{exc.description}; gave up after {MAX_RECOVERIES} rounds of "
+                            "re-reading the portal")) from None
+                    sleep(backoff(attempt))
+                    confirmed = report.count("override")
+                    previous, plan = plan, _diff(session, connection, options)
+                    tracker.replanned(plan)
+                    recovery.replanned(previous, plan, report.count("override") - confirmed)
+            if report.count("override"):
+                _record_detached(session, connection, options, pusher, report)
+            _confirm_zones(session, connection, options, pusher, report)
+        except KeyboardInterrupt as stop:
+            raise Stopped(stop, summary()) from None
+        done = summary()
+        _check_access(connection.target, done)
+        return done
 
 
 def _check_access(target: Target, summary: Summary) -> None:
@@ -632,7 +650,8 @@ def _confirm_zones(session: _Session, connection: Connection, options: SyncOptio
         report.failures += [f for f in again.failures if f.op.key not in failed]
 
 
-def _summary(*, plan_unchanged: int, report: PushReport) -> Summary:
+def _summary(*, plan_unchanged: int, report: PushReport, session: _Session,
+             started: float) -> Summary:
     return Summary(
         added=report.count("add"),
         updated=report.count("update") + report.count("override"),
@@ -640,6 +659,8 @@ def _summary(*, plan_unchanged: int, report: PushReport) -> Summary:
         unchanged=plan_unchanged,
         failed=len(report.failures),
         failures=list(report.failures),
+        requests=session.client.requests_sent,
+        seconds=time.monotonic() - started,
     )
 
 
@@ -670,7 +691,7 @@ class UndoPreview:
 def undo_preview(connection: Connection) -> UndoPreview:
     """What `undo` would delete; changes nothing."""
     with _session(connection, None, None, _PLAN) as session:
-        plan, remote = _undo_plan(session, connection.target)
+        plan, remote = _undo_plan(session, connection)
         series = {event.id for event in remote if event.params.rrule is not None}
         deletes = [op for op in plan.writes if op.kind == "delete"]
         in_series = sum(1 for op in deletes if op.event_id in series)
@@ -678,7 +699,7 @@ def undo_preview(connection: Connection) -> UndoPreview:
                            occurrences=sum(max(0, len(op.forget) - 1) for op in deletes))
 
 
-def _undo_plan(session: _Session, target: Target) -> tuple[Plan, list[RemoteEvent]]:
+def _undo_plan(session: _Session, connection: Connection) -> tuple[Plan, list[RemoteEvent]]:
     records = session.db.records(session.portal, session.target)
     others = [] if records else session.db.other_addresses(session.portal, session.target)
     if others:
@@ -686,34 +707,42 @@ def _undo_plan(session: _Session, target: Target) -> tuple[Plan, list[RemoteEven
             f"the state DB knows no event of this target at {session.portal}, but knows some "
             f"at {', '.join(others)}; if that is this portal at a new address, run push with "
             "the same input once here to carry them over (undo deleted nothing)")
-    remote = get_by_ids(session.client, [r.event_id for r in records if r.created])
+    created = [r.event_id for r in records if r.created]
+    remote = get_by_ids(session.client, created, _reading(connection, "the events it created"))
     sent = session.db.pending(session.portal, session.target)
     if any(sent.values()):
         known = {event.id for event in remote}
-        remote += [event for event in read_remote(session.client, target, session.section_id,
-                                                  [], [], sent)
+        remote += [event for event in read_remote(session.client, connection.target,
+                                                  session.section_id, [], [], sent)
                    if event.id not in known]
     return undo_plan(records, remote, sent), remote
 
 
 def undo(connection: Connection, *, progress: Progress | None = None) -> Summary:
-    """Delete every event this tool created in the target, as the state DB records them."""
+    """Delete every event this tool created in the target, as the state DB records them.
+    Stopped part-way, it raises `Stopped` with what was deleted."""
     started = time.monotonic()
     with _session(connection, None, None, _UNDO) as session:
-        plan, _ = _undo_plan(session, connection.target)
+        plan, _ = _undo_plan(session, connection)
         report = PushReport()
+
+        def summary() -> Summary:
+            done = _summary(plan_unchanged=0, report=report, session=session, started=started)
+            done.warnings = list(plan.warnings)
+            return done
+
         tracker = _Tracker(session.client, len(plan.writes), progress)
         tracker.replanned(plan)
-        Pusher(session.client, session.db, session.portal, session.target,
-               progress=tracker.step).push(plan, report)
-        _forget_vanished(session, report)
-        summary = _summary(plan_unchanged=0, report=report)
+        try:
+            Pusher(session.client, session.db, session.portal, session.target,
+                   progress=tracker.step, hold=connection.hooks.hold).push(plan, report)
+            _forget_vanished(session, report)
+        except KeyboardInterrupt as stop:
+            raise Stopped(stop, summary()) from None
+        done = summary()
         emptied = _emptied_section(session, connection.target)
-        summary.section = SectionOutcome(emptied, deleted=False) if emptied else None
-        summary.requests = session.client.requests_sent
-        summary.seconds = time.monotonic() - started
-        summary.warnings = list(plan.warnings)
-        return summary
+        done.section = SectionOutcome(emptied, deleted=False) if emptied else None
+        return done
 
 
 def _emptied_section(session: _Session, target: Target) -> PortalSection | None:
@@ -793,11 +822,22 @@ def event_get_params(target: Target, section_id: int, first: date,
             "from": first.isoformat(), "to": last.isoformat()}
 
 
-def get_by_ids(client: Client, ids: Sequence[int]) -> list[RemoteEvent]:
+def _reading(connection: Connection, what: str) -> Callable[[int, int], None] | None:
+    """Told `(read, of)` before each request of a long read: the status line says it."""
+    status = connection.hooks.status
+    if status is None:
+        return None
+    return lambda read, of: status(f"reading {what}… {read}/{of}")
+
+
+def get_by_ids(client: Client, ids: Sequence[int],
+               reading: Callable[[int, int], None] | None = None) -> list[RemoteEvent]:
     """Each event as `getbyid` answers it (a series with its own start, not an
     occurrence's), 50 to a request; one that is gone is left out."""
     out = []
     for start in range(0, len(ids), _READ_BATCH):
+        if reading is not None:
+            reading(start, len(ids))
         chunk = ids[start:start + _READ_BATCH]
         answer = client.batch({f"g{i}": ("calendar.event.getbyid", {"id": event_id})
                                for i, event_id in enumerate(chunk)})

@@ -27,10 +27,13 @@ import logging
 import os
 import random
 import re
+import signal
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
@@ -70,6 +73,8 @@ FIRST_CONTACT_PAUSE = 0.5
 still starting gets about a second; an address where nothing listens fails within seconds."""
 NOTICE_WAIT = 1.0
 """Waits for the operating-time limit at least this long are told to the user."""
+TICK = 1.0
+"""Seconds between two `on_tick` calls of a wait told to the user."""
 
 
 class TransientError(PortalError):
@@ -277,8 +282,9 @@ WaitHook = Callable[[float, str], None]
 
 class Client:
     """Calls one portal as one user. `sleep` and `pacer` are injectable for tests; `timeout`
-    bounds each answer; `verify` is True or a CA file (`--ca-cert`); `on_wait` hears of long
-    waits and `notify` gets the lines a user should read (where renewed tokens are kept)."""
+    bounds each whole answer (`_Deadline`); `verify` is True or a CA file (`--ca-cert`);
+    `on_wait` hears of long waits (and `on_tick` of the seconds left, every `TICK` of them)
+    and `notify` gets the lines a user should read (where renewed tokens are kept)."""
 
     def __init__(
         self,
@@ -290,6 +296,7 @@ class Client:
         verify: bool | str = True,
         sleep: Callable[[float], None] = time.sleep,
         on_wait: WaitHook | None = None,
+        on_tick: Callable[[float], None] | None = None,
         notify: Callable[[str], None] | None = None,
     ) -> None:
         if not timeout > 0:
@@ -300,6 +307,7 @@ class Client:
         self._max_retries = max_retries
         self._sleep = sleep
         self._on_wait = on_wait
+        self._on_tick = on_tick
         self._notify = notify or (lambda text: None)
         self._session = requests.Session()
         self._verify = verify
@@ -358,14 +366,24 @@ class Client:
             pending = retry
         return BatchResult(results, errors, times)
 
+    def wait_turn(self, commands: Mapping[str, tuple[str, Mapping[str, Any]]]) -> None:
+        """Wait now as long as the portal's limits make these commands wait (then they go
+        out without waiting): a run that holds a write from sending to recording waits
+        before it holds, so a stop does not wait for the limits."""
+        self._wait("batch", self._costs(commands))
+
+    def _costs(self, commands: Mapping[str, tuple[str, Mapping[str, Any]]]
+               ) -> dict[str, float]:
+        costs: dict[str, float] = {}
+        for method, _params in commands.values():
+            costs[method] = costs.get(method, 0.0) + self._expected(method)
+        return costs
+
     def _batch_round(self, pending: Mapping[str, tuple[str, Mapping[str, Any]]],
                      results: dict[str, Any], times: dict[str, TimeReport]
                      ) -> dict[str, PortalError]:
-        costs: dict[str, float] = {}
-        for method, _params in pending.values():
-            costs[method] = costs.get(method, 0.0) + self._expected(method)
         write = any(is_write(method) for method, _ in pending.values())
-        answer = self._send("batch", batch_body(pending), costs, write=write)
+        answer = self._send("batch", batch_body(pending), self._costs(pending), write=write)
         outer = answer.body.get("result") or {}
         if not isinstance(outer, Mapping):
             raise self._unexpected_batch(outer, write=write)
@@ -417,12 +435,23 @@ class Client:
                                     for calls in requests_ahead])
 
     def _pace(self, method: str, costs: Mapping[str, float]) -> None:
+        """Wait as the pacer says, and count the request that follows."""
+        self._wait(method, costs)
+        self.pacer.sent()
+
+    def _wait(self, method: str, costs: Mapping[str, float]) -> None:
         """Wait as the pacer says, telling `on_wait` of a wait for the operating-time limit."""
         wait: Wait = self.pacer.wait(costs)
-        if wait.operating and wait.seconds >= NOTICE_WAIT and self._on_wait is not None:
-            self._on_wait(wait.seconds, wait.method or method)
-        self._sleep(wait.seconds)
-        self.pacer.sent()
+        if not (wait.operating and wait.seconds >= NOTICE_WAIT and self._on_wait is not None):
+            self._sleep(wait.seconds)
+            return
+        self._on_wait(wait.seconds, wait.method or method)
+        left = wait.seconds
+        while left > 0:
+            self._sleep(min(left, TICK))
+            left = max(0.0, left - TICK)
+            if self._on_tick is not None:
+                self._on_tick(left)
 
     def _send(self, method: str, body: dict[str, Any], costs: Mapping[str, float], *,
               write: bool) -> _Answer:
@@ -535,12 +564,15 @@ class Client:
             **body, "auth": self._auth.access_token}
         self.requests_sent += 1
         started = time.monotonic()
+        deadline = _Deadline(self._timeout)
         try:
-            response = self._session.post(url, json=payload, verify=self._verify, timeout=(
-                min(CONNECT_TIMEOUT, self._timeout), self._timeout), allow_redirects=False,
-                auth=self._auth.login)
-        except requests.RequestException as exc:
-            failure = self._failure(exc)
+            with deadline:
+                response = self._session.post(url, json=payload, verify=self._verify,
+                                              timeout=(min(CONNECT_TIMEOUT, self._timeout),
+                                                       self._timeout),
+                                              allow_redirects=False, auth=self._auth.login)
+        except (requests.RequestException, _Expired) as exc:
+            failure = self._failure(exc, deadline)
             log.info("POST %s -> %s (%.2f s)", shown, failure.reason,
                      time.monotonic() - started)
             raise failure from None
@@ -565,9 +597,13 @@ class Client:
             return None
         return self._redact(without_login(urljoin(response.url, response.headers["Location"])))
 
-    def _failure(self, exc: requests.RequestException) -> _NotSent | _MaybeSent:
-        """What a failed request means: never sent, sent without an answer, or a certificate
-        that no retry will make trusted (raised at once)."""
+    def _failure(self, exc: requests.RequestException | _Expired,
+                 deadline: _Deadline | None = None) -> _NotSent | _MaybeSent:
+        """What a failed request means: never sent, sent without an answer (also when the
+        whole answer missed its deadline, whatever the exception it caused on the way), or
+        a certificate that no retry will make trusted (raised at once)."""
+        if isinstance(exc, _Expired) or (deadline is not None and deadline.expired):
+            return _MaybeSent(f"no answer within {self._timeout:g} s", timed_out=True)
         if isinstance(exc, requests.exceptions.SSLError):
             raise EndpointError(_tls_problem(self.base_url, exc, self._verify)) from None
         if isinstance(exc, requests.ConnectTimeout):
@@ -592,16 +628,18 @@ class Client:
         url = f"{auth.oauth_server.rstrip('/')}/oauth/token/"
         server = without_login(auth.oauth_server.rstrip("/"))
         started = time.monotonic()
+        deadline = _Deadline(self._timeout)
         try:
-            response = self._session.get(url, params=params,
-                                         verify=self._verify, timeout=(
-                                             min(CONNECT_TIMEOUT, self._timeout),
-                                             self._timeout), allow_redirects=False)
+            with deadline:
+                response = self._session.get(url, params=params,
+                                             verify=self._verify, timeout=(
+                                                 min(CONNECT_TIMEOUT, self._timeout),
+                                                 self._timeout), allow_redirects=False)
         except requests.exceptions.SSLError as exc:
             raise EndpointError(_tls_problem(server, exc, self._verify)) from None
-        except requests.RequestException as exc:
+        except (requests.RequestException, _Expired) as exc:
             raise EndpointError(f"the OAuth server {server} could not renew the access token: "
-                                f"{self._failure(exc).reason}") from None
+                                f"{self._failure(exc, deadline).reason}") from None
         target = self._redirect_target(response)
         log.info("GET %s/oauth/token/ -> HTTP %d%s (%.2f s)", server, response.status_code,
                  f" to {target}" if target else "", time.monotonic() - started)
@@ -642,6 +680,38 @@ class Client:
             if secret:
                 text = text.replace(secret, "***")
         return text
+
+
+class _Expired(TimeoutError):
+    """The whole answer did not come within the deadline. A TimeoutError, so urllib3 and
+    requests treat it as the socket timing out wherever it lands."""
+
+
+class _Deadline:
+    """A deadline for one whole answer, in the main thread (where the CLI runs; signals go
+    there only): requests' timeout bounds each read of the socket, so a server that sends a
+    byte every few seconds would hold a run for as long as it keeps sending. An alarm
+    raises `_Expired` where the run waits; elsewhere, each read alone is bounded."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._armed = threading.current_thread() is threading.main_thread()
+        self._previous: Any = None
+        self.expired = False
+
+    def __enter__(self) -> None:
+        if self._armed:
+            self._previous = signal.signal(signal.SIGALRM, self._expire)
+            signal.setitimer(signal.ITIMER_REAL, self._seconds)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)
+
+    def _expire(self, signum: int, frame: FrameType | None) -> None:
+        self.expired = True
+        raise _Expired(f"no answer within {self._seconds:g} s")
 
 
 class _NotSent(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -118,7 +119,7 @@ class Credentials:
 
 @dataclass(frozen=True)
 class Transport:
-    """How requests travel: `--timeout` for each answer, `--ca-cert` to trust a certificate
+    """How requests travel: `--timeout` for each whole answer, `--ca-cert` to trust a certificate
     no system CA signed (a test portal's `--tls`, a company CA)."""
 
     timeout: float = DEFAULT_TIMEOUT
@@ -149,11 +150,15 @@ class Transport:
 class Hooks:
     """What the user hears while a run works: long waits, notes such as where renewed tokens
     are kept (a line each), and `status`, what it is busy with before there is progress to
-    show ("reading FILE…"; on a terminal only). Each defaults to silence."""
+    show ("reading FILE…"; on a terminal only). Each defaults to silence. `hold` is the block
+    in which a write is sent and its answer recorded: the CLI lets no signal cut it short.
+    `on_tick` hears, about every second of a long wait, how many seconds are left."""
 
     on_wait: WaitHook | None = None
+    on_tick: Callable[[float], None] | None = None
     notify: Callable[[str], None] | None = None
     status: Callable[[str], None] | None = None
+    hold: Callable[[], AbstractContextManager[None]] = nullcontext
 
 
 def make_client(
@@ -165,7 +170,8 @@ def make_client(
     transport = transport or Transport()
     hooks = hooks or Hooks()
     return Client(credentials.auth(), pacer=pacer, timeout=transport.timeout,
-                  verify=transport.verify(), on_wait=hooks.on_wait, notify=hooks.notify)
+                  verify=transport.verify(), on_wait=hooks.on_wait, on_tick=hooks.on_tick,
+                  notify=hooks.notify)
 
 
 def caller_id(credentials: Credentials, transport: Transport | None = None,

@@ -3,7 +3,7 @@
 Exit codes live in `_EXIT_CODES` and `main()` alone: 0 success, 1 portal refused some work,
 2 bad usage (flags, credentials, an address that is no working Bitrix24 endpoint, a state DB
 that cannot be used), 3 refused for safety, 65 unreadable input, 74 output that cannot be
-written, 130 interrupted.
+written, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP).
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ import click
 
 from ics2b24.cli import backup, convert, events, portal, proof, section, settings, streams, sync
 from ics2b24.cli.root import ReaderGone, cli
+from ics2b24.cli.signals import caught, interruption
 from ics2b24.errors import (
     EndpointError,
+    HungUp,
     Ics2b24Error,
     Interrupted,
     Mismatch,
@@ -25,6 +27,7 @@ from ics2b24.errors import (
     ParseError,
     PortalError,
     SafetyError,
+    Terminated,
     UsageError,
 )
 
@@ -37,7 +40,9 @@ EXIT_USAGE = 2
 EXIT_SAFETY = 3
 EXIT_DATAERR = 65
 EXIT_IOERR = 74
+EXIT_HUNG_UP = 129
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 
 _EXIT_CODES: tuple[tuple[type[Ics2b24Error], int], ...] = (
@@ -48,6 +53,8 @@ _EXIT_CODES: tuple[tuple[type[Ics2b24Error], int], ...] = (
     (PortalError, EXIT_PORTAL),
     (Mismatch, EXIT_PORTAL),
     (OutputError, EXIT_IOERR),
+    (Terminated, EXIT_TERMINATED),
+    (HungUp, EXIT_HUNG_UP),
     (Interrupted, EXIT_INTERRUPTED),
 )
 _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
@@ -62,14 +69,18 @@ def exit_code(error: Ics2b24Error) -> int:
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and turn every known error into one line and its exit code. Standard
     output is flushed here, so a full disk is reported rather than lost at exit; a reader
-    that stopped reading (`| head -1`) is no error."""
+    that stopped reading (`| head -1`) is no error. SIGTERM and SIGHUP stop a run as Ctrl-C
+    does (cli/signals.py)."""
     streams.prepare()
     try:
-        cli.main(args=argv, prog_name="ics2b24", standalone_mode=False)
-        sys.stdout.flush()
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo("ics2b24: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        with caught():
+            cli.main(args=argv, prog_name="ics2b24", standalone_mode=False)
+            sys.stdout.flush()
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+        stopped = interruption(exc.__context__ if isinstance(exc, click.exceptions.Abort)
+                               else exc)
+        click.echo(f"ics2b24: {stopped}", err=True)
+        sys.exit(exit_code(stopped))
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

@@ -179,7 +179,7 @@ credential_options: Decorator[Any] = _grouped(CredentialFlags, "credentials", [
                  help="Keep renewed OAuth tokens here (created 0600; default: one file "
                  "per portal and app in ~/.local/share/ics2b24/tokens/)."),
     click.option("--timeout", type=float, default=60.0, show_default=True,
-                 metavar="SECONDS", help="How long to wait for each answer."),
+                 metavar="SECONDS", help="How long to wait for each whole answer."),
     click.option("--ca-cert", type=click.Path(dir_okay=False), metavar="FILE",
                  help="Trust the certificate (or CA) in this PEM file, e.g. the test "
                  "portal's `--tls` certificate FILE.pem."),

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,11 +27,13 @@ from ics2b24.cli.options import (
 )
 from ics2b24.cli.proof import verify_inputs
 from ics2b24.cli.root import cli, console_of, one_calendar, read_files, show_warnings
-from ics2b24.errors import Interrupted, PortalError, UsageError
+from ics2b24.cli.signals import hold, interruption
+from ics2b24.errors import PortalError, UsageError
 
 if TYPE_CHECKING:
     from ics2b24.app.run import Connection, PlanReport, Summary, SyncOptions, UndoPreview
     from ics2b24.app.sections import PortalSection
+    from ics2b24.bitrix.connect import Hooks
     from ics2b24.cli.console import Console
 
 
@@ -137,10 +139,10 @@ def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: boo
         return
     console = console_of(ctx)
     connection = connection_of(credentials, target, state=sync.state, rate=rate,
-                               operating_limit=operating_limit, hooks=console.hooks())
+                               operating_limit=operating_limit, hooks=_hooks(console))
     options = sync_options_of(conversion, sync, force_delete=force_delete,
                               section_from_ics=section_from_ics)
-    with _running(console, connection, "change(s)"):
+    with _running(console, connection, _PUSHED, as_json):
         summary = run.push(inputs, connection, options, progress=console.progress)
     _finish(ctx, summary, as_json, reject_file)
     if then_verify:
@@ -165,7 +167,7 @@ def undo(ctx: click.Context, yes: bool, delete_section: bool, as_json: bool,
     from ics2b24.app import run
 
     console = console_of(ctx, "deleting")
-    connection = connection_of(credentials, target, state=state, hooks=console.hooks())
+    connection = connection_of(credentials, target, state=state, hooks=_hooks(console))
     preview = run.undo_preview(connection)
     if preview.total == 0:
         click.echo("Nothing to undo: the state DB records no event created in this target.",
@@ -178,7 +180,7 @@ def undo(ctx: click.Context, yes: bool, delete_section: bool, as_json: bool,
     if not yes and not _confirm_undo(preview):
         click.echo("ics2b24: nothing deleted", err=True)
         return
-    with _running(console, connection, "deletion(s)"):
+    with _running(console, connection, _UNDONE, as_json):
         summary = run.undo(connection, progress=console.progress)
     if summary.section is not None and _delete_emptied(summary.section.section, yes,
                                                        delete_section):
@@ -208,20 +210,57 @@ def _confirm_undo(preview: UndoPreview) -> bool:
     return click.confirm(f"Delete {what}?", err=True)
 
 
+@dataclass(frozen=True)
+class _Said:
+    """How a stopped run says what it did and how to go on, by command."""
+
+    done: str
+    """`{done}` of `{total}`, what the portal confirmed."""
+    rest: str
+    """What is left where, `{left}` and `{state}` filled in."""
+
+
+_PUSHED = _Said("after {done} of {total} change(s)", "every change the portal confirmed is "
+                "recorded in {state}: run the same command again to continue")
+_UNDONE = _Said("after deleting {done} of {total} event(s)", "the other {left} are still in "
+                "the portal and recorded in {state}: run the same undo again to delete them")
+
+
 @contextmanager
-def _running(console: Console, connection: Connection, what: str) -> Iterator[None]:
-    """The bar's line is ended whatever happens; Ctrl-C says what was kept and how to go on."""
+def _running(console: Console, connection: Connection, said: _Said,
+             as_json: bool) -> Iterator[None]:
+    """The bar's line is ended whatever happens. A stop (Ctrl-C, SIGTERM, SIGHUP) prints the
+    JSON summary of what was done with `--json`, then says it and how to go on; so does a
+    portal that fails once writing has begun (it died, it stopped answering)."""
+    from ics2b24.app.run import Stopped
+
     try:
         yield
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         console.close()
-        done = (f" after {console.done} of {console.total} {what}" if console.total
-                else " before any change was sent")
-        raise Interrupted(
-            f"interrupted{done}; every change the portal confirmed is recorded in "
-            f"{connection.state_path}: run the same command again to continue") from None
+        if isinstance(stop, Stopped) and as_json:
+            click.echo(json.dumps(stop.summary.to_json(), ensure_ascii=False))
+        line = f" {_so_far(console, connection, said)}" if console.total else (
+            " before any change was sent")
+        raise interruption(stop.stop if isinstance(stop, Stopped) else stop, line) from None
+    except PortalError as exc:
+        if not console.total:
+            raise
+        raise PortalError(exc.error, f"{exc.description}; stopped "
+                          f"{_so_far(console, connection, said)}", status=exc.status) from None
     finally:
         console.close()
+
+
+def _so_far(console: Console, connection: Connection, said: _Said) -> str:
+    done, total = console.done, console.total
+    return (f"{said.done.format(done=done, total=total)}; "
+            + said.rest.format(left=total - done, state=connection.state_path))
+
+
+def _hooks(console: Console) -> Hooks:
+    """What the user hears, and writes no signal cuts short (cli/signals.py)."""
+    return replace(console.hooks(), hold=hold)
 
 
 def _finish(ctx: click.Context, summary: Summary, as_json: bool,

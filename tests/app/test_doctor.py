@@ -13,13 +13,12 @@ import pytest
 
 from ics2b24.app import doctor as doctor_module
 from ics2b24.app.doctor import DoctorReport, Finding, run_doctor
-from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.connect import Credentials, make_client
 from ics2b24.model import EventParams, Rrule
 from ics2b24.portal.faults import parse_faults
 from ics2b24.portal.profile import Profile
 from ics2b24.portal.server import Portal
-from tests.helpers import MethodLog
+from tests.helpers import MethodLog, before_batch
 
 
 def sections(portal: Portal) -> list[str]:
@@ -124,18 +123,12 @@ def test_doctor_interrupted_mid_run_leaves_no_section_behind(
         portal: Portal, monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C arrives while doctor waits for its third write."""
     before = sections(portal)
-    original = Client.batch
-    writes = 0
 
-    def interrupted(self: Client, commands: Any) -> Any:
-        nonlocal writes
-        writes += 1
-        if writes == 3:
-            raise KeyboardInterrupt
-        return original(self, commands)
+    def interrupt() -> None:
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(Client, "batch", interrupted)
+    sent = before_batch(monkeypatch, 3, interrupt)
     with pytest.raises(KeyboardInterrupt):
         doctor(portal)
-    assert writes == 3
+    assert sent == [3]
     assert sections(portal) == before

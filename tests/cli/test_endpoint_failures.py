@@ -6,19 +6,24 @@ few seconds."""
 from __future__ import annotations
 
 import json
+import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
+from ics2b24.bitrix.client import Client
 from ics2b24.portal.server import Portal
 from ics2b24.portal.tls import ensure_certificate
-from tests.helpers import Cli, closed_port, vcalendar, vevent, write
+from tests.helpers import Cli, before_batch, closed_port, vcalendar, vevent, write
 
 ONE = vcalendar(vevent("one@test", "20250303T090000", "One"))
 
@@ -241,3 +246,89 @@ def test_an_address_no_portal_can_have_is_refused_before_any_request(
     assert code == 2
     assert said in one_line(err)
     assert seconds < 1
+
+
+@pytest.fixture
+def trickling_port() -> Iterator[int]:
+    """A server that answers one byte every 0.3 s and never ends its headers: each read of
+    the socket gets a byte well within any timeout, the answer never comes."""
+    stop = threading.Event()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.1)
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                while not stop.wait(0.3):
+                    try:
+                        connection.sendall(b"x")
+                    except OSError:
+                        break
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield int(listener.getsockname()[1])
+    stop.set()
+    thread.join()
+    listener.close()
+
+
+def test_a_server_that_trickles_its_answer_fails_after_the_timeout_in_one_line(
+        trickling_port: int, cli: Cli) -> None:
+    """--timeout bounded each read of the socket, so a byte every few seconds hung the run
+    for as long as the server kept sending."""
+    code, err, seconds = timed(cli, "section", "list", "--type", "user", "--timeout", "1",
+                               "--webhook", webhook_at(trickling_port))
+    assert code == 2
+    assert "no answer within 1 s" in one_line(err)
+    assert seconds < 4
+
+
+def serve_portal(data: Path, port: int = 0) -> tuple[subprocess.Popen[str], str]:
+    """`ics2b24 portal serve` keeping its calendar in `data`; the process and its webhook."""
+    process = subprocess.Popen([sys.executable, "-m", "ics2b24", "portal", "serve", "--port",
+                                str(port), "--data", str(data)],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    return process, process.stdout.readline().strip()
+
+
+def test_a_portal_that_dies_mid_push_ends_with_what_was_done_and_how_to_go_on(
+        tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The portal's process dies after the first batch: the run ends in one line that says
+    what was done and to run it again, and running it again (the portal back) finishes."""
+    monkeypatch.setattr(Client, "_backoff", lambda self, attempt: 0.0)  # no minute of retries
+    portal, webhook = serve_portal(tmp_path / "portal.sqlite3")
+
+    def die() -> None:
+        portal.kill()
+        portal.wait()
+
+    before_batch(monkeypatch, 2, die)
+    source = write(tmp_path / "many.ics", vcalendar(*(
+        vevent(f"m{i}@test", f"202504{1 + i // 10:02d}T{8 + i % 10:02d}0000", f"E{i}")
+        for i in range(200))))
+    args = ["push", str(source), "--webhook", webhook, "--type", "user", "--section", "1",
+            "--state", str(tmp_path / "state.sqlite3")]
+    code, _, err = cli(*args)
+    assert code == 1
+    assert re.fullmatch(
+        r"ics2b24: portal: batch: cannot reach http://127\.0\.0\.1:\d+: connection refused "
+        r"\(nothing listens there\); stopped after 50 of 200 change\(s\); every change the "
+        r"portal confirmed is recorded in .*state\.sqlite3: run the same command again to "
+        r"continue\n", one_line(err))
+    portal, _ = serve_portal(tmp_path / "portal.sqlite3", int(urlsplit(webhook).port or 0))
+    try:
+        code, _, err = cli(*args)
+        assert code == 0, err
+        assert "150 added, 0 updated, 0 deleted, 50 unchanged" in err
+    finally:
+        portal.terminate()
+        portal.wait()

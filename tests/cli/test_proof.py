@@ -1,14 +1,10 @@
 """`verify`, `push --verify` and `doctor` at the command line, against the test portal over
-loopback HTTP: exit codes, the lines that name what differs, --json, and a doctor run
-interrupted with Ctrl-C that leaves no section behind."""
+loopback HTTP: exit codes, the lines that name what differs, --json (a doctor run interrupted is in
+test_signals.py)."""
 
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -123,12 +119,6 @@ def test_doctor_exits_1_naming_the_behaviour_that_differs(
     assert f"{len(different)} of 13 behaviour(s) push relies on differ" in err
 
 
-def sections(portal: Portal) -> list[str]:
-    rows = portal.api.call(portal.first_user, "calendar.section.get",
-                           {"type": "user", "ownerId": 1})
-    return [row["NAME"] for row in rows]
-
-
 def test_doctor_on_a_calendar_the_portal_refuses_access_to_exits_2(
         make_portal: Callable[..., Portal], capsys: pytest.CaptureFixture[str]) -> None:
     portal = make_portal(users={"users": [{"id": 1, "admin": True}, {"id": 2}]})
@@ -138,37 +128,3 @@ def test_doctor_on_a_calendar_the_portal_refuses_access_to_exits_2(
                    "denied): nothing was written; the credentials' user may not write there: "
                    "check --type and --owner, or use the credentials of a user who may\n")
     assert out == ""
-
-
-def test_doctor_interrupted_with_ctrl_c_leaves_no_section_behind(
-        portal: Portal, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ctrl-C while the portal holds doctor's second add (after the generation probe's two):
-    its scratch section exists then (the first add went into it), and is gone when doctor
-    has exited."""
-    before = sections(portal)
-    reached, release = threading.Event(), threading.Event()
-    adds = 0
-    original = portal.api.call
-
-    def hold(user: Any, method: str, params: Any) -> Any:
-        nonlocal adds
-        if method == "calendar.event.add":
-            adds += 1
-            if adds == 4:
-                reached.set()
-                release.wait(30)
-        return original(user, method, params)
-
-    monkeypatch.setattr(portal.api, "call", hold)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ics2b24", "doctor", "--webhook", portal.webhook_url],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        assert reached.wait(30)
-        process.send_signal(signal.SIGINT)
-    finally:
-        release.set()
-    _, err = process.communicate(timeout=30)
-    assert process.returncode == 130, err
-    assert "Traceback" not in err
-    assert sections(portal) == before

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from ics2b24.bitrix.client import Client, WebhookAuth
 from ics2b24.bitrix.limits import Pacer, Rate
-from ics2b24.cli.console import Console
+from ics2b24.cli.console import Console, clock_time
 from ics2b24.portal.limits import LimitSettings
 from ics2b24.portal.server import Portal
+from tests.clock import FakeClock
 from tests.helpers import Cli, run_on_a_terminal, target_args, vcalendar, vevent, write
 
 TIGHT = LimitSettings(rate=100_000, burst=100_000, operating_limit=0.5, operating_window=3.0,
@@ -128,3 +130,79 @@ def test_quiet_after_the_subcommand_keeps_quiet(portal: Portal, cli: Cli,
                          "--json", "-q")
     assert (code, err) == (0, "")
     assert json.loads(out)["added"] == 1
+
+
+def terminal() -> io.StringIO:
+    stream = io.StringIO()
+    stream.isatty = lambda: True  # type: ignore[method-assign]
+    return stream
+
+
+def test_a_wait_draws_the_eta_and_the_resume_time_again_as_it_passes() -> None:
+    """They were drawn once, then froze for the whole wait (up to ten minutes)."""
+    clock = FakeClock(0.0)
+    stream = terminal()
+    console = Console(quiet=False, verbose=0, stream=stream, clock=clock)
+    console.progress(0, 200, 0.0)
+    clock.now = 100.0
+    console.progress(100, 200, 600.0)
+    console.waiting(600.0, "calendar.event.add")
+    clock.now = 400.0
+    console.tick(300.0)
+    drawn = stream.getvalue().split("\r")[-1]
+    assert f"resumes at {clock_time(300.0)}" in drawn
+    assert "ETA 0:06:40" in drawn  # 300 s of wait left, 100 writes at 1 s each
+
+
+def test_the_client_tells_the_seconds_left_of_a_long_wait_every_second() -> None:
+    clock = FakeClock()
+    pacer = Pacer(clock=clock)
+    pacer.operation_limited("calendar.event.add", None)
+
+    def sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    ticks: list[float] = []
+    client = Client(WebhookAuth("http://127.0.0.1:1", 1, "token"), pacer=pacer, sleep=sleep,
+                    on_wait=lambda seconds, method: None, on_tick=ticks.append)
+    client.wait_turn({"c": ("calendar.event.add", {})})
+    assert ticks == [float(left) for left in range(59, -1, -1)]
+
+
+def test_without_a_terminal_a_long_run_says_how_far_it_is_about_once_a_minute() -> None:
+    clock = FakeClock(0.0)
+    stream = io.StringIO()
+    console = Console(quiet=False, verbose=0, stream=stream, clock=clock)
+    for second in range(0, 181, 10):
+        clock.now = float(second)
+        console.progress(second, 3000, 0.0)
+    lines = stream.getvalue().splitlines()
+    assert [line.split("  ")[2] for line in lines] == ["60/3000", "120/3000", "180/3000"]
+    assert lines[0] == "ics2b24: pushing   2%  60/3000  ETA 0:49:00"
+
+
+def test_without_a_terminal_waits_in_a_row_are_one_line() -> None:
+    """A run held by the operating-time limit basket after basket printed a line for each."""
+    clock = FakeClock(0.0)
+    stream = io.StringIO()
+    console = Console(quiet=False, verbose=0, stream=stream, clock=clock)
+    console.progress(0, 3000, 0.0)
+    for _ in range(8):
+        console.waiting(40.0, "calendar.event.add")
+        clock.now += 40.0
+        console.progress(console.done + 50, 3000, 0.0)
+    waits = [line for line in stream.getvalue().splitlines() if "resumes at" in line]
+    assert sum("(calendar.event.add)" in line for line in waits) == 1
+
+
+def test_at_a_terminal_undo_shows_its_reads_before_it_deletes(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    """3,096 events were 42 s of an empty line before the bar appeared."""
+    state = tmp_path / "s.sqlite3"
+    source = write(tmp_path / "many.ics", events(120))
+    assert cli("push", str(source), *target_args(portal, state))[0] == 0
+    code, screen = run_on_a_terminal(["undo", *target_args(portal, state), "--yes"])
+    assert code == 0, screen
+    asked = screen.index("asking the portal who we are…")
+    assert asked < screen.index("reading the events it created… 100/120") < screen.index(
+        "deleting")
