@@ -43,6 +43,8 @@ WINDOW = Window(datetime(2030, 1, 1).date(), datetime(2030, 12, 31).date())
 """Doctor's events live in 2030, inside its own section: far from anything a user looks at."""
 HORIZON = date(2038, 1, 1)
 """Where the rules doctor writes as push writes them end at the latest."""
+_ALL_YEARS = Window(WINDOW.first, HORIZON - timedelta(days=1))
+"""Every year doctor writes in: where a step that failed may have left events."""
 KEPT_ZONE = "Asia/Kolkata"
 """A zone only recently listed under this name (Asia/Calcutta before): a portal on an old tzdata
 would replace it by its server's zone."""
@@ -96,6 +98,8 @@ class _Probe:
     sleep: Callable[[float], None] = time.sleep
     unsure: set[str] = field(default_factory=set)
     """The events (`ids` keys) a step that could not be checked may have left in any state."""
+    present: set[str] = field(default_factory=set)
+    """The ids the section held at the last `look()` (none yet in a new scratch section)."""
 
     def base(self) -> dict[str, Any]:
         return {**calendar_params(self.cal_type, self.owner), "section": self.section}
@@ -118,10 +122,26 @@ class _Probe:
     def shown(self, window: Window = WINDOW) -> Counter[Occurrence]:
         """What the section shows in the window, read as the calendar reads it: by overlap, a
         day wider on each side, each occurrence counted in the window its start day is in."""
-        rows = self.client.call("calendar.event.get", {
-            **calendar_params(self.cal_type, self.owner), "section": [self.section],
-            "from": (window.first - timedelta(days=1)).isoformat(),
-            "to": (window.last + timedelta(days=1)).isoformat()})
+        return self._occurrences(self.client.call("calendar.event.get", self._read(window)),
+                                 window)
+
+    def look(self) -> Counter[Occurrence]:
+        """`shown()`, and in the same request the ids the section holds over every year
+        doctor writes in (`present`): where the next step starts from."""
+        answer = self.client.batch({"shown": ("calendar.event.get", self._read(WINDOW)),
+                                    "ids": ("calendar.event.get", self._read(_ALL_YEARS))})
+        for key in ("shown", "ids"):
+            if key in answer.errors:
+                raise answer.errors[key]
+        self.present = _ids_of(answer.results.get("ids"))
+        return self._occurrences(answer.results.get("shown"), WINDOW)
+
+    def _read(self, window: Window) -> dict[str, Any]:
+        return {**calendar_params(self.cal_type, self.owner), "section": [self.section],
+                "from": (window.first - timedelta(days=1)).isoformat(),
+                "to": (window.last + timedelta(days=1)).isoformat()}
+
+    def _occurrences(self, rows: Any, window: Window) -> Counter[Occurrence]:
         listed = listed_rows(rows)
         if window == WINDOW:
             self.order = date_order(listed) or self.order
@@ -138,7 +158,7 @@ class _Probe:
         MAX_RECOVERIES), from the section as it was: the events it added are deleted first;
         when that cannot restore it (the step changed an earlier event), or the failures go
         on, the behaviour could not be checked."""
-        before, ids, present = Counter(self.expected), dict(self.ids), self._ids()
+        before, ids, present = Counter(self.expected), dict(self.ids), set(self.present)
         for attempt in range(MAX_RECOVERIES + 1):
             try:
                 problem = step()
@@ -149,7 +169,7 @@ class _Probe:
                     self.findings.append(Finding(
                         behaviour, False, f"could not be checked: {error.description}",
                         checked=False))
-                    self.expected = self.shown()
+                    self.expected = self.look()
                     return
                 self.expected, self.ids = Counter(before), dict(ids)
             except PortalError as error:
@@ -158,7 +178,7 @@ class _Probe:
             except (TypeError, ValueError) as error:
                 problem = f"the portal answered in a shape push does not expect ({error})"
                 break
-        seen = self.shown()
+        seen = self.look()
         missing, extra = self.expected - seen, seen - self.expected
         if missing or extra:
             problem = problem or "; ".join(
@@ -171,7 +191,7 @@ class _Probe:
         """Delete the events a failed step added (those not `present` before it); whether the
         section then shows what it showed before the step."""
         def roll_back() -> None:
-            for event_id in sorted(self._ids() - present):
+            for event_id in sorted(self.ids_held() - present):
                 self.client.call("calendar.event.delete", {"id": int(event_id)})
 
         try:
@@ -180,13 +200,14 @@ class _Probe:
         except TransientError:
             return False
 
-    def _ids(self) -> set[str]:
+    def ids_held(self) -> set[str]:
         """The ids of every event in the section, over all the years doctor writes in."""
-        rows = self.client.call("calendar.event.get", {
-            **calendar_params(self.cal_type, self.owner), "section": [self.section],
-            "from": WINDOW.first.isoformat(), "to": f"{HORIZON.year}-01-01"})
-        return {str(row.get("ID")) for row in rows if isinstance(row, dict)} if isinstance(
-            rows, list) else set()
+        return _ids_of(self.client.call("calendar.event.get", self._read(_ALL_YEARS)))
+
+
+def _ids_of(rows: Any) -> set[str]:
+    return {str(row.get("ID")) for row in rows if isinstance(row, dict)} if isinstance(
+        rows, list) else set()
 
 
 def _params(name: str, start: str, end: str, rrule: Rrule | None = None,
@@ -469,5 +490,6 @@ def run_doctor(client: Client, cal_type: CalendarType, owner: int,
     traits = _again(partial(probe_traits, client, cal_type, owner), sleep)
     with scratch_section(client, cal_type, owner, sleep) as section:
         probe = _Probe(client, cal_type, owner, section, traits, sleep=sleep)
+        probe.present = probe.ids_held()
         _run_steps(probe)
         return DoctorReport(traits, probe.findings)

@@ -90,6 +90,7 @@ def test_a_signal_mid_doctor_leaves_no_scratch_section(
     before = sections(portal)
     reached, release = threading.Event(), threading.Event()
     adds = 0
+    during: list[str] = []
     original = portal.api.call
 
     def hold(user: Any, method: str, params: Any) -> Any:
@@ -97,6 +98,7 @@ def test_a_signal_mid_doctor_leaves_no_scratch_section(
         if method == "calendar.event.add":
             adds += 1
             if adds == 4:
+                during.extend(sections(portal))  # here: the portal's lock is this thread's
                 reached.set()
                 release.wait(30)
         return original(user, method, params)
@@ -107,13 +109,13 @@ def test_a_signal_mid_doctor_leaves_no_scratch_section(
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         assert reached.wait(30)
-        assert len(sections(portal)) == len(before) + 1
         process.send_signal(signum)
     finally:
         release.set()
     _, err = process.communicate(timeout=30)
     assert process.returncode == code, err
     assert last_line(err).startswith("ics2b24: interrupted")
+    assert len(during) == len(before) + 1
     assert sections(portal) == before
 
 
