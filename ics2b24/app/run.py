@@ -200,6 +200,7 @@ class _Mode:
 _PLAN = _Mode(writes_state=False, creates_section=False, checks_group=True)
 _PUSH = _Mode(writes_state=True, creates_section=True, checks_group=True)
 _UNDO = _Mode(writes_state=True, creates_section=False, checks_group=False)
+_UNDO_PREVIEW = _Mode(writes_state=False, creates_section=False, checks_group=False)
 
 
 @contextmanager
@@ -698,7 +699,7 @@ class UndoPreview:
 
 def undo_preview(connection: Connection) -> UndoPreview:
     """What `undo` would delete; changes nothing."""
-    with _session(connection, None, None, _PLAN) as session:
+    with _session(connection, None, None, _UNDO_PREVIEW) as session:
         plan, remote = _undo_plan(session, connection)
         series = {event.id for event in remote if event.params.rrule is not None}
         deletes = [op for op in plan.writes if op.kind == "delete"]

@@ -106,3 +106,19 @@ def test_a_portal_without_the_method_warns_once_and_section_add_proceeds(
     assert UNCHECKED in warning and "ERROR_METHOD_NOT_FOUND" in warning
     assert portal.first_user.webhook_token not in err
     assert [s["name"] for s in portal.store.sections("group", 7)] == ["Sprints"]
+
+
+def test_undo_takes_back_what_push_wrote_into_a_group_the_portal_does_not_have(
+        make_portal: Callable[..., Portal], state: Path, cli: Cli, tmp_path: Path) -> None:
+    """Pushed where the group could not be checked; undo is how those events come back out."""
+    data = str(tmp_path / "portal.sqlite3")
+    unaskable = make_portal(data=data, profile=Profile(socialnetwork=False))
+    source = write(tmp_path / "one.ics", ONE)
+    code, _, err = cli("push", str(source), *group_args(unaskable, state, 999))
+    assert code == 0, err
+    port = unaskable.port
+    unaskable.stop()
+    portal = make_portal(data=data, port=port)
+    code, _, err = cli("undo", "--yes", *group_args(portal, state, 999))
+    assert code == 0, err
+    assert portal.store.events("group", 999) == []
