@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from ics2b24.app.run import MAX_RECOVERIES
 from ics2b24.app.sections import SectionFields, add_section, calendar_params, list_sections
-from ics2b24.app.target import CalendarType
+from ics2b24.app.target import CalendarType, check_group
 from ics2b24.app.traits import probe_traits
 from ics2b24.bitrix.client import Client, TransientError, backoff
 from ics2b24.bitrix.rows import DateOrder, date_order, listed_rows, shown
@@ -484,9 +484,12 @@ def scratch_section(client: Client, cal_type: CalendarType, owner: int,
 
 
 def run_doctor(client: Client, cal_type: CalendarType, owner: int,
-               sleep: Callable[[float], None] = time.sleep) -> DoctorReport:
+               sleep: Callable[[float], None] = time.sleep,
+               warn: Callable[[str], None] = lambda text: None) -> DoctorReport:
     """The generation found and every finding, in order; the scratch sections are gone when
-    this returns or raises."""
+    this returns or raises. A group the portal does not have is refused first: finding the
+    generation already writes."""
+    check_group(client, cal_type, owner, warn)
     traits = _again(partial(probe_traits, client, cal_type, owner), sleep)
     with scratch_section(client, cal_type, owner, sleep) as section:
         probe = _Probe(client, cal_type, owner, section, traits, sleep=sleep)

@@ -2,8 +2,10 @@
 
 Order matters for safety: the state DB is opened first (its lock makes a second run against
 it exit 3 before it reads or sends anything), then the portal is asked who we are and in
-which zone floating times are meant, the input is converted, the target section found (the
-same way for all three commands, so `plan` refuses what `push` refuses), the portal's events
+which zone floating times are meant, the input is converted, a group target looked up among
+the portal's groups (`check_group`: the calendar methods take a group that does not exist),
+the target section found (the same way for all three commands, so `plan` refuses what `push`
+refuses), the portal's events
 read, the plan made and, for `push`, sent. A write with an unknown outcome is never simply
 resent: the run waits (exponential backoff with jitter), reads the portal again and re-pairs
 (the diff's recovery rule), and only then sends what is still missing; after a few rounds it stops
@@ -36,7 +38,7 @@ from ics2b24.app.sections import (
     resolve_section,
     update_section_from_ics,
 )
-from ics2b24.app.target import Target, access_denied, no_access
+from ics2b24.app.target import Target, access_denied, check_group, no_access
 from ics2b24.app.traits import probe_traits
 from ics2b24.app.zones import read_kept, to_confirm
 from ics2b24.bitrix import answers
@@ -186,15 +188,19 @@ class _Session:
 
 @dataclass(frozen=True)
 class _Mode:
-    """What a command may change: the state DB (push, undo), the target section (push)."""
+    """What a command may change: the state DB (push, undo), the target section (push); and
+    whether it refuses a group the portal does not have (push, and plan, which says what push
+    would say; undo only takes back what push wrote, wherever that went)."""
 
     writes_state: bool
     creates_section: bool
+    checks_group: bool
 
 
-_PLAN = _Mode(writes_state=False, creates_section=False)
-_PUSH = _Mode(writes_state=True, creates_section=True)
-_UNDO = _Mode(writes_state=True, creates_section=False)
+_PLAN = _Mode(writes_state=False, creates_section=False, checks_group=True)
+_PUSH = _Mode(writes_state=True, creates_section=True, checks_group=True)
+_UNDO = _Mode(writes_state=True, creates_section=False, checks_group=False)
+_UNDO_PREVIEW = _Mode(writes_state=False, creates_section=False, checks_group=False)
 
 
 @contextmanager
@@ -214,6 +220,9 @@ def _session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
             if inputs is not None and options is not None:
                 converted = _convert(inputs, options, user, connection)
             portal = portal_identity(client.base_url, client.user_id())
+            if mode.checks_group:
+                check_group(client, connection.target.type, connection.target.owner,
+                            connection.note)
             section_id = _section(client, db, portal, connection, converted, options, mode)
             tkey = target_key(connection.target.type, connection.target.owner, section_id)
             traits = _traits(client, db, portal, connection, converted, mode)
@@ -690,7 +699,7 @@ class UndoPreview:
 
 def undo_preview(connection: Connection) -> UndoPreview:
     """What `undo` would delete; changes nothing."""
-    with _session(connection, None, None, _PLAN) as session:
+    with _session(connection, None, None, _UNDO_PREVIEW) as session:
         plan, remote = _undo_plan(session, connection)
         series = {event.id for event in remote if event.params.rrule is not None}
         deletes = [op for op in plan.writes if op.kind == "delete"]

@@ -1,13 +1,18 @@
 """Where a command writes or reads: a calendar (type and owner) and one of its sections. The
-owner defaults to the caller for a user calendar and to 0 for the company calendar."""
+owner defaults to the caller for a user calendar and to 0 for the company calendar; a group
+owner is checked against the portal's groups before anything is written."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from ics2b24.bitrix import answers
 from ics2b24.errors import EndpointError, PortalError, UsageError
+
+if TYPE_CHECKING:
+    from ics2b24.bitrix.client import Client
 
 CalendarType = Literal["user", "group", "company_calendar"]
 CALENDAR_TYPES: tuple[CalendarType, ...] = ("user", "group", "company_calendar")
@@ -46,6 +51,36 @@ def no_access(calendar_type: CalendarType, owner: int, error: PortalError) -> En
         f"({error.description.strip().rstrip('.')}): nothing was written; the credentials' "
         "user may not write there: check --type and --owner, or use the credentials of a "
         "user who may")
+
+
+def check_group(client: Client, calendar_type: CalendarType, owner: int,
+                warn: Callable[[str], None]) -> None:
+    """Refuse a group the portal does not have, before the first write: the calendar methods
+    take any group id (a real portal stores the section and events where nobody sees them),
+    so only `sonet_group.get` can tell. Where it cannot be asked (no `sonet_group` scope, a
+    portal without the method, a refusal) the run goes on, said in one line: the target may
+    well be right. `IS_ADMIN` lets an admin's credentials find a group they are not in."""
+    if calendar_type != "group":
+        return
+    try:
+        result = client.call("sonet_group.get", {"FILTER": {"ID": owner}, "IS_ADMIN": "Y"})
+    except EndpointError as error:
+        if error.error != "insufficient_scope":
+            raise
+        warn(_unchecked(owner, error.error))
+        return
+    except PortalError as error:
+        warn(_unchecked(owner, f"{error.error}: {error.description}".strip(": ")))
+        return
+    rows = answers.rows("sonet_group.get", result, "a list of groups")
+    if not any(answers.new_id(row.get("ID")) == owner for row in rows):
+        raise UsageError(f"no group {owner} on this portal that these credentials can see "
+                         "(sonet_group.get finds none): nothing was written; check --owner")
+
+
+def _unchecked(owner: int, why: str) -> str:
+    return (f"group {owner} could not be checked (sonet_group.get: {why}): going on without "
+            "knowing that the portal has it; the check needs the sonet_group scope")
 
 
 @dataclass(frozen=True)

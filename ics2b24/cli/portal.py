@@ -20,7 +20,8 @@ def portal() -> None:
 @click.option("--data", type=click.Path(dir_okay=False), metavar="FILE",
               help="SQLite file that keeps everything across restarts (default: memory).")
 @click.option("--users", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
-              help="JSON {\"users\": [...], \"apps\": [...]} to seed (default: admin user 1).")
+              help="JSON {\"users\": [...], \"apps\": [...], \"groups\": [...]} to seed "
+              "(default: admin user 1; groups 1 to 9).")
 @click.option("--tls", is_flag=True, help="Serve HTTPS with a self-signed certificate, kept "
               "beside --data as FILE.pem (clients trust it with --ca-cert FILE.pem).")
 @click.option("--faults", metavar="SPEC", help="Probabilities per request of a 503 (rate), a "

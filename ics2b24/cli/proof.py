@@ -25,7 +25,7 @@ from ics2b24.cli.options import (
     type_option,
     window_options,
 )
-from ics2b24.cli.root import cli, read_files, show_warnings
+from ics2b24.cli.root import cli, console_of, read_files, show_warnings
 from ics2b24.errors import Mismatch, PortalError
 
 if TYPE_CHECKING:
@@ -101,7 +101,8 @@ def doctor(calendar_type: CalendarType, owner: int | None,
     from ics2b24.app.doctor import run_doctor
 
     with closing(credentials.client()) as client:
-        report = run_doctor(client, calendar_type, owner_id(client, calendar_type, owner))
+        report = run_doctor(client, calendar_type, owner_id(client, calendar_type, owner),
+                            warn=console_of(click.get_current_context()).note)
     click.echo(report.generation_line())
     for finding in report.findings:
         click.echo(finding.line())

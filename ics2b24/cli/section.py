@@ -15,7 +15,7 @@ from ics2b24.cli.options import (
     credential_options,
     owner_id,
 )
-from ics2b24.cli.root import cli, read_one
+from ics2b24.cli.root import cli, console_of, read_one
 from ics2b24.errors import UsageError
 
 if TYPE_CHECKING:
@@ -73,13 +73,16 @@ def section_add(calendar_type: CalendarType, owner: int | None, name: str,
                 credentials: CredentialFlags) -> None:
     """Add a section to a user or group calendar; print its id."""
     from ics2b24.app.sections import SectionFields, add_section
+    from ics2b24.app.target import check_group
 
     fields = SectionFields.build(name=name, description=description, color=color,
                                  text_color=text_color, export_allow=export_allow,
                                  export_set=export_period)
     with closing(credentials.client()) as client:
-        click.echo(add_section(client, calendar_type, owner_id(client, calendar_type, owner),
-                               fields))
+        owner_ = owner_id(client, calendar_type, owner)
+        warn = console_of(click.get_current_context()).note
+        check_group(client, calendar_type, owner_, warn)
+        click.echo(add_section(client, calendar_type, owner_, fields))
 
 
 @section.command("update")

@@ -27,6 +27,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, NamedTuple
 
 from ics2b24.portal import columns, dates, recurrence, user_settings, zones
+from ics2b24.portal.groups import sonet_group_get
 from ics2b24.portal.profile import Profile
 from ics2b24.portal.render import (
     event_end,
@@ -137,6 +138,9 @@ class CalendarApi:
             "calendar.settings.get": self._settings_get,
             "user.current": self._user_current,
         }
+        if self.profile.socialnetwork:
+            self._handlers["sonet_group.get"] = (
+                lambda user, p: sonet_group_get(self.store.groups(), p))
 
     @property
     def methods(self) -> frozenset[str]:

@@ -26,6 +26,10 @@ class Profile:
     unlisted_zones: frozenset[str] = frozenset()
     """Zone names our zone data lists that this portal's PHP does not (an older tzdata:
     `Europe/Kyiv` before 2022b); it replaces them as it replaces any unlisted name."""
+    socialnetwork: bool = True
+    """False plays a portal without the socialnetwork module: `sonet_group.get` is a method
+    it does not have (ERROR_METHOD_NOT_FOUND), so a client cannot ask whether a group
+    exists."""
 
     @property
     def current(self) -> bool:

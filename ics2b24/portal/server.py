@@ -42,9 +42,9 @@ from ics2b24.portal.wire import RestError, decode_request, method_name
 
 log = logging.getLogger("ics2b24.portal")
 
-ALL_SCOPES = frozenset({"calendar", "basic", "user"})
-DEFAULT_SCOPE = "calendar,basic,user"
-_METHOD_SCOPES = {"batch": "basic", "user.current": "user"}
+ALL_SCOPES = frozenset({"calendar", "basic", "user", "sonet_group"})
+DEFAULT_SCOPE = "calendar,basic,user,sonet_group"
+_METHOD_SCOPES = {"batch": "basic", "user.current": "user", "sonet_group.get": "sonet_group"}
 _NO_FAULT = Draw(fault=Fault.NONE, latency=0.0)
 
 NO_AUTH = RestError("NO_AUTH_FOUND", "Wrong authorization data", 401)

@@ -44,7 +44,10 @@ CREATE INDEX IF NOT EXISTS events_calendar ON events (cal_type, owner_id, sectio
 CREATE INDEX IF NOT EXISTS events_recurrence ON events (recurrence_id);
 CREATE TABLE IF NOT EXISTS settings (user_id INTEGER PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS workgroups (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
 """
+DEFAULT_GROUPS = 9
+"""Groups 1 to 9 ("Group 1"…) when the users config names none."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,14 @@ class User:
     @property
     def full_name(self) -> str:
         return f"{self.name} {self.last_name}".strip()
+
+
+@dataclass(frozen=True)
+class Group:
+    """A workgroup: only what `sonet_group.get` is asked for (does it exist, its name)."""
+
+    id: int
+    name: str
 
 
 class Store:
@@ -118,13 +129,18 @@ class Store:
     def seed(self, config: Mapping[str, Any] | None,
              user_zone: str = DEFAULT_USER_ZONE) -> None:
         """Fill an empty portal: the `--users` config, or one admin and one app; `user_zone` is
-        the zone of every user the config gives none.
+        the zone of every user the config gives none. Its groups are seeded once, also into a
+        `--data` file made before the portal knew groups.
 
         A store that already has users is left alone, so a restart on a `--data` file keeps
         its tokens and ids.
         """
-        users, apps = _read_config(config, user_zone)
+        users, apps, groups = _read_config(config, user_zone)
         with self.transaction():
+            if not self._db.execute("SELECT 1 FROM meta WHERE key = 'groups'").fetchone():
+                self._db.executemany("INSERT INTO workgroups VALUES (?, ?)",
+                                     [(group.id, group.name) for group in groups])
+                self._db.execute("INSERT INTO meta VALUES ('groups', 'seeded')")
             if self._db.execute("SELECT 1 FROM users LIMIT 1").fetchone():
                 return
             for user in users:
@@ -146,6 +162,11 @@ class Store:
         with self._lock:
             row = self._db.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
         return _user(row) if row else None
+
+    def groups(self) -> list[Group]:
+        with self._lock:
+            rows = self._db.execute("SELECT id, name FROM workgroups ORDER BY id").fetchall()
+        return [Group(int(row[0]), str(row[1])) for row in rows]
 
     def apps(self) -> list[tuple[str, str]]:
         with self._lock:
@@ -369,13 +390,13 @@ def _refuse_foreign(db: sqlite3.Connection, path: str | None) -> None:
                          "tables); give a new file, or one `portal serve` made")
 
 
-def _read_config(config: Mapping[str, Any] | None,
-                 user_zone: str) -> tuple[list[User], list[tuple[str, str]]]:
+def _read_config(config: Mapping[str, Any] | None, user_zone: str
+                 ) -> tuple[list[User], list[tuple[str, str]], list[Group]]:
     """Validates the `--users` JSON up front, so a bad file is one clear UsageError."""
     if config is None:
         admin = User(1, "Admin", "", "admin@example.com", user_zone, True,
                      secrets.token_hex(8))
-        return [admin], [_new_app()]
+        return [admin], [_new_app()], _read_groups(None)
     if not isinstance(config, Mapping) or not isinstance(config.get("users"), list):
         raise UsageError('users config: expected {"users": [...], "apps": [...]}')
     users: list[User] = []
@@ -408,7 +429,24 @@ def _read_config(config: Mapping[str, Any] | None,
                 and isinstance(app.get("client_secret"), str)):
             raise UsageError(f"users config: apps[{index}] needs client_id and client_secret")
         apps.append((app["client_id"], app["client_secret"]))
-    return users, apps or [_new_app()]
+    return users, apps or [_new_app()], _read_groups(config.get("groups"))
+
+
+def _read_groups(entries: Any) -> list[Group]:
+    """`"groups": [{"id": 3, "name": "Sales"}, ...]`; without the key, groups 1 to 9."""
+    if entries is None:
+        return [Group(n, f"Group {n}") for n in range(1, DEFAULT_GROUPS + 1)]
+    if not isinstance(entries, list):
+        raise UsageError('users config: "groups" must be a list of {"id": N, "name": "…"}')
+    groups: list[Group] = []
+    for index, entry in enumerate(entries):
+        group_id = entry.get("id") if isinstance(entry, Mapping) else None
+        if (not isinstance(group_id, int) or isinstance(group_id, bool) or group_id < 1
+                or any(g.id == group_id for g in groups)):
+            raise UsageError(f"users config: groups[{index}] needs a positive integer id "
+                             "no other group has")
+        groups.append(Group(group_id, str(entry.get("name") or f"Group {group_id}")))
+    return groups
 
 
 def _time_zone(value: Any, index: int) -> str:
