@@ -138,8 +138,9 @@ def terminal() -> io.StringIO:
     return stream
 
 
-def test_a_wait_draws_the_eta_and_the_resume_time_again_as_it_passes() -> None:
-    """They were drawn once, then froze for the whole wait (up to ten minutes)."""
+def waiting_at_a_terminal() -> tuple[Console, io.StringIO, FakeClock]:
+    """A console at a terminal, 100 of 200 writes done in 100 s, then told to wait 600 s
+    for the operating-time limit."""
     clock = FakeClock(0.0)
     stream = terminal()
     console = Console(quiet=False, verbose=0, stream=stream, clock=clock)
@@ -147,6 +148,12 @@ def test_a_wait_draws_the_eta_and_the_resume_time_again_as_it_passes() -> None:
     clock.now = 100.0
     console.progress(100, 200, 600.0)
     console.waiting(600.0, "calendar.event.add")
+    return console, stream, clock
+
+
+def test_a_wait_draws_the_eta_and_the_resume_time_again_as_it_passes() -> None:
+    """They were drawn once, then froze for the whole wait (up to ten minutes)."""
+    console, stream, clock = waiting_at_a_terminal()
     clock.now = 400.0
     console.tick(300.0)
     drawn = stream.getvalue().split("\r")[-1]
@@ -213,13 +220,7 @@ def test_at_80_columns_a_wait_keeps_its_eta_and_resume_time_on_the_line(
     """The long label left the ETA cut off at 80 columns (and the test above failed wherever
     the terminal was that narrow)."""
     monkeypatch.setenv("COLUMNS", "80")
-    clock = FakeClock(0.0)
-    stream = terminal()
-    console = Console(quiet=False, verbose=0, stream=stream, clock=clock)
-    console.progress(0, 200, 0.0)
-    clock.now = 100.0
-    console.progress(100, 200, 600.0)
-    console.waiting(600.0, "calendar.event.add")
+    _, stream, _ = waiting_at_a_terminal()
     drawn = stream.getvalue().split("\r")[-1]
     assert f"resumes at {clock_time(600.0)}" in drawn and "ETA 0:11:40" in drawn
     assert len(drawn.rstrip()) <= 79
