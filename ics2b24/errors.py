@@ -81,3 +81,12 @@ class Terminated(Interrupted):
 
 class HungUp(Interrupted):
     """SIGHUP (the terminal or the SSH session closed): as Ctrl-C (exit 129)."""
+
+
+class PairsFailed(Ics2b24Error):
+    """Some pairs of `sync` failed (each said so in its own line); the exit code is the
+    worst of theirs."""
+
+    def __init__(self, failed: dict[str, Ics2b24Error], total: int) -> None:
+        self.failed = failed
+        super().__init__(f"{len(failed)} of {total} pair(s) failed: {', '.join(failed)}")

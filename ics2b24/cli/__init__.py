@@ -14,7 +14,18 @@ import sys
 
 import click
 
-from ics2b24.cli import backup, convert, events, portal, proof, section, settings, streams, sync
+from ics2b24.cli import (
+    backup,
+    convert,
+    events,
+    pairs,
+    portal,
+    proof,
+    section,
+    settings,
+    streams,
+    sync,
+)
 from ics2b24.cli.root import ReaderGone, cli
 from ics2b24.cli.signals import caught, interruption
 from ics2b24.errors import (
@@ -24,6 +35,7 @@ from ics2b24.errors import (
     Interrupted,
     Mismatch,
     OutputError,
+    PairsFailed,
     ParseError,
     PortalError,
     SafetyError,
@@ -31,7 +43,7 @@ from ics2b24.errors import (
     UsageError,
 )
 
-COMMANDS = (convert, sync, proof, events, backup, section, settings, portal)
+COMMANDS = (convert, sync, pairs, proof, events, backup, section, settings, portal)
 """The modules whose import adds each command group to `cli`."""
 
 EXIT_OK = 0
@@ -62,7 +74,9 @@ _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 
 def exit_code(error: Ics2b24Error) -> int:
-    """The one place an error type becomes an exit code."""
+    """The one place an error type becomes an exit code; `sync`'s is its worst pair's."""
+    if isinstance(error, PairsFailed):
+        return max(exit_code(e) for e in error.failed.values())
     return next((code for kind, code in _EXIT_CODES if isinstance(error, kind)), EXIT_PORTAL)
 
 

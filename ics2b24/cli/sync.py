@@ -86,10 +86,10 @@ def plan(ctx: click.Context, files: tuple[str, ...], as_json: bool,
     """Show what push would change in TARGET for FILE… (or -); sends no write call."""
     inputs = read_files(files)
     connection = connection_of(credentials, target, state=sync.state)
-    _show_plan(ctx, inputs, connection, sync_options_of(conversion, sync), as_json)
+    show_plan(ctx, inputs, connection, sync_options_of(conversion, sync), as_json)
 
 
-def _show_plan(ctx: click.Context, inputs: list[tuple[str, bytes]], connection: Connection,
+def show_plan(ctx: click.Context, inputs: list[tuple[str, bytes]], connection: Connection,
                options: SyncOptions, as_json: bool) -> None:
     from ics2b24.app.run import make_plan
 
@@ -133,16 +133,16 @@ def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: boo
     if dry_run:
         connection = connection_of(credentials, target, state=sync.state, rate=rate,
                                    operating_limit=operating_limit)
-        _show_plan(ctx, inputs, connection, sync_options_of(
+        show_plan(ctx, inputs, connection, sync_options_of(
             conversion, sync, force_delete=force_delete, section_from_ics=section_from_ics),
             as_json)
         return
     console = console_of(ctx)
     connection = connection_of(credentials, target, state=sync.state, rate=rate,
-                               operating_limit=operating_limit, hooks=_hooks(console))
+                               operating_limit=operating_limit, hooks=hooks_of(console))
     options = sync_options_of(conversion, sync, force_delete=force_delete,
                               section_from_ics=section_from_ics)
-    with _running(console, connection, _PUSHED, as_json):
+    with running(console, connection, PUSHED, as_json):
         summary = run.push(inputs, connection, options, progress=console.progress)
     _finish(ctx, summary, as_json, reject_file)
     if then_verify:
@@ -167,7 +167,7 @@ def undo(ctx: click.Context, yes: bool, delete_section: bool, as_json: bool,
     from ics2b24.app import run
 
     console = console_of(ctx, "deleting")
-    connection = connection_of(credentials, target, state=state, hooks=_hooks(console))
+    connection = connection_of(credentials, target, state=state, hooks=hooks_of(console))
     preview = run.undo_preview(connection)
     if preview.total == 0:
         click.echo("Nothing to undo: the state DB records no event created in this target.",
@@ -180,7 +180,7 @@ def undo(ctx: click.Context, yes: bool, delete_section: bool, as_json: bool,
     if not yes and not _confirm_undo(preview):
         click.echo("ics2b24: nothing deleted", err=True)
         return
-    with _running(console, connection, _UNDONE, as_json):
+    with running(console, connection, _UNDONE, as_json):
         summary = run.undo(connection, progress=console.progress)
     if summary.section is not None and _delete_emptied(summary.section.section, yes,
                                                        delete_section):
@@ -220,14 +220,14 @@ class _Said:
     """What is left where, `{left}` and `{state}` filled in."""
 
 
-_PUSHED = _Said("after {done} of {total} change(s)", "every change the portal confirmed is "
+PUSHED = _Said("after {done} of {total} change(s)", "every change the portal confirmed is "
                 "recorded in {state}: run the same command again to continue")
 _UNDONE = _Said("after deleting {done} of {total} event(s)", "the other {left} are still in "
                 "the portal and recorded in {state}: run the same undo again to delete them")
 
 
 @contextmanager
-def _running(console: Console, connection: Connection, said: _Said,
+def running(console: Console, connection: Connection, said: _Said,
              as_json: bool) -> Iterator[None]:
     """The bar's line is ended whatever happens. A stop (Ctrl-C, SIGTERM, SIGHUP) prints the
     JSON summary of what was done with `--json`, then says it and how to go on; so does a
@@ -258,7 +258,7 @@ def _so_far(console: Console, connection: Connection, said: _Said) -> str:
             + said.rest.format(left=total - done, state=connection.state_path))
 
 
-def _hooks(console: Console) -> Hooks:
+def hooks_of(console: Console) -> Hooks:
     """What the user hears, and writes no signal cuts short (cli/signals.py)."""
     return replace(console.hooks(), hold=hold)
 

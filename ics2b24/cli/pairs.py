@@ -1,0 +1,100 @@
+"""`sync`: every pair of a pairs file (app/pairs.py) pushed, or planned, one after another;
+one summary line per pair and an exit code that says whether any failed."""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import click
+
+from ics2b24.cli.options import CredentialFlags, TargetFlags, connection_of, credential_options
+from ics2b24.cli.root import cli, console_of, read_files, show_warnings
+from ics2b24.cli.sync import PUSHED, hooks_of, running, show_plan
+from ics2b24.errors import Ics2b24Error, Interrupted, PairsFailed, PortalError, UsageError
+
+if TYPE_CHECKING:
+    from ics2b24.app.pairs import Pair
+
+_GLOB = frozenset("*?[")
+
+
+@cli.command()
+@click.argument("names", nargs=-1, metavar="[PAIR]...")
+@click.option("--config", metavar="FILE", help="The pairs file (default: $ICS2B24_CONFIG, "
+              "else ~/.config/ics2b24/pairs.toml).")
+@click.option("--dry-run", is_flag=True, help="Plan every pair (as `plan`); write nothing.")
+@credential_options
+@click.pass_context
+def sync(ctx: click.Context, names: tuple[str, ...], config: str | None, dry_run: bool,
+         credentials: CredentialFlags) -> None:
+    """Push every pair of the pairs file (or the PAIRs named): its sources into its target,
+    each with its own state DB. Credentials come from the pair (webhook_env,
+    webhook_command), else from these flags and the B24_* variables."""
+    from ics2b24.app.pairs import config_path, load_pairs
+
+    path = config_path(config, os.environ)
+    pairs = load_pairs(path)
+    unknown = [n for n in names if n not in {p.name for p in pairs}]
+    if unknown:
+        raise UsageError(f"{path}: no pair named {unknown[0]!r} (it has "
+                         f"{', '.join(p.name for p in pairs)})")
+    chosen = [p for p in pairs if not names or p.name in names]
+    failed: dict[str, Ics2b24Error] = {}
+    for pair in chosen:
+        try:
+            _run_pair(ctx, pair, credentials, dry_run)
+        except Interrupted:
+            raise
+        except Ics2b24Error as exc:
+            click.echo(f"ics2b24: [{pair.name}] {exc}", err=True)
+            failed[pair.name] = exc
+    if failed:
+        raise PairsFailed(failed, len(chosen))
+
+
+def _run_pair(ctx: click.Context, pair: Pair, credentials: CredentialFlags,
+              dry_run: bool) -> None:
+    from ics2b24.app import run
+    from ics2b24.app.pairs import webhook_of
+
+    inputs = read_files(tuple(_sources(pair)))
+    flags = replace(credentials, webhook=webhook_of(pair, os.environ) or credentials.webhook)
+    target = TargetFlags(pair.calendar_type, pair.owner, pair.section_id, pair.section_name)
+    options = run.SyncOptions(convert=pair.convert, prune=pair.prune,
+                              force_delete=pair.force_delete)
+    state = str(pair.state) if pair.state else None
+    if dry_run:
+        click.echo(f"[{pair.name}]")
+        show_plan(ctx, inputs, connection_of(flags, target, state=state), options, False)
+        return
+    console = console_of(ctx)
+    connection = connection_of(flags, target, state=state, hooks=hooks_of(console))
+    with running(console, connection, PUSHED, False):
+        summary = run.push(inputs, connection, options, progress=console.progress)
+    show_warnings(ctx, summary.warnings)
+    if not ctx.obj["quiet"]:
+        click.echo(f"ics2b24: [{pair.name}] {summary.line()}", err=True)
+    if summary.failures:
+        raise PortalError("", f"the portal refused {summary.failed} change(s)")
+
+
+def _sources(pair: Pair) -> list[str]:
+    """Each source as `push` reads it; a glob is expanded (sorted), and one that matches
+    nothing is an error rather than an empty input (which would prune everything)."""
+    out: list[str] = []
+    for source in pair.sources:
+        if "://" in source or source == "-":
+            out.append(source)
+            continue
+        expanded = os.path.expanduser(source)
+        if _GLOB & set(expanded):
+            found = sorted(glob.glob(expanded))
+            if not found:
+                raise UsageError(f"pair {pair.name}: {source} matches no file")
+            out += found
+        else:
+            out.append(expanded)
+    return out

@@ -1,0 +1,166 @@
+"""`ics2b24 sync`: a file of pairs, each pushed into its own target with its own state DB,
+against the test portal over HTTP."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ics2b24.portal.server import Portal
+from tests.helpers import Cli, MethodLog, vcalendar, vevent, write
+
+TEAM = vcalendar(vevent("t1@test", "20250310T090000", "Team call"),
+                 vevent("t2@test", "20250311T090000", "Team lunch"))
+HOME = vcalendar(vevent("h1@test", "20250312T180000", "Dentist"))
+
+
+def _section_names(portal: Portal) -> dict[str, int]:
+    rows = portal.api.call(portal.first_user, "calendar.section.get",
+                           {"type": "user", "ownerId": 1})
+    return {row["NAME"]: int(row["ID"]) for row in rows}
+
+
+def _events(portal: Portal, section: str) -> list[str]:
+    section_id = _section_names(portal)[section]
+    return sorted(e["name"] for e in portal.store.events("user", 1, [section_id]))
+
+
+def _pairs(tmp_path: Path, body: str, *, sources: bool = True) -> Path:
+    if sources:
+        (tmp_path / "home").mkdir(exist_ok=True)
+        write(tmp_path / "team.ics", TEAM)
+        write(tmp_path / "home" / "home.ics", HOME)
+    return write(tmp_path / "pairs.toml", body)
+
+
+TWO_PAIRS = """
+[defaults]
+webhook_env = "MY_PORTAL"
+type = "user"
+owner = 1
+
+[pairs.team]
+sources = ["{tmp}/team.ics"]
+section_name = "Team"
+prune = true
+
+[pairs.home]
+sources = ["{tmp}/home/*.ics"]
+section_name = "Home"
+"""
+
+
+@pytest.fixture
+def two_pairs(tmp_path: Path, portal: Portal, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MY_PORTAL", portal.webhook_url)
+    return _pairs(tmp_path, TWO_PAIRS.format(tmp=tmp_path))
+
+
+def test_every_pair_is_pushed_into_its_own_section_with_one_line_each(
+        portal: Portal, two_pairs: Path, cli: Cli) -> None:
+    code, _, err = cli("sync", "--config", str(two_pairs))
+    assert code == 0, err
+    assert _events(portal, "Team") == ["Team call", "Team lunch"]
+    assert _events(portal, "Home") == ["Dentist"]
+    summaries = [line for line in err.splitlines() if line.startswith("ics2b24: [")]
+    assert summaries[0].startswith("ics2b24: [team] 2 added")
+    assert summaries[1].startswith("ics2b24: [home] 1 added")
+
+
+def test_a_second_sync_writes_nothing_and_each_pair_keeps_its_own_state_db(
+        portal: Portal, two_pairs: Path, cli: Cli, spy: MethodLog) -> None:
+    cli("sync", "--config", str(two_pairs))
+    spy.clear()
+    code, _, err = cli("sync", "--config", str(two_pairs))
+    assert code == 0, err
+    assert not spy.writes()
+    data = Path(os.environ["XDG_DATA_HOME"]) / "ics2b24" / "pairs"
+    assert sorted(p.name for p in data.glob("*.sqlite3")) == ["home.sqlite3", "team.sqlite3"]
+
+
+def test_a_named_pair_runs_alone(portal: Portal, two_pairs: Path, cli: Cli) -> None:
+    code, _, err = cli("sync", "home", "--config", str(two_pairs))
+    assert code == 0, err
+    assert "Home" in _section_names(portal) and "Team" not in _section_names(portal)
+
+
+def test_a_pair_that_fails_leaves_the_others_done_and_sets_the_exit_code(
+        portal: Portal, two_pairs: Path, cli: Cli, tmp_path: Path) -> None:
+    write(tmp_path / "team.ics", "BEGIN:VCALENDAR\r\nnot a calendar")
+    code, _, err = cli("sync", "--config", str(two_pairs))
+    assert code == 65
+    assert _events(portal, "Home") == ["Dentist"]
+    assert "ics2b24: [team] " in err
+    assert err.strip().splitlines()[-1] == "ics2b24: 1 of 2 pair(s) failed: team"
+
+
+def test_dry_run_plans_every_pair_and_writes_nothing(
+        portal: Portal, two_pairs: Path, cli: Cli, spy: MethodLog) -> None:
+    code, out, err = cli("sync", "--config", str(two_pairs), "--dry-run")
+    assert code == 0, err
+    assert "[team]" in out and "[home]" in out
+    assert not spy.writes()
+
+
+def test_a_glob_that_matches_nothing_is_that_pairs_error_not_an_empty_input(
+        portal: Portal, tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty input with prune would delete every event the pair manages."""
+    monkeypatch.setenv("MY_PORTAL", portal.webhook_url)
+    path = _pairs(tmp_path, TWO_PAIRS.format(tmp=tmp_path).replace("home/*.ics", "none/*.ics"))
+    code, _, err = cli("sync", "--config", str(path))
+    assert code == 2
+    assert "none/*.ics matches no file" in err
+
+
+def test_a_webhook_written_in_the_file_needs_a_private_file_that_says_so(
+        portal: Portal, tmp_path: Path, cli: Cli) -> None:
+    body = (f'[pairs.team]\nsources = ["{tmp_path}/team.ics"]\nowner = 1\n'
+            f'section_name = "Team"\nwebhook = "{portal.webhook_url}"\n')
+    path = _pairs(tmp_path, body)
+    path.chmod(0o644)
+    code, _, err = cli("sync", "--config", str(path))
+    assert code == 2 and "chmod 600" in err
+    assert portal.first_user.webhook_token not in err
+    path.write_text("secrets_in_file = true\n" + body, encoding="utf-8")
+    code, _, err = cli("sync", "--config", str(path))
+    assert code == 2, "readable by others: still refused"
+    path.chmod(0o600)
+    code, _, err = cli("sync", "--config", str(path))
+    assert code == 0, err
+    assert _events(portal, "Team") == ["Team call", "Team lunch"]
+
+
+def test_a_webhook_command_gives_the_pair_its_credentials(
+        portal: Portal, tmp_path: Path, cli: Cli) -> None:
+    body = (f'[pairs.team]\nsources = ["{tmp_path}/team.ics"]\nowner = 1\n'
+            f'section_name = "Team"\nwebhook_command = "echo {portal.webhook_url}"\n')
+    code, _, err = cli("sync", "--config", str(_pairs(tmp_path, body)))
+    assert code == 0, err
+    assert portal.first_user.webhook_token not in err
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    ('[pairs.a]\nsources = ["x.ics"]\nsection = 1\ncolour = "red"\n', "unknown key 'colour'"),
+    ('[pairs.a]\nsources = []\nsection = 1\n', "sources must name"),
+    ('[pairs.a]\nsources = ["x.ics"]\n', "give section (an id) or section_name"),
+    ('[pairs.a]\nsources = ["x.ics"]\nsection = 1\nsince = "soon"\n', "since must be a date"),
+    ('[pairs."a b"]\nsources = ["x.ics"]\nsection = 1\n', "a pair's name is"),
+    ("[pairs.a\n", "not valid TOML"),
+    ("", "no [pairs.NAME] table"),
+])
+def test_a_pairs_file_that_cannot_be_used_is_one_line_and_exit_2(
+        tmp_path: Path, cli: Cli, body: str, says: str) -> None:
+    path = _pairs(tmp_path, body, sources=False)
+    code, _, err = cli("sync", "--config", str(path))
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and says in err and str(path) in err
+
+
+def test_the_pairs_file_is_found_through_ics2b24_config(
+        portal: Portal, two_pairs: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ICS2B24_CONFIG", str(two_pairs))
+    code, _, err = cli("sync", "team")
+    assert code == 0, err
+    assert _events(portal, "Team") == ["Team call", "Team lunch"]
