@@ -202,6 +202,8 @@ class DesiredEvent:
     warnings: list[str] = field(default_factory=list)
     source: str | None = field(default=None, compare=False)
     ical: str | None = field(default=None, compare=False, repr=False)
+    categories: tuple[str, ...] = field(default=(), compare=False)
+    """The VEVENT's CATEGORIES, for a pair's filter (plan/filters.py); never sent."""
 
     @property
     def key(self) -> tuple[str, str]:

@@ -14,7 +14,8 @@ webhook itself is taken from the file only when the file is readable by its owne
     sources = ["~/calendars/team.ics", "~/calendars/team-*.ics"]
     owner = 1
     section_name = "Team"
-    prune = true
+    prune = "future"                # never delete what has ended
+    exclude = "(?i)^private"        # also: include, categories = ["Work"], skip_free = true
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import Any, cast
 from ics2b24.app.target import CalendarType
 from ics2b24.errors import UsageError
 from ics2b24.paths import data_dir
+from ics2b24.plan.filters import EventFilter
 
 CONVERT_KEYS = ("tz", "since", "horizon_end", "max_occurrences", "user_map", "no_attendees",
                 "invite_attendees", "strict")
@@ -41,7 +43,7 @@ _TYPES = ("user", "group", "company_calendar")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _KEYS = frozenset({"sources", "type", "owner", "section", "section_name", "prune",
                    "force_delete", "state", "webhook", "webhook_env", "webhook_command",
-                   *CONVERT_KEYS})
+                   "include", "exclude", "categories", "skip_free", *CONVERT_KEYS})
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,10 @@ class Pair:
     section_id: int | None
     section_name: str | None
     prune: bool = False
+    prune_future: bool = False
+    """`prune = "future"`: what has ended is never deleted."""
     force_delete: bool = False
+    only: EventFilter | None = None
     state: Path | None = None
     """Its own state DB: by default `pairs/NAME.sqlite3` in the data dir (paths.py)."""
     convert: Mapping[str, Any] = field(default_factory=dict)
@@ -145,13 +150,47 @@ def _pair(name: str, body: Mapping[str, Any], where: str, secrets_allowed: bool)
         name=name, sources=tuple(sources), calendar_type=cast("CalendarType", calendar_type),
         owner=_optional(body, "owner", int, where),
         section_id=_optional(body, "section", int, where), section_name=section_name,
-        prune=bool(_optional(body, "prune", bool, where)),
+        prune=body.get("prune") in (True, "future"),
+        prune_future=_prune(body, where) == "future",
         force_delete=bool(_optional(body, "force_delete", bool, where)),
+        only=_filter(body, where),
         state=Path(state).expanduser() if state else data_dir() / "pairs" / f"{name}.sqlite3",
         convert=_convert(body, where),
         webhook=_optional(body, "webhook", str, where),
         webhook_env=_optional(body, "webhook_env", str, where),
         webhook_command=_optional(body, "webhook_command", str, where))
+
+
+def _prune(body: Mapping[str, Any], where: str) -> bool | str:
+    value = body.get("prune", False)
+    if value not in (True, False, "future"):
+        raise UsageError(f"{where}: prune must be true, false or \"future\" (never delete "
+                         f"what has ended), not {value!r}")
+    return bool(value) if isinstance(value, bool) else str(value)
+
+
+def _filter(body: Mapping[str, Any], where: str) -> EventFilter | None:
+    """The pair's filter; None when it keeps every event."""
+    include, exclude = (_pattern(body, key, where) for key in ("include", "exclude"))
+    wanted = body.get("categories", [])
+    if isinstance(wanted, str):
+        wanted = [wanted]
+    if not isinstance(wanted, list) or not all(isinstance(c, str) for c in wanted):
+        raise UsageError(f"{where}: categories must be a list of names")
+    skip_free = bool(_optional(body, "skip_free", bool, where))
+    if include is None and exclude is None and not wanted and not skip_free:
+        return None
+    return EventFilter(include, exclude, frozenset(c.casefold() for c in wanted), skip_free)
+
+
+def _pattern(body: Mapping[str, Any], key: str, where: str) -> re.Pattern[str] | None:
+    text = _optional(body, key, str, where)
+    if text is None:
+        return None
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise UsageError(f"{where}: {key} is not a regular expression: {exc}") from None
 
 
 def _optional(body: Mapping[str, Any], key: str, kind: type, where: str) -> Any:

@@ -51,6 +51,7 @@ from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
 from ics2b24.model import CURRENT_PORTAL, DesiredEvent, EventParams, PortalTraits
 from ics2b24.plan.compare import shifted
 from ics2b24.plan.diff import DiffOptions, canonical_rule, diff, sent_days, undo_plan
+from ics2b24.plan.filters import EventFilter
 from ics2b24.plan.moved import same_portal
 from ics2b24.plan.ops import Key, Op, Plan
 from ics2b24.plan.record import Record
@@ -105,6 +106,10 @@ class SyncOptions:
     force: bool = False
     force_delete: bool = False
     section_from_ics: bool = False
+    only: EventFilter | None = None
+    """The events of the input a pair keeps (`sync`); the rest are as if not in it."""
+    prune_future: bool = False
+    """Prune only what has not ended: what ended before today is left, as before `--since`."""
 
 
 @dataclass
@@ -278,6 +283,8 @@ def _convert(inputs: list[tuple[str, bytes]], options: SyncOptions, user: Mappin
         connection.hooks.status(f"reading {names} ({_size(size)})…")
     converted = convert_inputs(inputs, replace(convert_options(options.convert, user),
                                                moves_detached=moves_detached))
+    if options.only is not None:
+        converted = replace(converted, events=options.only.apply(converted.events))
     if not converted.events and not converted.cancelled:
         connection.note("no events in the input: there is nothing to add or update")
     return converted
@@ -382,8 +389,17 @@ def _diff(session: _Session, connection: Connection, options: SyncOptions) -> Pl
         calendar_type=connection.target.type, owner=connection.target.owner,
         section_id=session.section_id, prune=options.prune and not session.converted.truncated,
         force=options.force, force_delete=options.force_delete, sent=sent,
-        today=date.today(), traits=session.traits, since=session.converted.since,
+        today=date.today(), traits=session.traits, since=_left_before(session, options),
     ))
+
+
+def _left_before(session: _Session, options: SyncOptions) -> date | None:
+    """The day before which nothing ended is deleted: `--since`, or today for a pair whose
+    prune scope is the future (whichever is later)."""
+    since = session.converted.since
+    if options.prune_future:
+        return max(since or date.today(), date.today())
+    return since
 
 
 def _moved_here(session: _Session, connection: Connection) -> list[Record]:

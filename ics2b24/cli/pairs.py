@@ -64,7 +64,8 @@ def _run_pair(ctx: click.Context, pair: Pair, credentials: CredentialFlags,
     flags = replace(credentials, webhook=webhook_of(pair, os.environ) or credentials.webhook)
     target = TargetFlags(pair.calendar_type, pair.owner, pair.section_id, pair.section_name)
     options = run.SyncOptions(convert=pair.convert, prune=pair.prune,
-                              force_delete=pair.force_delete)
+                              force_delete=pair.force_delete, only=pair.only,
+                              prune_future=pair.prune_future)
     state = str(pair.state) if pair.state else None
     if dry_run:
         click.echo(f"[{pair.name}]")

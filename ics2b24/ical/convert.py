@@ -25,6 +25,7 @@ from ics2b24.ical.fields import (
     BrokenEvent,
     Details,
     Span,
+    categories,
     date_params,
     details,
     event_span,
@@ -545,6 +546,7 @@ class _UidConverter:
         self.result.events.append(DesiredEvent(
             uid=self.uid, recurrence_id=rid, kind=kind, params=params, exdate=[],
             warnings=list(static.warnings), source=self.where.get(id(component)),
+            categories=categories(component),
         ))
 
     def _static(self, component: icalendar.Component) -> _Static:

@@ -232,6 +232,14 @@ def importance(event: icalendar.Component) -> str:
     return "normal"
 
 
+def categories(event: icalendar.Component) -> tuple[str, ...]:
+    """Every CATEGORIES value, over all its lines, as written (empty ones left out)."""
+    value = event.get("CATEGORIES")
+    lines = value if isinstance(value, list) else [value] if value is not None else []
+    return tuple(text for line in lines for item in getattr(line, "cats", [])
+                 if (text := str(item).strip()))
+
+
 def is_cancelled(event: icalendar.Component) -> bool:
     """STATUS:CANCELLED: the event (or that occurrence) must not exist."""
     return _text(event, "STATUS").upper() == "CANCELLED"

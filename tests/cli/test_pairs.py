@@ -164,3 +164,50 @@ def test_the_pairs_file_is_found_through_ics2b24_config(
     code, _, err = cli("sync", "team")
     assert code == 0, err
     assert _events(portal, "Team") == ["Team call", "Team lunch"]
+
+
+def _pair_of(tmp_path: Path, portal: Portal, extra: str, calendar: str) -> Path:
+    write(tmp_path / "feed.ics", calendar)
+    return write(tmp_path / "pairs.toml", (
+        f'[pairs.feed]\nsources = ["{tmp_path}/feed.ics"]\nowner = 1\nsection_name = "Feed"\n'
+        f'webhook_command = "echo {portal.webhook_url}"\n{extra}'))
+
+
+MIXED = vcalendar(
+    vevent("w@test", "20250310T090000", "Work sync", "CATEGORIES:Work"),
+    vevent("p@test", "20250311T090000", "Private: gym", "CATEGORIES:Home,Work"),
+    vevent("f@test", "20250312T090000", "Out of office", "TRANSP:TRANSPARENT"))
+
+
+@pytest.mark.parametrize(("extra", "kept"), [
+    ('exclude = "^Private"\n', ["Out of office", "Work sync"]),
+    ('include = "sync|office"\n', ["Out of office", "Work sync"]),
+    ('categories = ["work"]\n', ["Private: gym", "Work sync"]),
+    ("skip_free = true\n", ["Private: gym", "Work sync"]),
+])
+def test_a_pairs_filter_decides_which_events_reach_its_section(
+        portal: Portal, tmp_path: Path, cli: Cli, extra: str, kept: list[str]) -> None:
+    code, _, err = cli("sync", "--config", str(_pair_of(tmp_path, portal, extra, MIXED)))
+    assert code == 0, err
+    assert _events(portal, "Feed") == kept
+
+
+def test_an_event_the_filter_now_leaves_out_is_pruned_like_one_the_input_dropped(
+        portal: Portal, tmp_path: Path, cli: Cli) -> None:
+    cli("sync", "--config", str(_pair_of(tmp_path, portal, "prune = true\n", MIXED)))
+    path = _pair_of(tmp_path, portal, 'prune = true\nexclude = "^Private"\n', MIXED)
+    code, _, err = cli("sync", "--config", str(path))
+    assert code == 0, err
+    assert _events(portal, "Feed") == ["Out of office", "Work sync"]
+
+
+def test_prune_future_never_deletes_what_has_ended(
+        portal: Portal, tmp_path: Path, cli: Cli) -> None:
+    both = vcalendar(vevent("old@test", "20200310T090000", "Long ago"),
+                     vevent("new@test", "20990310T090000", "Far ahead"))
+    cli("sync", "--config", str(_pair_of(tmp_path, portal, 'prune = "future"\n', both)))
+    empty_but_one = vcalendar(vevent("x@test", "20990311T090000", "Other"))
+    path = _pair_of(tmp_path, portal, 'prune = "future"\nforce_delete = true\n', empty_but_one)
+    code, _, err = cli("sync", "--config", str(path))
+    assert code == 0, err
+    assert _events(portal, "Feed") == ["Long ago", "Other"]
