@@ -8,13 +8,34 @@ from __future__ import annotations
 
 from contextlib import closing
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
-from ics2b24.app.run import Connection, event_rows, get_by_ids
+from ics2b24.app.run import Connection, event_rows, get_by_ids, section_to_read
 from ics2b24.app.verify import target_section_id, wider
 from ics2b24.bitrix.rows import parse_events, shown
+from ics2b24.errors import OutputError
 from ics2b24.plan.backup import SectionBackup, section_backup
 from ics2b24.plan.compare import Window
+
+
+def default_window(today: date, years_back: int, years_ahead: int) -> tuple[date, date]:
+    return today - timedelta(days=365 * years_back), today + timedelta(days=365 * years_ahead)
+
+
+def save_before_push(connection: Connection, path: Path,
+                     window: tuple[date, date]) -> SectionBackup | None:
+    """`push --backup FILE`: what the target section holds, written to `path` before push
+    changes anything; None (and no file) when the section does not exist yet."""
+    with closing(connection.client()) as client:
+        if section_to_read(client, connection) is None:
+            return None
+    made, _ = backup(connection, *window)
+    try:
+        path.write_bytes(made.calendar)
+    except OSError as exc:
+        raise OutputError(f"--backup {path}: cannot be written: {exc.strerror}") from None
+    return made
 
 
 def backup(connection: Connection, first: date, last: date) -> tuple[SectionBackup, int]:

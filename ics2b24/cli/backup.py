@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import click
 
@@ -18,8 +18,7 @@ from ics2b24.cli.root import cli
 
 BACK_YEARS, AHEAD_YEARS = 10, 5
 """The default window: a backup reads what the section shows from so many years back to so
-many ahead (a series keeps its rule beyond it)."""
-
+many ahead (a series keeps its rule beyond it); `push --backup` reads the same."""
 
 @cli.command()
 @credential_options
@@ -36,12 +35,12 @@ def backup(ctx: click.Context, first: datetime | None, last: datetime | None,
     skipped days, moved occurrences as RECURRENCE-ID, reminders, descriptions. Pushing it
     into an empty section gives the same calendar back. Reads only."""
     from ics2b24.app.backup import backup as run_backup
+    from ics2b24.app.backup import default_window
 
-    today = date.today()
-    made, requests = run_backup(
-        connection_of(credentials, target, state=state),
-        first.date() if first else today - timedelta(days=365 * BACK_YEARS),
-        last.date() if last else today + timedelta(days=365 * AHEAD_YEARS))
+    back, ahead = default_window(date.today(), BACK_YEARS, AHEAD_YEARS)
+    made, requests = run_backup(connection_of(credentials, target, state=state),
+                                first.date() if first else back,
+                                last.date() if last else ahead)
     click.echo(made.calendar.decode("utf-8"), nl=False)
     if made.as_occurrences:
         names = ", ".join(sorted(set(made.as_occurrences)))

@@ -119,11 +119,15 @@ def show_plan(ctx: click.Context, inputs: list[tuple[str, bytes]], connection: C
 @click.option("--verify", "then_verify", is_flag=True,
               help="After pushing, read the section back and compare it with the input "
               "(as `verify` does).")
+@click.option("--backup", "backup_file", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Before changing anything, save what the section holds to PATH as .ics "
+              "(as `backup` writes it).")
 @click.pass_context
 def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: bool,
          reject_file: str | None, force_delete: bool, section_from_ics: bool, rate: str,
-         operating_limit: float, then_verify: bool, credentials: CredentialFlags,
-         target: TargetFlags, conversion: ConvertFlags, sync: SyncFlags) -> None:
+         operating_limit: float, then_verify: bool, backup_file: str | None,
+         credentials: CredentialFlags, target: TargetFlags, conversion: ConvertFlags,
+         sync: SyncFlags) -> None:
     """Make TARGET match FILE… (or -), recording every confirmed change."""
     from ics2b24.app import run
 
@@ -142,12 +146,28 @@ def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: boo
                                operating_limit=operating_limit, hooks=hooks_of(console))
     options = sync_options_of(conversion, sync, force_delete=force_delete,
                               section_from_ics=section_from_ics)
+    if backup_file:
+        _save_backup(ctx, connection, Path(backup_file))
     with running(console, connection, PUSHED, as_json):
         summary = run.push(inputs, connection, options, progress=console.progress)
     _finish(ctx, summary, as_json, reject_file)
     if then_verify:
         verify_inputs(ctx, inputs, connection, conversion.values(), None, None,
                       as_json=False, warn=False)
+
+
+def _save_backup(ctx: click.Context, connection: Connection, path: Path) -> None:
+    from datetime import date
+
+    from ics2b24.app.backup import default_window, save_before_push
+    from ics2b24.cli.backup import AHEAD_YEARS, BACK_YEARS
+
+    made = save_before_push(connection, path,
+                            default_window(date.today(), BACK_YEARS, AHEAD_YEARS))
+    if not ctx.obj["quiet"]:
+        said = (f"saved the section's {made.events} event(s) to {path}" if made is not None
+                else "the section does not exist yet: nothing to back up")
+        click.echo(f"ics2b24: {said}", err=True)
 
 
 @cli.command()

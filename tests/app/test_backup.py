@@ -116,3 +116,36 @@ def test_any_calendar_pushed_and_backed_up_comes_back_the_same(
             assert restored == shown
     finally:
         portal.stop()
+
+
+def test_push_with_backup_saves_the_section_before_prune_deletes_from_it(
+        portal: Portal, tmp_path: Path) -> None:
+    both = [_weekly(), _weekly(uid="x@test", name="Review", rule=None)]
+    _pushed(portal, tmp_path, both)
+    before = portal_view(portal, 1)
+    path = tmp_path / "calendar.ics"
+    path.write_text(calendar(both[:1]), encoding="utf-8")
+    saved = tmp_path / "before.ics"
+    code, _, err = run("push", str(path), *_target(portal), "--state",
+                       str(tmp_path / "s.sqlite3"), "--prune", "--backup", str(saved))
+    assert code == 0, err
+    assert "1 deleted" in err and f"saved the section's 2 event(s) to {saved}" in err
+    code, _, err = run("push", str(saved), *_target(portal, "--section-name", "Restored"),
+                       "--state", str(tmp_path / "restore.sqlite3"))
+    assert code == 0, err
+    sections = portal.api.call(portal.first_user, "calendar.section.get",
+                               {"type": "user", "ownerId": 1})
+    restored = next(int(s["ID"]) for s in sections if s["NAME"] == "Restored")
+    assert portal_view(portal, restored) == before
+
+
+def test_push_with_backup_into_a_section_not_made_yet_saves_nothing(
+        portal: Portal, tmp_path: Path) -> None:
+    path = tmp_path / "calendar.ics"
+    path.write_text(calendar([_weekly()]), encoding="utf-8")
+    saved = tmp_path / "before.ics"
+    code, _, err = run("push", str(path), *_target(portal, "--section-name", "New"),
+                       "--state", str(tmp_path / "s.sqlite3"), "--backup", str(saved))
+    assert code == 0, err
+    assert "the section does not exist yet: nothing to back up" in err
+    assert not saved.exists()
