@@ -41,10 +41,13 @@ def _restored(portal: Portal, tmp: Path) -> tuple[Counter[Occurrence], Counter[O
     code, _, err = run("push", str(path), *_target(portal, "--section-name", "Restored"),
                        "--state", str(tmp / "restore.sqlite3"))
     assert code == 0, err
+    return portal_view(portal, 1), _shown_in(portal, "Restored"), said
+
+
+def _shown_in(portal: Portal, name: str) -> Counter[Occurrence]:
     sections = portal.api.call(portal.first_user, "calendar.section.get",
                                {"type": "user", "ownerId": 1})
-    restored = next(int(s["ID"]) for s in sections if s["NAME"] == "Restored")
-    return portal_view(portal, 1), portal_view(portal, restored), said
+    return portal_view(portal, next(int(s["ID"]) for s in sections if s["NAME"] == name))
 
 
 def _weekly(**fields: object) -> Event:
@@ -133,10 +136,7 @@ def test_push_with_backup_saves_the_section_before_prune_deletes_from_it(
     code, _, err = run("push", str(saved), *_target(portal, "--section-name", "Restored"),
                        "--state", str(tmp_path / "restore.sqlite3"))
     assert code == 0, err
-    sections = portal.api.call(portal.first_user, "calendar.section.get",
-                               {"type": "user", "ownerId": 1})
-    restored = next(int(s["ID"]) for s in sections if s["NAME"] == "Restored")
-    assert portal_view(portal, restored) == before
+    assert _shown_in(portal, "Restored") == before
 
 
 def test_push_with_backup_into_a_section_not_made_yet_saves_nothing(
