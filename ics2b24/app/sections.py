@@ -270,11 +270,18 @@ def add_section(client: Client, cal_type: CalendarType, owner: int,
 def events_in_section(client: Client, cal_type: CalendarType, owner: int,
                       section_id: int) -> int:
     """How many events a section holds (a series counts once), whoever wrote them: what
-    deleting it deletes with it."""
-    rows = listed_rows(client.call("calendar.event.get", {
-        **calendar_params(cal_type, owner), "section": [section_id], "from": "1900-01-01",
-        "to": "2038-01-01"}))
-    return len({str(row.get("ID")) for row in rows})
+    deleting it deletes with it. Read from 1900 to 2038; a section that shows nothing there
+    is read on to 9999 before it is called empty (one endless series started before 2038
+    would fill that second read with rows, so it is made only when the first found none)."""
+    ids: set[str] = set()
+    for first, last in (("1900-01-01", "2038-01-01"), ("2038-01-01", "9999-12-31")):
+        rows = listed_rows(client.call("calendar.event.get", {
+            **calendar_params(cal_type, owner), "section": [section_id], "from": first,
+            "to": last}))
+        ids = {str(row.get("ID")) for row in rows}
+        if ids:
+            break
+    return len(ids)
 
 
 def delete_section(client: Client, cal_type: CalendarType, owner: int,
