@@ -13,6 +13,11 @@ wait before a request that will cost about C seconds of each method's time — w
 wait that keeps both limits, because a migration must finish close to the bound the limits
 set (bench/RESULTS.md). Where it must guess (usage by other clients of the same webhook), it guesses
 on the side of waiting.
+
+The bucket is the portal's and the source address's, shared by every credential a machine
+uses; operating time is kept per webhook or application. So a pacer for a pool of webhooks of
+one portal keeps one bucket and one ledger of baskets per webhook, and sends each request
+through the webhook whose ledger lets it go soonest (`choose`).
 """
 
 from __future__ import annotations
@@ -126,7 +131,8 @@ class Pacer:
     `clock` must be wall-clock seconds (the portal's timestamps are Unix times); tests pass a
     fake one. `headroom` requests of the bucket are left unused: the portal drains its counter
     in whole steps once per second, so a smooth model may run up to one second's drain ahead
-    of it (default: one second of drain, at most a tenth of the burst).
+    of it (default: one second of drain, at most a tenth of the burst). `ledgers` is the
+    number of webhooks in the pool: one bucket for them all, one operating-time ledger each.
     """
 
     def __init__(
@@ -137,6 +143,7 @@ class Pacer:
         window: float = OPERATING_WINDOW,
         headroom: float | None = None,
         clock: Clock = time.time,
+        ledgers: int = 1,
     ) -> None:
         self.rate = rate or Rate()
         if operating_limit <= 0:
@@ -151,7 +158,28 @@ class Pacer:
         self._level = 0.0
         self._level_at = clock()
         self._offset = 0.0
-        self._methods: dict[str, _Method] = {}
+        if ledgers < 1:
+            raise UsageError(f"a pacer needs at least one webhook's ledger, got {ledgers}")
+        self._ledgers: list[dict[str, _Method]] = [{} for _ in range(ledgers)]
+        self.ledger = 0
+        """The ledger (webhook of the pool) the next request goes through, and whose
+        answers `record` and `operation_limited` learn from."""
+
+    @property
+    def _methods(self) -> dict[str, _Method]:
+        return self._ledgers[self.ledger]
+
+    def choose(self, costs: Mapping[str, float]) -> int:
+        """Make the ledger whose operating time lets these calls go soonest the current one
+        (the first of equals, so one webhook is used until another would go sooner)."""
+        now = self._clock()
+        waits = []
+        for index in range(len(self._ledgers)):
+            self.ledger = index
+            waits.append(max((self._operating_wait(method, cost, now)
+                              for method, cost in costs.items()), default=0.0))
+        self.ledger = waits.index(min(waits))
+        return self.ledger
 
     def delay(self, costs: Mapping[str, float]) -> float:
         """Seconds to wait before one HTTP request whose calls will cost about `costs[method]`
@@ -181,8 +209,9 @@ class Pacer:
         sim = Pacer(self.rate, self.operating_limit, window=self.window,
                     headroom=self._headroom, clock=lambda: clock[0])
         sim._level, sim._level_at, sim._offset = self._level, self._level_at, self._offset
-        sim._methods = copy.deepcopy(self._methods)
+        sim._ledgers = copy.deepcopy(self._ledgers)
         for costs in requests:
+            sim.choose(costs)
             clock[0] += sim.delay(costs)
             sim.sent()
             for method, cost in costs.items():

@@ -47,8 +47,11 @@ def portal() -> None:
 @click.option("--unlisted-zone", "unlisted_zones", multiple=True, metavar="ZONE",
               help="A zone name to play as missing from the server's zone data (an older "
               "tzdata, e.g. Europe/Kyiv): events sent in it get the server's zone. Repeatable.")
+@click.option("--webhooks", type=int, default=1, show_default=True, metavar="N",
+              help="Inbound webhooks of the first user, each with its own operating-time "
+              "limit (all share the request rate); one URL a line on stdout.")
 def portal_serve(**kwargs: object) -> None:
-    """Start the test portal and print its webhook URL (one line on stdout)."""
+    """Start the test portal and print its webhook URLs (one line each on stdout)."""
     from ics2b24.portal.server import serve_from_cli
 
     serve_from_cli(**kwargs)

@@ -75,6 +75,8 @@ class PortalConfig:
     token_ttl: float = 3600.0
     profile: Profile = field(default_factory=Profile)
     user_zone: str = DEFAULT_USER_ZONE
+    webhooks: int = 1
+    """Inbound webhooks of the first user, each with its own operating-time ledger."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,7 @@ class Portal:
         self.limits = Limits(self.config.limits, clock)
         self._faults = Faults(self.config.faults) if self.config.faults else None
         self._lock = threading.RLock()
+        self.store.add_webhooks(self.first_user.id, self.config.webhooks)
         self._count_lock = threading.Lock()
         self._requests = 0
         self._statuses: Counter[int] = Counter()
@@ -212,8 +215,15 @@ class Portal:
 
     @property
     def webhook_url(self) -> str:
-        user = self.first_user
-        return f"{self.base_url}/rest/{user.id}/{user.webhook_token}/"
+        return self.webhook_urls[0]
+
+    @property
+    def webhook_urls(self) -> list[str]:
+        """The first user's webhooks (`PortalConfig.webhooks` of them), `webhook_url` first."""
+        user_id = self.first_user.id
+        with self._lock:
+            tokens = self.store.webhook_tokens(user_id)
+        return [f"{self.base_url}/rest/{user_id}/{token}/" for token in tokens]
 
     def webhook_url_for(self, user_id: int) -> str:
         with self._lock:
@@ -335,10 +345,12 @@ class Portal:
             if webhook:
                 user_id, token = webhook
                 user = self.store.user(int(user_id)) if user_id.isdigit() else None
-                if user is None or not hmac.compare_digest(user.webhook_token.encode(),
-                                                           token.encode()):
+                tokens = self.store.webhook_tokens(user.id) if user else []
+                matches = [hmac.compare_digest(known.encode(), token.encode())
+                           for known in tokens]
+                if user is None or not any(matches):
                     raise NO_AUTH
-                return _Caller(user, ALL_SCOPES, f"webhook:{user.id}")
+                return _Caller(user, ALL_SCOPES, f"webhook:{user.id}:{matches.index(True)}")
             if not isinstance(auth, str) or not auth:
                 raise NO_AUTH
             found = self.store.access_token(auth)
@@ -567,7 +579,8 @@ def _read_users(path: str | None) -> Mapping[str, Any] | None:
 def config_from_cli(*, host: str, port: int, data: str | None, users: str | None, tls: bool,
                     faults: str | None, rate: str, operating: str, time_scale: float,
                     token_ttl: int, generation: int, server_zone: str,
-                    user_zone: str, unlisted_zones: tuple[str, ...] = ()) -> PortalConfig:
+                    user_zone: str, unlisted_zones: tuple[str, ...] = (),
+                    webhooks: int = 1) -> PortalConfig:
     """The `portal serve` flags as a PortalConfig; bad values are usage errors."""
     per_second, burst = parse_rate(rate)
     limit, window = parse_ratio(operating, "--operating")
@@ -575,6 +588,8 @@ def config_from_cli(*, host: str, port: int, data: str | None, users: str | None
         raise UsageError(f"--time-scale must be positive, got {time_scale}")
     if token_ttl <= 0:
         raise UsageError(f"--token-ttl must be positive, got {token_ttl}")
+    if webhooks < 1:
+        raise UsageError(f"--webhooks must be at least 1, got {webhooks}")
     for flag, name in (("--server-zone", server_zone), ("--user-zone", user_zone),
                        *(("--unlisted-zone", name) for name in unlisted_zones)):
         try:
@@ -589,12 +604,12 @@ def config_from_cli(*, host: str, port: int, data: str | None, users: str | None
         faults=parse_faults(faults) if faults else None,
         limits=LimitSettings(rate=per_second, burst=burst, operating_limit=limit,
                              operating_window=window, time_scale=time_scale),
-        token_ttl=float(token_ttl),
+        token_ttl=float(token_ttl), webhooks=webhooks,
     )
 
 
 def serve_from_cli(**kwargs: Any) -> None:
-    """Run the portal until SIGTERM or SIGINT; the one stdout line is the webhook URL."""
+    """Run the portal until SIGTERM or SIGINT; stdout is the webhook URLs, one a line."""
     config = config_from_cli(**kwargs)
     if not logging.getLogger().handlers:
         logging.basicConfig(stream=sys.stderr, level=logging.INFO,
@@ -614,7 +629,7 @@ def serve_from_cli(**kwargs: Any) -> None:
         try:
             if portal.certificate is not None:
                 log.info("TLS certificate: %s", portal.certificate.cert_path)
-            sys.stdout.write(portal.webhook_url + "\n")
+            sys.stdout.write("".join(url + "\n" for url in portal.webhook_urls))
             sys.stdout.flush()
             while not stop.wait(0.5):
                 pass

@@ -45,6 +45,9 @@ CREATE INDEX IF NOT EXISTS events_recurrence ON events (recurrence_id);
 CREATE TABLE IF NOT EXISTS settings (user_id INTEGER PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS workgroups (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS webhooks (
+    user_id INTEGER NOT NULL, position INTEGER NOT NULL, token TEXT NOT NULL,
+    PRIMARY KEY (user_id, position));
 """
 DEFAULT_GROUPS = 9
 """Groups 1 to 9 ("Group 1"…) when the users config names none."""
@@ -162,6 +165,25 @@ class Store:
         with self._lock:
             row = self._db.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
         return _user(row) if row else None
+
+    def webhook_tokens(self, user_id: int) -> list[str]:
+        """The user's inbound webhooks, first `users.webhook_token`, then those
+        `add_webhooks` made, in the order they were made."""
+        with self._lock:
+            first = self._db.execute(
+                "SELECT webhook_token FROM users WHERE id = ?", (user_id,)).fetchone()
+            more = self._db.execute(
+                "SELECT token FROM webhooks WHERE user_id = ? ORDER BY position",
+                (user_id,)).fetchall()
+        return [str(row[0]) for row in ([first] if first else []) + more]
+
+    def add_webhooks(self, user_id: int, count: int) -> None:
+        """Gives the user new webhooks until they have `count`; the ones they have are kept,
+        so a `--data` file keeps its tokens across restarts."""
+        with self.transaction():
+            for position in range(len(self.webhook_tokens(user_id)), count):
+                self._db.execute("INSERT INTO webhooks VALUES (?, ?, ?)",
+                                 (user_id, position, secrets.token_hex(8)))
 
     def groups(self) -> list[Group]:
         with self._lock:

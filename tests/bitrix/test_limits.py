@@ -215,20 +215,25 @@ class SimulatedPortal:
                           operating=sum(b[1] for b in self.baskets), reset_at=reset)
 
 
-def migrate(requests: int, calls_per_request: int, cost: float) -> tuple[float, int]:
+def migrate(requests: int, calls_per_request: int, cost: float,
+            webhooks: int = 1) -> tuple[float, int]:
+    """Seconds and refusals of a run through a pool of `webhooks`: the first simulated
+    portal's bucket counts every request, each webhook's calls go to its own ledger."""
     clock = FakeClock()
     rate, limit, window = Rate(2, 50), 480.0, 600.0
-    portal = SimulatedPortal(clock, rate, limit, window)
-    pacer = Pacer(rate, limit, window=window, clock=clock)
+    ledgers = [SimulatedPortal(clock, rate, limit, window) for _ in range(webhooks)]
+    pacer = Pacer(rate, limit, window=window, clock=clock, ledgers=webhooks)
     start = clock.now
     for _ in range(requests):
-        clock.now += pacer.delay({ADD: calls_per_request * cost})
+        costs = {ADD: calls_per_request * cost}
+        portal = ledgers[pacer.choose(costs)]
+        clock.now += pacer.delay(costs)
         pacer.sent()
-        portal.request()
+        ledgers[0].request()
         for _ in range(calls_per_request):
             pacer.record(ADD, portal.call(cost))
         clock.now += 0.05
-    return clock.now - start, portal.refused
+    return clock.now - start, sum(ledger.refused for ledger in ledgers)
 
 
 def bound(requests: int, total_cost: float) -> float:
@@ -254,3 +259,53 @@ def test_operating_time_between_whole_windows_waits_for_the_next_window_only() -
     seconds, refused = migrate(requests=130, calls_per_request=50, cost=0.3)
     assert refused == 0
     assert 4 * 600 <= seconds <= 4 * 600 + 2
+
+
+def test_a_pool_of_two_webhooks_spends_twice_the_operating_time_without_waiting() -> None:
+    # 900 s of cost: one webhook waits for a window after its 480 s, two share it unrefused.
+    seconds, refused = migrate(requests=30, calls_per_request=50, cost=0.6, webhooks=2)
+    assert refused == 0
+    assert seconds <= 30 * 0.05 + 1
+
+
+def test_one_webhook_waits_for_the_operating_time_a_pool_of_two_has() -> None:
+    seconds, refused = migrate(requests=30, calls_per_request=50, cost=0.6)
+    assert refused == 0
+    assert seconds >= 600
+
+
+def test_a_pool_shares_one_request_bucket() -> None:
+    seconds, refused = migrate(requests=300, calls_per_request=1, cost=0.01, webhooks=4)
+    assert refused == 0
+    assert seconds >= bound(300, 3.0)
+
+
+def test_choose_keeps_the_first_webhook_while_it_lets_calls_go() -> None:
+    clock = FakeClock()
+    pacer = Pacer(operating_limit=480, clock=clock, ledgers=2)
+    pacer.record(ADD, report(clock.now, operating=400.0, reset_at=clock.now + 600))
+    assert pacer.choose({ADD: 80.0}) == 0
+
+
+def test_choose_takes_the_webhook_whose_ledger_lets_calls_go_soonest() -> None:
+    clock = FakeClock()
+    pacer = Pacer(operating_limit=480, clock=clock, ledgers=2)
+    pacer.record(ADD, report(clock.now, operating=480.0, reset_at=clock.now + 600))
+    assert pacer.choose({ADD: 1.0}) == 1
+    assert pacer.delay({ADD: 1.0}) == 0
+
+
+def test_a_limit_answer_blocks_only_the_webhook_it_came_through() -> None:
+    clock = FakeClock()
+    pacer = Pacer(operating_limit=480, clock=clock, ledgers=2)
+    pacer.operation_limited(ADD, clock.now + 300)
+    assert pacer.choose({ADD: 1.0}) == 1
+    pacer.ledger = 0
+    assert pacer.delay({ADD: 1.0}) == pytest.approx(300)
+
+
+def test_estimate_counts_the_pools_operating_time() -> None:
+    clock = FakeClock()
+    pacer = Pacer(operating_limit=480, clock=clock, ledgers=2)
+    pacer.record(ADD, report(clock.now, operating=480.0, reset_at=clock.now + 600))
+    assert pacer.estimate([{ADD: 100.0}]) == 0

@@ -1,4 +1,4 @@
-"""`ics2b24 portal serve` as a process: one stdout line, the webhook URL; clean stop
+"""`ics2b24 portal serve` as a process: one stdout line per webhook URL; clean stop
 on SIGTERM/SIGINT; `--data` survives a restart; `--tls` serves HTTPS with its own certificate."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -19,8 +20,10 @@ SECTION = {"type": "user", "ownerId": 1, "name": "Survives"}
 
 
 @contextmanager
-def serving(*args: str, stop: signal.Signals = signal.SIGTERM) -> Iterator[tuple[str, list[int]]]:
-    """Run the portal; yield its URL and, after the block, the exit code in the list."""
+def serving(*args: str, stop: signal.Signals = signal.SIGTERM,
+            lines: int = 1) -> Iterator[tuple[str, list[int]]]:
+    """Run the portal; yield the `lines` it printed (its webhook URLs) and, after the block,
+    the exit code in the list."""
     process = subprocess.Popen(
         [sys.executable, "-m", "ics2b24", "portal", "serve", "--port", "0", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -28,8 +31,8 @@ def serving(*args: str, stop: signal.Signals = signal.SIGTERM) -> Iterator[tuple
     exit_code: list[int] = []
     try:
         assert process.stdout is not None
-        line = process.stdout.readline()
-        yield line, exit_code
+        printed = "".join(process.stdout.readline() for _ in range(lines))
+        yield printed, exit_code
     finally:
         process.send_signal(stop)
         try:
@@ -39,7 +42,7 @@ def serving(*args: str, stop: signal.Signals = signal.SIGTERM) -> Iterator[tuple
             raise
         rest = process.stdout.read() if process.stdout and not process.stdout.closed else ""
         exit_code.append(process.returncode)
-        assert rest == "", "only one line may be written to stdout"
+        assert rest == "", "only the webhook URLs may be written to stdout"
         assert "Traceback" not in err
 
 
@@ -129,10 +132,38 @@ def test_server_zone_and_generation_are_flags() -> None:
         assert (row["DATE_FROM"], row["TZ_FROM"]) == ("03/04/2025", "Europe/Berlin")
 
 
-def test_an_unknown_server_zone_is_one_line_and_exit_2() -> None:
-    done = subprocess.run([sys.executable, "-m", "ics2b24", "portal", "serve",
-                           "--server-zone", "Mars/Olympus"],
+def _refused(*args: str) -> list[str]:
+    """The stderr lines of a `portal serve` that must stop at once with exit 2, printing no
+    URL."""
+    done = subprocess.run([sys.executable, "-m", "ics2b24", "portal", "serve", *args],
                           capture_output=True, text=True, timeout=30, check=False)
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr.strip().splitlines() == [
+    return done.stderr.strip().splitlines()
+
+
+def test_an_unknown_server_zone_is_one_line_and_exit_2() -> None:
+    assert _refused("--server-zone", "Mars/Olympus") == [
         "ics2b24: --server-zone 'Mars/Olympus' is not a time zone"]
+
+
+def test_webhooks_flag_prints_one_url_per_webhook() -> None:
+    with serving("--webhooks", "3", lines=3) as (lines, code):
+        urls = lines.splitlines()
+        assert len(set(urls)) == 3 and all(WEBHOOK.match(url) for url in urls)
+        for url in urls:
+            assert requests.post(url + "calendar.section.add", json=SECTION,
+                                 timeout=5).status_code == 200
+    assert code == [0]
+
+
+def test_webhooks_survive_a_restart(tmp_path: Path) -> None:
+    data = str(tmp_path / "portal.sqlite")
+    with serving("--data", data, "--webhooks", "2", lines=2) as (first, _):
+        pass
+    with serving("--data", data, "--webhooks", "2", lines=2) as (second, _):
+        tokens = [urlsplit(url).path for url in second.splitlines()]
+        assert len(tokens) == 2 and tokens == [urlsplit(url).path for url in first.splitlines()]
+
+
+def test_fewer_than_one_webhook_is_one_line_and_exit_2() -> None:
+    assert _refused("--webhooks", "0") == ["ics2b24: --webhooks must be at least 1, got 0"]
