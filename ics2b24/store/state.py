@@ -14,6 +14,9 @@ It also remembers which section a `--section-name` found or created, so the targ
 manages stays that section when it is renamed (`--section-from-ics` renames it at once), and
 whether push created it, so `undo` offers to delete only a section this tool created.
 
+For a URL input it keeps what the feed said of the answer the last completed push read
+(ETag, Last-Modified), so the next push asks "changed since?" (app/feeds.py).
+
 `plan` opens it read-only (`readonly=True`): a copy in memory, under a shared lock when the
 lock file can be opened, so `plan` works on a read-only filesystem and never creates a file.
 Every failure to open, lock or write it is one `UsageError` or `OutputError` line.

@@ -329,3 +329,12 @@ def test_a_feed_nothing_listens_at_is_one_line_and_exit_65(tmp_path: Path) -> No
     assert done.returncode == 65
     assert one_line(done.stderr) == (f"ics2b24: {url}: the feed cannot be fetched: connection "
                                      "refused (nothing listens there)\n")
+
+
+def test_verbose_shows_each_feed_request_without_its_login(feed: Feed, portal: Portal,
+                                                           state: Path, cli: Cli) -> None:
+    feed.authorization = "Basic dXNlcjpwYTU1dzByZC1mZWVk"
+    url = feed.url.replace("http://", f"http://user:{SECRET}@")
+    _, _, err = push(cli, portal, state, url, "-v")
+    assert f"GET {feed.url} -> HTTP 200, text/calendar, {len(BOTH):,} bytes" in err
+    assert SECRET not in err
