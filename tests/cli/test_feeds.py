@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ics2b24.app import feeds
+from ics2b24.errors import ParseError
 from ics2b24.portal.server import Portal
 from tests.helpers import Cli, closed_port, portal_rows, target_args, vcalendar, vevent
 
@@ -123,7 +124,7 @@ def test_a_feed_is_pushed_like_a_file(feed: Feed, portal: Portal, state: Path,
     assert names(portal) == ["One", "Two"]
 
 
-def test_a_webcal_address_is_fetched_over_https(feed: Feed) -> None:
+def test_a_webcal_address_is_fetched_over_https() -> None:
     assert feeds._fetched_url("webcal://calendar.example/a.ics") == (
         "https://calendar.example/a.ics")
 
@@ -285,7 +286,7 @@ def test_endless_redirects_are_refused(feed: Feed, portal: Portal, state: Path,
 
 
 def test_a_redirect_from_https_down_to_http_is_refused() -> None:
-    with pytest.raises(feeds.ParseError, match="from https:// to plain http://"):
+    with pytest.raises(ParseError, match="from https:// to plain http://"):
         feeds._check_redirect("feed", "https://a.example/x.ics", "http://a.example/x.ics")
 
 
