@@ -4,13 +4,15 @@ Users have calendars as they were handed to them: Google Calendar's export is a 
 files, others come as .ics.gz or as a folder of .ics files. Each calendar found is named so
 that a warning or an error points at it: a file by its path, an archive member as
 `export.zip:work@gmail.com.ics`, a folder's file by its path. What an input is comes from its
-first bytes, not its name, so standard input may be an archive too. The converter reads the
-bytes; nothing here parses iCalendar.
+first bytes, not its name, so standard input may be an archive too. A URL is fetched
+(app/feeds.py) and read like a file. The converter reads the bytes; nothing here parses
+iCalendar.
 """
 
 from __future__ import annotations
 
 import gzip
+import os
 import zipfile
 import zlib
 from collections.abc import Iterable
@@ -18,6 +20,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from ics2b24.app.feeds import Feeds, feed_auth, is_feed
 from ics2b24.errors import ParseError
 
 STDIN_NAME = "<stdin>"
@@ -35,13 +38,18 @@ _CALENDAR_SUFFIXES = (".ics", ".ics.gz", ".zip")
 Input = tuple[str, bytes]
 
 
-def read_inputs(paths: Iterable[str], stdin: BinaryIO) -> list[Input]:
-    """Every calendar in `paths` (`-`: standard input), read up front so that a missing file
-    fails before any work; ParseError names the path that cannot be read."""
+def read_inputs(paths: Iterable[str], stdin: BinaryIO,
+                feeds: Feeds | None = None) -> list[Input]:
+    """Every calendar in `paths` (`-`: standard input; a URL: fetched by `feeds`, by default
+    with the credentials in ICS2B24_FEED_AUTH), read up front so that a missing file fails
+    before any work; ParseError names the path that cannot be read."""
     inputs: list[Input] = []
     for path in paths:
         if path == "-":
             inputs += unpacked(STDIN_NAME, stdin.read())
+        elif is_feed(path):
+            feeds = feeds or Feeds(auth=feed_auth(os.environ))
+            inputs += unpacked(*feeds.read(path))
         else:
             inputs += read_path(Path(path), path)
     return inputs

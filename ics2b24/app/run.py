@@ -27,6 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ics2b24.app.feeds import FeedAnswer
 from ics2b24.app.pusher import Failure, Pusher, PushReport, reject_calendar
 from ics2b24.app.sections import (
     PortalSection,
@@ -99,7 +100,8 @@ class Connection:
 
 @dataclass(frozen=True)
 class SyncOptions:
-    """`convert` holds the converter's keyword arguments (tz, horizon_end, since, ...)."""
+    """`convert` holds the converter's keyword arguments (tz, horizon_end, since, ...);
+    `feeds`, what each input fetched from a URL answered (app/feeds.py)."""
 
     convert: Mapping[str, Any]
     prune: bool = False
@@ -110,6 +112,7 @@ class SyncOptions:
     """The events of the input a pair keeps (`sync`); the rest are as if not in it."""
     prune_future: bool = False
     """Prune only what has not ended: what ended before today is left, as before `--since`."""
+    feeds: Mapping[str, FeedAnswer] = field(default_factory=dict)
 
 
 @dataclass
@@ -236,7 +239,9 @@ def _session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
             converted = _respelled(converted, db.zones(portal))
             if options is not None and options.prune and converted.truncated:
                 # What is missing from such an input may be any number of events (`_diff`).
-                connection.note(f"{', '.join(converted.truncated)} ends before END:VCALENDAR "
+                cut = [f"{name} ({options.feeds[name].said})" if name in options.feeds
+                       else name for name in converted.truncated]
+                connection.note(f"{', '.join(cut)} ends before END:VCALENDAR "
                                 "(a download or pipe cut short?): --prune deletes nothing in "
                                 "this run")
             yield _Session(db, client, portal, tkey, section_id, converted, traits,
@@ -560,7 +565,19 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
             raise Stopped(stop, summary()) from None
         done = summary()
         _check_access(connection.target, done)
+        _remember_feeds(session, options, done)
         return done
+
+
+def _remember_feeds(session: _Session, options: SyncOptions, done: Summary) -> None:
+    """Keep what each feed said of the answer this push read, once the target holds all of
+    it: a failed write or an answer cut short leaves the old validators, so the next run
+    reads the feed again instead of hearing "not modified"."""
+    if not options.feeds or done.failures or session.converted.truncated:
+        return
+    with session.db.transaction() as tx:
+        for answer in options.feeds.values():
+            tx.remember_feed(answer.validators)
 
 
 def _check_access(target: Target, summary: Summary) -> None:

@@ -282,7 +282,7 @@ WaitHook = Callable[[float, str], None]
 
 class Client:
     """Calls one portal as one user. `sleep` and `pacer` are injectable for tests; `timeout`
-    bounds each whole answer (`_Deadline`); `verify` is True or a CA file (`--ca-cert`);
+    bounds each whole answer (`Deadline`); `verify` is True or a CA file (`--ca-cert`);
     `on_wait` hears of long waits (and `on_tick` of the seconds left, every `TICK` of them)
     and `notify` gets the lines a user should read (where renewed tokens are kept)."""
 
@@ -564,7 +564,7 @@ class Client:
             **body, "auth": self._auth.access_token}
         self.requests_sent += 1
         started = time.monotonic()
-        deadline = _Deadline(self._timeout)
+        deadline = Deadline(self._timeout)
         try:
             with deadline:
                 response = self._session.post(url, json=payload, verify=self._verify,
@@ -598,7 +598,7 @@ class Client:
         return self._redact(without_login(urljoin(response.url, response.headers["Location"])))
 
     def _failure(self, exc: requests.RequestException | _Expired,
-                 deadline: _Deadline | None = None) -> _NotSent | _MaybeSent:
+                 deadline: Deadline | None = None) -> _NotSent | _MaybeSent:
         """What a failed request means: never sent, sent without an answer (also when the
         whole answer missed its deadline, whatever the exception it caused on the way), or
         a certificate that no retry will make trusted (raised at once)."""
@@ -610,7 +610,7 @@ class Client:
             return _NotSent(f"no connection within {min(CONNECT_TIMEOUT, self._timeout):g} s")
         if isinstance(exc, requests.ConnectionError):
             if _never_connected(exc):
-                return _NotSent(_connect_reason(exc))
+                return _NotSent(connect_reason(exc))
             return _MaybeSent("the connection dropped before an answer")
         if isinstance(exc, requests.Timeout):
             return _MaybeSent(f"no answer within {self._timeout:g} s", timed_out=True)
@@ -628,7 +628,7 @@ class Client:
         url = f"{auth.oauth_server.rstrip('/')}/oauth/token/"
         server = without_login(auth.oauth_server.rstrip("/"))
         started = time.monotonic()
-        deadline = _Deadline(self._timeout)
+        deadline = Deadline(self._timeout)
         try:
             with deadline:
                 response = self._session.get(url, params=params,
@@ -687,7 +687,7 @@ class _Expired(TimeoutError):
     requests treat it as the socket timing out wherever it lands."""
 
 
-class _Deadline:
+class Deadline:
     """A deadline for one whole answer, in the main thread (where the CLI runs; signals go
     there only): requests' timeout bounds each read of the socket, so a server that sends a
     byte every few seconds would hold a run for as long as it keeps sending. An alarm
@@ -734,7 +734,7 @@ def _never_connected(exc: requests.ConnectionError) -> bool:
     return isinstance(reason, NewConnectionError)
 
 
-def _connect_reason(exc: requests.ConnectionError) -> str:
+def connect_reason(exc: requests.ConnectionError) -> str:
     """"connection refused", "name not resolved"… from urllib3's wrapped OSError."""
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     text = str(reason or exc)

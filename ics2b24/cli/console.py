@@ -42,8 +42,9 @@ class _EchoHandler(logging.Handler):
 
 
 _HANDLER = _EchoHandler()
-_LOGGERS = ("ics2b24.bitrix",)
-"""The loggers `-v` shows: the client's one line per HTTP request. urllib3's own debug log
+_LOGGERS = ("ics2b24.bitrix", "ics2b24.app.feeds")
+"""The loggers `-v` shows: the client's one line per HTTP request, and one per feed fetched
+(its URL without a login). urllib3's own debug log
 is never turned on: it prints request paths, and a webhook's path holds its token."""
 
 

@@ -18,6 +18,7 @@ from ics2b24.cli.root import console_of
 from ics2b24.errors import UsageError
 
 if TYPE_CHECKING:
+    from ics2b24.app.feeds import Feeds
     from ics2b24.app.run import Connection, SyncOptions
     from ics2b24.app.target import CalendarType
     from ics2b24.bitrix.client import Client
@@ -228,6 +229,28 @@ sync_options: Decorator[Any] = _grouped(SyncFlags, "sync", [
 """`--state`, `--prune`, `--force`, as `sync: SyncFlags`; and `--json` (`as_json`)."""
 
 
+FEED_AUTH_OPTION: Decorator[Any] = click.option(
+    "--feed-auth-env", metavar="VAR", help="Fetch URL inputs with the credentials in this "
+    "environment variable: user:password (basic) or 'Bearer TOKEN' (default: "
+    "ICS2B24_FEED_AUTH, if set).")
+"""`--feed-auth-env`, for every command whose FILE… may be a URL and that has --timeout."""
+
+
+def feeds_of(credentials: CredentialFlags, feed_auth_env: str | None,
+             target: TargetFlags | None = None) -> Feeds:
+    """How URL inputs are fetched: with --timeout and --ca-cert, and for a push (`target`)
+    with their validators kept for TARGET."""
+    from ics2b24.app.feeds import Feeds, feed_auth, feed_target
+
+    kept = ""
+    if target is not None:
+        account = credentials.credentials()
+        kept = feed_target(account.webhook or account.portal, target.calendar_type,
+                           target.owner, target.section_id, target.section_name)
+    return Feeds(auth=feed_auth(os.environ, feed_auth_env), transport=credentials.transport(),
+                 target=kept)
+
+
 def connection_of(credentials: CredentialFlags, target: TargetFlags, *,
                   state: str | None = None, rate: str = "2/50",
                   operating_limit: float = 480.0, hooks: Hooks | None = None) -> Connection:
@@ -248,11 +271,12 @@ def connection_of(credentials: CredentialFlags, target: TargetFlags, *,
 
 
 def sync_options_of(conversion: ConvertFlags, sync: SyncFlags, *, force_delete: bool = False,
-                    section_from_ics: bool = False) -> SyncOptions:
+                    section_from_ics: bool = False, feeds: Feeds | None = None) -> SyncOptions:
     from ics2b24.app.run import SyncOptions
 
     return SyncOptions(convert=conversion.values(), prune=sync.prune, force=sync.force,
-                       force_delete=force_delete, section_from_ics=section_from_ics)
+                       force_delete=force_delete, section_from_ics=section_from_ics,
+                       feeds=dict(feeds.answers) if feeds is not None else {})
 
 
 def window_options(first_help: str, last_help: str) -> Decorator[Any]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ics2b24.cli.options import (
+    FEED_AUTH_OPTION,
     STATE_OPTION,
     ConvertFlags,
     CredentialFlags,
@@ -19,6 +20,7 @@ from ics2b24.cli.options import (
     connection_of,
     convert_options,
     credential_options,
+    feeds_of,
     owner_id,
     owner_option,
     target_options,
@@ -43,17 +45,18 @@ if TYPE_CHECKING:
                 "to --horizon-end).")
 @click.option("--json", "as_json", is_flag=True, help="The comparison as one JSON object.")
 @STATE_OPTION
+@FEED_AUTH_OPTION
 @click.pass_context
 def verify(ctx: click.Context, files: tuple[str, ...], first: datetime | None,
-           last: datetime | None, as_json: bool, state: str | None,
+           last: datetime | None, as_json: bool, state: str | None, feed_auth_env: str | None,
            credentials: CredentialFlags, target: TargetFlags, conversion: ConvertFlags) -> None:
     """Compare what TARGET shows with what FILE… (or -) implies, occurrence by occurrence;
     exit 1 naming every UID that differs. Reads only (the state DB too, for the section a
     --section-name means after a rename)."""
     connection = connection_of(credentials, target, state=state)
-    verify_inputs(ctx, read_files(files), connection, conversion.values(),
-                  first.date() if first else None, last.date() if last else None,
-                  as_json=as_json)
+    inputs = read_files(files, feeds_of(credentials, feed_auth_env))
+    verify_inputs(ctx, inputs, connection, conversion.values(), first.date() if first else None,
+                  last.date() if last else None, as_json=as_json)
 
 
 def verify_inputs(ctx: click.Context, inputs: list[tuple[str, bytes]],

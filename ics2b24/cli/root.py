@@ -12,17 +12,19 @@ from ics2b24 import __version__
 from ics2b24.errors import UsageError
 
 if TYPE_CHECKING:
+    from ics2b24.app.feeds import Feeds
     from ics2b24.cli.console import Console
 
 
-def read_files(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
-    """Read every FILE (or `-` for stdin) up front, so a missing file fails before any work;
-    a .zip, .ics.gz or folder gives every calendar in it (ics2b24.app.inputs)."""
+def read_files(paths: tuple[str, ...], feeds: Feeds | None = None) -> list[tuple[str, bytes]]:
+    """Read every FILE (or `-` for stdin, or a URL, fetched by `feeds`) up front, so a
+    missing file fails before any work; a .zip, .ics.gz or folder gives every calendar in it
+    (ics2b24.app.inputs)."""
     from ics2b24.app.inputs import read_inputs
 
     if not paths:
         raise UsageError("no input: give one or more .ics files, or - for standard input")
-    return read_inputs(paths, sys.stdin.buffer)
+    return read_inputs(paths, sys.stdin.buffer, feeds)
 
 
 def read_one(path: str) -> tuple[str, bytes]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ics2b24.cli.options import (
+    FEED_AUTH_OPTION,
     STATE_OPTION,
     ConvertFlags,
     CredentialFlags,
@@ -21,6 +22,7 @@ from ics2b24.cli.options import (
     connection_of,
     convert_options,
     credential_options,
+    feeds_of,
     sync_options,
     sync_options_of,
     target_options,
@@ -79,14 +81,18 @@ def _print_plan(report: PlanReport, as_json: bool) -> None:
 @target_options
 @convert_options
 @sync_options
+@FEED_AUTH_OPTION
 @click.pass_context
-def plan(ctx: click.Context, files: tuple[str, ...], as_json: bool,
+def plan(ctx: click.Context, files: tuple[str, ...], as_json: bool, feed_auth_env: str | None,
          credentials: CredentialFlags, target: TargetFlags, conversion: ConvertFlags,
          sync: SyncFlags) -> None:
-    """Show what push would change in TARGET for FILE… (or -); sends no write call."""
-    inputs = read_files(files)
+    """Show what push would change in TARGET for FILE… (or -, or a URL); sends no write
+    call."""
+    feeds = feeds_of(credentials, feed_auth_env)
+    inputs = read_files(files, feeds)
     connection = connection_of(credentials, target, state=sync.state)
-    show_plan(ctx, inputs, connection, sync_options_of(conversion, sync), as_json)
+    show_plan(ctx, inputs, connection, sync_options_of(conversion, sync, feeds=feeds),
+               as_json)
 
 
 def show_plan(ctx: click.Context, inputs: list[tuple[str, bytes]], connection: Connection,
@@ -122,30 +128,38 @@ def show_plan(ctx: click.Context, inputs: list[tuple[str, bytes]], connection: C
 @click.option("--backup", "backup_file", type=click.Path(dir_okay=False), metavar="PATH",
               help="Before changing anything, save what the section holds to PATH as .ics "
               "(as `backup` writes it).")
+@FEED_AUTH_OPTION
 @click.pass_context
 def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: bool,
          reject_file: str | None, force_delete: bool, section_from_ics: bool, rate: str,
          operating_limit: float, then_verify: bool, backup_file: str | None,
-         credentials: CredentialFlags, target: TargetFlags, conversion: ConvertFlags,
-         sync: SyncFlags) -> None:
-    """Make TARGET match FILE… (or -), recording every confirmed change."""
+         feed_auth_env: str | None, credentials: CredentialFlags, target: TargetFlags,
+         conversion: ConvertFlags, sync: SyncFlags) -> None:
+    """Make TARGET match FILE… (or -, or a URL), recording every confirmed change. A URL
+    unchanged since the last push (HTTP 304) ends the run with nothing asked of the portal
+    (--force fetches it whole)."""
     from ics2b24.app import run
 
-    inputs = read_files(files)
+    feeds = feeds_of(credentials, feed_auth_env, target)
+    if not dry_run and not sync.force and feeds.unchanged(
+            files, Path(sync.state) if sync.state else None):
+        _not_modified(ctx, files, as_json)
+        return
+    inputs = read_files(files, feeds)
     if section_from_ics:
         one_calendar("--section-from-ics", files, inputs)
     if dry_run:
         connection = connection_of(credentials, target, state=sync.state, rate=rate,
                                    operating_limit=operating_limit)
         show_plan(ctx, inputs, connection, sync_options_of(
-            conversion, sync, force_delete=force_delete, section_from_ics=section_from_ics),
-            as_json)
+            conversion, sync, force_delete=force_delete, section_from_ics=section_from_ics,
+            feeds=feeds), as_json)
         return
     console = console_of(ctx)
     connection = connection_of(credentials, target, state=sync.state, rate=rate,
                                operating_limit=operating_limit, hooks=hooks_of(console))
     options = sync_options_of(conversion, sync, force_delete=force_delete,
-                              section_from_ics=section_from_ics)
+                              section_from_ics=section_from_ics, feeds=feeds)
     if backup_file:
         _save_backup(ctx, connection, Path(backup_file))
     with running(console, connection, PUSHED, as_json):
@@ -168,6 +182,20 @@ def _save_backup(ctx: click.Context, connection: Connection, path: Path) -> None
         said = (f"saved the section's {made.events} event(s) to {path}" if made is not None
                 else "the section does not exist yet: nothing to back up")
         click.echo(f"ics2b24: {said}", err=True)
+
+
+def _not_modified(ctx: click.Context, feeds: tuple[str, ...], as_json: bool) -> None:
+    """The one line of a push whose feeds all answered "not modified"."""
+    from ics2b24.app.feeds import shown
+    from ics2b24.app.run import Summary
+
+    names = [shown(feed) for feed in feeds]
+    if as_json:
+        click.echo(json.dumps({**Summary().to_json(), "not_modified": names},
+                              ensure_ascii=False))
+    elif not ctx.obj["quiet"]:
+        click.echo(f"ics2b24: {', '.join(names)}: not modified since the last push (304); "
+                   "nothing to do", err=True)
 
 
 @cli.command()

@@ -14,6 +14,9 @@ It also remembers which section a `--section-name` found or created, so the targ
 manages stays that section when it is renamed (`--section-from-ics` renames it at once), and
 whether push created it, so `undo` offers to delete only a section this tool created.
 
+For a URL input it keeps what the feed said of the answer the last completed push read
+(ETag, Last-Modified), so the next push asks "changed since?" (app/feeds.py).
+
 `plan` opens it read-only (`readonly=True`): a copy in memory, under a shared lock when the
 lock file can be opened, so `plan` works on a read-only filesystem and never creates a file.
 Every failure to open, lock or write it is one `UsageError` or `OutputError` line.
@@ -27,6 +30,7 @@ import sqlite3
 import stat
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
@@ -36,7 +40,7 @@ from ics2b24.model import PortalTraits
 from ics2b24.paths import data_dir, make_private_dirs
 from ics2b24.plan.record import Record
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 _SECTIONS = """
 CREATE TABLE sections (
@@ -92,7 +96,19 @@ _SECTION_CREATED = "ALTER TABLE sections ADD COLUMN created INTEGER NOT NULL DEF
 """Version 7 keeps whether push created the section a name means (1) or found it (0), so
 `undo` offers to delete only a section this tool created; a section remembered before is
 taken as found."""
-_SCHEMA = _SECTIONS + _SECTION_CREATED + _EVENTS + _PENDING + _PORTALS + _ZONES
+_FEEDS = """
+CREATE TABLE feeds (
+    feed TEXT NOT NULL,
+    target TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    last_modified TEXT NOT NULL,
+    PRIMARY KEY (feed, target)
+);
+"""
+"""Version 8 keeps, per feed URL (its digest: a published calendar's URL is often its only
+secret) and target, the validators of the answer the last completed push read, so the next
+one asks the feed "changed since?" (app/feeds.py)."""
+_SCHEMA = _SECTIONS + _SECTION_CREATED + _EVENTS + _PENDING + _PORTALS + _ZONES + _FEEDS
 
 _DROP_TIMESTAMP_X = """
 ALTER TABLE events RENAME TO events_v2;
@@ -109,7 +125,7 @@ _PENDING_IDENTITY = "ALTER TABLE pending ADD COLUMN identity TEXT NOT NULL DEFAU
 """Version 6 keeps what each unanswered creation sent (plan/diff.py `sent_identity`)."""
 
 _MIGRATIONS = {1: _SECTIONS, 2: _DROP_TIMESTAMP_X, 3: _PORTALS, 4: _ZONES,
-               5: _PENDING_IDENTITY, 6: _SECTION_CREATED}
+               5: _PENDING_IDENTITY, 6: _SECTION_CREATED, 7: _FEEDS}
 """The script that takes a file from each older version to the next one."""
 
 
@@ -132,6 +148,17 @@ def portal_identity(url: str, user_id: int | str) -> str:
 def target_key(calendar_type: str, owner_id: int | str, section_id: int | str) -> str:
     """`type:owner:section`, the calendar a run writes into."""
     return f"{calendar_type}:{owner_id}:{section_id}"
+
+
+@dataclass(frozen=True)
+class FeedValidators:
+    """What a feed said of the answer a completed push read (`ETag`, `Last-Modified`; empty
+    when it sent none), for the feed (a digest of its URL) and the target it went to."""
+
+    feed: str
+    target: str
+    etag: str = ""
+    last_modified: str = ""
 
 
 def _record(row: sqlite3.Row) -> Record:
@@ -215,6 +242,14 @@ class Transaction:
             "INSERT INTO zones (portal, zone, kept_as) VALUES (?, ?, ?) "
             "ON CONFLICT (portal, zone) DO UPDATE SET kept_as = excluded.kept_as",
             (portal, zone, kept_as),
+        )
+
+    def remember_feed(self, validators: FeedValidators) -> None:
+        self._db.execute(
+            "INSERT INTO feeds (feed, target, etag, last_modified) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (feed, target) DO UPDATE SET etag = excluded.etag, "
+            "last_modified = excluded.last_modified",
+            (validators.feed, validators.target, validators.etag, validators.last_modified),
         )
 
     def move_portal(self, old: str, new: str) -> None:
@@ -362,6 +397,14 @@ class StateDB:
         """Each zone name read back from this portal → the name it kept for it."""
         rows = self._db.execute("SELECT zone, kept_as FROM zones WHERE portal = ?", (portal,))
         return {str(row["zone"]): str(row["kept_as"]) for row in rows}
+
+    def feed_validators(self, feed: str, target: str) -> FeedValidators | None:
+        """What the last completed push of this feed into this target read of it."""
+        row = self._db.execute("SELECT * FROM feeds WHERE feed = ? AND target = ?",
+                               (feed, target)).fetchone()
+        if row is None:
+            return None
+        return FeedValidators(feed, target, str(row["etag"]), str(row["last_modified"]))
 
     def records(self, portal: str, target: str) -> list[Record]:
         """Every event paired in this target, sorted by (uid, recurrence_id) null first."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ics2b24.portal.server import Portal
-from ics2b24.store.state import SCHEMA_VERSION, StateDB
+from ics2b24.store.state import SCHEMA_VERSION, FeedValidators, StateDB
 from tests.helpers import Cli, target_args, vcalendar, vevent, write
 
 ONE = vcalendar(vevent("one@test", "20250303T090000", "One"))
@@ -194,7 +194,7 @@ def test_a_state_db_of_schema_2_loses_timestamp_x_and_keeps_its_rows(tmp_path: P
             ("a@x", None, "f"), ("b@x", "2025-03-10", "g")]
         assert state.remembered_section("p", "user:1", "Imported") == 4
     migrated = sqlite3.connect(path)
-    assert migrated.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+    assert migrated.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
     assert "identity" in [row[1] for row in migrated.execute("PRAGMA table_info(pending)")]
     columns = [row[1] for row in migrated.execute("PRAGMA table_info(events)")]
     assert "timestamp_x" not in columns
@@ -217,3 +217,25 @@ def test_a_state_db_of_schema_6_takes_the_sections_it_remembers_as_found(
     with StateDB.open(path) as state:
         assert state.remembered_section("p", "user:1", "Imported") == 4
         assert not state.created_section("p", "user:1", 4)
+
+
+def test_a_state_db_of_schema_7_gains_the_feeds_table_and_keeps_its_rows(
+        tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript("""
+        CREATE TABLE sections (portal TEXT NOT NULL, calendar TEXT NOT NULL, name TEXT NOT NULL,
+            section_id INTEGER NOT NULL, created INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (portal, calendar, name));
+        INSERT INTO sections VALUES ('p', 'user:1', 'Imported', 4, 1);
+        PRAGMA user_version = 7;""")
+    old.close()
+    with StateDB.open(path) as state:
+        assert state.created_section("p", "user:1", 4)
+        assert state.feed_validators("f", "t") is None
+        with state.transaction() as tx:
+            tx.remember_feed(FeedValidators("f", "t", '"v1"', "Mon, 03 Mar 2025 09:00:00 GMT"))
+    with StateDB.open(path) as state:
+        assert state.feed_validators("f", "t") == FeedValidators(
+            "f", "t", '"v1"', "Mon, 03 Mar 2025 09:00:00 GMT")
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 8
