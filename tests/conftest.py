@@ -3,7 +3,9 @@ state DB path, a log of the portal's calls, the CLI."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 
 from ics2b24.portal.limits import LimitSettings
 from ics2b24.portal.server import Portal, PortalConfig
-from tests.helpers import Cli, MethodLog, run_cli
+from tests.helpers import Cli, Feed, MethodLog, run_cli
 
 FAST_LIMITS = LimitSettings(rate=100_000, burst=100_000, operating_limit=1e9)
 """Limits no ordinary test reaches; tests about limits pass their own."""
@@ -59,3 +61,18 @@ def spy(portal: Portal) -> Iterator[MethodLog]:
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
     return lambda *args: run_cli(capsys, *args)
+
+
+@pytest.fixture
+def feed() -> Iterator[Feed]:
+    """A calendar feed on loopback (tests.helpers.Feed), stopped after the test."""
+    served = Feed()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), served.handler())
+    server.daemon_threads = True
+    served.port = int(server.server_address[1])
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    yield served
+    server.shutdown()
+    server.server_close()

@@ -13,8 +13,10 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -328,3 +330,70 @@ def before_batch(monkeypatch: pytest.MonkeyPatch, number: int,
 
     monkeypatch.setattr(Client, "batch", batch)
     return sent
+
+
+BOTH = vcalendar(vevent("one@test", "20250303T090000", "One"),
+                 vevent("two@test", "20250304T090000", "Two")).encode()
+"""What a `Feed` serves unless told otherwise."""
+
+
+@dataclass
+class Feed:
+    """What the feed serves and what it was asked."""
+
+    body: bytes = BOTH
+    etag: str = '"v1"'
+    last_modified: str = "Mon, 03 Mar 2025 09:00:00 GMT"
+    status: int = 200
+    content_type: str = "text/calendar; charset=utf-8"
+    authorization: str | None = None
+    """The Authorization header the feed asks for (401 without it)."""
+    redirects: dict[str, str] = field(default_factory=dict)
+    declares_length: bool = True
+    trickle: float = 0.0
+    """Seconds between two bytes of the body."""
+    asked: list[dict[str, str]] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/feed.ics"
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        feed = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                """Quiet."""
+
+            def do_GET(self) -> None:
+                feed.asked.append({"path": self.path, **dict(self.headers.items())})
+                if self.path in feed.redirects:
+                    self._answer(302, {"Location": feed.redirects[self.path]}, b"")
+                elif (feed.authorization is not None
+                      and self.headers.get("Authorization") != feed.authorization):
+                    self._answer(401, {"WWW-Authenticate": 'Basic realm="feed"'}, b"")
+                elif self.headers.get("If-None-Match") == feed.etag:
+                    self._answer(304, {"ETag": feed.etag}, b"")
+                else:
+                    self._answer(feed.status, {"Content-Type": feed.content_type,
+                                               "ETag": feed.etag,
+                                               "Last-Modified": feed.last_modified},
+                                 feed.body)
+
+            def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                if feed.declares_length or status != 200:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if not feed.trickle:
+                    self.wfile.write(body)
+                    return
+                for byte in body:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(feed.trickle)
+
+        return Handler

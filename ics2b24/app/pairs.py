@@ -43,7 +43,8 @@ _TYPES = ("user", "group", "company_calendar")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _KEYS = frozenset({"sources", "type", "owner", "section", "section_name", "prune",
                    "force_delete", "state", "webhook", "webhook_env", "webhook_command",
-                   "include", "exclude", "categories", "skip_free", *CONVERT_KEYS})
+                   "include", "exclude", "categories", "skip_free", "feed_auth_env",
+                   *CONVERT_KEYS})
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class Pair:
     webhook: str | None = None
     webhook_env: str | None = None
     webhook_command: str | None = None
+    feed_auth_env: str | None = None
+    """The variable holding its URL sources' credentials (as `push --feed-auth-env`)."""
 
 
 def config_path(given: str | None, environ: Mapping[str, str]) -> Path:
@@ -158,7 +161,8 @@ def _pair(name: str, body: Mapping[str, Any], where: str, secrets_allowed: bool)
         convert=_convert(body, where),
         webhook=_optional(body, "webhook", str, where),
         webhook_env=_optional(body, "webhook_env", str, where),
-        webhook_command=_optional(body, "webhook_command", str, where))
+        webhook_command=_optional(body, "webhook_command", str, where),
+        feed_auth_env=_optional(body, "feed_auth_env", str, where))
 
 
 def _prune(body: Mapping[str, Any], where: str) -> bool | str:

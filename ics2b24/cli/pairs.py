@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ics2b24.cli.options import CredentialFlags, TargetFlags, connection_of, credential_options
+from ics2b24.cli.options import (
+    CredentialFlags,
+    TargetFlags,
+    connection_of,
+    credential_options,
+    feeds_of,
+)
 from ics2b24.cli.root import cli, console_of, read_files, show_warnings
 from ics2b24.cli.sync import PUSHED, hooks_of, running, show_plan
 from ics2b24.errors import Ics2b24Error, Interrupted, PairsFailed, PortalError, UsageError
@@ -60,12 +66,19 @@ def _run_pair(ctx: click.Context, pair: Pair, credentials: CredentialFlags,
     from ics2b24.app import run
     from ics2b24.app.pairs import webhook_of
 
-    inputs = read_files(tuple(_sources(pair)))
     flags = replace(credentials, webhook=webhook_of(pair, os.environ) or credentials.webhook)
     target = TargetFlags(pair.calendar_type, pair.owner, pair.section_id, pair.section_name)
+    sources = tuple(_sources(pair))
+    feeds = feeds_of(flags, pair.feed_auth_env, target)
+    if not dry_run and feeds.unchanged(sources, pair.state):
+        if not ctx.obj["quiet"]:
+            click.echo(f"ics2b24: [{pair.name}] not modified since the last sync (304); "
+                       "nothing to do", err=True)
+        return
+    inputs = read_files(sources, feeds)
     options = run.SyncOptions(convert=pair.convert, prune=pair.prune,
                               force_delete=pair.force_delete, only=pair.only,
-                              prune_future=pair.prune_future)
+                              prune_future=pair.prune_future, feeds=dict(feeds.answers))
     state = str(pair.state) if pair.state else None
     if dry_run:
         click.echo(f"[{pair.name}]")

@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,88 +15,11 @@ import pytest
 from ics2b24.app import feeds
 from ics2b24.errors import ParseError
 from ics2b24.portal.server import Portal
-from tests.helpers import Cli, closed_port, portal_rows, target_args, vcalendar, vevent
+from tests.helpers import BOTH, Cli, Feed, closed_port, portal_rows, target_args, vcalendar, vevent
 
 ONE = vevent("one@test", "20250303T090000", "One")
 TWO = vevent("two@test", "20250304T090000", "Two")
-BOTH = vcalendar(ONE, TWO).encode()
 SECRET = "pa55w0rd-feed"
-
-
-@dataclass
-class Feed:
-    """What the feed serves and what it was asked."""
-
-    body: bytes = BOTH
-    etag: str = '"v1"'
-    last_modified: str = "Mon, 03 Mar 2025 09:00:00 GMT"
-    status: int = 200
-    content_type: str = "text/calendar; charset=utf-8"
-    authorization: str | None = None
-    """The Authorization header the feed asks for (401 without it)."""
-    redirects: dict[str, str] = field(default_factory=dict)
-    declares_length: bool = True
-    trickle: float = 0.0
-    """Seconds between two bytes of the body."""
-    asked: list[dict[str, str]] = field(default_factory=list)
-    port: int = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/feed.ics"
-
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        feed = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                """Quiet."""
-
-            def do_GET(self) -> None:
-                feed.asked.append({"path": self.path, **dict(self.headers.items())})
-                if self.path in feed.redirects:
-                    self._answer(302, {"Location": feed.redirects[self.path]}, b"")
-                elif (feed.authorization is not None
-                      and self.headers.get("Authorization") != feed.authorization):
-                    self._answer(401, {"WWW-Authenticate": 'Basic realm="feed"'}, b"")
-                elif self.headers.get("If-None-Match") == feed.etag:
-                    self._answer(304, {"ETag": feed.etag}, b"")
-                else:
-                    self._answer(feed.status, {"Content-Type": feed.content_type,
-                                               "ETag": feed.etag,
-                                               "Last-Modified": feed.last_modified},
-                                 feed.body)
-
-            def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                if feed.declares_length or status != 200:
-                    self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if not feed.trickle:
-                    self.wfile.write(body)
-                    return
-                for byte in body:
-                    self.wfile.write(bytes([byte]))
-                    self.wfile.flush()
-                    time.sleep(feed.trickle)
-
-        return Handler
-
-
-@pytest.fixture
-def feed() -> Iterator[Feed]:
-    served = Feed()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), served.handler())
-    server.daemon_threads = True
-    served.port = int(server.server_address[1])
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    yield served
-    server.shutdown()
-    server.server_close()
 
 
 def names(portal: Portal) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ics2b24.portal.server import Portal
-from tests.helpers import Cli, MethodLog, vcalendar, vevent, write
+from tests.helpers import Cli, Feed, MethodLog, vcalendar, vevent, write
 
 TEAM = vcalendar(vevent("t1@test", "20250310T090000", "Team call"),
                  vevent("t2@test", "20250311T090000", "Team lunch"))
@@ -211,3 +211,20 @@ def test_prune_future_never_deletes_what_has_ended(
     code, _, err = cli("sync", "--config", str(path))
     assert code == 0, err
     assert _events(portal, "Feed") == ["Long ago", "Other"]
+
+
+def test_a_pair_whose_feed_is_unchanged_costs_one_request_and_nothing_of_the_portal(
+        portal: Portal, tmp_path: Path, cli: Cli, feed: Feed, spy: MethodLog) -> None:
+    path = write(tmp_path / "pairs.toml", (
+        f'[pairs.feed]\nsources = ["{feed.url}"]\nowner = 1\nsection_name = "Feed"\n'
+        f'webhook_command = "echo {portal.webhook_url}"\nprune = true\n'))
+    code, _, err = cli("sync", "--config", str(path))
+    assert code == 0, err
+    assert _events(portal, "Feed") == ["One", "Two"]
+    spy.clear()
+    asked = len(feed.asked)
+    code, _, err = cli("sync", "--config", str(path))
+    assert code == 0, err
+    assert "ics2b24: [feed] not modified since the last sync (304); nothing to do" in err
+    assert len(feed.asked) == asked + 1 and feed.asked[-1]["If-None-Match"] == feed.etag
+    assert spy.calls == []
