@@ -31,9 +31,10 @@ typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 # Four workers on two cores: the suite mostly waits on loopback HTTP and on the processes it
-# starts, so they cut its time about 2.5 times (8.5 min to 3.5).
+# starts, so they cut its time about 2.5 times (8.5 min to 3.5). The corpus tests keep to one
+# worker (tests/ical/test_corpus.py says why).
 pytest: $(VENV)/.installed-test
-	$(BIN)/pytest -n 4
+	$(BIN)/pytest -n 4 --dist loadgroup
 
 test: lint typecheck pytest
 

@@ -17,6 +17,11 @@ import pytest
 
 from tests.ical.corpus import REPORT, FileOutcome, compare_file, corpus_dir, occurrence_key
 
+pytestmark = pytest.mark.xdist_group("corpus")
+"""One worker reads the whole corpus, in order: icalendar keeps the first VTIMEZONE it
+meets under a TZID for the whole process, and the corpus holds four different US-Eastern
+ones, so the files a worker read before decide how another file's TZID reads."""
+
 CORPUS = corpus_dir()
 FILES = sorted(CORPUS.rglob("*.ics")) if CORPUS else []
 NO_CORPUS = "no corpus: set ICS2B24_CORPUS or provide ../shared/corpus/ics beside the repository"
