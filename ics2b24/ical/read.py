@@ -200,7 +200,11 @@ mostly broken is better refused than converted with half of it missing."""
 def _parse(name: str, text: str, structure: _Structure,
            strict: bool) -> Sequence[icalendar.Component]:
     """icalendar's parse, skipping what it trips over: a component it does not forgive a bad
-    value in (all but VEVENT: a VALARM, VTODO, VTIMEZONE…) or a calendar-level line."""
+    value in (all but VEVENT: a VALARM, VTODO, VTIMEZONE…) or a calendar-level line.
+    icalendar keeps the first VTIMEZONE it meets under a TZID for the whole process, so its
+    zones are forgotten first: another input's VTIMEZONE of the same name (calendars define
+    "US-Eastern" in several ways) must not decide this input's times."""
+    icalendar.use_zoneinfo()
     checked = 0
     for _ in range(_MAX_REPAIRS):
         try:

@@ -670,3 +670,23 @@ def test_rule_whose_until_is_before_dtstart_keeps_dtstart_with_a_warning(until: 
     assert result.warnings == [
         f"in.ics:4: UID a: an RRULE ends before its start (UNTIL {until}) and is left out; "
         "the start stays, as RFC 5545 makes it the first occurrence"]
+
+
+def _custom_zone(offset: str) -> str:
+    return ("BEGIN:VTIMEZONE\r\nTZID:Custom/Zone\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
+            f"TZOFFSETFROM:{offset}\r\nTZOFFSETTO:{offset}\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n")
+
+
+def test_two_inputs_defining_a_zone_of_one_name_each_read_their_times_in_their_own() -> None:
+    """icalendar kept the first VTIMEZONE of a name for the whole process: the second
+    calendar's 09:00 at +03:00 was read at +01:00, two hours off."""
+    event = ("UID:{uid}\nDTSTART;TZID=Custom/Zone:20250310T090000\n"
+             "DTEND;TZID=Custom/Zone:20250310T100000\nSUMMARY:E")
+    inputs = [(f"{uid}.ics", calendar(event.format(uid=uid), header=_custom_zone(offset)))
+              for uid, offset in (("a", "+0100"), ("b", "+0300"))]
+    result = convert_inputs(inputs, _options())
+    starts = {e.uid: datetime.fromisoformat(e.params.date_from).replace(
+        tzinfo=ZoneInfo(e.params.timezone_from or "UTC")) for e in result.events}
+    utc = ZoneInfo("UTC")
+    assert starts == {"a": datetime(2025, 3, 10, 8, tzinfo=utc),
+                      "b": datetime(2025, 3, 10, 6, tzinfo=utc)}

@@ -18,9 +18,10 @@ import pytest
 from tests.ical.corpus import REPORT, FileOutcome, compare_file, corpus_dir, occurrence_key
 
 pytestmark = pytest.mark.xdist_group("corpus")
-"""One worker reads the whole corpus, in order: icalendar keeps the first VTIMEZONE it
-meets under a TZID for the whole process, and the corpus holds four different US-Eastern
-ones, so the files a worker read before decide how another file's TZID reads."""
+"""One worker reads the whole corpus, in order: icalendar keeps the VTIMEZONEs it meets for
+the whole process (the reader forgets them per input, ical/read.py; the reference side,
+tests/ical/corpus.py, reads with what the process met), and the corpus holds four different
+US-Eastern ones."""
 
 CORPUS = corpus_dir()
 FILES = sorted(CORPUS.rglob("*.ics")) if CORPUS else []
