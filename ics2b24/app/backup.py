@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ics2b24.app.run import Connection, event_rows, get_by_ids, section_to_read
 from ics2b24.app.verify import target_section_id, wider
+from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.rows import parse_events, shown
 from ics2b24.errors import OutputError
 from ics2b24.plan.backup import SectionBackup, section_backup
@@ -28,9 +29,10 @@ def save_before_push(connection: Connection, path: Path,
     """`push --backup FILE`: what the target section holds, written to `path` before push
     changes anything; None (and no file) when the section does not exist yet."""
     with closing(connection.client()) as client:
-        if section_to_read(client, connection) is None:
+        found = section_to_read(client, connection)
+        if found is None:
             return None
-    made, _ = backup(connection, *window)
+        made = _section_file(client, connection, found.id, Window(*window))
     try:
         path.write_bytes(made.calendar)
     except OSError as exc:
@@ -41,19 +43,23 @@ def save_before_push(connection: Connection, path: Path,
 def backup(connection: Connection, first: date, last: date) -> tuple[SectionBackup, int]:
     """The section as .ics, and the number of HTTP requests it took."""
     window = Window.chosen(first, last)
-    target = connection.target
     with closing(connection.client()) as client:
-        section = target_section_id(client, connection)
-        rows = event_rows(client, target, section, *wider(window))
-        listed = {e.id: e for e in parse_events(rows)}
-        wanted = {e.id for e in listed.values()
-                  if e.params.rrule is not None or not e.description_known}
-        wanted |= {e.recurrence_id for e in listed.values()
-                   if e.recurrence_id is not None and e.recurrence_id not in listed}
-        own = {e.id: e for e in get_by_ids(client, sorted(wanted))}
-        events = [replace(own.get(i, event), occurrences=event.occurrences)
-                  for i, event in listed.items()]
-        events += [e for i, e in own.items() if i not in listed]
-        made = section_backup(events, shown(rows, window), window,
-                              datetime.now(timezone.utc), target.section_name)
+        made = _section_file(client, connection, target_section_id(client, connection), window)
         return made, client.requests_sent
+
+
+def _section_file(client: Client, connection: Connection, section: int,
+                  window: Window) -> SectionBackup:
+    target = connection.target
+    rows = event_rows(client, target, section, *wider(window))
+    listed = {e.id: e for e in parse_events(rows)}
+    wanted = {e.id for e in listed.values()
+              if e.params.rrule is not None or not e.description_known}
+    wanted |= {e.recurrence_id for e in listed.values()
+               if e.recurrence_id is not None and e.recurrence_id not in listed}
+    own = {e.id: e for e in get_by_ids(client, sorted(wanted))}
+    events = [replace(own.get(i, event), occurrences=event.occurrences)
+              for i, event in listed.items()]
+    events += [e for i, e in own.items() if i not in listed]
+    return section_backup(events, shown(rows, window), window, datetime.now(timezone.utc),
+                          target.section_name)
