@@ -18,6 +18,10 @@ WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _RECURRENCE_ID_UTC = "%Y-%m-%dT%H:%M:%SZ"
 
 
+DEFAULT_MAX_OCCURRENCES = 10_000
+"""The cap on occurrence lines of one UID unless `--max-occurrences` (or a pair) says."""
+
+
 def format_recurrence_id(value: date | datetime) -> str:
     """A `recurrence_id` (docs/convert-contract.md): `YYYY-MM-DD` for all-day, else the UTC instant
     `YYYY-MM-DDTHH:MM:SSZ` of an aware date-time. Written here and read back by

@@ -33,6 +33,7 @@ from typing import Any, cast
 
 from ics2b24.app.target import CalendarType
 from ics2b24.errors import UsageError
+from ics2b24.model import DEFAULT_MAX_OCCURRENCES
 from ics2b24.paths import data_dir
 from ics2b24.plan.filters import EventFilter
 
@@ -209,8 +210,8 @@ def _optional(body: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
 def _convert(body: Mapping[str, Any], where: str) -> dict[str, Any]:
     """The convert options as `push` passes them on (dates as dates, the rest as given)."""
     out: dict[str, Any] = {"tz": None, "horizon_end": None, "since": None,
-                           "max_occurrences": 10_000, "user_map": None, "no_attendees": False,
-                           "invite_attendees": False, "strict": False}
+                           "max_occurrences": DEFAULT_MAX_OCCURRENCES, "user_map": None,
+                           "no_attendees": False, "invite_attendees": False, "strict": False}
     for key in CONVERT_KEYS:
         if key not in body:
             continue

@@ -16,6 +16,7 @@ import click
 
 from ics2b24.cli.root import console_of
 from ics2b24.errors import UsageError
+from ics2b24.model import DEFAULT_MAX_OCCURRENCES
 
 if TYPE_CHECKING:
     from ics2b24.app.feeds import Feeds
@@ -112,8 +113,9 @@ convert_options: Decorator[Any] = _grouped(ConvertFlags, "conversion", [
                  "(default: today + 2 years)."),
     click.option("--since", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
                  help="Leave out events and occurrences that end before this date."),
-    click.option("--max-occurrences", type=click.IntRange(min=1), default=10_000,
-                 show_default=True, help="Cap on occurrence lines of one UID."),
+    click.option("--max-occurrences", type=click.IntRange(min=1),
+                 default=DEFAULT_MAX_OCCURRENCES, show_default=True,
+                 help="Cap on occurrence lines of one UID."),
     click.option("--user-map", type=click.Path(dir_okay=False), metavar="FILE",
                  help="Attendee e-mail → portal user id: CSV (email,user_id) or JSON."),
     click.option("--no-attendees", is_flag=True, help="Leave people out entirely."),
