@@ -85,9 +85,9 @@ def paced_for(limits: LimitSettings) -> Iterator[None]:
 
     def make_client(credentials: Credentials, *, rate: str = "2/50",
                     operating_limit: float = 480.0, transport: Transport | None = None,
-                    hooks: Hooks | None = None) -> Client:
-        pacer = Pacer(Rate.parse(rate), operating_limit,
-                      window=limits.operating_window / scale)
+                    hooks: Hooks | None = None, pacer: Pacer | None = None) -> Client:
+        pacer = pacer or Pacer(Rate.parse(rate), operating_limit,
+                               window=limits.operating_window / scale)
         hooks = hooks or Hooks()
         return Client(credentials.auth(), pacer=pacer, on_wait=hooks.on_wait,
                       notify=hooks.notify)

@@ -46,6 +46,7 @@ from ics2b24.bitrix import answers
 from ics2b24.bitrix.client import Client, UncertainWriteError, backoff
 from ics2b24.bitrix.connect import Credentials, Hooks, Transport, make_client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
+from ics2b24.bitrix.limits import Pacer
 from ics2b24.bitrix.rows import listed_rows, parse_event, parse_events
 from ics2b24.errors import EndpointError, PortalError, UsageError
 from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
@@ -82,6 +83,9 @@ class Connection:
     operating_limit: float = 480.0
     transport: Transport = field(default_factory=Transport)
     hooks: Hooks = field(default_factory=Hooks)
+    pacer: Pacer | None = None
+    """Shared by every connection of one run that must keep the portal's limits together
+    (the pairs of a `sync`); None: each client paces alone, from `rate`/`operating_limit`."""
 
     @property
     def state_path(self) -> Path:
@@ -91,7 +95,7 @@ class Connection:
         """A client paced for the portal's limits, reporting to the user's hooks."""
         return make_client(self.credentials, rate=self.rate,
                            operating_limit=self.operating_limit, transport=self.transport,
-                           hooks=self.hooks)
+                           hooks=self.hooks, pacer=self.pacer)
 
     def note(self, text: str) -> None:
         if self.hooks.notify is not None:

@@ -164,9 +164,11 @@ class Hooks:
 def make_client(
     credentials: Credentials, *, rate: str = "2/50", operating_limit: float = 480.0,
     transport: Transport | None = None, hooks: Hooks | None = None,
+    pacer: Pacer | None = None,
 ) -> Client:
-    """A client paced for the portal's two limits."""
-    pacer = Pacer(Rate.parse(rate), operating_limit)
+    """A client paced for the portal's two limits: by its own pacer, or by `pacer` when
+    several runs share the portal's limits (every pair of one `sync`)."""
+    pacer = pacer or Pacer(Rate.parse(rate), operating_limit)
     transport = transport or Transport()
     hooks = hooks or Hooks()
     return Client(credentials.auth(), pacer=pacer, timeout=transport.timeout,
