@@ -15,9 +15,10 @@ content type, size; nothing is pushed. A body cut short (no END:VCALENDAR) is re
 truncated file is: push prunes nothing (app/run.py says so, with what came back).
 
 Credentials reach the feed only as HTTP auth: `user:password` or `Bearer TOKEN` from an
-environment variable (`--feed-auth-env VAR`, else AUTH_VARIABLE), or a login written in the
-URL; they are sent to the feed's own host only (not after a redirect elsewhere) and never
-shown: a feed is named by its URL without the login.
+environment variable (`--feed-auth-env VAR`, else AUTH_VARIABLE) or printed by a command
+(`--feed-auth-command CMD`, app/secret_command.py), or a login written in the URL; they are
+sent to the feed's own host only (not after a redirect elsewhere) and never shown: a feed is
+named by its URL without the login.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
+from ics2b24.app.secret_command import printed_secret
 from ics2b24.bitrix.client import CONNECT_TIMEOUT, Deadline, connect_reason, without_login
 from ics2b24.bitrix.connect import Transport
 from ics2b24.errors import ParseError, UsageError
@@ -79,17 +81,31 @@ def feed_target(portal: str | None, calendar_type: str, owner: int | None,
             f"{'' if owner is None else owner}:{section}")
 
 
-def feed_auth(environ: Mapping[str, str], variable: str | None = None) -> Auth | None:
-    """The credentials in `variable` (--feed-auth-env), else in AUTH_VARIABLE if set;
-    a variable named but unset, or holding neither form, is a UsageError that never shows
-    its value."""
-    if variable is None:
-        value = environ.get(AUTH_VARIABLE)
-        variable = AUTH_VARIABLE
-    else:
-        value = environ.get(variable)
+@dataclass(frozen=True)
+class AuthSource:
+    """Where a feed's credentials come from: `--feed-auth-env VAR` or `--feed-auth-command
+    CMD` (at most one); neither: AUTH_VARIABLE, if set."""
+
+    variable: str | None = None
+    command: str | None = None
+
+
+def feed_auth(environ: Mapping[str, str], source: AuthSource | None = None) -> Auth | None:
+    """The credentials `source` names; a variable named but unset, a command that fails,
+    or a value of neither form is a UsageError that never shows the value."""
+    source = source or AuthSource()
+    if source.variable and source.command:
+        raise UsageError("give --feed-auth-env or --feed-auth-command, not both")
+    if source.command:
+        value: str | None = printed_secret(source.command, "--feed-auth-command")
+        where = "what --feed-auth-command printed"
+    elif source.variable:
+        value = environ.get(source.variable)
         if not value:
-            raise UsageError(f"--feed-auth-env {variable}: {variable} is not set")
+            raise UsageError(f"--feed-auth-env {source.variable}: {source.variable} is not set")
+        where = source.variable
+    else:
+        value, where = environ.get(AUTH_VARIABLE), AUTH_VARIABLE
     if not value:
         return None
     scheme, _, token = value.strip().partition(" ")
@@ -97,7 +113,7 @@ def feed_auth(environ: Mapping[str, str], variable: str | None = None) -> Auth |
         return token.strip()
     user, colon, password = value.partition(":")
     if not colon or not user:
-        raise UsageError(f"{variable} must hold user:password (basic auth) or "
+        raise UsageError(f"{where} must hold user:password (basic auth) or "
                          "Bearer TOKEN; it holds neither (its value is not shown)")
     return user, password
 

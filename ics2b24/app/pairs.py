@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
-import subprocess
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
+from ics2b24.app.secret_command import printed_secret
 from ics2b24.app.target import CalendarType
 from ics2b24.errors import UsageError
 from ics2b24.model import DEFAULT_MAX_OCCURRENCES
@@ -45,6 +44,7 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _KEYS = frozenset({"sources", "type", "owner", "section", "section_name", "prune",
                    "force_delete", "state", "webhook", "webhook_env", "webhook_command",
                    "include", "exclude", "categories", "skip_free", "feed_auth_env",
+                   "feed_auth_command",
                    *CONVERT_KEYS})
 
 
@@ -69,6 +69,8 @@ class Pair:
     webhook_command: str | None = None
     feed_auth_env: str | None = None
     """The variable holding its URL sources' credentials (as `push --feed-auth-env`)."""
+    feed_auth_command: str | None = None
+    """The command printing them (as `push --feed-auth-command`)."""
 
 
 def config_path(given: str | None, environ: Mapping[str, str]) -> Path:
@@ -163,7 +165,8 @@ def _pair(name: str, body: Mapping[str, Any], where: str, secrets_allowed: bool)
         webhook=_optional(body, "webhook", str, where),
         webhook_env=_optional(body, "webhook_env", str, where),
         webhook_command=_optional(body, "webhook_command", str, where),
-        feed_auth_env=_optional(body, "feed_auth_env", str, where))
+        feed_auth_env=_optional(body, "feed_auth_env", str, where),
+        feed_auth_command=_optional(body, "feed_auth_command", str, where))
 
 
 def _prune(body: Mapping[str, Any], where: str) -> bool | str:
@@ -246,15 +249,5 @@ def webhook_of(pair: Pair, environ: Mapping[str, str]) -> str | None:
             raise UsageError(f"pair {pair.name}: ${pair.webhook_env} (webhook_env) is not set")
         return value
     if pair.webhook_command:
-        try:
-            done = subprocess.run(shlex.split(pair.webhook_command), capture_output=True,
-                                  text=True, timeout=60, check=False)
-        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
-            raise UsageError(f"pair {pair.name}: webhook_command could not run: "
-                             f"{type(exc).__name__}") from None
-        value = done.stdout.strip()
-        if done.returncode != 0 or not value:
-            raise UsageError(f"pair {pair.name}: webhook_command exited {done.returncode} "
-                             "without printing a webhook")
-        return value
+        return printed_secret(pair.webhook_command, f"pair {pair.name}: webhook_command")
     return None

@@ -231,25 +231,37 @@ sync_options: Decorator[Any] = _grouped(SyncFlags, "sync", [
 """`--state`, `--prune`, `--force`, as `sync: SyncFlags`; and `--json` (`as_json`)."""
 
 
-FEED_AUTH_OPTION: Decorator[Any] = click.option(
-    "--feed-auth-env", metavar="VAR", help="Fetch URL inputs with the credentials in this "
-    "environment variable: user:password (basic) or 'Bearer TOKEN' (default: "
-    "ICS2B24_FEED_AUTH, if set).")
-"""`--feed-auth-env`, for every command whose FILE… may be a URL and that has --timeout."""
+@dataclass(frozen=True)
+class FeedAuthFlags:
+    feed_auth_env: str | None
+    feed_auth_command: str | None
 
 
-def feeds_of(credentials: CredentialFlags, feed_auth_env: str | None,
+FEED_AUTH_OPTION: Decorator[Any] = _grouped(FeedAuthFlags, "feed_auth", [
+    click.option("--feed-auth-env", metavar="VAR", help="Fetch URL inputs with the "
+                 "credentials in this environment variable: user:password (basic) or "
+                 "'Bearer TOKEN' (default: ICS2B24_FEED_AUTH, if set)."),
+    click.option("--feed-auth-command", metavar="CMD", help="Fetch URL inputs with the "
+                 "credentials this command prints (run without a shell), in the same forms."),
+])
+"""`--feed-auth-env`/`--feed-auth-command` as `feed_auth: FeedAuthFlags`, for every command
+whose FILE… may be a URL and that has --timeout."""
+
+
+def feeds_of(credentials: CredentialFlags, feed_auth: FeedAuthFlags,
              target: TargetFlags | None = None) -> Feeds:
     """How URL inputs are fetched: with --timeout and --ca-cert, and for a push (`target`)
     with their validators kept for TARGET."""
-    from ics2b24.app.feeds import Feeds, feed_auth, feed_target
+    from ics2b24.app.feeds import AuthSource, Feeds, feed_target
+    from ics2b24.app.feeds import feed_auth as read_auth
 
     kept = ""
     if target is not None:
         account = credentials.credentials()
         kept = feed_target(account.webhook or account.portal, target.calendar_type,
                            target.owner, target.section_id, target.section_name)
-    return Feeds(auth=feed_auth(os.environ, feed_auth_env), transport=credentials.transport(),
+    source = AuthSource(feed_auth.feed_auth_env, feed_auth.feed_auth_command)
+    return Feeds(auth=read_auth(os.environ, source), transport=credentials.transport(),
                  target=kept)
 
 

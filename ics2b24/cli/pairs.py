@@ -12,6 +12,7 @@ import click
 
 from ics2b24.cli.options import (
     CredentialFlags,
+    FeedAuthFlags,
     TargetFlags,
     connection_of,
     credential_options,
@@ -69,7 +70,7 @@ def _run_pair(ctx: click.Context, pair: Pair, credentials: CredentialFlags,
     flags = replace(credentials, webhook=webhook_of(pair, os.environ) or credentials.webhook)
     target = TargetFlags(pair.calendar_type, pair.owner, pair.section_id, pair.section_name)
     sources = tuple(_sources(pair))
-    feeds = feeds_of(flags, pair.feed_auth_env, target)
+    feeds = feeds_of(flags, FeedAuthFlags(pair.feed_auth_env, pair.feed_auth_command), target)
     if not dry_run and feeds.unchanged(sources, pair.state):
         if not ctx.obj["quiet"]:
             click.echo(f"ics2b24: [{pair.name}] not modified since the last sync (304); "

@@ -16,6 +16,7 @@ from ics2b24.cli.options import (
     STATE_OPTION,
     ConvertFlags,
     CredentialFlags,
+    FeedAuthFlags,
     TargetFlags,
     connection_of,
     convert_options,
@@ -48,13 +49,13 @@ if TYPE_CHECKING:
 @FEED_AUTH_OPTION
 @click.pass_context
 def verify(ctx: click.Context, files: tuple[str, ...], first: datetime | None,
-           last: datetime | None, as_json: bool, state: str | None, feed_auth_env: str | None,
+           last: datetime | None, as_json: bool, state: str | None, feed_auth: FeedAuthFlags,
            credentials: CredentialFlags, target: TargetFlags, conversion: ConvertFlags) -> None:
     """Compare what TARGET shows with what FILE… (or -) implies, occurrence by occurrence;
     exit 1 naming every UID that differs. Reads only (the state DB too, for the section a
     --section-name means after a rename)."""
     connection = connection_of(credentials, target, state=state)
-    inputs = read_files(files, feeds_of(credentials, feed_auth_env))
+    inputs = read_files(files, feeds_of(credentials, feed_auth))
     verify_inputs(ctx, inputs, connection, conversion.values(), first.date() if first else None,
                   last.date() if last else None, as_json=as_json)
 

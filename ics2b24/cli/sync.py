@@ -17,6 +17,7 @@ from ics2b24.cli.options import (
     STATE_OPTION,
     ConvertFlags,
     CredentialFlags,
+    FeedAuthFlags,
     SyncFlags,
     TargetFlags,
     connection_of,
@@ -83,12 +84,12 @@ def _print_plan(report: PlanReport, as_json: bool) -> None:
 @sync_options
 @FEED_AUTH_OPTION
 @click.pass_context
-def plan(ctx: click.Context, files: tuple[str, ...], as_json: bool, feed_auth_env: str | None,
+def plan(ctx: click.Context, files: tuple[str, ...], as_json: bool, feed_auth: FeedAuthFlags,
          credentials: CredentialFlags, target: TargetFlags, conversion: ConvertFlags,
          sync: SyncFlags) -> None:
     """Show what push would change in TARGET for FILE… (or -, or a URL); sends no write
     call."""
-    feeds = feeds_of(credentials, feed_auth_env)
+    feeds = feeds_of(credentials, feed_auth)
     inputs = read_files(files, feeds)
     connection = connection_of(credentials, target, state=sync.state)
     show_plan(ctx, inputs, connection, sync_options_of(conversion, sync, feeds=feeds),
@@ -133,14 +134,14 @@ def show_plan(ctx: click.Context, inputs: list[tuple[str, bytes]], connection: C
 def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: bool,
          reject_file: str | None, force_delete: bool, section_from_ics: bool, rate: str,
          operating_limit: float, then_verify: bool, backup_file: str | None,
-         feed_auth_env: str | None, credentials: CredentialFlags, target: TargetFlags,
+         feed_auth: FeedAuthFlags, credentials: CredentialFlags, target: TargetFlags,
          conversion: ConvertFlags, sync: SyncFlags) -> None:
     """Make TARGET match FILE… (or -, or a URL), recording every confirmed change. A URL
     unchanged since the last push (HTTP 304) ends the run with nothing asked of the portal
     (--force fetches it whole)."""
     from ics2b24.app import run
 
-    feeds = feeds_of(credentials, feed_auth_env, target)
+    feeds = feeds_of(credentials, feed_auth, target)
     if not dry_run and not sync.force and feeds.unchanged(
             files, Path(sync.state) if sync.state else None):
         _not_modified(ctx, files, as_json)

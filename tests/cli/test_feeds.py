@@ -161,6 +161,37 @@ def test_a_bearer_token_from_ics2b24_feed_auth_reaches_the_feed_and_is_never_sho
     assert SECRET.encode() not in stored_files(state)
 
 
+def test_credentials_printed_by_feed_auth_command_reach_the_feed_and_are_never_shown(
+        feed: Feed, portal: Portal, state: Path, cli: Cli) -> None:
+    feed.authorization = f"Bearer {SECRET}"
+    command = f"{sys.executable} -c \"print('Bearer {SECRET}')\""
+    code, out, err = push(cli, portal, state, feed.url, "--feed-auth-command", command, "-v")
+    assert code == 0, err
+    assert names(portal) == ["One", "Two"]
+    assert SECRET not in out + err
+    assert SECRET.encode() not in stored_files(state)
+
+
+def test_a_feed_auth_command_that_fails_is_a_usage_error_and_fetches_nothing(
+        feed: Feed, portal: Portal, state: Path, cli: Cli) -> None:
+    command = f"{sys.executable} -c \"print('user:{SECRET}'); raise SystemExit(3)\""
+    code, _, err = push(cli, portal, state, feed.url, "--feed-auth-command", command)
+    assert code == 2
+    assert "exited 3 without printing a secret" in one_line(err)
+    assert SECRET not in err
+    assert feed.asked == []
+
+
+def test_feed_auth_env_and_feed_auth_command_together_are_a_usage_error(
+        feed: Feed, portal: Portal, state: Path, cli: Cli,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_FEED", f"user:{SECRET}")
+    code, _, err = push(cli, portal, state, feed.url, "--feed-auth-env", "MY_FEED",
+                        "--feed-auth-command", "true")
+    assert code == 2
+    assert "not both" in one_line(err)
+
+
 def test_a_login_in_the_url_is_sent_as_basic_auth_and_never_shown(
         feed: Feed, portal: Portal, state: Path, cli: Cli) -> None:
     feed.authorization = "Basic dXNlcjpwYTU1dzByZC1mZWVk"

@@ -228,3 +228,16 @@ def test_a_pair_whose_feed_is_unchanged_costs_one_request_and_nothing_of_the_por
     assert "ics2b24: [feed] not modified since the last sync (304); nothing to do" in err
     assert len(feed.asked) == asked + 1 and feed.asked[-1]["If-None-Match"] == feed.etag
     assert spy.calls == []
+
+
+def test_a_pair_fetches_its_feed_with_the_credentials_its_feed_auth_command_prints(
+        portal: Portal, tmp_path: Path, cli: Cli, feed: Feed) -> None:
+    feed.authorization = "Bearer feed-token-9"
+    path = write(tmp_path / "pairs.toml", (
+        f'[pairs.feed]\nsources = ["{feed.url}"]\nowner = 1\nsection_name = "Feed"\n'
+        f'webhook_command = "echo {portal.webhook_url}"\n'
+        'feed_auth_command = "echo Bearer feed-token-9"\n'))
+    code, out, err = cli("sync", "--config", str(path))
+    assert code == 0, err
+    assert _events(portal, "Feed") == ["One", "Two"]
+    assert "feed-token-9" not in out + err
