@@ -11,6 +11,7 @@ import html
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ics2b24.portal.dates import (
     display,
@@ -93,29 +94,49 @@ def render_event(event: dict[str, Any], *, viewer: User, host_name: str,
     `current=False`, DESCRIPTION too); `calendar.event.getbyid` (CCalendarEvent::GetById) keeps
     both, ~DESCRIPTION being the text rendered as HTML (`_html`).
     """
-    series_first, series_last = wall(event["from"]), wall(event["to"])
     if occurrence is None:
-        first, last = series_first, series_last
+        first, last = wall(event["from"]), wall(event["to"])
     else:
         first = occurrence[1]
         last = event_end(event, first)
-    tz_from, tz_to = zone(event["tz_from"]), zone(event["tz_to"])
     viewer_tz = zone(viewer.time_zone)
-    skip = bool(event["skip_time"])
-    from_ts = timestamp(series_first, tz_from)
-    to_ts = (series_to_ts(event, current=current) if event.get("rrule")
-             else timestamp(series_last, tz_to))
-    own_from_ts, own_to_ts = timestamp(first, tz_from), timestamp(last, tz_to)
-    event_id = str(event["id"])
-    attendees = _attendees(event)
     rule = read_rule(event["rrule"]) if event.get("rrule") else None
-    out: dict[str, Any] = {
-        "ID": event_id,
+    attendees = _attendees(event)
+    out = {**_head(event), **_times(event, first, last, current=current),
+           **_body(event, rule, viewer_tz, host_name), **_tail(event, attendees, first, last)}
+    if rule:
+        out["~RRULE_DESCRIPTION"] = describe_rrule(rule, wall(event["from"]))
+    if occurrence is not None:
+        out["RINDEX"] = occurrence[0]
+    out["attendeesEntityList"] = [{"entityId": "user", "id": a} for a in attendees]
+    out["~DESCRIPTION"] = _html(out["DESCRIPTION"])
+    out.update(_user_offsets(event, first, last, viewer_tz))
+    if listing:
+        del out["~DESCRIPTION"]
+        if not current:
+            del out["DESCRIPTION"]
+    return out
+
+
+def _head(event: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "ID": str(event["id"]),
         "PARENT_ID": str(event.get("parent_id") or event["id"]),
         "DELETED": "N",
         "CAL_TYPE": event["cal_type"],
         "OWNER_ID": str(event["owner_id"]),
         "NAME": event["name"],
+    }
+
+
+def _times(event: Mapping[str, Any], first: date | datetime, last: date | datetime, *,
+           current: bool) -> dict[str, Any]:
+    """The occurrence's own DATE_FROM/DATE_TO; the offsets and timestamps of the series."""
+    series_first, series_last = wall(event["from"]), wall(event["to"])
+    tz_from, tz_to = zone(event["tz_from"]), zone(event["tz_to"])
+    to_ts = (series_to_ts(event, current=current) if event.get("rrule")
+             else timestamp(series_last, tz_to))
+    return {
         "DATE_FROM": display(first),
         "DATE_TO": display(last),
         "ORIGINAL_DATE_FROM": (display(wall(event["original_date_from"]))
@@ -124,10 +145,16 @@ def render_event(event: dict[str, Any], *, viewer: User, host_name: str,
         "TZ_TO": event["tz_to"],
         "TZ_OFFSET_FROM": str(offset_seconds(series_first, tz_from)),
         "TZ_OFFSET_TO": str(offset_seconds(series_last, tz_to)),
-        "DATE_FROM_TS_UTC": str(from_ts),
+        "DATE_FROM_TS_UTC": str(timestamp(series_first, tz_from)),
         "DATE_TO_TS_UTC": str(to_ts),
-        "DT_SKIP_TIME": "Y" if skip else "N",
+        "DT_SKIP_TIME": "Y" if event["skip_time"] else "N",
         "DT_LENGTH": event_length(event),
+    }
+
+
+def _body(event: dict[str, Any], rule: BitrixRule | None, viewer_tz: ZoneInfo,
+          host_name: str) -> dict[str, Any]:
+    return {
         "EVENT_TYPE": None,
         "CREATED_BY": str(event["created_by"]),
         "DATE_CREATE": _moment(event["created"], viewer_tz),
@@ -147,6 +174,13 @@ def render_event(event: dict[str, Any], *, viewer: User, host_name: str,
         "RRULE": render_rrule(rule) if rule else "",
         "EXDATE": ";".join(display_date(date.fromisoformat(d))
                            for d in sorted(event.get("exdate", []))),
+    }
+
+
+def _tail(event: Mapping[str, Any], attendees: list[int], first: date | datetime,
+          last: date | datetime) -> dict[str, Any]:
+    event_id = str(event["id"])
+    return {
         "DAV_XML_ID": event["dav_xml_id"],
         "G_EVENT_ID": "",
         "DAV_EXCH_LABEL": "",
@@ -170,20 +204,18 @@ def render_event(event: dict[str, Any], *, viewer: User, host_name: str,
         ],
         "COLLAB_ID": None,
     }
-    if rule:
-        out["~RRULE_DESCRIPTION"] = describe_rrule(rule, series_first)
-    if occurrence is not None:
-        out["RINDEX"] = occurrence[0]
-    out["attendeesEntityList"] = [{"entityId": "user", "id": a} for a in attendees]
-    out["~DESCRIPTION"] = _html(out["DESCRIPTION"])
-    out["~USER_OFFSET_FROM"] = (offset_seconds(first, tz_from)
-                                - _viewer_offset(own_from_ts, viewer_tz))
-    out["~USER_OFFSET_TO"] = offset_seconds(last, tz_to) - _viewer_offset(own_to_ts, viewer_tz)
-    if listing:
-        del out["~DESCRIPTION"]
-        if not current:
-            del out["DESCRIPTION"]
-    return out
+
+
+def _user_offsets(event: Mapping[str, Any], first: date | datetime, last: date | datetime,
+                  viewer_tz: ZoneInfo) -> dict[str, int]:
+    """~USER_OFFSET_*: the occurrence's own offset against the viewer's at that moment."""
+    tz_from, tz_to = zone(event["tz_from"]), zone(event["tz_to"])
+    own_from_ts, own_to_ts = timestamp(first, tz_from), timestamp(last, tz_to)
+    return {
+        "~USER_OFFSET_FROM": offset_seconds(first, tz_from) - _viewer_offset(own_from_ts,
+                                                                             viewer_tz),
+        "~USER_OFFSET_TO": offset_seconds(last, tz_to) - _viewer_offset(own_to_ts, viewer_tz),
+    }
 
 
 def _html(text: str) -> str:
