@@ -642,23 +642,9 @@ def parse_recursion_current(
     skip = not isinstance(first, datetime)
     ev_from = naive_ts(first)
     limit_from = naive_ts(window_start) if window_start is not None else naive_ts(date(1970, 1, 1))
-    limit_from += offset_from
-    if limit_from < from_ts_utc:
-        limit_from = from_ts_utc
-    limit_to: int | None = None
-    count_offset = 0
-    cursor = closest_repetition_ts(limit_from, ev_from, rule)
-    if rule.count is not None:
-        days = len(rule.byday)
-        limit_to = until_for_count(rule.freq, rule.interval, rule.count, days, first, last)
-        if rule.freq != "WEEKLY":
-            last_start = limit_to if skip else limit_to - length
-            estimate = until_for_count(rule.freq, rule.interval, rule.count, days, first, last,
-                                       cursor - ev_from)
-            step = freq_duration(rule.freq) * rule.interval
-            count_offset = int((estimate - last_start) / step)
+    cursor = closest_repetition_ts(max(limit_from + offset_from, from_ts_utc), ev_from, rule)
+    limit_to, count_offset = _count_limits(first, last, rule, length, cursor)
     walk_first = _from_naive_ts(cursor)
-    clock = walk_first.time()
     current: datetime | None = walk_first
     real = 0
     while current is not None:
@@ -679,24 +665,43 @@ def parse_recursion_current(
             rindex = real + count_offset
         else:
             rindex = 1 if (current_ts - ev_from) / DAY_SECONDS > 1 else 0
-        if rule.freq == "WEEKLY":
-            weekday = WEEKDAYS[day.weekday()]
-            if rule.byday.get(weekday):
-                real += 1
-                if day not in excluded:
-                    yield rindex, start
-            step_days = (rule.interval - 1) * 7 + 1 if weekday == "SU" else 1
-            current = _mktime(day.year, day.month, day.day + step_days, clock.hour,
-                              clock.minute, clock.second)
-            continue
-        real += 1
-        if day not in excluded:
-            yield rindex, start
-        if rule.freq == "DAILY":
-            current = _mktime(day.year, day.month, day.day + rule.interval, clock.hour,
-                              clock.minute, clock.second)
-        elif rule.freq == "MONTHLY":
-            current = _at_clock(_monthly(walk_first.date(), real * rule.interval), clock)
-        else:
-            current = _at_clock(_mktime_date(day.year + rule.interval, walk_first.month,
-                                             walk_first.day), clock)
+        if rule.freq != "WEEKLY" or rule.byday.get(WEEKDAYS[day.weekday()]):
+            real += 1
+            if day not in excluded:
+                yield rindex, start
+        current = _next_walk_start(rule, day, walk_first, real)
+
+
+def _count_limits(first: date | datetime, last: date | datetime, rule: BitrixRule,
+                  length: int, cursor: int) -> tuple[int | None, int]:
+    """The last start a COUNT rule shows (None: no COUNT) and the countOffset of a walk
+    starting at `cursor`: see `parse_recursion_current`."""
+    if rule.count is None:
+        return None, 0
+    days = len(rule.byday)
+    limit_to = until_for_count(rule.freq, rule.interval, rule.count, days, first, last)
+    if rule.freq == "WEEKLY":
+        return limit_to, 0
+    last_start = limit_to if not isinstance(first, datetime) else limit_to - length
+    estimate = until_for_count(rule.freq, rule.interval, rule.count, days, first, last,
+                               cursor - naive_ts(first))
+    step = freq_duration(rule.freq) * rule.interval
+    return limit_to, int((estimate - last_start) / step)
+
+
+def _next_walk_start(rule: BitrixRule, day: date, walk_first: datetime,
+                     real: int) -> datetime | None:
+    """The walk's next start after `day` (`real` occurrences counted so far), at the walk's
+    first start's time of day: WEEKLY day by day with the INTERVAL jump after each Sunday."""
+    clock = walk_first.time()
+    if rule.freq == "WEEKLY":
+        step_days = (rule.interval - 1) * 7 + 1 if WEEKDAYS[day.weekday()] == "SU" else 1
+        return _mktime(day.year, day.month, day.day + step_days, clock.hour, clock.minute,
+                       clock.second)
+    if rule.freq == "DAILY":
+        return _mktime(day.year, day.month, day.day + rule.interval, clock.hour,
+                       clock.minute, clock.second)
+    if rule.freq == "MONTHLY":
+        return _at_clock(_monthly(walk_first.date(), real * rule.interval), clock)
+    return _at_clock(_mktime_date(day.year + rule.interval, walk_first.month,
+                                  walk_first.day), clock)
