@@ -293,7 +293,36 @@ def _series_plan(
     shape = _shape(start)
     rule = _subset_rule(dict(rules[0]), shape)
     _check_rdates(rdates, shape, rule)
+    removed, warnings = _excluded_days(exdates, shape, rule)
+    sorted_out = _sort_overrides(overrides, shape, rule, removed, ctx)
+    plan = SeriesPlan(
+        rrule=rule,
+        start=_aware(start, ctx),
+        end=_aware(end, ctx),
+        skipped=sorted(removed),
+        cancelled=sorted(sorted_out.cancelled, key=lambda v: _sort_key(v, ctx)),
+        warnings=warnings,
+    )
+    walk = _Walk(shape, rule, Rrule(freq=rule.freq, interval=rule.interval, byday=rule.byday),
+                 ctx)
+    master_segment = _Segment(day=shape.day, start=start, end=end, component=master)
+    moved, alone = sorted_out.moved, sorted_out.alone
+    runs = _runs(walk, master_segment, sorted_out.splits, removed, moved)
+    while landing := _moved_onto_first_day(runs, moved):
+        for day in landing:
+            removed.add(day)
+            alone.append(moved.pop(day))
+        runs = _runs(walk, master_segment, sorted_out.splits, removed, moved)
+    if ctx.since is not None:
+        runs = [run for run in runs if not _run_ends_before(run, ctx.since)]
+        if not runs:
+            return None
+    return _filled(plan, runs, [o for o in alone if not _ends_before_since(o, ctx)], ctx)
 
+
+def _excluded_days(exdates: list[Value], shape: _Shape, rule: Rrule
+                   ) -> tuple[set[date], list[str]]:
+    """The days EXDATE removes, and a warning for each EXDATE that matches no occurrence."""
     warnings: list[str] = []
     removed: set[date] = set()
     for value in exdates:
@@ -301,11 +330,25 @@ def _series_plan(
         if not days:
             warnings.append(f"EXDATE {_show(value)} matches no occurrence")
         removed |= days
+    return removed, warnings
 
-    moved: dict[date, OverridePlan] = {}
-    splits: list[_Segment] = []
-    cancelled: list[Value] = []
-    alone: list[OverridePlan] = []
+
+@dataclass
+class _SortedOverrides:
+    """The RECURRENCE-ID VEVENTs of a series by what becomes of them: moved occurrences
+    (by their day), THISANDFUTURE splits, cancelled days, and occurrences written alone."""
+
+    moved: dict[date, OverridePlan] = field(default_factory=dict)
+    splits: list[_Segment] = field(default_factory=list)
+    cancelled: list[Value] = field(default_factory=list)
+    alone: list[OverridePlan] = field(default_factory=list)
+
+
+def _sort_overrides(overrides: list[Event], shape: _Shape, rule: Rrule, removed: set[date],
+                    ctx: RecurrenceContext) -> _SortedOverrides:
+    """Sort the overrides; a cancelled or (on a portal that does not keep moved occurrences)
+    moved occurrence's day joins `removed`."""
+    out = _SortedOverrides()
     replaced: set[date] = set()
     for event in overrides:
         day = _override_day(event, shape, rule, removed, replaced)
@@ -316,10 +359,10 @@ def _series_plan(
         if is_cancelled(event):
             if this_and_future:
                 raise _NotSeries("a cancelled RANGE=THISANDFUTURE cannot be held by Bitrix24")
-            cancelled.append(original)
+            out.cancelled.append(original)
             removed.add(day)
         elif this_and_future:
-            splits.append(_tail_segment(event, shape, day))
+            out.splits.append(_tail_segment(event, shape, day))
         else:
             override = OverridePlan(
                 recurrence_id=original,
@@ -328,31 +371,18 @@ def _series_plan(
                 component=event,
             )
             if ctx.moves_detached:
-                moved[day] = override
+                out.moved[day] = override
             else:
                 removed.add(day)
-                alone.append(override)
+                out.alone.append(override)
+    return out
 
-    plan = SeriesPlan(
-        rrule=rule,
-        start=_aware(start, ctx),
-        end=_aware(end, ctx),
-        skipped=sorted(removed),
-        cancelled=sorted(cancelled, key=lambda v: _sort_key(v, ctx)),
-        warnings=warnings,
-    )
-    master_segment = _Segment(day=shape.day, start=start, end=end, component=master)
-    runs = _runs(shape, rule, master_segment, splits, removed, moved, ctx)
-    while landing := _moved_onto_first_day(runs, moved):
-        for day in landing:
-            removed.add(day)
-            alone.append(moved.pop(day))
-        runs = _runs(shape, rule, master_segment, splits, removed, moved, ctx)
-    if ctx.since is not None:
-        runs = [run for run in runs if not _run_ends_before(run, ctx.since)]
-        if not runs:
-            return None
-    plan.standalone += [o for o in alone if not _ends_before_since(o, ctx)]
+
+def _filled(plan: SeriesPlan, runs: list[_Run], alone: list[OverridePlan],
+            ctx: RecurrenceContext) -> SeriesPlan | None:
+    """`plan` with the parts, overrides and standalone occurrences of `runs` and `alone`;
+    None when under --since nothing of it is left to write."""
+    plan.standalone += alone
     for run in runs:
         if run.part is not None:
             plan.parts.append(run.part)
@@ -397,79 +427,87 @@ class _Run:
                 and (at - self.begin) % self.step == 0)
 
 
-def _runs(
-    shape: _Shape,
-    rule: Rrule,
-    master: _Segment,
-    splits: list[_Segment],
-    removed: set[date],
-    moved: dict[date, OverridePlan],
-    ctx: RecurrenceContext,
-) -> list[_Run]:
+@dataclass(frozen=True)
+class _Walk:
+    """What every stretch of one series is cut by: its shape, its rule, the rule's pattern
+    without COUNT/UNTIL (occurrences are counted by index in it) and the context."""
+
+    shape: _Shape
+    rule: Rrule
+    pattern: Rrule
+    ctx: RecurrenceContext
+
+    def index(self, day: date) -> int:
+        return bxrule.count_before(self.shape.day, self.pattern, day)
+
+
+def _runs(walk: _Walk, master: _Segment, splits: list[_Segment], removed: set[date],
+          moved: dict[date, OverridePlan]) -> list[_Run]:
     """Cut the set into consecutive stretches, analytically: by the index of each skipped day
     (a stretch ends before it, the next begins after it) and of each THISANDFUTURE split (a
     stretch ends before it, the next begins on it, with the split's fields). Each stretch is
     written as the parts `_pieces` says the portal shows exactly."""
-    pattern = Rrule(freq=rule.freq, interval=rule.interval, byday=rule.byday)
-
-    def index(day: date) -> int:
-        return bxrule.count_before(shape.day, pattern, day)
-
     cuts: list[tuple[int, _Segment | None]] = sorted(
-        [(index(day), None) for day in removed]
-        + [(index(split.day), split) for split in splits],
+        [(walk.index(day), None) for day in removed]
+        + [(walk.index(split.day), split) for split in splits],
         key=lambda cut: cut[0],
     )
-    held = {index(day): plan for day, plan in moved.items()}
+    held = {walk.index(day): plan for day, plan in moved.items()}
     runs: list[_Run] = []
     segment, begin = master, 0
-
-    def close(stop: int | None) -> None:
-        """The parts of [begin, stop) of the current segment."""
-        for first, step, end in _pieces(shape.day, pattern, begin, stop):
-            while runs and first in held and (end is None or first < end):
-                override = held.pop(first)
-                runs.append(_Run(None, first, first + 1, standalone=[override]))
-                first += step
-            if end is not None and first >= end:
-                continue
-            day = bxrule.nth_day(shape.day, pattern, first)
-            if day is None:
-                continue
-            count, last = None, None
-            if end is not None:
-                count = -(-(end - first) // step)
-                last = bxrule.nth_day(shape.day, pattern, first + step * (count - 1))
-            shift = day - segment.day
-            if last is not None and _stretched_by_portal(segment.end + shift, last):
-                for at in range(first, end or first, step):
-                    alone = held.pop(at) if at in held else _alone(shape, pattern, segment,
-                                                                   at, ctx)
-                    runs.append(_Run(None, at, at + 1, standalone=[alone]))
-                continue
-            original = shape.local(day) if not shape.all_day else day
-            part = PartPlan(
-                recurrence_id=_aware(original, ctx) if _parts(runs) else None,
-                start=_aware(segment.start + shift, ctx),
-                end=_aware(segment.end + shift, ctx),
-                rrule=_written_rule(rule, shape, day, step, count, last),
-                component=segment.component,
-            )
-            runs.append(_Run(part, first, end, step))
-
     for at, split in cuts:
         if at > begin:
-            close(at)
+            runs += _stretch(walk, segment, begin, at, held, runs)
         if split is None:
             begin = at + 1
         else:
             segment, begin = split, at
-    if rule.count is None or begin < rule.count:
-        close(rule.count)
+    if walk.rule.count is None or begin < walk.rule.count:
+        runs += _stretch(walk, segment, begin, walk.rule.count, held, runs)
     parts = [run for run in runs if run.part is not None]
     for at, override in held.items():
         holder = max((run for run in parts if run.holds(at)), key=lambda run: run.begin)
         holder.overrides.append(override)
+    return runs
+
+
+def _stretch(walk: _Walk, segment: _Segment, begin: int, stop: int | None,
+             held: dict[int, OverridePlan], before: list[_Run]) -> list[_Run]:
+    """The runs of the indices [begin, stop) of `segment`, after the runs `before` it: a
+    moved occurrence (`held`) on a piece's first index, once a run exists, is written alone
+    and taken from `held`; a part after the series' first part carries a recurrence id."""
+    runs: list[_Run] = []
+    shape, pattern = walk.shape, walk.pattern
+    for first, step, end in _pieces(shape.day, pattern, begin, stop):
+        while (before or runs) and first in held and (end is None or first < end):
+            runs.append(_Run(None, first, first + 1, standalone=[held.pop(first)]))
+            first += step
+        if end is not None and first >= end:
+            continue
+        day = bxrule.nth_day(shape.day, pattern, first)
+        if day is None:
+            continue
+        count, last = None, None
+        if end is not None:
+            count = -(-(end - first) // step)
+            last = bxrule.nth_day(shape.day, pattern, first + step * (count - 1))
+        shift = day - segment.day
+        if last is not None and _stretched_by_portal(segment.end + shift, last):
+            for at in range(first, end or first, step):
+                alone = held.pop(at) if at in held else _alone(shape, pattern, segment, at,
+                                                               walk.ctx)
+                runs.append(_Run(None, at, at + 1, standalone=[alone]))
+            continue
+        original = shape.local(day) if not shape.all_day else day
+        part = PartPlan(
+            recurrence_id=(_aware(original, walk.ctx) if _parts(before) or _parts(runs)
+                           else None),
+            start=_aware(segment.start + shift, walk.ctx),
+            end=_aware(segment.end + shift, walk.ctx),
+            rrule=_written_rule(walk.rule, shape, day, step, count, last),
+            component=segment.component,
+        )
+        runs.append(_Run(part, first, end, step))
     return runs
 
 
