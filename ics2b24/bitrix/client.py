@@ -94,15 +94,36 @@ def backoff(attempt: int) -> float:
 
 @dataclass(frozen=True)
 class WebhookAuth:
-    """`https://PORTAL/rest/USER_ID/TOKEN/`."""
+    """`https://PORTAL/rest/USER_ID/TOKEN/`, or a pool of them: several inbound webhooks of
+    one user on one portal, whose tokens each have their own operating time (`limits.md`),
+    so a pool lets a large run spend that many times the limit."""
 
     base_url: str
     user_id: int
-    token: str = field(repr=False)
+    tokens: tuple[str, ...] = field(repr=False)
     login: Login | None = field(default=None, repr=False)
 
     @classmethod
-    def parse(cls, url: str) -> WebhookAuth:
+    def parse(cls, text: str) -> WebhookAuth:
+        """One webhook URL, or several separated by whitespace (repeated `--webhook`, or
+        B24_WEBHOOK holding a pool): all of the same portal and user, as a pool acts as one
+        caller whose calls may go through any of them."""
+        pool = [cls._parse_one(url) for url in text.split()]
+        if not pool:
+            raise UsageError("--webhook must look like https://PORTAL/rest/USER_ID/TOKEN/")
+        first = pool[0]
+        for other in pool[1:]:
+            if (other.base_url, other.user_id, other.login) != (first.base_url, first.user_id,
+                                                                first.login):
+                raise UsageError(
+                    f"--webhook: a pool of webhooks must be one user's on one portal, got "
+                    f"{first.base_url}/rest/{first.user_id}/ and "
+                    f"{other.base_url}/rest/{other.user_id}/")
+        tokens = tuple(dict.fromkeys(token for hook in pool for token in hook.tokens))
+        return cls(first.base_url, first.user_id, tokens, first.login)
+
+    @classmethod
+    def _parse_one(cls, url: str) -> WebhookAuth:
         parts = urlsplit(url.strip())
         match = _WEBHOOK_PATH.match(parts.path)
         if parts.scheme and parts.hostname:
@@ -110,7 +131,7 @@ class WebhookAuth:
         if not parts.hostname or not match:
             raise UsageError("--webhook must look like https://PORTAL/rest/USER_ID/TOKEN/")
         base_url, login = _split_login(f"{parts.scheme}://{parts.netloc}")
-        return cls(base_url, int(match.group(1)), match.group(2), login)
+        return cls(base_url, int(match.group(1)), (match.group(2),), login)
 
 
 @dataclass
@@ -312,7 +333,11 @@ class Client:
         self._session = requests.Session()
         self._verify = verify
         """Passed with each request: a session's own `verify` loses to REQUESTS_CA_BUNDLE."""
-        self._reset_at: dict[str, float] = {}
+        self._tokens = _ledger_tokens(auth)
+        """Each pacer ledger this client's calls may go through → the webhook token it is
+        (OAuth: one ledger, the app's, and no token here)."""
+        self.pacer.choose({}, list(self._tokens))
+        self._reset_at: dict[tuple[str, str], float] = {}
         self._user_id: int | None = auth.user_id if isinstance(auth, WebhookAuth) else None
         self._answered = False
         self.requests_sent = 0
@@ -418,21 +443,21 @@ class Client:
     def _learn(self, method: str, report: TimeReport) -> None:
         self.pacer.record(method, report)
         if report.reset_at is not None:
-            self._reset_at[method] = report.reset_at
+            self._reset_at[self.pacer.ledger, method] = report.reset_at
 
     def _limited(self, error: str, method: str, attempt: int) -> None:
         if error == "QUERY_LIMIT_EXCEEDED":
             self.pacer.query_limited()
             self._sleep(backoff(attempt))
         else:
-            self.pacer.operation_limited(method, self._reset_at.get(method))
+            self.pacer.operation_limited(method, self._reset_at.get((self.pacer.ledger, method)))
 
     def estimate_waits(self, requests_ahead: Sequence[Mapping[str, int]]) -> float:
         """Seconds the portal's limits will make these requests wait (each a mapping method →
         number of calls in it), from what the pacer knows now."""
         return self.pacer.estimate([{method: count * self._expected(method)
                                      for method, count in calls.items()}
-                                    for calls in requests_ahead])
+                                    for calls in requests_ahead], among=list(self._tokens))
 
     def _pace(self, method: str, costs: Mapping[str, float]) -> None:
         """Wait as the pacer says, and count the request that follows."""
@@ -440,7 +465,9 @@ class Client:
         self.pacer.sent()
 
     def _wait(self, method: str, costs: Mapping[str, float]) -> None:
-        """Wait as the pacer says, telling `on_wait` of a wait for the operating-time limit."""
+        """Wait as the pacer says, through the webhook of the pool that lets these calls go
+        soonest, telling `on_wait` of a wait for the operating-time limit."""
+        self.pacer.choose(costs, list(self._tokens))
         wait: Wait = self.pacer.wait(costs)
         if not (wait.operating and wait.seconds >= NOTICE_WAIT and self._on_wait is not None):
             self._sleep(wait.seconds)
@@ -554,7 +581,8 @@ class Client:
         if isinstance(self._auth, WebhookAuth):
             auth = self._auth
             path = f"/rest/{auth.user_id}/{{}}/{method}.json"
-            return (auth.base_url + path.format(auth.token), auth.base_url + path.format("***"))
+            token = self._tokens[self.pacer.ledger]
+            return (auth.base_url + path.format(token), auth.base_url + path.format("***"))
         url = f"{self._auth.base_url}/rest/{method}.json"
         return url, url
 
@@ -672,7 +700,7 @@ class Client:
     def _redact(self, text: str) -> str:
         secrets: list[str] = []
         if isinstance(self._auth, WebhookAuth):
-            secrets.append(self._auth.token)
+            secrets += self._auth.tokens
         else:
             secrets += [self._auth.access_token, self._auth.refresh_token,
                         self._auth.client_secret]
@@ -680,6 +708,15 @@ class Client:
             if secret:
                 text = text.replace(secret, "***")
         return text
+
+
+def _ledger_tokens(auth: WebhookAuth | OAuthAuth) -> dict[str, str]:
+    """The pacer's ledger names for `auth`: operating time is kept per webhook or per
+    application (`limits.md`), so one per webhook token, or the app's for OAuth. Names are
+    digests, as the pacer may be shared and is shown in no log, but holds no secret."""
+    if isinstance(auth, OAuthAuth):
+        return {f"app {token_digest(auth.client_id)[:12]}": ""}
+    return {f"webhook {token_digest(token)[:12]}": token for token in auth.tokens}
 
 
 class _Expired(TimeoutError):

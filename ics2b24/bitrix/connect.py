@@ -19,6 +19,7 @@ from ics2b24.bitrix.client import (
     WebhookAuth,
     kept_tokens,
     token_digest,
+    without_login,
 )
 from ics2b24.bitrix.limits import Pacer, Rate
 from ics2b24.errors import UsageError
@@ -62,6 +63,14 @@ class Credentials:
             oauth_server=str(flags.get("oauth_server") or DEFAULT_OAUTH_SERVER),
             token_file=Path(token_file) if token_file else None,
         )
+
+    @property
+    def address(self) -> str:
+        """The portal these credentials reach, as `scheme://host[:port]` (no login, no
+        token): what shares one request bucket."""
+        first = (self.webhook or self.portal or "").split()
+        parts = urlsplit(without_login(first[0] if first else ""))
+        return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
     def auth(self) -> WebhookAuth | OAuthAuth:
         """Exactly one kind of credentials, or a UsageError that says what is missing."""
@@ -161,6 +170,11 @@ class Hooks:
     hold: Callable[[], AbstractContextManager[None]] = nullcontext
 
 
+def make_pacer(rate: str = "2/50", operating_limit: float = 480.0) -> Pacer:
+    """A pacer for `--rate` and `--operating-limit`."""
+    return Pacer(Rate.parse(rate), operating_limit)
+
+
 def make_client(
     credentials: Credentials, *, rate: str = "2/50", operating_limit: float = 480.0,
     transport: Transport | None = None, hooks: Hooks | None = None,
@@ -168,7 +182,7 @@ def make_client(
 ) -> Client:
     """A client paced for the portal's two limits: by its own pacer, or by `pacer` when
     several runs share the portal's limits (every pair of one `sync`)."""
-    pacer = pacer or Pacer(Rate.parse(rate), operating_limit)
+    pacer = pacer or make_pacer(rate, operating_limit)
     transport = transport or Transport()
     hooks = hooks or Hooks()
     return Client(credentials.auth(), pacer=pacer, timeout=transport.timeout,

@@ -121,7 +121,6 @@ class _Method:
 
     baskets: list[_Basket] = field(default_factory=list)
     reported: bool = False
-    cost: float | None = None
     blocked_until: float = -math.inf
 
 
@@ -131,8 +130,10 @@ class Pacer:
     `clock` must be wall-clock seconds (the portal's timestamps are Unix times); tests pass a
     fake one. `headroom` requests of the bucket are left unused: the portal drains its counter
     in whole steps once per second, so a smooth model may run up to one second's drain ahead
-    of it (default: one second of drain, at most a tenth of the burst). `ledgers` is the
-    number of webhooks in the pool: one bucket for them all, one operating-time ledger each.
+    of it (default: one second of drain, at most a tenth of the burst). There is one bucket
+    for every request the pacer is told of, and one operating-time ledger per webhook or
+    application, named by a key that is no secret (`Client` uses a digest of the token):
+    `ledgers` names those a pool starts with, others open when first chosen.
     """
 
     def __init__(
@@ -143,7 +144,7 @@ class Pacer:
         window: float = OPERATING_WINDOW,
         headroom: float | None = None,
         clock: Clock = time.time,
-        ledgers: int = 1,
+        ledgers: Sequence[str] = ("",),
     ) -> None:
         self.rate = rate or Rate()
         if operating_limit <= 0:
@@ -158,27 +159,32 @@ class Pacer:
         self._level = 0.0
         self._level_at = clock()
         self._offset = 0.0
-        if ledgers < 1:
-            raise UsageError(f"a pacer needs at least one webhook's ledger, got {ledgers}")
-        self._ledgers: list[dict[str, _Method]] = [{} for _ in range(ledgers)]
-        self.ledger = 0
+        if not ledgers:
+            raise UsageError("a pacer needs at least one webhook's ledger")
+        self._ledgers: dict[str, dict[str, _Method]] = {key: {} for key in ledgers}
+        self._costs: dict[str, float] = {}
+        """What the last call of each method accounted for cost, through any webhook: a
+        call costs the same whichever token it carries."""
+        self.ledger = ledgers[0]
         """The ledger (webhook of the pool) the next request goes through, and whose
         answers `record` and `operation_limited` learn from."""
 
     @property
     def _methods(self) -> dict[str, _Method]:
-        return self._ledgers[self.ledger]
+        return self._ledgers.setdefault(self.ledger, {})
 
-    def choose(self, costs: Mapping[str, float]) -> int:
-        """Make the ledger whose operating time lets these calls go soonest the current one
-        (the first of equals, so one webhook is used until another would go sooner)."""
+    def choose(self, costs: Mapping[str, float], among: Sequence[str] | None = None) -> str:
+        """Make the ledger of `among` (default: every ledger) whose operating time lets these
+        calls go soonest the current one (the first of equals, so one webhook is used until
+        another would go sooner)."""
         now = self._clock()
+        keys = list(among if among is not None else self._ledgers)
         waits = []
-        for index in range(len(self._ledgers)):
-            self.ledger = index
+        for key in keys:
+            self.ledger = key
             waits.append(max((self._operating_wait(method, cost, now)
                               for method, cost in costs.items()), default=0.0))
-        self.ledger = waits.index(min(waits))
+        self.ledger = keys[waits.index(min(waits))]
         return self.ledger
 
     def delay(self, costs: Mapping[str, float]) -> float:
@@ -198,20 +204,22 @@ class Pacer:
             return Wait(operating, True, method)
         return Wait(bucket)
 
-    def estimate(self, requests: Sequence[Mapping[str, float]]) -> float:
+    def estimate(self, requests: Sequence[Mapping[str, float]],
+                 among: Sequence[str] | None = None) -> float:
         """Seconds of waiting both limits add to these requests sent one after another (each
         a mapping method → its calls' operating seconds), from what the pacer knows now. The
         requests are taken to cost no time of their own: this is the part of a run's length
         the limits decide (what `plan` shows, and what a progress ETA must add). The pacer is
-        not changed: the requests are played on a copy with a clock of its own."""
+        not changed: the requests are played on a copy with a clock of its own, each through
+        the ledger of `among` (default: all) that lets it go soonest."""
         now = self._clock()
         clock = [now]
         sim = Pacer(self.rate, self.operating_limit, window=self.window,
                     headroom=self._headroom, clock=lambda: clock[0])
         sim._level, sim._level_at, sim._offset = self._level, self._level_at, self._offset
-        sim._ledgers = copy.deepcopy(self._ledgers)
+        sim._ledgers, sim._costs = copy.deepcopy(self._ledgers), dict(self._costs)
         for costs in requests:
-            sim.choose(costs)
+            sim.choose(costs, among)
             clock[0] += sim.delay(costs)
             sim.sent()
             for method, cost in costs.items():
@@ -256,7 +264,7 @@ class Pacer:
                 self._forget(state, -cost)
                 cost = 0.0
             if state.reported:
-                state.cost = cost
+                self._costs[method] = cost
             state.reported = True
         self._charge(state, report.finish, max(cost, 0.0))
         if report.reset_at is not None:
@@ -267,8 +275,7 @@ class Pacer:
     def expected_cost(self, method: str, default: float) -> float:
         """The cost of the last call of `method` the portal accounted for, else `default`.
         The first report of a run is not used: it may include other clients' usage."""
-        state = self._methods.get(method)
-        return default if state is None or state.cost is None else state.cost
+        return self._costs.get(method, default)
 
     def _method(self, method: str) -> _Method:
         return self._methods.setdefault(method, _Method())

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ics2b24.app.target import CalendarType
     from ics2b24.bitrix.client import Client
     from ics2b24.bitrix.connect import Credentials, Hooks, Transport
+    from ics2b24.bitrix.limits import Pacer
     from ics2b24.ical.convert import ConvertOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -167,9 +168,17 @@ class CredentialFlags:
                            hooks=console_of(click.get_current_context()).hooks())
 
 
+def _pool(ctx: click.Context, param: click.Parameter, urls: tuple[str, ...]) -> str | None:
+    """Repeated --webhook as one text, as B24_WEBHOOK holds a pool (bitrix/client.py)."""
+    return " ".join(urls) or None
+
+
 credential_options: Decorator[Any] = _grouped(CredentialFlags, "credentials", [
-    click.option("--webhook", metavar="URL", help="https://PORTAL/rest/USER_ID/TOKEN/ "
-                 "(or B24_WEBHOOK)."),
+    click.option("--webhook", metavar="URL", multiple=True, callback=_pool,
+                 help="https://PORTAL/rest/USER_ID/TOKEN/ (or B24_WEBHOOK). Repeat it with "
+                 "more webhooks of the same user (or separate them by spaces in "
+                 "B24_WEBHOOK): each has its own operating-time limit, so a pool of N lets "
+                 "a large run go up to N times faster."),
     click.option("--portal", metavar="URL", help="Portal for OAuth (or B24_PORTAL)."),
     click.option("--access-token", metavar="TOKEN", help="OAuth (or B24_ACCESS_TOKEN)."),
     click.option("--refresh-token", metavar="TOKEN", help="OAuth (or B24_REFRESH_TOKEN)."),
@@ -267,9 +276,10 @@ def feeds_of(credentials: CredentialFlags, feed_auth: FeedAuthFlags,
 
 def connection_of(credentials: CredentialFlags, target: TargetFlags, *,
                   state: str | None = None, rate: str = "2/50",
-                  operating_limit: float = 480.0, hooks: Hooks | None = None) -> Connection:
+                  operating_limit: float = 480.0, hooks: Hooks | None = None,
+                  pacer: Pacer | None = None) -> Connection:
     """The run's Connection. `--owner` defaults as for `section list`: the caller for a user
-    calendar."""
+    calendar. `pacer`: one the run's other connections to the portal share."""
     from ics2b24.app.run import Connection
     from ics2b24.app.target import Target, owner_of
     from ics2b24.bitrix.connect import caller_id
@@ -281,7 +291,8 @@ def connection_of(credentials: CredentialFlags, target: TargetFlags, *,
                      lambda: caller_id(account, transport, hooks))
     where = Target(target.calendar_type, owner, target.section_id, target.section_name)
     return Connection(account, where, Path(state) if state else None, rate=rate,
-                      operating_limit=operating_limit, transport=transport, hooks=hooks)
+                      operating_limit=operating_limit, transport=transport, hooks=hooks,
+                      pacer=pacer)
 
 
 def sync_options_of(conversion: ConvertFlags, sync: SyncFlags, *, force_delete: bool = False,

@@ -19,11 +19,19 @@ from ics2b24.cli.options import (
     feeds_of,
 )
 from ics2b24.cli.root import cli, console_of, read_files, show_warnings
-from ics2b24.cli.sync import PUSHED, hooks_of, running, show_plan
+from ics2b24.cli.sync import (
+    OPERATING_LIMIT_OPTION,
+    PUSHED,
+    RATE_OPTION,
+    hooks_of,
+    running,
+    show_plan,
+)
 from ics2b24.errors import Ics2b24Error, Interrupted, PairsFailed, PortalError, UsageError
 
 if TYPE_CHECKING:
     from ics2b24.app.pairs import Pair
+    from ics2b24.bitrix.limits import Pacer
 
 _GLOB = frozenset("*?[")
 
@@ -33,14 +41,18 @@ _GLOB = frozenset("*?[")
 @click.option("--config", metavar="FILE", help="The pairs file (default: $ICS2B24_CONFIG, "
               "else ~/.config/ics2b24/pairs.toml).")
 @click.option("--dry-run", is_flag=True, help="Plan every pair (as `plan`); write nothing.")
+@RATE_OPTION
+@OPERATING_LIMIT_OPTION
 @credential_options
 @click.pass_context
 def sync(ctx: click.Context, names: tuple[str, ...], config: str | None, dry_run: bool,
-         credentials: CredentialFlags) -> None:
+         rate: str, operating_limit: float, credentials: CredentialFlags) -> None:
     """Push every pair of the pairs file (or the PAIRs named): its sources into its target,
     each with its own state DB. Credentials come from the pair (webhook_env,
-    webhook_command), else from these flags and the B24_* variables."""
+    webhook_command), else from these flags and the B24_* variables. Pairs on one portal
+    share one pacer: its request limit is the portal's, whatever pair sends."""
     from ics2b24.app.pairs import config_path, load_pairs
+    from ics2b24.bitrix.connect import make_pacer
 
     path = config_path(config, os.environ)
     pairs = load_pairs(path)
@@ -50,9 +62,13 @@ def sync(ctx: click.Context, names: tuple[str, ...], config: str | None, dry_run
                          f"{', '.join(p.name for p in pairs)})")
     chosen = [p for p in pairs if not names or p.name in names]
     failed: dict[str, Ics2b24Error] = {}
+    pacers: dict[str, Pacer] = {}
     for pair in chosen:
         try:
-            _run_pair(ctx, pair, credentials, dry_run)
+            flags = _credentials_of(pair, credentials)
+            address = flags.credentials().address
+            pacer = pacers.setdefault(address, make_pacer(rate, operating_limit))
+            _run_pair(ctx, pair, flags, pacer, dry_run)
         except Interrupted:
             raise
         except Ics2b24Error as exc:
@@ -62,12 +78,17 @@ def sync(ctx: click.Context, names: tuple[str, ...], config: str | None, dry_run
         raise PairsFailed(failed, len(chosen))
 
 
-def _run_pair(ctx: click.Context, pair: Pair, credentials: CredentialFlags,
-              dry_run: bool) -> None:
-    from ics2b24.app import run
+def _credentials_of(pair: Pair, credentials: CredentialFlags) -> CredentialFlags:
+    """The pair's own webhook (webhook_env, webhook_command), else the command's."""
     from ics2b24.app.pairs import webhook_of
 
-    flags = replace(credentials, webhook=webhook_of(pair, os.environ) or credentials.webhook)
+    return replace(credentials, webhook=webhook_of(pair, os.environ) or credentials.webhook)
+
+
+def _run_pair(ctx: click.Context, pair: Pair, flags: CredentialFlags, pacer: Pacer,
+              dry_run: bool) -> None:
+    from ics2b24.app import run
+
     target = TargetFlags(pair.calendar_type, pair.owner, pair.section_id, pair.section_name)
     sources = tuple(_sources(pair))
     feeds = feeds_of(flags, FeedAuthFlags(pair.feed_auth_env, pair.feed_auth_command), target)
@@ -83,10 +104,12 @@ def _run_pair(ctx: click.Context, pair: Pair, credentials: CredentialFlags,
     state = str(pair.state) if pair.state else None
     if dry_run:
         click.echo(f"[{pair.name}]")
-        show_plan(ctx, inputs, connection_of(flags, target, state=state), options, False)
+        show_plan(ctx, inputs, connection_of(flags, target, state=state, pacer=pacer),
+                  options, False)
         return
     console = console_of(ctx)
-    connection = connection_of(flags, target, state=state, hooks=hooks_of(console))
+    connection = connection_of(flags, target, state=state, hooks=hooks_of(console),
+                               pacer=pacer)
     with running(console, connection, PUSHED, False):
         summary = run.push(inputs, connection, options, progress=console.progress)
     show_warnings(ctx, summary.warnings)

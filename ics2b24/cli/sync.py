@@ -76,6 +76,13 @@ def _print_plan(report: PlanReport, as_json: bool) -> None:
                    "meetings still to come.")
 
 
+RATE_OPTION = click.option(
+    "--rate", default="2/50", show_default=True, metavar="Y/X",
+    help="Portal request limit: Y per second, burst X (Enterprise: 5/250).")
+OPERATING_LIMIT_OPTION = click.option(
+    "--operating-limit", type=float, default=480.0, show_default=True, metavar="SECONDS",
+    help="Portal operating time per method per 10 minutes, for each webhook.")
+
 @cli.command()
 @click.argument("files", nargs=-1)
 @credential_options
@@ -119,10 +126,8 @@ def show_plan(ctx: click.Context, inputs: list[tuple[str, bytes]], connection: C
 @click.option("--section-from-ics", is_flag=True,
               help="Name, describe and colour the section like the VCALENDAR (the input "
               "must be one calendar).")
-@click.option("--rate", default="2/50", show_default=True, metavar="Y/X",
-              help="Portal request limit: Y per second, burst X (Enterprise: 5/250).")
-@click.option("--operating-limit", type=float, default=480.0, show_default=True,
-              metavar="SECONDS", help="Portal operating time per method per 10 minutes.")
+@RATE_OPTION
+@OPERATING_LIMIT_OPTION
 @click.option("--verify", "then_verify", is_flag=True,
               help="After pushing, read the section back and compare it with the input "
               "(as `verify` does).")

@@ -144,7 +144,7 @@ def test_reprs_never_show_credentials(portal: Portal) -> None:
     auth = WebhookAuth.parse(portal.webhook_url)
     oauth = OAuthAuth(portal.base_url, "acc-s3cr3t", "ref-s3cr3t", "cid-s3cr3t", "cs-s3cr3t")
     shown = repr(auth) + repr(Client(auth)) + repr(oauth)
-    assert auth.token not in shown
+    assert auth.tokens[0] not in shown
     assert "s3cr3t" not in shown
 
 

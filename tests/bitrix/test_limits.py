@@ -222,11 +222,12 @@ def migrate(requests: int, calls_per_request: int, cost: float,
     clock = FakeClock()
     rate, limit, window = Rate(2, 50), 480.0, 600.0
     ledgers = [SimulatedPortal(clock, rate, limit, window) for _ in range(webhooks)]
-    pacer = Pacer(rate, limit, window=window, clock=clock, ledgers=webhooks)
+    pacer = Pacer(rate, limit, window=window, clock=clock,
+                  ledgers=[str(i) for i in range(webhooks)])
     start = clock.now
     for _ in range(requests):
         costs = {ADD: calls_per_request * cost}
-        portal = ledgers[pacer.choose(costs)]
+        portal = ledgers[int(pacer.choose(costs))]
         clock.now += pacer.delay(costs)
         pacer.sent()
         ledgers[0].request()
@@ -282,30 +283,45 @@ def test_a_pool_shares_one_request_bucket() -> None:
 
 def test_choose_keeps_the_first_webhook_while_it_lets_calls_go() -> None:
     clock = FakeClock()
-    pacer = Pacer(operating_limit=480, clock=clock, ledgers=2)
+    pacer = Pacer(operating_limit=480, clock=clock, ledgers=("a", "b"))
     pacer.record(ADD, report(clock.now, operating=400.0, reset_at=clock.now + 600))
-    assert pacer.choose({ADD: 80.0}) == 0
+    assert pacer.choose({ADD: 80.0}) == "a"
 
 
 def test_choose_takes_the_webhook_whose_ledger_lets_calls_go_soonest() -> None:
     clock = FakeClock()
-    pacer = Pacer(operating_limit=480, clock=clock, ledgers=2)
+    pacer = Pacer(operating_limit=480, clock=clock, ledgers=("a", "b"))
     pacer.record(ADD, report(clock.now, operating=480.0, reset_at=clock.now + 600))
-    assert pacer.choose({ADD: 1.0}) == 1
+    assert pacer.choose({ADD: 1.0}) == "b"
     assert pacer.delay({ADD: 1.0}) == 0
 
 
 def test_a_limit_answer_blocks_only_the_webhook_it_came_through() -> None:
     clock = FakeClock()
-    pacer = Pacer(operating_limit=480, clock=clock, ledgers=2)
+    pacer = Pacer(operating_limit=480, clock=clock, ledgers=("a", "b"))
     pacer.operation_limited(ADD, clock.now + 300)
-    assert pacer.choose({ADD: 1.0}) == 1
-    pacer.ledger = 0
+    assert pacer.choose({ADD: 1.0}) == "b"
+    pacer.ledger = "a"
     assert pacer.delay({ADD: 1.0}) == pytest.approx(300)
 
 
 def test_estimate_counts_the_pools_operating_time() -> None:
     clock = FakeClock()
-    pacer = Pacer(operating_limit=480, clock=clock, ledgers=2)
+    pacer = Pacer(operating_limit=480, clock=clock, ledgers=("a", "b"))
     pacer.record(ADD, report(clock.now, operating=480.0, reset_at=clock.now + 600))
     assert pacer.estimate([{ADD: 100.0}]) == 0
+
+
+def test_estimate_through_one_webhook_of_a_pool_waits_for_its_window() -> None:
+    clock = FakeClock()
+    pacer = Pacer(operating_limit=480, clock=clock, ledgers=("a", "b"))
+    pacer.record(ADD, report(clock.now, operating=480.0, reset_at=clock.now + 600))
+    assert pacer.estimate([{ADD: 100.0}], among=["a"]) == pytest.approx(600, abs=1)
+
+
+def test_a_ledger_first_chosen_opens_empty() -> None:
+    clock = FakeClock()
+    pacer = Pacer(operating_limit=480, clock=clock)
+    pacer.record(ADD, report(clock.now, operating=480.0, reset_at=clock.now + 600))
+    assert pacer.choose({ADD: 1.0}, among=["other app"]) == "other app"
+    assert pacer.delay({ADD: 1.0}) == 0

@@ -4,10 +4,12 @@ against the test portal over HTTP."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from ics2b24.portal.limits import LimitSettings
 from ics2b24.portal.server import Portal
 from tests.helpers import Cli, Feed, MethodLog, vcalendar, vevent, write
 
@@ -241,3 +243,25 @@ def test_a_pair_fetches_its_feed_with_the_credentials_its_feed_auth_command_prin
     assert code == 0, err
     assert _events(portal, "Feed") == ["One", "Two"]
     assert "feed-token-9" not in out + err
+
+
+THREE_PAIRS = TWO_PAIRS + """
+[pairs.again]
+sources = ["{tmp}/team.ics"]
+section_name = "Again"
+"""
+
+
+def test_pairs_on_one_portal_share_its_request_limit(
+        make_portal: Callable[..., Portal], tmp_path: Path, cli: Cli,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A burst of 10: three pairs send more than that between them, so pacers that each knew
+    # only their own pair's requests would run into the portal's 503.
+    portal = make_portal(limits=LimitSettings(rate=2, burst=10))
+    monkeypatch.setenv("MY_PORTAL", portal.webhook_url)
+    code, _, err = cli("sync", "--config", str(_pairs(tmp_path, THREE_PAIRS.format(
+        tmp=tmp_path))), "--rate", "2/10")
+    assert code == 0, err
+    counters = portal.counters()
+    assert counters.requests > 10
+    assert counters.query_limit_exceeded == 0

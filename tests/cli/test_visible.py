@@ -164,14 +164,14 @@ def test_a_wait_draws_the_eta_and_the_resume_time_again_as_it_passes() -> None:
 def test_the_client_tells_the_seconds_left_of_a_long_wait_every_second() -> None:
     clock = FakeClock()
     pacer = Pacer(clock=clock)
-    pacer.operation_limited("calendar.event.add", None)
 
     def sleep(seconds: float) -> None:
         clock.now += seconds
 
     ticks: list[float] = []
-    client = Client(WebhookAuth("http://127.0.0.1:1", 1, "token"), pacer=pacer, sleep=sleep,
+    client = Client(WebhookAuth("http://127.0.0.1:1", 1, ("token",)), pacer=pacer, sleep=sleep,
                     on_wait=lambda seconds, method: None, on_tick=ticks.append)
+    pacer.operation_limited("calendar.event.add", None)
     client.wait_turn({"c": ("calendar.event.add", {})})
     assert ticks == [float(left) for left in range(59, -1, -1)]
 
