@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ics2b24.app.target import CalendarType, Target, access_denied, calendar_name, no_access
+from ics2b24.app.target import (
+    CalendarType,
+    Target,
+    access_denied,
+    calendar_name,
+    no_access,
+    require_section_writer,
+)
 from ics2b24.bitrix import answers
 from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.rows import listed_rows
@@ -257,6 +264,7 @@ def add_section(client: Client, cal_type: CalendarType, owner: int,
                          "Bitrix24")
     if not fields.name:
         raise UsageError("a new section needs a name (--name)")
+    require_section_writer(client, cal_type, owner)
     params = {**calendar_params(cal_type, owner), **fields.add_params()}
     try:
         answer = client.call("calendar.section.add", params)

@@ -53,6 +53,31 @@ def no_access(calendar_type: CalendarType, owner: int, error: PortalError) -> En
         "user who may")
 
 
+def may_add_section(client: Client, calendar_type: CalendarType, owner: int) -> bool:
+    """Whether a new section here can be written and deleted again by these credentials. The
+    current portal adds a section to another user's calendar for anyone
+    (CCalendarRestService::SectionAdd checks the action against the caller's own calendar)
+    and then lets only the owner and administrators write in it or delete it: such a
+    section would stay behind, empty, in a colleague's calendar. So in another user's
+    calendar only an administrator (`user.admin`) adds one; a portal that cannot answer
+    `user.admin` is left to refuse by itself."""
+    if calendar_type != "user" or owner == client.user_id():
+        return True
+    try:
+        return client.call("user.admin") is True
+    except PortalError:
+        return True
+
+
+def require_section_writer(client: Client, calendar_type: CalendarType, owner: int) -> None:
+    """`may_add_section`, or an error before anything is sent."""
+    if not may_add_section(client, calendar_type, owner):
+        raise EndpointError(
+            f"a new section in the {calendar_name(calendar_type, owner)} needs an "
+            "administrator's credentials: the portal would add it for anyone but let only "
+            "its owner and administrators write in it or delete it; nothing was written")
+
+
 def check_group(client: Client, calendar_type: CalendarType, owner: int,
                 warn: Callable[[str], None]) -> None:
     """Refuse a group the portal does not have, before the first write: the calendar methods

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ics2b24.app.target import CalendarType, access_denied, no_access
+from ics2b24.app.target import CalendarType, access_denied, may_add_section, no_access
 from ics2b24.bitrix.client import Client
 from ics2b24.errors import PortalError
 from ics2b24.model import PortalTraits
@@ -32,7 +32,11 @@ def probe_traits(client: Client, cal_type: CalendarType, owner: int) -> PortalTr
     after its start (two occurrences where the portal reads it, one a week until 2038 where
     it does not) and a daily series of three whose second occurrence is moved with
     `recurrence_mode=this` (an older portal moves the whole series instead); a read of the
-    section; the section deleted with everything in it."""
+    section; the section deleted with everything in it. In another user's calendar that the
+    credentials may not add a section to, the probe runs in the caller's own: the calendar
+    code is the portal's, whichever calendar shows it."""
+    if not may_add_section(client, cal_type, owner):
+        cal_type, owner = "user", client.user_id()
     calendar = {"type": cal_type, "ownerId": owner}
     section = "$result[section]"
     timed = {"timezone_from": "UTC", "timezone_to": "UTC", "skip_time": "N",

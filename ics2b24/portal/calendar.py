@@ -137,6 +137,8 @@ class CalendarApi:
             "calendar.user.settings.set": self._user_settings_set,
             "calendar.settings.get": self._settings_get,
             "user.current": self._user_current,
+            "user.get": self._user_get,
+            "user.admin": lambda user, p: user.is_admin,
         }
         if self.profile.socialnetwork:
             self._handlers["sonet_group.get"] = (
@@ -165,13 +167,28 @@ class CalendarApi:
     # --- access -------------------------------------------------------------------------
 
     def can_edit(self, user: User, cal_type: str, owner_id: int) -> bool:
+        """A section's `edit` permission: SectionAccessRule (calendar/lib/access/rule/
+        sectionaccessrule.php) grants every section action to an administrator, so an
+        admin's webhook writes any user's calendar (what a company migration needs)."""
         if cal_type == "user":
-            return owner_id == user.id
+            return owner_id == user.id or user.is_admin
         if cal_type == "group":
             return owner_id > 0
         if cal_type == "company_calendar":
             return user.is_admin
         return False
+
+    def _may_add_section(self, user: User, cal_type: str, owner: int) -> bool:
+        """CCalendarRestService::SectionAdd (calendar_restservice.php). The current
+        generation checks the action against a section of the *caller's* own calendar of
+        that type, so a user calendar takes a new section whoever its owner is (an event in
+        it still needs the section's `edit`, `can_edit`); generation 1 asks the owner's
+        `section_edit` permission: the owner, or an administrator."""
+        if cal_type == "group":
+            return owner > 0
+        if cal_type != "user":
+            return False
+        return self.profile.current or owner == user.id or user.is_admin
 
     # --- sections -----------------------------------------------------------------------
 
@@ -188,8 +205,7 @@ class CalendarApi:
         text = 'The required parameter "{name}" for the method "{method}" is not set.'
         cal_type, owner = self._section_calendar(user, p, method, text)
         _check_strings(p, name_required=True, invalid='Invalid value for the "{name}" parameter')
-        allowed = (cal_type == "user" and owner == user.id) or (cal_type == "group" and owner > 0)
-        if not allowed:
+        if not self._may_add_section(user, cal_type, owner):
             raise MethodError("", "Access denied")
         now = _time.time()
         data = {
@@ -730,8 +746,36 @@ class CalendarApi:
         }
 
     def _user_current(self, user: User, p: Mapping[str, Any]) -> dict[str, Any]:
-        offset = datetime.now(dates.zone(user.time_zone)).utcoffset() or timedelta(0)
-        return {
+        return _user_row(user)
+
+    def _user_get(self, user: User, p: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Bitrix\\Rest\\Api\\User::userGet (rest/lib/api/user.php): keys in any case, the
+        filter in FILTER or (the older form) beside it; a key without an operator prefix
+        compares equal, as the database does (case aside). Only ID, EMAIL and ACTIVE are
+        played; users in ID order, every page at once (a test portal's users fit in one)."""
+        query = {str(k).upper(): v for k, v in p.items()}
+        found = query.get("FILTER")
+        if isinstance(found, Mapping):
+            query = {str(k).upper(): v for k, v in found.items()}
+        rows = []
+        for candidate in self.store.users():
+            if "EMAIL" in query and str(query["EMAIL"]).casefold() != candidate.email.casefold():
+                continue
+            if "ID" in query and str(query["ID"]) != str(candidate.id):
+                continue
+            if "ACTIVE" in query and str(query["ACTIVE"]).upper() not in ("Y", "TRUE", "1"):
+                continue
+            rows.append(_user_row(candidate))
+        return rows
+
+
+# --- pure helpers ---------------------------------------------------------------------------
+
+
+def _user_row(user: User) -> dict[str, Any]:
+    """A user as `user.current` and `user.get` show one (scope `user`)."""
+    offset = datetime.now(dates.zone(user.time_zone)).utcoffset() or timedelta(0)
+    return {
             "ID": str(user.id),
             "XML_ID": "",
             "ACTIVE": True,
@@ -748,9 +792,6 @@ class CalendarApi:
             "UF_DEPARTMENT": [1],
             "USER_TYPE": "employee",
         }
-
-
-# --- pure helpers ---------------------------------------------------------------------------
 
 
 def _added_host(user: User, event: Mapping[str, Any], owner: int) -> int:

@@ -44,7 +44,8 @@ log = logging.getLogger("ics2b24.portal")
 
 ALL_SCOPES = frozenset({"calendar", "basic", "user", "sonet_group"})
 DEFAULT_SCOPE = "calendar,basic,user,sonet_group"
-_METHOD_SCOPES = {"batch": "basic", "user.current": "user", "sonet_group.get": "sonet_group"}
+_METHOD_SCOPES = {"batch": "basic", "user.current": "user", "user.get": "user",
+                  "sonet_group.get": "sonet_group"}
 _NO_FAULT = Draw(fault=Fault.NONE, latency=0.0)
 
 NO_AUTH = RestError("NO_AUTH_FOUND", "Wrong authorization data", 401)

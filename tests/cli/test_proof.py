@@ -121,10 +121,10 @@ def test_doctor_exits_1_naming_the_behaviour_that_differs(
 
 def test_doctor_on_a_calendar_the_portal_refuses_access_to_exits_2(
         make_portal: Callable[..., Portal], capsys: pytest.CaptureFixture[str]) -> None:
-    portal = make_portal(users={"users": [{"id": 1, "admin": True}, {"id": 2}]})
+    portal = make_portal(users={"users": [{"id": 1}, {"id": 2}]})
     code, out, err = cli(capsys, portal, "doctor", "--owner", "2")
     assert code == 2
-    assert err == ("ics2b24: the portal refused access to the user calendar 2 (Access "
-                   "denied): nothing was written; the credentials' user may not write there: "
-                   "check --type and --owner, or use the credentials of a user who may\n")
+    assert err == ("ics2b24: a new section in the user calendar 2 needs an administrator's "
+                   "credentials: the portal would add it for anyone but let only its owner and "
+                   "administrators write in it or delete it; nothing was written\n")
     assert out == ""

@@ -4,6 +4,7 @@ portal over loopback HTTP, exit codes included."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -103,14 +104,23 @@ def test_add_with_a_colour_that_is_not_one_is_refused_before_sending(
     assert portal.counters().requests == 0
 
 
-def test_add_to_a_calendar_the_portal_refuses_access_to_is_exit_2_with_its_description(
-        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
-    """Nothing was written, and only other flags (or credentials) can help."""
-    code, out, err = run_on(portal, capsys, "section", "add", "--type", "user", "--owner", "5",
-                         "--name", "Not mine")
+def test_add_to_another_users_calendar_without_admin_is_exit_2_and_adds_nothing(
+        make_portal: Callable[..., Portal], capsys: pytest.CaptureFixture[str]) -> None:
+    portal = make_portal(users={"users": [{"id": 1}, {"id": 2}]})
+    code, out, err = run_on(portal, capsys, "section", "add", "--type", "user", "--owner", "2",
+                            "--name", "Not mine")
     assert (code, out) == (2, "")
-    assert err.startswith("ics2b24: the portal refused access to the user calendar 5 (Access "
-                          "denied): nothing was written")
+    assert "needs an administrator's credentials" in err
+    assert "Not mine" not in [s["name"] for s in portal.store.sections("user", 2)]
+
+
+def test_an_admin_adds_a_section_to_another_users_calendar(
+        make_portal: Callable[..., Portal], capsys: pytest.CaptureFixture[str]) -> None:
+    portal = make_portal(users={"users": [{"id": 1, "admin": True}, {"id": 2}]})
+    code, _, err = run_on(portal, capsys, "section", "add", "--type", "user", "--owner", "2",
+                          "--name", "Moved in")
+    assert code == 0, err
+    assert "Moved in" in [s["name"] for s in portal.store.sections("user", 2)]
 
 
 # --- update -------------------------------------------------------------------------------

@@ -315,20 +315,20 @@ def test_a_login_in_the_webhook_url_is_never_echoed_nor_kept(
             assert secret.encode() not in blob, (secret, blob[:300])
 
 
-TWO_USERS = {"users": [{"id": 1, "name": "Admin", "admin": True}, {"id": 2, "name": "Bob"}]}
+TWO_USERS = {"users": [{"id": 1, "name": "Ann"}, {"id": 2, "name": "Bob"}]}
+"""Neither an administrator: an administrator may write every user's calendar."""
 WEEKLY = vevent("weekly@test", "20250303T090000", "Weekly", "RRULE:FREQ=WEEKLY;COUNT=3")
 
 
 @pytest.mark.parametrize(("events", "where"), [
-    ((ONE,), ["--section-name", "Imported"]),
     ((ONE, TWO), ["--section", "2"]),
     ((WEEKLY,), ["--section", "2"]),
 ])
 def test_push_to_a_calendar_the_portal_refuses_access_to_exits_2_with_nothing_written(
         make_portal: Callable[..., Portal], tmp_path: Path, cli: Cli,
         events: tuple[str, ...], where: list[str]) -> None:
-    """User 1 may read user 2's calendar but not write it: a new section, the probe of the
-    portal's calendar code (a series) or the events themselves are refused."""
+    """User 1 may read user 2's calendar but not write it: the probe of the portal's
+    calendar code (a series) or the events themselves are refused."""
     portal = make_portal(users=TWO_USERS)
     source = write(tmp_path / "a.ics", vcalendar(*events))
     code, _, err = cli("push", str(source), "--webhook", portal.webhook_url, "--type", "user",
@@ -337,6 +337,22 @@ def test_push_to_a_calendar_the_portal_refuses_access_to_exits_2_with_nothing_wr
     assert ("the portal refused access to the user calendar 2 (Access denied): nothing was "
             "written") in err.splitlines()[-1]
     assert portal_rows(portal, owner=2) == []
+    assert not [s for owner in (1, 2) for s in portal.store.sections("user", owner)
+                if s["name"].startswith("ics2b24 probe")]
+
+
+def test_push_to_a_new_section_in_another_users_calendar_without_admin_adds_no_section(
+        make_portal: Callable[..., Portal], tmp_path: Path, cli: Cli) -> None:
+    """The current portal adds the section for anyone and then refuses its events: an empty
+    section left in a colleague's calendar, so push asks `user.admin` first."""
+    portal = make_portal(users=TWO_USERS)
+    source = write(tmp_path / "a.ics", vcalendar(ONE))
+    code, _, err = cli("push", str(source), "--webhook", portal.webhook_url, "--type", "user",
+                       "--owner", "2", "--section-name", "Imported",
+                       "--state", str(tmp_path / "state.sqlite3"))
+    assert code == 2, err
+    assert "needs an administrator's credentials" in err and "nothing was written" in err
+    assert "Imported" not in {s["name"] for s in portal.store.sections("user", 2)}
 
 
 FLOATING = vcalendar("BEGIN:VEVENT\nUID:floating@test\nDTSTAMP:20250101T000000Z\n"

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from ics2b24.portal.calendar import CalendarApi, MethodError
+from ics2b24.portal.profile import Profile
 from ics2b24.portal.store import Store
 
 CONFIG = {"users": [
@@ -83,9 +84,28 @@ def test_section_add_for_the_company_calendar_is_denied_even_to_admins(
                   {"type": "company_calendar", "ownerId": 0, "name": "S"}) == "Access denied"
 
 
-def test_section_add_in_another_users_calendar_is_denied(api: CalendarApi) -> None:
-    assert _error(api, "calendar.section.add", {"type": "user", "ownerId": 1, "name": "S"},
+def test_section_add_in_another_users_calendar_is_taken_by_the_current_generation(
+        api: CalendarApi) -> None:
+    """SectionAdd checks the action against the caller's own calendar (behaviour noted in
+    `CalendarApi._may_add_section`)."""
+    section_id = _call(api, "calendar.section.add",
+                       {"type": "user", "ownerId": 1, "name": "S"}, as_user=2)
+    assert api.store.section(section_id)["owner_id"] == 1
+
+
+def test_section_add_in_another_users_calendar_is_denied_by_the_older_generation() -> None:
+    store = Store()
+    store.seed(CONFIG)
+    older = CalendarApi(store, profile=Profile(generation=1))
+    assert _error(older, "calendar.section.add", {"type": "user", "ownerId": 1, "name": "S"},
                   as_user=2) == "Access denied"
+
+
+def test_an_admin_updates_another_users_section(api: CalendarApi) -> None:
+    bobs = api.store.sections("user", 2)[0]["id"]
+    _call(api, "calendar.section.update", {"type": "user", "ownerId": 2, "id": bobs,
+                                           "name": "Renamed by admin"})
+    assert api.store.section(bobs)["name"] == "Renamed by admin"
 
 
 def test_section_add_takes_defaults_for_colors(api: CalendarApi) -> None:
@@ -110,9 +130,10 @@ def test_section_update_without_id(api: CalendarApi) -> None:
 
 
 def test_section_update_of_another_users_section_is_denied(api: CalendarApi) -> None:
-    bobs = api.store.sections("user", 2)[0]["id"]
+    anns = api.store.sections("user", 1)[0]["id"]
     assert _error(api, "calendar.section.update",
-                  {"type": "user", "ownerId": 2, "id": bobs, "name": "x"}) == "Access denied"
+                  {"type": "user", "ownerId": 1, "id": anns, "name": "x"},
+                  as_user=2) == "Access denied"
 
 
 def test_section_update_of_a_missing_section_is_denied(api: CalendarApi) -> None:
@@ -133,9 +154,9 @@ def test_section_delete_without_id(api: CalendarApi) -> None:
 
 
 def test_section_delete_of_another_users_section_is_denied(api: CalendarApi) -> None:
-    bobs = api.store.sections("user", 2)[0]["id"]
+    anns = api.store.sections("user", 1)[0]["id"]
     assert _error(api, "calendar.section.delete",
-                  {"type": "user", "ownerId": 2, "id": bobs}) == "Access denied."
+                  {"type": "user", "ownerId": 1, "id": anns}, as_user=2) == "Access denied."
 
 
 # --- user settings ----------------------------------------------------------------------
