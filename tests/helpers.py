@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -397,3 +398,49 @@ class Feed:
                     time.sleep(feed.trickle)
 
         return Handler
+
+
+COMPANY_USERS = {"users": [
+    {"id": 1, "name": "IT", "admin": True, "email": "it@example.com"},
+    {"id": 2, "name": "Ann", "email": "ann@example.com"},
+    {"id": 3, "name": "Bob", "email": "bob@example.com"},
+    {"id": 4, "name": "Cy", "email": "cy@example.com"},
+]}
+"""A portal for `company_export`: an administrator and the three people of the company."""
+
+
+def _meeting(uid: str, start: str, summary: str) -> str:
+    return vevent(uid, start, summary, "ORGANIZER;CN=Ann:mailto:ann@example.com",
+                  "ATTENDEE;CN=Ann:mailto:ann@example.com",
+                  "ATTENDEE;CN=Bob:mailto:bob@example.com",
+                  "ATTENDEE;CN=Cy:mailto:cy@example.com")
+
+
+COMPANY_MEETINGS = ("Kick-off", "Planning")
+"""Ann's two meetings with Bob and Cy: one that has happened, one still to come."""
+
+
+def company_export(root: Path) -> Path:
+    """A Google Workspace export of three people (Ann and Bob in folders named after them,
+    Cy's a Takeout archive whose primary calendar is named after Cy), each holding Ann's two
+    meetings with all three, and a calendar or event of their own."""
+    meetings = [_meeting("kickoff@example.com", "20250310T100000", "Kick-off"),
+                _meeting("planning@example.com", "20300311T100000", "Planning")]
+    calendar = ("BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//test//EN\n"
+                "X-WR-CALNAME:{name}\n{body}END:VCALENDAR\n")
+    ann = root / "ann@example.com" / "Calendar"
+    ann.mkdir(parents=True)
+    write(ann / "ann@example.com.ics", calendar.format(
+        name="ann@example.com", body="".join([*meetings, vevent(
+            "ann-1@example.com", "20250312T090000", "Ann's dentist")])))
+    write(ann / "Team.ics", calendar.format(name="Team", body=vevent(
+        "team-1@example.com", "20250313T090000", "Team lunch")))
+    bob = root / "bob@example.com" / "Calendar"
+    bob.mkdir(parents=True)
+    write(bob / "bob@example.com.ics", calendar.format(
+        name="bob@example.com", body="".join([*meetings, vevent(
+            "bob-1@example.com", "20250314T090000", "Bob's gym")])))
+    with zipfile.ZipFile(root / "takeout-20261201-001.zip", "w") as archive:
+        archive.writestr("Takeout/Calendar/cy@example.com.ics", calendar.format(
+            name="cy@example.com", body="".join(meetings)).replace("\n", "\r\n"))
+    return root

@@ -446,6 +446,8 @@ class PlanReport:
     requests: int
     recovered: int
     waits: float
+    batches: tuple[Mapping[str, int], ...] = ()
+    """The requests' calls (method → count), so several plans can be estimated together."""
 
 
 def make_plan(inputs: list[tuple[str, bytes]], connection: Connection,
@@ -459,7 +461,7 @@ def make_plan(inputs: list[tuple[str, bytes]], connection: Connection,
         return PlanReport(plan, [*session.converted.warnings, *plan.warnings,
                                  *_lookalikes(session, plan)],
                           session.names, len(batches), len(_adopted(plan, recorded)),
-                          session.client.estimate_waits(batches))
+                          session.client.estimate_waits(batches), tuple(batches))
 
 
 def _requests(writes: Sequence[Op]) -> list[dict[str, int]]:

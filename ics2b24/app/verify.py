@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import closing
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -36,16 +37,20 @@ from ics2b24.plan.compare import (
     month_grids,
     shifted,
 )
+from ics2b24.plan.filters import EventFilter
 
 
 def verify(inputs: list[tuple[str, bytes]], connection: Connection,
            convert: Mapping[str, Any], *, first: date | None = None, last: date | None = None,
-           ) -> tuple[VerifyReport, list[str], int]:
-    """The report, the input's warnings and the number of HTTP requests it took."""
+           only: EventFilter | None = None) -> tuple[VerifyReport, list[str], int]:
+    """The report, the input's warnings and the number of HTTP requests it took; `only`
+    keeps the events a push with that filter wrote (the rest are not the section's)."""
     target = connection.target
     with closing(connection.client()) as client:
         options = convert_options(convert, {} if convert.get("tz") else current_user(client))
         converted = convert_inputs(inputs, options)
+        if only is not None:
+            converted = replace(converted, events=only.apply(converted.events))
         window = default_window(converted.events, options.horizon_end)
         window = Window.chosen(first or (window.first if window else date.today()),
                                last or (window.last if window else date.today()))

@@ -18,6 +18,7 @@ from ics2b24.cli import (
     backup,
     convert,
     events,
+    migrate,
     pairs,
     portal,
     proof,
@@ -43,7 +44,7 @@ from ics2b24.errors import (
     UsageError,
 )
 
-COMMANDS = (convert, sync, pairs, proof, events, backup, section, settings, portal)
+COMMANDS = (convert, sync, pairs, migrate, proof, events, backup, section, settings, portal)
 """The modules whose import adds each command group to `cli`."""
 
 EXIT_OK = 0

@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 def _print_plan(report: PlanReport, as_json: bool) -> None:
     """The table of write calls (a delete names the portal event it removes), then what
     they cost: requests, and the waiting the portal's limits add."""
-    from ics2b24.cli.console import duration
 
     plan = report.plan
     writes = plan.writes
@@ -67,13 +66,24 @@ def _print_plan(report: PlanReport, as_json: bool) -> None:
     for row in rows:
         click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4]))
                    + "  " + row[4])
-    limits = (f"the portal's limits make them take at least {duration(report.waits)}"
-              if report.waits >= 1 else "the portal's limits add no waiting")
-    click.echo(f"{len(writes)} write call(s) in {report.requests} request(s); {limits}; "
-               f"{unchanged} event(s) unchanged{recovered}.")
-    if plan.invitations:
-        click.echo(f"The portal would send {plan.invitations} invitation(s) to attendees of "
-                   "meetings still to come.")
+    click.echo(f"{len(writes)} write call(s) in {report.requests} request(s); "
+               f"{limits_said(report.waits, 'them')}; {unchanged} event(s) "
+               f"unchanged{recovered}.")
+    show_invitations(plan.invitations)
+
+
+def limits_said(seconds: float, what: str) -> str:
+    """How long the portal's limits make `what` (the writes planned) take."""
+    from ics2b24.cli.console import duration
+
+    return (f"the portal's limits make {what} take at least {duration(seconds)}"
+            if seconds >= 1 else "the portal's limits add no waiting")
+
+
+def show_invitations(count: int) -> None:
+    if count:
+        click.echo(f"The portal would send {count} invitation(s) to attendees of meetings "
+                   "still to come.")
 
 
 RATE_OPTION = click.option(

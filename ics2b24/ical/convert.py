@@ -10,7 +10,7 @@ import contextlib
 import gc
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -33,7 +33,7 @@ from ics2b24.ical.fields import (
     seconds_note,
     write_span,
 )
-from ics2b24.ical.people import load_user_map, people
+from ics2b24.ical.people import load_user_map, organizer_address, people
 from ics2b24.ical.read import (
     SourceEvent,
     as_aware,
@@ -121,18 +121,23 @@ class ConvertOptions:
     no_attendees: bool
     strict: bool
     invite_attendees: bool = False
+    invite_organizer: str | None = None
+    """With `invite_attendees`: only meetings this address organizes invite (a company
+    migration writes each meeting once, from its organizer's calendar: plan/company.py)."""
     moves_detached: bool = True
     """False for a portal that ignores `recurrence_mode` (ical/recurrence.py)."""
     floating: FloatingZone = field(default_factory=FloatingZone)
 
     @classmethod
     def build(cls, *, tz: str | None, horizon_end: date | None, since: date | None,
-              max_occurrences: int, user_map: str | None, no_attendees: bool,
-              strict: bool, invite_attendees: bool = False, user_zone: str | None = None,
+              max_occurrences: int, user_map: str | Mapping[str, int] | None,
+              no_attendees: bool, strict: bool, invite_attendees: bool = False,
+              invite_organizer: str | None = None, user_zone: str | None = None,
               portal: bool = False) -> ConvertOptions:
         """Options from command-line values and, for a run against a `portal`, its user's
-        zone: resolves the zone (`floating_zone`), reads the user map. Without a zone for
-        floating times, TZIDs no one defines are read in the system's."""
+        zone: resolves the zone (`floating_zone`), reads the user map (a file, or the map
+        itself). Without a zone for floating times, TZIDs no one defines are read in the
+        system's."""
         if no_attendees and invite_attendees:
             raise UsageError("--no-attendees and --invite-attendees contradict each other: "
                              "leave people out, or invite them, not both")
@@ -154,10 +159,12 @@ class ConvertOptions:
             horizon_end=_as_date(horizon_end) or date.today() + timedelta(DEFAULT_HORIZON_DAYS),
             since=_as_date(since),
             max_occurrences=max_occurrences,
-            user_map=load_user_map(user_map) if user_map else {},
+            user_map=(load_user_map(user_map) if isinstance(user_map, str)
+                      else dict(user_map or {})),
             no_attendees=no_attendees,
             strict=strict,
             invite_attendees=invite_attendees,
+            invite_organizer=invite_organizer,
             floating=floating,
         )
 
@@ -549,13 +556,18 @@ class _UidConverter:
             categories=categories(component),
         ))
 
+    def _invites(self, component: icalendar.Component) -> bool:
+        organizer = self.options.invite_organizer
+        return self.options.invite_attendees and (
+            organizer is None or organizer_address(component) == organizer)
+
     def _static(self, component: icalendar.Component) -> _Static:
         cached = self.statics.get(id(component))
         if cached is not None:
             return cached
         span = event_span(component)
         who = people(component, self.options.user_map, self.options.no_attendees,
-                     self.options.invite_attendees)
+                     self._invites(component))
         self.result.uninvited += who.uninvited
         alarms = reminders(component, span.start, span.end, self.options.tz)
         fit = fitted(details(component, who.description_lines), alarms.reminders)

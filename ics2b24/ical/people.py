@@ -73,6 +73,19 @@ def parse_csv_user_map(path: str, text: str) -> dict[str, int]:
     return out
 
 
+def organizer_address(event: icalendar.Component) -> str | None:
+    """The ORGANIZER's address as the user map keys it (lower case, no `mailto:`)."""
+    organizer = prop(event, "ORGANIZER")
+    key = _email_key(str(organizer)) if organizer is not None else ""
+    return key or None
+
+
+def attendee_addresses(event: icalendar.Component) -> frozenset[str]:
+    """Every ATTENDEE's address as the user map keys it."""
+    return frozenset(key for key in (_email_key(str(a)) for a in
+                                     _addresses(prop(event, "ATTENDEE"))) if key)
+
+
 def _email_key(value: str) -> str:
     text = value.strip()
     if text.lower().startswith("mailto:"):

@@ -21,8 +21,12 @@ class EventFilter:
     """Keep only events with one of these CATEGORIES (case aside); empty: any."""
     skip_free: bool = False
     """Leave out events that block no time (TRANSP:TRANSPARENT, Outlook's FREE)."""
+    left_out: frozenset[str] = frozenset()
+    """Leave out these UIDs: written from another calendar (plan/company.py)."""
 
     def keeps(self, event: DesiredEvent) -> bool:
+        if event.uid in self.left_out:
+            return False
         name = event.params.name
         if self.include is not None and not self.include.search(name):
             return False
