@@ -213,7 +213,6 @@ class Row:
     events: int
     written: int = 0
     failed: int = 0
-    invitations: int = 0
     verdict: str = ""
     problem: str = ""
 

@@ -86,6 +86,9 @@ class Connection:
     pacer: Pacer | None = None
     """Shared by every connection of one run that must keep the portal's limits together
     (the pairs of a `sync`); None: each client paces alone, from `rate`/`operating_limit`."""
+    traits: PortalTraits | None = None
+    """What the run already found out about the portal's calendar code (`migrate` asks
+    once for all its calendars), when the state DB does not know it yet."""
 
     @property
     def state_path(self) -> Path:
@@ -262,7 +265,7 @@ def _traits(client: Client, db: StateDB, portal: str, connection: Connection,
     remembered from an earlier run, else found by one batch request (app/traits.py) when the
     input has a series to write, and said once. A run that writes nothing (`plan`) assumes the
     current generation and says so."""
-    known = db.traits(portal)
+    known = db.traits(portal) or connection.traits
     if known is not None:
         return known
     if not any(event.kind in ("series", "override") for event in converted.events):

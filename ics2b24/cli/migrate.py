@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from ics2b24.app.company import CompanyPlan, ExportCalendar, Job, MeetingMode, Row
     from ics2b24.app.run import Connection
     from ics2b24.bitrix.client import Client
+    from ics2b24.cli.console import Console
+    from ics2b24.model import PortalTraits
 
 
 @cli.command()
@@ -76,6 +78,7 @@ def migrate(ctx: click.Context, export: str, owners: str | None, meetings: str, 
         found = (load_user_map(owners) if owners
                  else find_owners(client, sorted({c.person for c in calendars})))
         _check_admin(client, found)
+        traits = None if dry_run else _traits(console, client)
     finally:
         client.close()
     work = _jobs(calendars, found, meetings, conversion, _state_dir(state_dir, path))
@@ -85,7 +88,7 @@ def migrate(ctx: click.Context, export: str, owners: str | None, meetings: str, 
 
         return Connection(account, job.target, job.state, rate=rate,
                           operating_limit=operating_limit, transport=transport,
-                          hooks=hooks_of(console), pacer=pacer)
+                          hooks=hooks_of(console), pacer=pacer, traits=traits)
 
     from ics2b24.app.company import plan_company, unmoved
 
@@ -106,6 +109,16 @@ def _check_admin(client: Client, owners: dict[str, int]) -> None:
     others = sorted({user for user in owners.values() if user != client.user_id()})
     if others:
         require_section_writer(client, "user", others[0])
+
+
+def _traits(console: Console, client: Client) -> PortalTraits:
+    """The portal's calendar code, found out once (in the caller's own calendar) for every
+    calendar of the company rather than once per state DB."""
+    from ics2b24.app.traits import probe_traits
+
+    traits = probe_traits(client, "user", client.user_id())
+    console.note(f"the portal runs the {traits.generation} calendar code")
+    return traits
 
 
 def _jobs(calendars: list[ExportCalendar], owners: dict[str, int], meetings: str,
