@@ -70,6 +70,10 @@ def _print_plan(report: PlanReport, as_json: bool) -> None:
                f"{limits_said(report.waits, 'them')}; {unchanged} event(s) "
                f"unchanged{recovered}.")
     show_invitations(plan.invitations)
+    deletes = sum(1 for op in writes if op.kind == "delete")
+    if deletes:
+        click.echo(f"Before these {deletes} delete(s): push --backup FILE saves what the "
+                   "section holds first (as `backup` writes it).")
 
 
 def limits_said(seconds: float, what: str) -> str:

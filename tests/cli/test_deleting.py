@@ -45,6 +45,23 @@ def test_plan_prune_names_each_event_it_would_delete(
     assert row[2:] == ["three@test", "Three"]
 
 
+def test_plan_prune_offers_a_backup_before_it_deletes(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    args = pushed(portal, cli, tmp_path, vcalendar(ONE, TWO, THREE))
+    source = write(tmp_path / "in0.ics", vcalendar(ONE, TWO))
+    _, out, _ = cli("plan", str(source), *args, "--prune")
+    assert out.splitlines()[-1] == ("Before these 1 delete(s): push --backup FILE saves what "
+                                    "the section holds first (as `backup` writes it).")
+
+
+def test_a_plan_without_deletes_offers_no_backup(
+        portal: Portal, cli: Cli, tmp_path: Path) -> None:
+    args = pushed(portal, cli, tmp_path, vcalendar(ONE))
+    source = write(tmp_path / "in0.ics", vcalendar(ONE, TWO))
+    _, out, _ = cli("plan", str(source), *args, "--prune")
+    assert "--backup" not in out
+
+
 def test_undo_names_what_it_deletes_by_kind_and_asks(
         portal: Portal, cli: Cli, tmp_path: Path) -> None:
     args = pushed(portal, cli, tmp_path, vcalendar(ONE, TWO), MEETING)

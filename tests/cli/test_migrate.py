@@ -173,3 +173,17 @@ def test_backup_saves_a_section_that_exists_before_it_is_changed(
     assert "SUMMARY:Already there" in saved
     assert not (tmp_path / "saved" / "bob@example.com").exists() or not any(
         (tmp_path / "saved" / "bob@example.com").iterdir())
+
+
+def test_a_second_run_goes_on_where_the_first_stopped(
+        company: Portal, export: Path, tmp_path: Path, cli: Cli) -> None:
+    some = write(tmp_path / "some.csv", "email,user_id\nann@example.com,2\ncy@example.com,4\n")
+    code, _, _ = migrate(cli, company, export, tmp_path, "--owners", str(some))
+    assert code == 1
+    code, _, err = migrate(cli, company, export, tmp_path)
+    assert code == 0, err
+    written = {(r["person"], r["calendar"]): r["written"] for r in report(tmp_path)}
+    assert written == {("ann@example.com", "Team"): "0",
+                       ("ann@example.com", "ann@example.com"): "0",
+                       ("bob@example.com", "bob@example.com"): "3",
+                       ("cy@example.com", "cy@example.com"): "0"}
