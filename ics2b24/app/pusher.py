@@ -35,7 +35,7 @@ from ics2b24.errors import PortalError
 from ics2b24.ical.write import vevent
 from ics2b24.model import DesiredEvent, parse_recurrence_id
 from ics2b24.plan.diff import sent_identity
-from ics2b24.plan.ops import Key, Op, Plan
+from ics2b24.plan.ops import Key, Op, Plan, phase_requests
 from ics2b24.plan.record import Record
 from ics2b24.store.state import StateDB, Transaction
 
@@ -115,12 +115,12 @@ class Pusher:
                     self.progress(1)
                     continue
                 ready.append((op, target))
-            for op, target in ready:
-                if op.sent_alone:
-                    self._send_alone(op, target, ids, report)
-            batched = [(op, target) for op, target in ready if not op.sent_alone]
-            for start in range(0, len(batched), MAX_BATCH_COMMANDS):
-                self._send(batched[start:start + MAX_BATCH_COMMANDS], ids, report)
+            targets = {id(op): target for op, target in ready}
+            for request in phase_requests([op for op, _ in ready], MAX_BATCH_COMMANDS):
+                if request[0].sent_alone:
+                    self._send_alone(request[0], targets[id(request[0])], ids, report)
+                else:
+                    self._send([(op, targets[id(op)]) for op in request], ids, report)
 
     def _send_alone(self, op: Op, target: int | None, ids: dict[Key, int],
                     report: PushReport) -> None:

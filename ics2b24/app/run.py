@@ -20,6 +20,7 @@ one state DB's, and a second one takes over what it finds instead of duplicating
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -46,16 +47,16 @@ from ics2b24.bitrix import answers
 from ics2b24.bitrix.client import Client, UncertainWriteError, backoff
 from ics2b24.bitrix.connect import Credentials, Hooks, Transport, make_client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
-from ics2b24.bitrix.limits import Pacer
+from ics2b24.bitrix.limits import DEFAULT_RATE, OPERATING_LIMIT, Pacer
 from ics2b24.bitrix.rows import listed_rows, parse_event, parse_events
 from ics2b24.errors import EndpointError, PortalError, UsageError
 from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
-from ics2b24.model import CURRENT_PORTAL, DesiredEvent, EventParams, PortalTraits
+from ics2b24.model import CURRENT_PORTAL, DesiredEvent, PortalTraits
 from ics2b24.plan.compare import shifted
-from ics2b24.plan.diff import DiffOptions, canonical_rule, diff, sent_days, undo_plan
+from ics2b24.plan.diff import DiffOptions, diff, looks, sent_days, undo_plan
 from ics2b24.plan.filters import EventFilter
 from ics2b24.plan.moved import same_portal
-from ics2b24.plan.ops import Key, Op, Plan
+from ics2b24.plan.ops import Key, Op, Plan, write_requests
 from ics2b24.plan.record import Record
 from ics2b24.plan.remote import RemoteEvent
 from ics2b24.plan.zones import respelled
@@ -79,8 +80,8 @@ class Connection:
     credentials: Credentials
     target: Target
     state: Path | None = None
-    rate: str = "2/50"
-    operating_limit: float = 480.0
+    rate: str = DEFAULT_RATE
+    operating_limit: float = OPERATING_LIMIT
     transport: Transport = field(default_factory=Transport)
     hooks: Hooks = field(default_factory=Hooks)
     pacer: Pacer | None = None
@@ -468,19 +469,10 @@ def make_plan(inputs: list[tuple[str, bytes]], connection: Connection,
 
 
 def _requests(writes: Sequence[Op]) -> list[dict[str, int]]:
-    """The write calls as the pusher sends them, one mapping method → calls per request:
-    batches of up to 50 of one phase, and a call that must go alone (JSON) on its own."""
-    out: list[dict[str, int]] = []
-    for phase in sorted({op.phase for op in writes}):
-        ops = [op for op in writes if op.phase == phase and op.method is not None]
-        out += [{op.method: 1} for op in ops if op.sent_alone and op.method]
-        batched = [op.method for op in ops if not op.sent_alone and op.method]
-        for start in range(0, len(batched), MAX_BATCH_COMMANDS):
-            calls: dict[str, int] = {}
-            for method in batched[start:start + MAX_BATCH_COMMANDS]:
-                calls[method] = calls.get(method, 0) + 1
-            out.append(calls)
-    return out
+    """The write calls as the pusher sends them (`write_requests`), one mapping method →
+    calls per request, which is what the pacer estimates."""
+    return [dict(Counter(op.method for op in request if op.method))
+            for request in write_requests(writes, MAX_BATCH_COMMANDS)]
 
 
 def _lookalikes(session: _Session, plan: Plan) -> list[str]:
@@ -490,11 +482,11 @@ def _lookalikes(session: _Session, plan: Plan) -> list[str]:
     with them: whose copy is whose cannot be told."""
     claimed = {r.event_id for r in session.db.records(session.portal, session.target)}
     claimed |= {op.event_id for op in plan.ops if op.event_id is not None}
-    wanted = {_looks(event.params) for event in session.converted.events
+    wanted = {looks(event.params) for event in session.converted.events
               if event.kind != "override"}
     found = [event for event in session.remote
              if event.id not in claimed and event.recurrence_id is None
-             and event.section_id in (None, session.section_id) and _looks(event.params) in wanted]
+             and event.section_id in (None, session.section_id) and looks(event.params) in wanted]
     if not found:
         return []
     return [f"{len(found)} event(s) in the target look like events of the input that this "
@@ -502,11 +494,6 @@ def _lookalikes(session: _Session, plan: Plan) -> list[str]:
             "another state DB may have pushed the same input into this section (a lock "
             "cannot span machines). They are left as they are; delete them in the portal, "
             "or run `undo` with the state DB that added them"]
-
-
-def _looks(params: EventParams) -> tuple[Any, ...]:
-    """What makes two events look alike: recovery's match (name, start, end, rule days)."""
-    return (params.name.strip(), params.date_from, params.date_to, canonical_rule(params))
 
 
 def _adopted(plan: Plan, recorded: Mapping[Key, int]) -> set[Key]:

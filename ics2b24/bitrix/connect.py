@@ -21,7 +21,7 @@ from ics2b24.bitrix.client import (
     token_digest,
     without_login,
 )
-from ics2b24.bitrix.limits import Pacer, Rate
+from ics2b24.bitrix.limits import DEFAULT_RATE, OPERATING_LIMIT, Pacer, Rate
 from ics2b24.errors import UsageError
 from ics2b24.paths import data_dir
 
@@ -170,13 +170,14 @@ class Hooks:
     hold: Callable[[], AbstractContextManager[None]] = nullcontext
 
 
-def make_pacer(rate: str = "2/50", operating_limit: float = 480.0) -> Pacer:
+def make_pacer(rate: str = DEFAULT_RATE, operating_limit: float = OPERATING_LIMIT) -> Pacer:
     """A pacer for `--rate` and `--operating-limit`."""
     return Pacer(Rate.parse(rate), operating_limit)
 
 
 def make_client(
-    credentials: Credentials, *, rate: str = "2/50", operating_limit: float = 480.0,
+    credentials: Credentials, *, rate: str = DEFAULT_RATE,
+    operating_limit: float = OPERATING_LIMIT,
     transport: Transport | None = None, hooks: Hooks | None = None,
     pacer: Pacer | None = None,
 ) -> Client:

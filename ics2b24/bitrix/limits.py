@@ -34,6 +34,12 @@ from ics2b24.errors import UsageError
 Clock = Callable[[], float]
 
 OPERATING_WINDOW = 600.0
+DEFAULT_RATE = "2/50"
+"""`--rate`: a cloud portal's request limit (`limits.md`), 2 a second with a burst of 50
+(Enterprise plans: 5/250)."""
+OPERATING_LIMIT = 480.0
+"""`--operating-limit`: seconds of one method's operating time a webhook or app may spend
+per `OPERATING_WINDOW` (`limits.md`)."""
 BASKETS_PER_WINDOW = 10
 _SLACK = 1e-6
 """Seconds of operating time below which a sum of many small float costs counts as equal."""
@@ -43,8 +49,8 @@ _SLACK = 1e-6
 class Rate:
     """`--rate Y/X`: Y requests per second drain the counter, X is the burst."""
 
-    per_second: float = 2.0
-    burst: float = 50.0
+    per_second: float
+    burst: float
 
     @classmethod
     def parse(cls, text: str) -> Rate:
@@ -139,14 +145,14 @@ class Pacer:
     def __init__(
         self,
         rate: Rate | None = None,
-        operating_limit: float = 480.0,
+        operating_limit: float = OPERATING_LIMIT,
         *,
         window: float = OPERATING_WINDOW,
         headroom: float | None = None,
         clock: Clock = time.time,
         ledgers: Sequence[str] = ("",),
     ) -> None:
-        self.rate = rate or Rate()
+        self.rate = rate or Rate.parse(DEFAULT_RATE)
         if operating_limit <= 0:
             raise UsageError(f"--operating-limit must be positive, got {operating_limit}")
         self.operating_limit = operating_limit

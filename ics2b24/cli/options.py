@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
+from ics2b24.bitrix.limits import DEFAULT_RATE, OPERATING_LIMIT
 from ics2b24.cli.root import console_of
 from ics2b24.errors import UsageError
 from ics2b24.model import DEFAULT_MAX_OCCURRENCES
@@ -275,8 +276,8 @@ def feeds_of(credentials: CredentialFlags, feed_auth: FeedAuthFlags,
 
 
 def connection_of(credentials: CredentialFlags, target: TargetFlags, *,
-                  state: str | None = None, rate: str = "2/50",
-                  operating_limit: float = 480.0, hooks: Hooks | None = None,
+                  state: str | None = None, rate: str = DEFAULT_RATE,
+                  operating_limit: float = OPERATING_LIMIT, hooks: Hooks | None = None,
                   pacer: Pacer | None = None) -> Connection:
     """The run's Connection. `--owner` defaults as for `section list`: the caller for a user
     calendar. `pacer`: one the run's other connections to the portal share."""

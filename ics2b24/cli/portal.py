@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ics2b24.bitrix.limits import DEFAULT_RATE
 from ics2b24.cli.root import cli
 from ics2b24.portal.profile import DEFAULT_SERVER_ZONE, DEFAULT_USER_ZONE
 
@@ -27,7 +28,7 @@ def portal() -> None:
 @click.option("--faults", metavar="SPEC", help="Probabilities per request of a 503 (rate), a "
               "500 (error) and a dropped connection (reset), added latency (latency=0-200ms or "
               "1s) and the seed, e.g. 'rate=0.1,error=0.02,reset=0.01,latency=0-200ms,seed=1'.")
-@click.option("--rate", default="2/50", show_default=True, metavar="Y/X",
+@click.option("--rate", default=DEFAULT_RATE, show_default=True, metavar="Y/X",
               help="Leaky bucket: Y requests per second, burst X.")
 @click.option("--operating", default="480/600", show_default=True, metavar="L/W",
               help="Operating time: L seconds of method time per W-second window.")

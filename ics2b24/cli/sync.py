@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ics2b24.bitrix.limits import DEFAULT_RATE, OPERATING_LIMIT
 from ics2b24.cli.options import (
     FEED_AUTH_OPTION,
     STATE_OPTION,
@@ -91,10 +92,11 @@ def show_invitations(count: int) -> None:
 
 
 RATE_OPTION = click.option(
-    "--rate", default="2/50", show_default=True, metavar="Y/X",
+    "--rate", default=DEFAULT_RATE, show_default=True, metavar="Y/X",
     help="Portal request limit: Y per second, burst X (Enterprise: 5/250).")
 OPERATING_LIMIT_OPTION = click.option(
-    "--operating-limit", type=float, default=480.0, show_default=True, metavar="SECONDS",
+    "--operating-limit", type=float, default=OPERATING_LIMIT, show_default=True,
+    metavar="SECONDS",
     help="Portal operating time per method per 10 minutes, for each webhook.")
 
 @cli.command()

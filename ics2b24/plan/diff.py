@@ -295,18 +295,18 @@ class _Differ:
         for remote in self.remote.values():
             if (remote.id not in self.claimed and remote.recurrence_id is None
                     and remote.section_id in (None, section)):
-                loose.setdefault(_identity(remote.params), []).append(remote)
+                loose.setdefault(looks(remote.params), []).append(remote)
         for event in self.desired:
             if _key(event) in self.paired or event.kind == "override":
                 continue
-            for found in loose.get(_identity(event.params), []):
+            for found in loose.get(looks(event.params), []):
                 record = held.get(found.id)
                 # A creation sent by a version that kept no identity of it (empty); one
                 # kept with its identity is found by `_claim_sent` or not at all.
                 created = (record.created if record is not None
                            else self.options.sent.get(_key(event)) == "")
                 if created or record is not None or _equal(event.params, found):
-                    loose[_identity(event.params)].remove(found)
+                    loose[looks(event.params)].remove(found)
                     self._claim(event, found, None, created)
                     break
 
@@ -570,12 +570,18 @@ class _Differ:
             )
         for record in gone + pruned:
             if record.created:
-                riders = tuple(r.key for r in self.records.values()
-                               if r.event_id in self.remote
-                               and self.remote[r.event_id].recurrence_id == record.event_id)
+                moved = riders(self.records.values(), self.remote, record.event_id)
                 self.ops.append(delete_op(record.uid, record.recurrence_id,
                                           self.remote[record.event_id], phase=Phase.DELETE,
-                                          forget=(record.key, *riders)))
+                                          forget=(record.key, *moved)))
+
+
+def riders(records: Iterable[Record], remote: Mapping[int, RemoteEvent],
+           series: int) -> tuple[Key, ...]:
+    """The records of a series' moved occurrences: the portal deletes them with the series,
+    so their state rows go with its delete."""
+    return tuple(r.key for r in records
+                 if r.event_id in remote and remote[r.event_id].recurrence_id == series)
 
 
 def _ends_before(remote: RemoteEvent, day: date) -> bool:
@@ -616,9 +622,9 @@ def _equal(params: EventParams, remote: RemoteEvent) -> bool:
 
 
 def sent_identity(params: EventParams) -> str:
-    """`_identity`, location and description as text, kept with each creation sent until
+    """`looks`, location and description as text, kept with each creation sent until
     its answer is recorded: enough to tell what was sent from the user's own look-alike."""
-    name, start, end, rule = _identity(params)
+    name, start, end, rule = looks(params)
     shown = normalised(params)
     return json.dumps([name, start, end, None if rule is None else [
         rule.freq, rule.interval, rule.until.isoformat() if rule.until else None,
@@ -662,8 +668,9 @@ def sent_days(identity: str) -> tuple[str, str] | None:
     return str(sent[1])[:10], str(sent[2])[:10]
 
 
-def _identity(params: EventParams) -> tuple[Any, ...]:
-    """What recovery matches on: name, start, end and the days of the rule."""
+def looks(params: EventParams) -> tuple[Any, ...]:
+    """What makes two events look alike, and what recovery matches on: name, start, end and
+    the days of the rule."""
     return (params.name.strip(), params.date_from, params.date_to, canonical_rule(params))
 
 
@@ -721,10 +728,8 @@ def undo_plan(records: Sequence[Record], remote: Sequence[RemoteEvent],
             ops.append(Op("forget", record.uid, record.recurrence_id, Phase.DELETE,
                           event_id=record.event_id))
         elif event.recurrence_id is None:
-            riders = tuple(r.key for r in records if r.event_id in found
-                           and found[r.event_id].recurrence_id == event.id)
             ops.append(delete_op(record.uid, record.recurrence_id, event, phase=Phase.DELETE,
-                                 forget=(record.key, *riders)))
+                                 forget=(record.key, *riders(records, found, event.id))))
         elif event.recurrence_id not in ours:
             warnings.append(f"UID {record.uid}: event {event.id} is an occurrence detached "
                             "from a series ics2b24 did not create; deleting it would delete "

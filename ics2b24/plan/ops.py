@@ -12,7 +12,7 @@ none (a real portal keeps the old date of a single event updated with `all`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Literal
@@ -157,3 +157,19 @@ class Plan:
     def invitations(self) -> int:
         """How many invitations the portal would send for these writes."""
         return sum(op.invitations for op in self.ops)
+
+
+def phase_requests(ops: Sequence[Op], batch: int) -> list[list[Op]]:
+    """One phase's write calls as the requests that carry them: each call that must not go
+    through `batch` (`Op.sent_alone`) alone, first, then the rest `batch` to a request. The
+    pusher sends them so and `plan` counts and estimates them so: one rule for both."""
+    alone = [[op] for op in ops if op.sent_alone]
+    batched = [op for op in ops if not op.sent_alone]
+    return alone + [batched[start:start + batch] for start in range(0, len(batched), batch)]
+
+
+def write_requests(ops: Sequence[Op], batch: int) -> list[list[Op]]:
+    """Every write call of a plan as its requests, phase after phase."""
+    writes = [op for op in ops if op.is_write]
+    return [request for phase in sorted({op.phase for op in writes})
+            for request in phase_requests([op for op in writes if op.phase == phase], batch)]
