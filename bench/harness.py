@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ics2b24.app import run
+from ics2b24.app.session import Connection, SyncOptions
 from ics2b24.app.target import Target
-from ics2b24.bitrix.client import Client
-from ics2b24.bitrix.connect import Credentials, Hooks, Transport
+from ics2b24.bitrix.connect import Credentials
 from ics2b24.bitrix.limits import Pacer, Rate
 from ics2b24.ical.convert import ConvertResult
 from ics2b24.portal.limits import LimitSettings
@@ -64,39 +64,15 @@ def convert_options() -> dict[str, Any]:
             "user_map": None, "no_attendees": False, "strict": False}
 
 
-def connection(portal: Portal, state: Path, limits: LimitSettings) -> run.Connection:
-    """The target every run uses: user 1's first section; pacing as the portal's limits."""
+def connection(portal: Portal, state: Path, limits: LimitSettings) -> Connection:
+    """The target every run uses: user 1's first section; paced for the portal's limits,
+    `time_scale` times faster (`push` has no flag for the window, 600 s on every real
+    portal, so the library call gets a pacer made for it)."""
     scale = limits.time_scale
-    return run.Connection(
-        Credentials(webhook=portal.webhook_url), Target("user", 1, section_id=1), state,
-        rate=f"{limits.rate * scale}/{limits.burst}",
-        operating_limit=limits.operating_limit / scale,
-    )
-
-
-@contextmanager
-def paced_for(limits: LimitSettings) -> Iterator[None]:
-    """Clients made inside pace themselves for a portal running `time_scale` times faster.
-
-    `push` takes `--rate` and `--operating-limit` but has no flag for the window (600 s on
-    every real portal), so the library call gets its client through this hook instead."""
-    scale = limits.time_scale
-    original = run.make_client
-
-    def make_client(credentials: Credentials, *, rate: str = "2/50",
-                    operating_limit: float = 480.0, transport: Transport | None = None,
-                    hooks: Hooks | None = None, pacer: Pacer | None = None) -> Client:
-        pacer = pacer or Pacer(Rate.parse(rate), operating_limit,
-                               window=limits.operating_window / scale)
-        hooks = hooks or Hooks()
-        return Client(credentials.auth(), pacer=pacer, on_wait=hooks.on_wait,
-                      notify=hooks.notify)
-
-    run.make_client = make_client
-    try:
-        yield
-    finally:
-        run.make_client = original
+    pacer = Pacer(Rate(limits.rate * scale, limits.burst), limits.operating_limit / scale,
+                  window=limits.operating_window / scale)
+    return Connection(Credentials(webhook=portal.webhook_url), Target("user", 1, section_id=1),
+                      state, pacer=pacer)
 
 
 @dataclass
@@ -107,20 +83,17 @@ class Pushed:
 
 def push(portal: Portal, data: bytes, state: Path, limits: LimitSettings) -> Pushed:
     """One `push` of `data` through the library, as the CLI would run it."""
-    options = run.SyncOptions(convert=convert_options())
+    options = SyncOptions(convert=convert_options())
     started = time.monotonic()
-    with paced_for(limits):
-        summary = run.push([("generated.ics", data)], connection(portal, state, limits),
-                           options)
+    summary = run.push([("generated.ics", data)], connection(portal, state, limits), options)
     return Pushed(summary, time.monotonic() - started)
 
 
 def planned_writes(portal: Portal, data: bytes, state: Path, limits: LimitSettings) -> int:
     """The write calls a push would send now: 0 when the portal equals the input."""
-    options = run.SyncOptions(convert=convert_options())
-    with paced_for(limits):
-        plan = run.make_plan([("generated.ics", data)], connection(portal, state, limits),
-                             options).plan
+    options = SyncOptions(convert=convert_options())
+    plan = run.make_plan([("generated.ics", data)], connection(portal, state, limits),
+                         options).plan
     return len(plan.writes)
 
 

@@ -15,7 +15,7 @@ import time
 
 from bench.gen import generate
 from bench.harness import convert_options, filled_portal
-from ics2b24.app.run import Connection
+from ics2b24.app.session import Connection
 from ics2b24.app.target import Target
 from ics2b24.app.verify import verify
 from ics2b24.bitrix.connect import Credentials

@@ -11,7 +11,8 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from ics2b24.app.run import Connection, event_rows, get_by_ids, section_to_read
+from ics2b24.app.reads import event_rows, get_by_ids
+from ics2b24.app.session import Connection, section_to_read
 from ics2b24.app.verify import target_section_id, wider
 from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.rows import parse_events, shown

@@ -26,15 +26,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ics2b24.app.inputs import read_path
-from ics2b24.app.run import (
-    Connection,
-    PlanReport,
-    Progress,
-    Summary,
-    SyncOptions,
-    make_plan,
-    push,
-)
+from ics2b24.app.run import PlanReport, Summary, make_plan, push
+from ics2b24.app.session import Connection, Progress, SyncOptions
 from ics2b24.app.target import Target
 from ics2b24.app.verify import verify
 from ics2b24.bitrix.client import Client

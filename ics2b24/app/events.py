@@ -3,7 +3,7 @@ it. The portal expands every series itself: `calendar.event.get` over the window
 row per occurrence (a series' rows all carry its ID, a moved occurrence is an event of its own
 naming its series in RECURRENCE_ID), and each row is listed as it comes, so the listing is
 what a user opening those days sees, not what the state DB or the input says should be there.
-The section is chosen as push chooses it (app/run.py `section_to_read`)."""
+The section is chosen as push chooses it (app/session.py `section_to_read`)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ics2b24.app.run import Connection, event_rows, section_to_read
+from ics2b24.app.reads import event_rows
 from ics2b24.app.sections import PortalSection
+from ics2b24.app.session import Connection, section_to_read
 from ics2b24.bitrix.rows import date_order, parse_event
 from ics2b24.errors import UsageError
 from ics2b24.model import EventParams

@@ -12,7 +12,7 @@ what it lacks. An HTTP error, a connection that fails or a feed that does not an
 `--timeout`, an HTML page (a login or error page), an empty body or one larger than
 MAX_FEED_BYTES is a ParseError (exit 65, as unreadable input) saying what came back: status,
 content type, size; nothing is pushed. A body cut short (no END:VCALENDAR) is read as a
-truncated file is: push prunes nothing (app/run.py says so, with what came back).
+truncated file is: push prunes nothing (app/session.py says so, with what came back).
 
 Credentials reach the feed only as HTTP auth: `user:password` or `Bearer TOKEN` from an
 environment variable (`--feed-auth-env VAR`, else AUTH_VARIABLE) or printed by a command

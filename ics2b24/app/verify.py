@@ -12,14 +12,8 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from ics2b24.app.run import (
-    Connection,
-    convert_options,
-    current_user,
-    event_get_params,
-    event_rows,
-    section_to_read,
-)
+from ics2b24.app.reads import event_get_params, event_rows
+from ics2b24.app.session import Connection, convert_options, current_user, section_to_read
 from ics2b24.app.target import Target
 from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS

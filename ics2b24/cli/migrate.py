@@ -24,7 +24,7 @@ from ics2b24.errors import PortalError, UsageError
 
 if TYPE_CHECKING:
     from ics2b24.app.company import CompanyPlan, ExportCalendar, Job, MeetingMode, Row
-    from ics2b24.app.run import Connection
+    from ics2b24.app.session import Connection
     from ics2b24.bitrix.client import Client
     from ics2b24.cli.console import Console
     from ics2b24.model import PortalTraits
@@ -84,7 +84,7 @@ def migrate(ctx: click.Context, export: str, owners: str | None, meetings: str, 
     work = _jobs(calendars, found, meetings, conversion, _state_dir(state_dir, path))
 
     def connect(job: Job) -> Connection:
-        from ics2b24.app.run import Connection
+        from ics2b24.app.session import Connection
 
         return Connection(account, job.target, job.state, rate=rate,
                           operating_limit=operating_limit, transport=transport,

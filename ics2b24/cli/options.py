@@ -21,7 +21,7 @@ from ics2b24.model import DEFAULT_MAX_OCCURRENCES
 
 if TYPE_CHECKING:
     from ics2b24.app.feeds import Feeds
-    from ics2b24.app.run import Connection, SyncOptions
+    from ics2b24.app.session import Connection, SyncOptions
     from ics2b24.app.target import CalendarType
     from ics2b24.bitrix.client import Client
     from ics2b24.bitrix.connect import Credentials, Hooks, Transport
@@ -281,7 +281,7 @@ def connection_of(credentials: CredentialFlags, target: TargetFlags, *,
                   pacer: Pacer | None = None) -> Connection:
     """The run's Connection. `--owner` defaults as for `section list`: the caller for a user
     calendar. `pacer`: one the run's other connections to the portal share."""
-    from ics2b24.app.run import Connection
+    from ics2b24.app.session import Connection
     from ics2b24.app.target import Target, owner_of
     from ics2b24.bitrix.connect import caller_id
 
@@ -298,7 +298,7 @@ def connection_of(credentials: CredentialFlags, target: TargetFlags, *,
 
 def sync_options_of(conversion: ConvertFlags, sync: SyncFlags, *, force_delete: bool = False,
                     section_from_ics: bool = False, feeds: Feeds | None = None) -> SyncOptions:
-    from ics2b24.app.run import SyncOptions
+    from ics2b24.app.session import SyncOptions
 
     return SyncOptions(convert=conversion.values(), prune=sync.prune, force=sync.force,
                        force_delete=force_delete, section_from_ics=section_from_ics,

@@ -88,6 +88,7 @@ def _credentials_of(pair: Pair, credentials: CredentialFlags) -> CredentialFlags
 def _run_pair(ctx: click.Context, pair: Pair, flags: CredentialFlags, pacer: Pacer,
               dry_run: bool) -> None:
     from ics2b24.app import run
+    from ics2b24.app.session import SyncOptions
 
     target = TargetFlags(pair.calendar_type, pair.owner, pair.section_id, pair.section_name)
     sources = tuple(_sources(pair))
@@ -98,7 +99,7 @@ def _run_pair(ctx: click.Context, pair: Pair, flags: CredentialFlags, pacer: Pac
                        "nothing to do", err=True)
         return
     inputs = read_files(sources, feeds)
-    options = run.SyncOptions(convert=pair.convert, prune=pair.prune,
+    options = SyncOptions(convert=pair.convert, prune=pair.prune,
                               force_delete=pair.force_delete, only=pair.only,
                               prune_future=pair.prune_future, feeds=dict(feeds.answers))
     state = str(pair.state) if pair.state else None

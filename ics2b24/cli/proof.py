@@ -32,7 +32,7 @@ from ics2b24.cli.root import cli, console_of, read_files, show_warnings
 from ics2b24.errors import Mismatch, PortalError
 
 if TYPE_CHECKING:
-    from ics2b24.app.run import Connection
+    from ics2b24.app.session import Connection
     from ics2b24.app.target import CalendarType
 
 

@@ -35,8 +35,10 @@ from ics2b24.cli.signals import hold, interruption
 from ics2b24.errors import PortalError, UsageError
 
 if TYPE_CHECKING:
-    from ics2b24.app.run import Connection, PlanReport, Summary, SyncOptions, UndoPreview
+    from ics2b24.app.run import PlanReport, Summary
     from ics2b24.app.sections import PortalSection
+    from ics2b24.app.session import Connection, SyncOptions
+    from ics2b24.app.undo import UndoPreview
     from ics2b24.bitrix.connect import Hooks
     from ics2b24.cli.console import Console
 
@@ -234,27 +236,28 @@ def undo(ctx: click.Context, yes: bool, delete_section: bool, as_json: bool,
          state: str | None, credentials: CredentialFlags, target: TargetFlags) -> None:
     """Delete every event this tool created in TARGET (as its state DB records); then offer
     to delete the section, if push created it and it is left empty."""
-    from ics2b24.app import run
+    from ics2b24.app import undo as undoing
+    from ics2b24.app.run import SectionOutcome
 
     console = console_of(ctx, "deleting")
     connection = connection_of(credentials, target, state=state, hooks=hooks_of(console))
-    preview = run.undo_preview(connection)
+    preview = undoing.undo_preview(connection)
     if preview.total == 0:
         click.echo("Nothing to undo: the state DB records no event created in this target.",
                    err=True)
-        deleted = run.delete_emptied_section(connection) if delete_section else None
+        deleted = undoing.delete_emptied_section(connection) if delete_section else None
         if deleted is not None:
-            click.echo(f"ics2b24: {run.SectionOutcome(deleted, deleted=True).line()}",
+            click.echo(f"ics2b24: {SectionOutcome(deleted, deleted=True).line()}",
                        err=True)
         return
     if not yes and not _confirm_undo(preview):
         click.echo("ics2b24: nothing deleted", err=True)
         return
     with running(console, connection, _UNDONE, as_json):
-        summary = run.undo(connection, progress=console.progress)
+        summary = undoing.undo(connection, progress=console.progress)
     if summary.section is not None and _delete_emptied(summary.section.section, yes,
                                                        delete_section):
-        summary.section = replace(summary.section, deleted=run.delete_emptied_section(
+        summary.section = replace(summary.section, deleted=undoing.delete_emptied_section(
             connection) is not None)
     _finish(ctx, summary, as_json, None)
 

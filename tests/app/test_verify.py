@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ics2b24.app.run import Connection
+from ics2b24.app.session import Connection
 from ics2b24.app.target import Target
 from ics2b24.app.verify import verify
 from ics2b24.bitrix.connect import Credentials
