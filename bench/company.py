@@ -47,6 +47,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 from bench.harness import LIFTED, MethodLog, convert_options, section_equality, start_portal
@@ -61,6 +62,8 @@ from ics2b24.portal.server import Portal
 
 DEFAULT_SCALE = 4.0
 TARGET_RATIO = 1.05
+PAUSE = 1.0
+"""Seconds between two writes that `timeline` counts as a wait for operating time."""
 OWNER = 1
 
 
@@ -132,6 +135,8 @@ def migrate(people: list[Person], events: int, webhooks: int, limits: LimitSetti
     """Every person pushed in turn on a fresh portal with `webhooks` webhooks of user 1."""
     portal = start_portal(limits, webhooks=webhooks)
     log = MethodLog(portal)
+    stamps: list[float] = []
+    log.on_write = lambda _count: stamps.append(time.monotonic())
     pacer = shared_pacer(limits)
     options = run.SyncOptions(convert=convert_options())
     try:
@@ -147,6 +152,8 @@ def migrate(people: list[Person], events: int, webhooks: int, limits: LimitSetti
                     print(f"  {webhooks} webhook(s): {done}/{len(people)} people pushed, "
                           f"{time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
             seconds = time.monotonic() - started
+            print(f"  {webhooks} webhook(s): {timeline(stamps, started, seconds)}",
+                  file=sys.stderr, flush=True)
             counters = portal.counters()
             writes = log.calls[ADD]
             equal = failed == 0 and all_equal(portal, people, state, pacer, options)
@@ -155,6 +162,22 @@ def migrate(people: list[Person], events: int, webhooks: int, limits: LimitSetti
     return Row(webhooks, len(people),
                measured("ics2b24", f"{webhooks} webhooks", len(people) * events, writes,
                         counters, seconds, limits, equal, webhooks))
+
+
+def timeline(stamps: list[float], started: float, seconds: float) -> str:
+    """Where a run's time went, from the moment of each write the portal ran: the pauses
+    between writes longer than `PAUSE` s (the operating-time waits), the writes' time before
+    the first and after the last of them, and the run's time after its last write."""
+    if not stamps:
+        return "no writes"
+    gaps = [(b - a, a - started) for a, b in pairwise(stamps)
+            if b - a > PAUSE]
+    paused = sum(gap for gap, _ in gaps)
+    first = f"{gaps[0][1]:.1f}" if gaps else "–"
+    after = f"{stamps[-1] - (gaps[-1][1] + gaps[-1][0]) - started:.1f}" if gaps else "–"
+    return (f"{len(gaps)} pauses > {PAUSE:g} s between writes, {paused:.1f} s in all; writes "
+            f"until the first pause {first} s, after the last {after} s; run after its last "
+            f"write {started + seconds - stamps[-1]:.1f} s")
 
 
 def all_equal(portal: Portal, people: list[Person], state: Path, pacer: Pacer,
