@@ -120,14 +120,20 @@ def compare(portal: Portal, converted: ConvertResult, data: bytes, state: Path,
 
     Only for inputs whose events are all adds (no overrides or exclusions), where one desired
     line is one stored event."""
+    return section_equality(portal, converted, 1, planned_writes(portal, data, state, limits))
+
+
+def section_equality(portal: Portal, converted: ConvertResult, section: int,
+                     planned: int) -> Equality:
+    """`compare` for one section of user 1, given the writes a fresh plan for it still has."""
     wanted = Counter(_desired_key(e.params.to_params()) for e in converted.events)
-    stored = Counter(_stored_key(row) for row in portal.store.events("user", 1, [1]))
+    stored = Counter(_stored_key(row) for row in portal.store.events("user", 1, [section]))
     return Equality(
         expected=sum(wanted.values()),
         stored=sum(stored.values()),
         duplicates=sum(n - 1 for n in stored.values() if n > 1),
         missing=sum((wanted - stored).values()),
-        planned_writes=planned_writes(portal, data, state, limits),
+        planned_writes=planned,
     )
 
 
