@@ -53,6 +53,7 @@ from pathlib import Path
 from bench.harness import LIFTED, MethodLog, convert_options, section_equality, start_portal
 from bench.migration import ADD, Run, calendar, measured
 from ics2b24.app import run
+from ics2b24.app.session import Connection, SyncOptions
 from ics2b24.app.target import Target
 from ics2b24.bitrix.connect import Credentials
 from ics2b24.bitrix.limits import Pacer, Rate
@@ -93,9 +94,9 @@ def shared_pacer(limits: LimitSettings) -> Pacer:
                  window=limits.operating_window / scale)
 
 
-def connection(portal: Portal, person: Person, state: Path, pacer: Pacer) -> run.Connection:
+def connection(portal: Portal, person: Person, state: Path, pacer: Pacer) -> Connection:
     """The person's section of user 1, through the whole pool, paced by the shared pacer."""
-    return run.Connection(Credentials(webhook=" ".join(portal.webhook_urls)),
+    return Connection(Credentials(webhook=" ".join(portal.webhook_urls)),
                           Target("user", OWNER, section_name=person.section), state,
                           pacer=pacer)
 
@@ -138,7 +139,7 @@ def migrate(people: list[Person], events: int, webhooks: int, limits: LimitSetti
     stamps: list[float] = []
     log.on_write = lambda _count: stamps.append(time.monotonic())
     pacer = shared_pacer(limits)
-    options = run.SyncOptions(convert=convert_options())
+    options = SyncOptions(convert=convert_options())
     try:
         with tempfile.TemporaryDirectory() as tmp:
             state = Path(tmp) / "state.sqlite3"
@@ -181,7 +182,7 @@ def timeline(stamps: list[float], started: float, seconds: float) -> str:
 
 
 def all_equal(portal: Portal, people: list[Person], state: Path, pacer: Pacer,
-              options: run.SyncOptions) -> bool:
+              options: SyncOptions) -> bool:
     """Each person's section equals their input, with no write left in a fresh plan, and
     user 1's calendar holds nothing besides (no event outside the people's sections)."""
     sections = {s["name"]: int(s["id"]) for s in portal.store.sections("user", OWNER)}
