@@ -1,10 +1,12 @@
-"""What the recurrence tests share: plans of a VEVENT body, and the starts the reference
-(recurring-ical-events) and the recurrence model give for them."""
+"""What the recurrence tests share: plans of a calendar (a file of calendars/recurrence or a
+VEVENT body), the starts the reference (recurring-ical-events) and the recurrence model give
+for them, and the outline of a plan that the tables of test_recurrence.py state."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +26,7 @@ from ics2b24.model import WEEKDAYS, Rrule
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
 HORIZON = date(2027, 1, 1)
+CALENDARS = Path(__file__).parent / "calendars" / "recurrence"
 
 
 def ctx(
@@ -35,8 +38,17 @@ def ctx(
 
 
 def calendar(body: str) -> icalendar.Calendar:
-    text = "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//EN\n" + body.strip() + "\nEND:VCALENDAR\n"
-    return icalendar.Calendar.from_ical(text.replace("\n", "\r\n"))
+    return parse("BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//EN\n" + body.strip()
+                 + "\nEND:VCALENDAR\n")
+
+
+def read(name: str) -> icalendar.Calendar:
+    """A calendar of calendars/recurrence by its file name."""
+    return parse((CALENDARS / name).read_text(encoding="utf-8"))
+
+
+def parse(text: str) -> icalendar.Calendar:
+    return icalendar.Calendar.from_ical(text.replace("\r\n", "\n").replace("\n", "\r\n"))
 
 
 def split(cal: icalendar.Calendar) -> tuple[Any, list[Any]]:
@@ -45,8 +57,10 @@ def split(cal: icalendar.Calendar) -> tuple[Any, list[Any]]:
     return master, [e for e in events if "RECURRENCE-ID" in e]
 
 
-def plan(body: str, context: RecurrenceContext | None = None) -> Any:
-    master, overrides = split(calendar(body))
+def plan(source: str | icalendar.Calendar, context: RecurrenceContext | None = None) -> Any:
+    """The plan of a VEVENT body (or of a whole calendar)."""
+    cal = source if isinstance(source, icalendar.Calendar) else calendar(source)
+    master, overrides = split(cal)
     return plan_recurrence(master, overrides, context or ctx())
 
 
@@ -62,10 +76,12 @@ def as_instant(value: date | datetime) -> date | datetime:
     return value.astimezone(timezone.utc)
 
 
-def reference_starts(body: str, horizon: date = HORIZON) -> list[date | datetime]:
-    """recurring-ical-events' occurrences that start before the horizon in the event's zone,
-    cancelled ones left out (they must not exist)."""
-    cal = calendar(body)
+def reference_starts(
+    source: str | icalendar.Calendar, horizon: date = HORIZON
+) -> list[date | datetime]:
+    """recurring-ical-events' occurrences of a VEVENT body (or a whole calendar) that start
+    before the horizon in the event's zone, cancelled ones left out (they must not exist)."""
+    cal = source if isinstance(source, icalendar.Calendar) else calendar(source)
     master, _ = split(cal)
     zone = getattr(master["DTSTART"].dt, "tzinfo", None)
     limit = datetime.combine(horizon, datetime.min.time(), tzinfo=zone)
@@ -181,26 +197,98 @@ def occurrence_starts(result: OccurrencesPlan) -> list[date | datetime]:
     return sorted((as_instant(i.start) for i in result.instances), key=sort_key)
 
 
-def assert_series_matches_reference(body: str) -> SeriesPlan:
-    result = plan(body)
-    assert isinstance(result, SeriesPlan), result
-    assert series_starts(result) == reference_starts(body)
-    return result
+# --- the outline of a plan ----------------------------------------------------------------------
+
+Value = date | datetime
 
 
-def assert_written_out_like_reference(body: str) -> OccurrencesPlan:
-    result = plan(body)
-    assert isinstance(result, OccurrencesPlan), result
-    assert occurrence_starts(result) == reference_starts(body)
-    return result
+@dataclass(frozen=True)
+class Occurrence:
+    """An override, a standalone override or a written-out instance: its recurrence id (the
+    original start), its start and end, and its component's SUMMARY (None without one)."""
+
+    recurrence_id: Value | None
+    start: Value
+    end: Value
+    summary: str | None = field(default=None, kw_only=True)
 
 
-# --- series -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Part(Occurrence):
+    """A part of a series plan: its first occurrence (recurrence id None for the first part)
+    and its rule."""
+
+    rrule: Rrule
 
 
-def parts_of(result: SeriesPlan) -> list[tuple[Any, Any, Any, Rrule]]:
-    """(recurrence_id, start, end, rrule) of each part."""
-    return [(p.recurrence_id, p.start, p.end, p.rrule) for p in result.parts]
+@dataclass(frozen=True)
+class Series:
+    """Everything a SeriesPlan says, as a table row states it."""
+
+    rrule: Rrule
+    start: Value
+    end: Value
+    parts: tuple[Part, ...]
+    overrides: tuple[Occurrence, ...] = ()
+    standalone: tuple[Occurrence, ...] = ()
+    skipped: tuple[date, ...] = ()
+    cancelled: tuple[Value, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Written:
+    """An OccurrencesPlan as a table row states it: how many instances, the first and the
+    last of them, its warnings and the cancelled occurrences."""
+
+    count: int
+    first: Occurrence
+    last: Occurrence
+    warnings: tuple[str, ...]
+    cancelled: tuple[Value, ...] = ()
+
+
+def summary_of(component: Any) -> str | None:
+    return str(component["SUMMARY"]) if "SUMMARY" in component else None
+
+
+def occurrence(line: Any) -> Occurrence:
+    """An OverridePlan or an Instance as an Occurrence."""
+    return Occurrence(line.recurrence_id, line.start, line.end,
+                      summary=summary_of(line.component))
+
+
+def outline(result: SeriesPlan | OccurrencesPlan) -> Series | Written:
+    if isinstance(result, SeriesPlan):
+        return Series(
+            rrule=result.rrule, start=result.start, end=result.end,
+            parts=tuple(Part(p.recurrence_id, p.start, p.end, p.rrule,
+                             summary=summary_of(p.component)) for p in result.parts),
+            overrides=tuple(map(occurrence, result.overrides)),
+            standalone=tuple(map(occurrence, result.standalone)),
+            skipped=tuple(result.skipped), cancelled=tuple(result.cancelled),
+            warnings=tuple(result.warnings),
+        )  # fmt: skip
+    return Written(
+        count=len(result.instances),
+        first=occurrence(result.instances[0]),
+        last=occurrence(result.instances[-1]),
+        warnings=tuple(result.warnings),
+        cancelled=tuple(result.cancelled),
+    )
+
+
+def wall_clocks(value: Any) -> Any:
+    """`value` (an outline, or a part of one) with each datetime in it as (wall clock, zone):
+    two aware datetimes are equal when they name one instant, these also when they read the
+    same in the same zone."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None), str(value.tzinfo)
+    if isinstance(value, tuple | list):
+        return tuple(map(wall_clocks, value))
+    if is_dataclass(value) and not isinstance(value, type):
+        return type(value).__name__, *(wall_clocks(getattr(value, f.name)) for f in fields(value))
+    return value
 
 
 def berlin(month: int, day: int, hour: int = 10) -> datetime:
