@@ -5,10 +5,7 @@ aliases, the order in which a portal checks them, each page's own error texts (w
 empty, HTTP 400), and the documented results. HTTP, auth, batch and limits live in the server;
 this module only knows who calls (`User`) and what they asked for.
 
-Access, as this portal models it: everyone may read every calendar; a user calendar is written
-only by its owner; group calendars by any user (there is no membership model); the company
-calendar's events and sections only by admins, and `calendar.section.add` refuses it for
-everyone, as the reference allows only `user` and `group` there.
+Who may write what is `access.py`; the section methods are `sections.py`.
 
 Where the portal's own PHP source does something else than the reference promises, this module
 does what the source does, and each such place names the Bitrix function and file it follows
@@ -17,38 +14,33 @@ does what the source does, and each such place names the Bitrix function and fil
 
 from __future__ import annotations
 
-import re
 import threading
 import time as _time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, NamedTuple
 
 from ics2b24.portal import columns, dates, recurrence, user_settings, zones
+from ics2b24.portal.access import can_edit
 from ics2b24.portal.groups import sonet_group_get
+from ics2b24.portal.params import as_int, as_list, bitrix_color, check_strings, empty
 from ics2b24.portal.profile import Profile
+from ics2b24.portal.refusals import MethodError, Texts
 from ics2b24.portal.render import (
     event_end,
     event_length,
     render_event,
-    render_section,
     series_to_ts,
     wall,
 )
+from ics2b24.portal.sections import SECTION_COLOR, SECTION_TEXT_COLOR, SectionMethods
 from ics2b24.portal.store import Store, User, default_section
 from ics2b24.portal.wire import php_bool, php_int, php_string
 
 ACCESSIBILITY = ("busy", "absent", "quest", "free")
 IMPORTANCE = ("high", "normal", "low")
-EXPORT_SETS = ("all", "3_9", "6_12")
-SECTION_COLOR = "#E6A469"
-SECTION_TEXT_COLOR = "#000000"
-DEFAULT_COLOR = "#9dcf00"
 NEW_EVENT_NAME = "New event"
-_NOT_WORD = re.compile(r"[^A-Za-z0-9_]")
-
 Handler = Callable[[User, Mapping[str, Any]], Any]
 
 
@@ -61,37 +53,7 @@ class Notice(NamedTuple):
     """"invite" or "cancel"."""
 
 
-class MethodError(Exception):
-    """A refusal the server turns into `{"error", "error_description"}` with `status`."""
-
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
-        self.error = error
-        self.description = description
-        self.status = status
-        super().__init__(f"{error}: {description}" if error else description)
-
-
-@dataclass(frozen=True)
-class _Texts:
-    """One method's error texts, verbatim from its reference page."""
-
-    method: str
-    required: str
-    invalid: str
-    access: str
-    section: str
-    crm: str
-    failed: str
-    mode: str = ""
-
-    def missing(self, name: str) -> MethodError:
-        return MethodError("", self.required.format(name=name, method=self.method))
-
-    def bad(self, name: str) -> MethodError:
-        return MethodError("", self.invalid.format(name=name))
-
-
-_ADD = _Texts(
+_ADD = Texts(
     method="calendar.event.add",
     required='The required parameter "{name}" for the method "{method}" is not set',
     invalid='Invalid value for the parameter "{name}"',
@@ -100,7 +62,7 @@ _ADD = _Texts(
     crm="The list of event links to CRM must be an array",
     failed="An error occurred while creating the event",
 )
-_UPDATE = _Texts(
+_UPDATE = Texts(
     method="calendar.event.update",
     required='The required parameter "{name}" for the method "{method}" is not set.',
     invalid='Invalid value for the "{name}" parameter.',
@@ -123,11 +85,12 @@ class CalendarApi:
         self.profile = profile or Profile()
         self._notices: list[Notice] = []
         self._notices_lock = threading.Lock()
+        self._sections = SectionMethods(store, self.profile)
         self._handlers: dict[str, Handler] = {
-            "calendar.section.get": self._section_get,
-            "calendar.section.add": self._section_add,
-            "calendar.section.update": self._section_update,
-            "calendar.section.delete": self._section_delete,
+            "calendar.section.get": self._sections.get,
+            "calendar.section.add": self._sections.add,
+            "calendar.section.update": self._sections.update,
+            "calendar.section.delete": self._sections.delete,
             "calendar.event.get": self._event_get,
             "calendar.event.getbyid": self._event_get_by_id,
             "calendar.event.add": self._event_add,
@@ -164,134 +127,18 @@ class CalendarApi:
         with self._notices_lock:
             self._notices.append(Notice(event_id, user_id, kind))
 
-    # --- access -------------------------------------------------------------------------
-
-    def can_edit(self, user: User, cal_type: str, owner_id: int) -> bool:
-        """A section's `edit` permission: SectionAccessRule (calendar/lib/access/rule/
-        sectionaccessrule.php) grants every section action to an administrator, so an
-        admin's webhook writes any user's calendar (what a company migration needs)."""
-        if cal_type == "user":
-            return owner_id == user.id or user.is_admin
-        if cal_type == "group":
-            return owner_id > 0
-        if cal_type == "company_calendar":
-            return user.is_admin
-        return False
-
-    def _may_add_section(self, user: User, cal_type: str, owner: int) -> bool:
-        """CCalendarRestService::SectionAdd (calendar_restservice.php). The current
-        generation checks the action against a section of the *caller's* own calendar of
-        that type, so a user calendar takes a new section whoever its owner is (an event in
-        it still needs the section's `edit`, `can_edit`); generation 1 asks the owner's
-        `section_edit` permission: the owner, or an administrator."""
-        if cal_type == "group":
-            return owner > 0
-        if cal_type != "user":
-            return False
-        return self.profile.current or owner == user.id or user.is_admin
-
-    # --- sections -----------------------------------------------------------------------
-
-    def _section_get(self, user: User, p: Mapping[str, Any]) -> list[dict[str, Any]]:
-        method = "calendar.section.get"
-        text = 'The required parameter "{name}" for the method "{method}" is not set'
-        cal_type, owner = self._section_calendar(user, p, method, text)
-        editable = self.can_edit(user, cal_type, owner)
-        return [render_section(s, viewer=user, editable=editable)
-                for s in self.store.sections(cal_type, owner)]
-
-    def _section_add(self, user: User, p: Mapping[str, Any]) -> int:
-        method = "calendar.section.add"
-        text = 'The required parameter "{name}" for the method "{method}" is not set.'
-        cal_type, owner = self._section_calendar(user, p, method, text)
-        _check_strings(p, name_required=True, invalid='Invalid value for the "{name}" parameter')
-        if not self._may_add_section(user, cal_type, owner):
-            raise MethodError("", "Access denied")
-        now = _time.time()
-        data = {
-            "name": p["name"].strip(),
-            "description": str(p.get("description") or "").strip(),
-            "color": (bitrix_color(p["color"], SECTION_COLOR) if p.get("color") is not None
-                      else SECTION_COLOR),
-            "text_color": (bitrix_color(p["text_color"], SECTION_TEXT_COLOR)
-                           if p.get("text_color") is not None else SECTION_TEXT_COLOR),
-            "export": _export(p.get("export")),
-            "created_by": user.id,
-            "created": now,
-            "modified": now,
-        }
-        return self.store.add_section(cal_type, owner, data)
-
-    def _section_update(self, user: User, p: Mapping[str, Any]) -> int:
-        method = "calendar.section.update"
-        text = 'The required parameter "{name}" for the method "{method}" is not set'
-        cal_type, owner = self._section_calendar(user, p, method, text)
-        section_id = _int(p.get("id"))
-        if not section_id or section_id <= 0:
-            raise MethodError("", "Section ID is not set")
-        _check_strings(p, name_required=False, invalid='Invalid value for the "{name}" parameter')
-        with self.store.transaction():
-            section = self._own_section(user, section_id, cal_type, owner, "Access denied")
-            # CCalendarRestService::SectionUpdate (modules/calendar/classes/general/
-            # calendar_restservice.php): name and description only when non-empty after trim,
-            # colours through CCalendar::Color with its default (an unreadable colour becomes
-            # #9dcf00), and `export` is not read at all (only SectionAdd reads it).
-            if isinstance(p.get("name"), str) and p["name"].strip():
-                section["name"] = p["name"].strip()
-            if isinstance(p.get("description"), str) and p["description"].strip():
-                section["description"] = p["description"].strip()
-            for key in ("color", "text_color"):
-                if p.get(key) is not None:
-                    section[key] = bitrix_color(p[key])
-            section["modified"] = _time.time()
-            self.store.put_section(section)
-        return section_id
-
-    def _section_delete(self, user: User, p: Mapping[str, Any]) -> bool:
-        method = "calendar.section.delete"
-        text = 'The required parameter "{name}" for the method "{method}" is not set.'
-        cal_type, owner = self._section_calendar(user, p, method, text)
-        section_id = _int(p.get("id"))
-        if not section_id or section_id <= 0:
-            raise MethodError("", "Section ID is not set.")
-        with self.store.transaction():
-            self._own_section(user, section_id, cal_type, owner, "Access denied.")
-            self.store.delete_section(section_id)
-        return True
-
-    def _section_calendar(self, user: User, p: Mapping[str, Any], method: str,
-                          text: str) -> tuple[str, int]:
-        """`type` and `ownerId` as the section methods read them: `ownerId` may be left out
-        for a user calendar, meaning the caller's own."""
-        if p.get("type") is None:
-            raise MethodError("", text.format(name="type", method=method))
-        cal_type = str(p["type"])
-        if p.get("ownerId") is not None:
-            return cal_type, _int(p["ownerId"]) or 0
-        if cal_type == "user":
-            return cal_type, user.id
-        raise MethodError("", text.format(name="ownerId", method=method))
-
-    def _own_section(self, user: User, section_id: int, cal_type: str, owner: int,
-                     denied: str) -> dict[str, Any]:
-        section = self.store.section(section_id)
-        if (section is None or section["cal_type"] != cal_type or section["owner_id"] != owner
-                or not self.can_edit(user, cal_type, owner)):
-            raise MethodError("", denied)
-        return section
-
     # --- events: reading ----------------------------------------------------------------
 
     def _event_get(self, user: User, p: Mapping[str, Any]) -> list[dict[str, Any]]:
-        if _empty(p.get("type")):
+        if empty(p.get("type")):
             raise MethodError(
                 "", 'Required parameter "type" is not specified for method "calendar.event.get"'
             )
-        cal_type, owner = str(p["type"]), _int(p.get("ownerId")) or 0
+        cal_type, owner = str(p["type"]), as_int(p.get("ownerId")) or 0
         first, last = _window(p, dates.zone(user.time_zone))
         wanted = {s["id"] for s in self.store.sections(cal_type, owner)}
-        if not _empty(p.get("section")):
-            wanted &= {i for i in (_int(v) for v in _items(p["section"])) if i}
+        if not empty(p.get("section")):
+            wanted &= {i for i in (as_int(v) for v in as_list(p["section"])) if i}
         viewer_tz = dates.zone(user.time_zone)
         begin = dates.timestamp(first, viewer_tz)
         end = dates.day_end(last, viewer_tz)
@@ -313,11 +160,11 @@ class CalendarApi:
         return [row for _, _, row in found]
 
     def _event_get_by_id(self, user: User, p: Mapping[str, Any]) -> dict[str, Any] | None:
-        if _empty(p.get("id")):
+        if empty(p.get("id")):
             raise MethodError(
                 "", 'The required parameter "id" for the method "calendar.event.getbyid" is not set'
             )
-        event_id = _int(p.get("id"))
+        event_id = as_int(p.get("id"))
         event = self.store.event(event_id) if event_id else None
         if event is None:
             return None
@@ -338,12 +185,12 @@ class CalendarApi:
             required.append("section")
         for key in required:
             value = p.get(key)
-            if key in ("from", "to") and _empty(value) and not _empty(p.get(f"{key}_ts")):
+            if key in ("from", "to") and empty(value) and not empty(p.get(f"{key}_ts")):
                 continue
-            if _empty(value) and not (key == "ownerId" and value is not None):
+            if empty(value) and not (key == "ownerId" and value is not None):
                 raise texts.missing(key)
-        _check_strings(p, name_required=True, invalid=texts.invalid)
-        cal_type, owner = str(p["type"]), _int(p["ownerId"]) or 0
+        check_strings(p, name_required=True, invalid=texts.invalid)
+        cal_type, owner = str(p["type"]), as_int(p["ownerId"]) or 0
         with self.store.transaction():
             section_id = self._add_section_for(user, cal_type, owner, p.get("section"), texts)
             event = self._apply(user, p, _blank(user, cal_type, owner), texts)
@@ -360,25 +207,25 @@ class CalendarApi:
         texts = _UPDATE
         for key in ("id", "ownerId", "type"):
             value = p.get(key)
-            if _empty(value) and not (key == "ownerId" and value is not None):
+            if empty(value) and not (key == "ownerId" and value is not None):
                 raise texts.missing(key)
         # CCalendarRestService::EventUpdate (calendar_restservice.php): generation 1 checks
         # `!is_string($params['name'])` after the required parameters, so an update that does
         # not send the name is refused; the current one checks a name only when it is sent.
-        _check_strings(p, name_required=not self.profile.current, invalid=texts.invalid)
+        check_strings(p, name_required=not self.profile.current, invalid=texts.invalid)
         mode = self._recurrence_mode(p, texts)
         with self.store.transaction():
-            event = self.store.event(_int(p["id"]) or 0)
+            event = self.store.event(as_int(p["id"]) or 0)
             if event is None:
                 raise MethodError("", texts.failed)
-            cal_type, owner = str(p["type"]), _int(p["ownerId"]) or 0
+            cal_type, owner = str(p["type"]), as_int(p["ownerId"]) or 0
             if ((event["cal_type"], event["owner_id"]) != (cal_type, owner)
-                    or not self.can_edit(user, cal_type, owner)):
+                    or not can_edit(user, cal_type, owner)):
                 raise MethodError("", texts.access)
             if (event.get("is_meeting") and event["meeting_host"] != user.id
-                    and _int(p.get("host")) != event["meeting_host"]):
+                    and as_int(p.get("host")) != event["meeting_host"]):
                 raise MethodError("", texts.access)
-            if not _empty(p.get("section")):
+            if not empty(p.get("section")):
                 self._existing_section(user, cal_type, owner, p["section"], texts)
             if event.get("rrule") and mode in ("this", "next"):
                 day = _current_day(p, texts)
@@ -401,26 +248,26 @@ class CalendarApi:
                 self._rewrite_detached(changed, p)
             return int(event["id"])
 
-    def _recurrence_mode(self, p: Mapping[str, Any], texts: _Texts) -> str | None:
+    def _recurrence_mode(self, p: Mapping[str, Any], texts: Texts) -> str | None:
         """Generation 1 has no `recurrence_mode`: every update rewrites the whole series. The
         current EventUpdate takes a mode only when it is truthy (`""` is no mode) and refuses
         any but this/next/all."""
         if not self.profile.current:
             return None
         mode = p.get("recurrence_mode")
-        if _empty(mode):
+        if empty(mode):
             return None
         if mode not in ("this", "next", "all"):
             raise MethodError("", texts.mode)
         return str(mode)
 
     def _event_delete(self, user: User, p: Mapping[str, Any]) -> bool:
-        event_id = _int(p.get("id"))
+        event_id = as_int(p.get("id"))
         if not event_id or event_id <= 0:
             raise MethodError("", "Event id not specified")
         with self.store.transaction():
             event = self.store.event(event_id)
-            if event is None or not self.can_edit(user, event["cal_type"], event["owner_id"]):
+            if event is None or not can_edit(user, event["cal_type"], event["owner_id"]):
                 raise MethodError("", "An error occurred while deleting the event")
             self._delete(event)
         return True
@@ -519,8 +366,8 @@ class CalendarApi:
             old_rule.pop("~UNTIL", None)
             old_rule.pop("COUNT", None)
             ended = {**series, "rrule": recurrence.checked_rule(old_rule, wall(series["to"]))}
-            if not _empty(p.get("section")):
-                ended["section_id"] = _int(p["section"]) or series["section_id"]
+            if not empty(p.get("section")):
+                ended["section_id"] = as_int(p["section"]) or series["section_id"]
             _settle_rule(ended)
             self.store.put_event(_touched(ended))
             later_id = self._insert(later)
@@ -602,12 +449,12 @@ class CalendarApi:
         return f"{stamp}-{uuid.uuid4().hex}@{self.host}"
 
     def _add_section_for(self, user: User, cal_type: str, owner: int, raw: Any,
-                         texts: _Texts) -> int:
+                         texts: Texts) -> int:
         """The section an added event goes to: the one named, or the calendar's first one
         (created for a user or group calendar that has none)."""
-        if not _empty(raw):
+        if not empty(raw):
             return self._existing_section(user, cal_type, owner, raw, texts)
-        if not self.can_edit(user, cal_type, owner):
+        if not can_edit(user, cal_type, owner):
             raise MethodError("", texts.access)
         sections = self.store.sections(cal_type, owner)
         if sections:
@@ -622,17 +469,17 @@ class CalendarApi:
         raise MethodError("", texts.section)
 
     def _existing_section(self, user: User, cal_type: str, owner: int, raw: Any,
-                          texts: _Texts) -> int:
-        section_id = _int(raw) or 0
+                          texts: Texts) -> int:
+        section_id = as_int(raw) or 0
         section = self.store.section(section_id)
         if section is None or (section["cal_type"], section["owner_id"]) != (cal_type, owner):
             raise MethodError("", texts.section)
-        if not self.can_edit(user, cal_type, owner):
+        if not can_edit(user, cal_type, owner):
             raise MethodError("", texts.access)
         return section_id
 
     def _apply(self, user: User, p: Mapping[str, Any], base: dict[str, Any],
-               texts: _Texts) -> dict[str, Any]:
+               texts: Texts) -> dict[str, Any]:
         """`base` with the given params laid over it: what add builds and update changes."""
         event = dict(base)
         skip = bool(base["skip_time"])
@@ -673,7 +520,7 @@ class CalendarApi:
         if p.get("crm_fields") is not None:
             if not isinstance(p["crm_fields"], (list, Mapping)):
                 raise MethodError("", texts.crm)
-            event["crm_fields"] = [str(v) for v in _items(p["crm_fields"])]
+            event["crm_fields"] = [str(v) for v in as_list(p["crm_fields"])]
         self._apply_meeting(user, event, p)
         return event
 
@@ -688,9 +535,9 @@ class CalendarApi:
         if not event["is_meeting"]:
             event["attendees"] = []
             return
-        given = [i for i in (_int(v) for v in _items(p.get("attendees") or [])) if i]
+        given = [i for i in (as_int(v) for v in as_list(p.get("attendees") or [])) if i]
         event["attendees"] = [i for i in dict.fromkeys(given) if self.store.user(i)]
-        event["meeting_host"] = _int(p["host"]) if p.get("host") is not None else user.id
+        event["meeting_host"] = as_int(p["host"]) if p.get("host") is not None else user.id
         meeting = p.get("meeting") if isinstance(p.get("meeting"), Mapping) else {}
         assert isinstance(meeting, Mapping)
         event["meeting"] = {"notify": php_bool(meeting.get("notify")),
@@ -859,12 +706,12 @@ def _moved_end(start: date | datetime, old_start: date | datetime,
 
 def _given_date(p: Mapping[str, Any], key: str, tz: Any, skip: bool, user: User,
                 profile: Profile) -> date | datetime | None:
-    if not _empty(p.get(key)):
+    if not empty(p.get(key)):
         if skip:
             return zones.all_day_date(p[key], user_zone=user.time_zone,
                                       server_zone=profile.server_zone)
         return dates.parse(p[key], tz=tz)
-    if not _empty(p.get(f"{key}_ts")):
+    if not empty(p.get(f"{key}_ts")):
         return dates.from_timestamp(p[f"{key}_ts"], tz)
     return None
 
@@ -948,8 +795,8 @@ def _at_series_time(event: Mapping[str, Any], day: date) -> date | datetime:
     return datetime.combine(day, first.time()) if isinstance(first, datetime) else day
 
 
-def _current_day(p: Mapping[str, Any], texts: _Texts) -> date:
-    if _empty(p.get("current_date_from")):
+def _current_day(p: Mapping[str, Any], texts: Texts) -> date:
+    if empty(p.get("current_date_from")):
         raise MethodError("", texts.failed)
     try:
         return dates.parse_day(p["current_date_from"])
@@ -968,7 +815,7 @@ def _window(p: Mapping[str, Any], tz: Any) -> tuple[date, date]:
 
 
 def _day_or_none(value: Any) -> date | None:
-    if _empty(value):
+    if empty(value):
         return None
     try:
         return dates.parse_day(value)
@@ -978,38 +825,6 @@ def _day_or_none(value: Any) -> date | None:
 
 def _touched(event: dict[str, Any]) -> dict[str, Any]:
     return {**event, "modified": _time.time(), "version": int(event.get("version", 1)) + 1}
-
-
-def _check_strings(p: Mapping[str, Any], *, name_required: bool, invalid: str) -> None:
-    """`name` and `description` must be strings (the reference's "Invalid value" errors)."""
-    name = p.get("name")
-    if (name_required or name is not None) and not isinstance(name, str):
-        raise MethodError("", invalid.format(name="name"))
-    if p.get("description") is not None and not isinstance(p["description"], str):
-        raise MethodError("", invalid.format(name="description"))
-
-
-def _export(value: Any) -> dict[str, Any]:
-    """EXPORT of a new section: CCalendarRestService::SectionAdd takes it only when both ALLOW
-    and SET are set, ALLOW through PHP's (bool), SET as given."""
-    if isinstance(value, Mapping) and value.get("ALLOW") is not None \
-            and value.get("SET") is not None:
-        return {"ALLOW": php_bool(value["ALLOW"]), "SET": value["SET"]}
-    return {"ALLOW": True, "SET": "all"}
-
-
-def bitrix_color(value: Any, default: str = DEFAULT_COLOR) -> str:
-    """CCalendar::Color (modules/calendar/classes/general/calendar.php): non-word characters
-    dropped, longer than 6 cut to 6, shorter than 6 is no colour - and no colour is the
-    default (#9dcf00 unless the caller names another). Hex digits are not checked."""
-    text = php_string(value)
-    if text != "":
-        text = _NOT_WORD.sub("", text).strip().lstrip("#")
-        if len(text) > 6:
-            text = text[:6]
-        elif len(text) < 6:
-            text = ""
-    return f"#{text}" if text else default
 
 
 _REMINDER_TYPES = ("min", "hour", "day")
@@ -1086,7 +901,7 @@ def _keeps_old_date(p: Mapping[str, Any]) -> bool:
     `recursionEditMode` set and 'all' or '', a DATE_FROM in the request and a request RRULE whose
     FREQ is not 'NONE' - a request without rrule counts as not NONE, so this holds for an event
     without any rule too."""
-    given = not _empty(p.get("from")) or not _empty(p.get("from_ts"))
+    given = not empty(p.get("from")) or not empty(p.get("from_ts"))
     rule = p.get("rrule")
     freq = rule.get("FREQ") if isinstance(rule, Mapping) else None
     return given and freq != "NONE"
@@ -1103,7 +918,7 @@ def _keep_old_date(changed: dict[str, Any], before: Mapping[str, Any],
     if new_first == old_first:
         return
     start = _original_date(new_first, old_first)
-    if not _empty(p.get("to")) or not _empty(p.get("to_ts")):
+    if not empty(p.get("to")) or not empty(p.get("to_ts")):
         end = _original_date(new_last, old_last)
     else:
         end = _shift(start, new_last, new_first)
@@ -1230,31 +1045,6 @@ def _guests(event: Mapping[str, Any]) -> list[int]:
     if event["cal_type"] == "user":
         skip.add(int(event["owner_id"]))
     return [int(a) for a in event.get("attendees") or [] if int(a) not in skip]
-
-
-def _empty(value: Any) -> bool:
-    """PHP's empty(): what a portal treats as "not set"."""
-    return value is None or value is False or value in ("", "0", 0, [], {})
-
-
-def _int(value: Any) -> int | None:
-    """PHP's (int) of a parameter (None when it was not sent): "12abc" is 12, a non-empty
-    array is 1 - which is what an id taken from a batch reference to a whole result becomes."""
-    if value is None:
-        return None
-    return php_int(value.strip() if isinstance(value, str) else value)
-
-
-def _items(value: Any) -> list[Any]:
-    """A list as JSON gives it, or as PHP-style form keys decode it (`{"0": …}`). A form can
-    only say "empty array" as `key[]=`, which decodes to one empty string: that is no item."""
-    if isinstance(value, Mapping):
-        items = list(value.values())
-    elif isinstance(value, (list, tuple)):
-        items = list(value)
-    else:
-        items = [value]
-    return [item for item in items if item != ""]
 
 
 def _day(value: date | datetime) -> date:
