@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, NamedTuple
 
-from ics2b24.portal import columns, dates, recurrence, user_settings, zones
+from ics2b24.portal import columns, dates, recurrence, zones
 from ics2b24.portal.access import can_edit
 from ics2b24.portal.groups import sonet_group_get
 from ics2b24.portal.params import as_int, as_list, bitrix_color, check_strings, empty
@@ -35,7 +35,9 @@ from ics2b24.portal.render import (
     wall,
 )
 from ics2b24.portal.sections import SECTION_COLOR, SECTION_TEXT_COLOR, SectionMethods
+from ics2b24.portal.settings_api import SettingsMethods
 from ics2b24.portal.store import Store, User, default_section
+from ics2b24.portal.users import UserMethods
 from ics2b24.portal.wire import php_bool, php_int, php_string
 
 ACCESSIBILITY = ("busy", "absent", "quest", "free")
@@ -86,6 +88,8 @@ class CalendarApi:
         self._notices: list[Notice] = []
         self._notices_lock = threading.Lock()
         self._sections = SectionMethods(store, self.profile)
+        self._settings = SettingsMethods(store)
+        self._users = UserMethods(store)
         self._handlers: dict[str, Handler] = {
             "calendar.section.get": self._sections.get,
             "calendar.section.add": self._sections.add,
@@ -96,12 +100,12 @@ class CalendarApi:
             "calendar.event.add": self._event_add,
             "calendar.event.update": self._event_update,
             "calendar.event.delete": self._event_delete,
-            "calendar.user.settings.get": self._user_settings_get,
-            "calendar.user.settings.set": self._user_settings_set,
-            "calendar.settings.get": self._settings_get,
-            "user.current": self._user_current,
-            "user.get": self._user_get,
-            "user.admin": lambda user, p: user.is_admin,
+            "calendar.user.settings.get": self._settings.get_user_settings,
+            "calendar.user.settings.set": self._settings.set_user_settings,
+            "calendar.settings.get": self._settings.get_settings,
+            "user.current": self._users.current,
+            "user.get": self._users.get,
+            "user.admin": self._users.admin,
         }
         if self.profile.socialnetwork:
             self._handlers["sonet_group.get"] = (
@@ -544,101 +548,7 @@ class CalendarApi:
                             "text": php_string(meeting.get("text")),
                             "open": php_bool(meeting.get("open"))}
 
-    # --- settings and the current user --------------------------------------------------
-
-    def _user_settings_get(self, user: User, p: Mapping[str, Any]) -> dict[str, Any]:
-        stored = self.store.settings(user.id) or user_settings.defaults(self._personal(user))
-        return user_settings.shown(stored, user.time_zone)
-
-    def _user_settings_set(self, user: User, p: Mapping[str, Any]) -> bool:
-        if "settings" not in p or p["settings"] is None:
-            raise MethodError("", 'The required parameter "settings" for the method '
-                                  '"calendar.user.settings.set" is not set')
-        defaults = user_settings.defaults(self._personal(user))
-        stored = self.store.settings(user.id) or defaults
-        self.store.put_settings(user.id, user_settings.merged(stored, p["settings"], defaults))
-        return True
-
-    def _personal(self, user: User) -> int | None:
-        sections = self.store.sections("user", user.id)
-        return int(sections[0]["id"]) if sections else None
-
-    def _settings_get(self, user: User, p: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            "work_time_start": "9",
-            "work_time_end": "19",
-            "year_holidays": "1.01,25.12",
-            "year_workdays": "",
-            "week_holidays": ["SA", "SU"],
-            "week_start": "MO",
-            "user_name_template": "#NAME# #LAST_NAME#",
-            "sync_by_push": False,
-            "user_show_login": True,
-            "path_to_user": "/company/personal/user/#user_id#/",
-            "path_to_user_calendar": "/company/personal/user/#user_id#/calendar/",
-            "path_to_group": "/workgroups/group/#group_id#/",
-            "path_to_group_calendar": "/workgroups/group/#group_id#/calendar/",
-            "path_to_vr": "",
-            "path_to_rm": "",
-            "rm_iblock_type": "",
-            "rm_iblock_id": "",
-            "dep_manager_sub": True,
-            "denied_superpose_types": [],
-            "pathes_for_sites": "",
-            "forum_id": "8",
-            "rm_for_sites": True,
-            "path_to_type_company_calendar": "",
-            "path_to_type_location": "",
-            "path_to_type_open_event": "",
-        }
-
-    def _user_current(self, user: User, p: Mapping[str, Any]) -> dict[str, Any]:
-        return _user_row(user)
-
-    def _user_get(self, user: User, p: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Bitrix\\Rest\\Api\\User::userGet (rest/lib/api/user.php): keys in any case, the
-        filter in FILTER or (the older form) beside it; a key without an operator prefix
-        compares equal, as the database does (case aside). Only ID, EMAIL and ACTIVE are
-        played; users in ID order, every page at once (a test portal's users fit in one)."""
-        query = {str(k).upper(): v for k, v in p.items()}
-        found = query.get("FILTER")
-        if isinstance(found, Mapping):
-            query = {str(k).upper(): v for k, v in found.items()}
-        rows = []
-        for candidate in self.store.users():
-            if "EMAIL" in query and str(query["EMAIL"]).casefold() != candidate.email.casefold():
-                continue
-            if "ID" in query and str(query["ID"]) != str(candidate.id):
-                continue
-            if "ACTIVE" in query and str(query["ACTIVE"]).upper() not in ("Y", "TRUE", "1"):
-                continue
-            rows.append(_user_row(candidate))
-        return rows
-
-
 # --- pure helpers ---------------------------------------------------------------------------
-
-
-def _user_row(user: User) -> dict[str, Any]:
-    """A user as `user.current` and `user.get` show one (scope `user`)."""
-    offset = datetime.now(dates.zone(user.time_zone)).utcoffset() or timedelta(0)
-    return {
-            "ID": str(user.id),
-            "XML_ID": "",
-            "ACTIVE": True,
-            "NAME": user.name,
-            "LAST_NAME": user.last_name,
-            "SECOND_NAME": "",
-            "EMAIL": user.email,
-            "IS_ONLINE": "Y",
-            "TIME_ZONE": user.time_zone,
-            "TIME_ZONE_OFFSET": str(int(offset.total_seconds())),
-            "PERSONAL_GENDER": "",
-            "PERSONAL_BIRTHDAY": "",
-            "UF_EMPLOYMENT_DATE": "",
-            "UF_DEPARTMENT": [1],
-            "USER_TYPE": "employee",
-        }
 
 
 def _added_host(user: User, event: Mapping[str, Any], owner: int) -> int:
