@@ -101,7 +101,7 @@ class SectionMethods:
         return True
 
     def _calendar(self, user: User, p: Mapping[str, Any], method: str,
-                          text: str) -> tuple[str, int]:
+                  text: str) -> tuple[str, int]:
         """`type` and `ownerId` as the section methods read them: `ownerId` may be left out
         for a user calendar, meaning the caller's own."""
         if p.get("type") is None:
@@ -114,7 +114,7 @@ class SectionMethods:
         raise MethodError("", text.format(name="ownerId", method=method))
 
     def _own(self, user: User, section_id: int, cal_type: str, owner: int,
-                     denied: str) -> dict[str, Any]:
+             denied: str) -> dict[str, Any]:
         section = self.store.section(section_id)
         if (section is None or section["cal_type"] != cal_type or section["owner_id"] != owner
                 or not can_edit(user, cal_type, owner)):

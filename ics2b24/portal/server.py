@@ -30,9 +30,10 @@ from urllib.parse import urlsplit
 
 from ics2b24.errors import ParseError, UsageError
 from ics2b24.portal.batch import CommandOutcome, run_batch
-from ics2b24.portal.calendar import CalendarApi, Notice
+from ics2b24.portal.calendar import CalendarApi
 from ics2b24.portal.dates import zone
 from ics2b24.portal.faults import Draw, Fault, Faults, FaultSpec, parse_faults
+from ics2b24.portal.invitations import Notice
 from ics2b24.portal.limits import Clock, Limits, LimitSettings, parse_rate, parse_ratio
 from ics2b24.portal.profile import DEFAULT_USER_ZONE, Profile
 from ics2b24.portal.recurrence import PortalFault
