@@ -24,6 +24,7 @@ from ics2b24.portal.invitations import Invitations, Notice
 from ics2b24.portal.profile import Profile
 from ics2b24.portal.refusals import MethodError
 from ics2b24.portal.sections import SectionMethods
+from ics2b24.portal.series_edit import SeriesEdit
 from ics2b24.portal.settings_api import SettingsMethods
 from ics2b24.portal.store import Store, User
 from ics2b24.portal.users import UserMethods
@@ -41,7 +42,7 @@ class CalendarApi:
         self.profile = profile or Profile()
         self._invitations = Invitations(current=self.profile.current)
         self._sections = SectionMethods(store, self.profile)
-        self._events = EventMethods(store, self.profile, host, self._invitations)
+        self._events = EventMethods(SeriesEdit(store, self.profile, host, self._invitations))
         self._settings = SettingsMethods(store)
         self._users = UserMethods(store)
         self._handlers: dict[str, Handler] = {

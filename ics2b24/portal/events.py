@@ -22,27 +22,25 @@ from ics2b24.portal.event_fields import (
     settle_rule,
     touched,
 )
-from ics2b24.portal.invitations import Invitations, reinvite_asked
+from ics2b24.portal.invitations import reinvite_asked
 from ics2b24.portal.occurrences import asked_window, at_series_time, occurrence_on, overlaps, starts
 from ics2b24.portal.params import as_int, as_list, check_strings, empty
-from ics2b24.portal.profile import Profile
 from ics2b24.portal.refusals import MethodError, Texts
 from ics2b24.portal.render import render_event
 from ics2b24.portal.sections import SECTION_COLOR, SECTION_TEXT_COLOR
 from ics2b24.portal.series_edit import SeriesEdit, current_day, keep_old_date, keeps_old_date
-from ics2b24.portal.store import Store, User, default_section
+from ics2b24.portal.store import User, default_section
 
 
 class EventMethods:
-    """The event methods over one `Store`."""
+    """The event methods over the `Store` of `series`, which edits a recurring event for them."""
 
-    def __init__(self, store: Store, profile: Profile, host: str,
-                 invitations: Invitations) -> None:
-        self.store = store
-        self.profile = profile
-        self.host = host
-        self.invitations = invitations
-        self.series = SeriesEdit(store, profile, host, invitations)
+    def __init__(self, series: SeriesEdit) -> None:
+        self.series = series
+        self.store = series.store
+        self.profile = series.profile
+        self.host = series.host
+        self.invitations = series.invitations
 
     def get(self, user: User, p: Mapping[str, Any]) -> list[dict[str, Any]]:
         if empty(p.get("type")):

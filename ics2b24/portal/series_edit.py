@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time as _time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -30,15 +31,15 @@ from ics2b24.portal.store import Store, User
 from ics2b24.portal.wire import php_int
 
 
+@dataclass
 class SeriesEdit:
-    """`this`, `next` and `all` edits of a series over one `Store`."""
+    """`this`, `next` and `all` edits of a series over one `Store`; `host` names the portal in
+    a new series' DAV_XML_ID."""
 
-    def __init__(self, store: Store, profile: Profile, host: str,
-                 invitations: Invitations) -> None:
-        self.store = store
-        self.profile = profile
-        self.host = host
-        self.invitations = invitations
+    store: Store
+    profile: Profile
+    host: str
+    invitations: Invitations
 
     def detach(self, user: User, p: Mapping[str, Any], series: dict[str, Any],
                start: date | datetime) -> int:
@@ -85,39 +86,14 @@ class SeriesEdit:
         set on that path)."""
         day = day_of(start)
         series_id = int(series["id"])
-        series_first = wall(series["from"])
-        asked_rule = p.get("rrule")
-        raw_rule: Any = (asked_rule if asked_rule is not None
-                         else _parsed_rule_array(series))
-        later = apply_params(self.store, self.profile, user,
-                             {k: v for k, v in p.items() if k != "rrule"}, dict(series),
-                             UPDATE_TEXTS)
-        _place_instance(later, series_first, start, this_mode=False)
-        if isinstance(raw_rule, Mapping):
-            raw_rule = _following_rule(raw_rule, series, later, day)
-        later["rrule"] = recurrence.checked_rule(raw_rule, wall(later["to"]),
-                                                 current=self.profile.current)
-        later["exdate"] = list(series.get("exdate", [])) if later["rrule"] else []
-        root = (series.get("relations") or {}).get("ORIGINAL_RECURSION_ID", series_id)
-        later.update(relations={"ORIGINAL_RECURSION_ID": root}, recurrence_id=None,
-                     original_date_from=None, version=1, created=_time.time(),
-                     dav_xml_id=dav_xml_id(self.host, later, now=True))
-        settle_rule(later)
-        if day == day_of(series_first):
+        later = self._following_series(user, p, series, start)
+        if day == day_of(wall(series["from"])):
             later["id"] = series_id
             self.store.put_event(touched(later))
             answer_id: int | None = None
             later_id = series_id
         else:
-            old_rule = _parsed_rule_array(series)
-            old_rule["UNTIL"] = dates.display_date(day - timedelta(days=1))
-            old_rule.pop("~UNTIL", None)
-            old_rule.pop("COUNT", None)
-            ended = {**series, "rrule": recurrence.checked_rule(old_rule, wall(series["to"]))}
-            if not empty(p.get("section")):
-                ended["section_id"] = as_int(p["section"]) or series["section_id"]
-            settle_rule(ended)
-            self.store.put_event(touched(ended))
+            self.store.put_event(touched(_ended_before(series, day, p)))
             later_id = insert_event(self.store, later)
             answer_id = series_id
             self.invitations.invite({**later, "id": later_id}, previous=None, reinvite=False)
@@ -129,6 +105,30 @@ class SeriesEdit:
             "recEventId": later_id,
             "id": answer_id,
         }
+
+    def _following_series(self, user: User, p: Mapping[str, Any], series: Mapping[str, Any],
+                          start: date | datetime) -> dict[str, Any]:
+        """The new series of a `next` split, not saved yet: the request over the series'
+        fields, placed at the split day, with its rule, EXDATE, relations and DAV_XML_ID."""
+        series_first = wall(series["from"])
+        asked_rule = p.get("rrule")
+        raw_rule: Any = (asked_rule if asked_rule is not None
+                         else _parsed_rule_array(series))
+        later = apply_params(self.store, self.profile, user,
+                             {k: v for k, v in p.items() if k != "rrule"}, dict(series),
+                             UPDATE_TEXTS)
+        _place_instance(later, series_first, start, this_mode=False)
+        if isinstance(raw_rule, Mapping):
+            raw_rule = _following_rule(raw_rule, series, later, day_of(start))
+        later["rrule"] = recurrence.checked_rule(raw_rule, wall(later["to"]),
+                                                 current=self.profile.current)
+        later["exdate"] = list(series.get("exdate", [])) if later["rrule"] else []
+        root = (series.get("relations") or {}).get("ORIGINAL_RECURSION_ID", int(series["id"]))
+        later.update(relations={"ORIGINAL_RECURSION_ID": root}, recurrence_id=None,
+                     original_date_from=None, version=1, created=_time.time(),
+                     dav_xml_id=dav_xml_id(self.host, later, now=True))
+        settle_rule(later)
+        return later
 
     def _move_detached(self, series: Mapping[str, Any], later: Mapping[str, Any],
                        p: Mapping[str, Any], day: date) -> None:
@@ -214,6 +214,20 @@ def _shift(start: date | datetime, last: date | datetime,
     if isinstance(start, datetime):
         return start + (as_datetime(last) - as_datetime(first))
     return start + (day_of(last) - day_of(first))
+
+
+def _ended_before(series: Mapping[str, Any], day: date, p: Mapping[str, Any]) -> dict[str, Any]:
+    """The old series of a `next` split: UNTIL the day before, COUNT removed, and moved to the
+    section the request names, if any."""
+    old_rule = _parsed_rule_array(series)
+    old_rule["UNTIL"] = dates.display_date(day - timedelta(days=1))
+    old_rule.pop("~UNTIL", None)
+    old_rule.pop("COUNT", None)
+    ended = {**series, "rrule": recurrence.checked_rule(old_rule, wall(series["to"]))}
+    if not empty(p.get("section")):
+        ended["section_id"] = as_int(p["section"]) or series["section_id"]
+    settle_rule(ended)
+    return ended
 
 
 def _place_instance(event: dict[str, Any], series_first: date | datetime,
