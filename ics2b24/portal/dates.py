@@ -155,6 +155,16 @@ def utc_stamp(wall: date | datetime, tz: ZoneInfo) -> str:
     return instant(wall, tz).astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
+def day_of(value: date | datetime) -> date:
+    """The day of a date or a time."""
+    return value.date() if isinstance(value, datetime) else value
+
+
+def as_datetime(value: date | datetime) -> datetime:
+    """A date as its midnight; a time as it is."""
+    return value if isinstance(value, datetime) else datetime.combine(value, time())
+
+
 def _wall(value: datetime, tz: ZoneInfo) -> datetime:
     if value.tzinfo is None:
         return value

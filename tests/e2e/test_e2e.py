@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ics2b24.portal.calendar import MethodError
+from ics2b24.portal.refusals import MethodError
 from ics2b24.portal.server import Portal
 from tests.helpers import (
     BERLIN,

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from ics2b24.portal.calendar import CalendarApi, MethodError
+from ics2b24.portal.calendar import CalendarApi
 from ics2b24.portal.profile import Profile
+from ics2b24.portal.refusals import MethodError
 from ics2b24.portal.store import Store
 
 CONFIG = {"users": [

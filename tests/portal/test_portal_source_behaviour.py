@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from ics2b24.portal.calendar import Notice
+from ics2b24.portal.invitations import Notice
 from ics2b24.portal.profile import Profile
 from ics2b24.portal.server import Portal
 
