@@ -34,8 +34,10 @@ from urllib.parse import unquote, urljoin, urlsplit
 import requests
 
 from ics2b24.app.secret_command import printed_secret
-from ics2b24.bitrix.client import CONNECT_TIMEOUT, Deadline, connect_reason, without_login
+from ics2b24.bitrix.auth import without_login
+from ics2b24.bitrix.client import CONNECT_TIMEOUT
 from ics2b24.bitrix.connect import Transport
+from ics2b24.bitrix.failures import Deadline, connect_reason
 from ics2b24.errors import ParseError, UsageError
 from ics2b24.store.state import FeedValidators, StateDB
 

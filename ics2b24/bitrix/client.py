@@ -14,65 +14,90 @@ that is no Bitrix24 (its answer is not the REST API's JSON), one that never answ
 `timeout`, and a redirect, which is never followed (the request carries the credentials).
 Once the portal has answered, the same troubles mid-run are treated as passing.
 
-Credentials never leave this module in any text: URLs and messages are redacted, reprs hide
-them, and the `-v` log of each request shows the webhook's token as `***`.
+Credentials (bitrix/auth.py) never leave this module in any text: URLs and messages are
+redacted, and the `-v` log of each request shows the webhook's token as `***`. What a failed
+request means is bitrix/failures.py's; where renewed OAuth tokens are kept, bitrix/tokens.py's.
+
+The module is longer than 500 lines for one reason: `Client` is one retry policy — what may be
+sent again, when, and what each failure tells the user — and split up it would no longer read
+as one.
 """
 
 from __future__ import annotations
 
-import hashlib
-import ipaddress
-import json
 import logging
-import os
 import random
-import re
-import signal
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from types import FrameType
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
 import requests
-from urllib3.exceptions import NewConnectionError
 
 from ics2b24.bitrix import answers
+from ics2b24.bitrix.auth import OAuthAuth, WebhookAuth, ledger_tokens, without_login
 from ics2b24.bitrix.encoding import batch_body
+from ics2b24.bitrix.failures import (
+    Deadline,
+    Expired,
+    MaybeSent,
+    NotSent,
+    connect_reason,
+    never_connected,
+    redirected,
+    renewal_hint,
+    tls_problem,
+)
 from ics2b24.bitrix.limits import Pacer, TimeReport, Wait
+from ics2b24.bitrix.tokens import write_token_file
 from ics2b24.errors import EndpointError, PortalError, UsageError
-from ics2b24.paths import make_private_dirs
 
 log = logging.getLogger(__name__)
 
-DEFAULT_OAUTH_SERVER = "https://oauth.bitrix.info"
-Login = tuple[str, str]
-"""The `user:password` a URL may carry, as (user, password)."""
+
 WRITE_COST = 0.3
+
+
 READ_COST = 0.05
 """Operating seconds assumed for a call before the portal has reported one."""
 
+
 _READ_SUFFIXES = (".get", ".getbyid", ".list", ".current", ".fields", ".nearest")
-_WEBHOOK_PATH = re.compile(r"^/rest/(\d+)/([^/]+)/?$")
+
+
 _RETRYABLE = ("QUERY_LIMIT_EXCEEDED", "OPERATION_TIME_LIMIT")
+
+
 _CREDENTIAL_ERRORS = frozenset({
     "NO_AUTH_FOUND", "INVALID_CREDENTIALS", "invalid_token", "expired_token",
     "WRONG_AUTH_TYPE", "insufficient_scope", "ACCESS_DENIED",
 })
 """Top-level answers that say the credentials are wrong, used up or lack a scope."""
+
+
 _GATEWAY_ERRORS = (502, 503, 504)
 """What a proxy in front of a portal answers while the portal restarts: may pass on a retry."""
+
+
 DEFAULT_TIMEOUT = 60.0
+
+
 CONNECT_TIMEOUT = 10.0
+
+
 FIRST_CONTACT_RETRIES = 2
+
+
 FIRST_CONTACT_PAUSE = 0.5
 """Retries of a refused connection before the portal has answered anything: a portal that is
 still starting gets about a second; an address where nothing listens fails within seconds."""
+
+
 NOTICE_WAIT = 1.0
 """Waits for the operating-time limit at least this long are told to the user."""
+
+
 TICK = 1.0
 """Seconds between two `on_tick` calls of a wait told to the user."""
 
@@ -90,172 +115,6 @@ def backoff(attempt: int) -> float:
     """Seconds to wait before the `attempt`-th retry (from 0) of what failed in passing:
     doubling from half a second up to 30, jittered so that clients do not retry together."""
     return min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
-
-
-@dataclass(frozen=True)
-class WebhookAuth:
-    """`https://PORTAL/rest/USER_ID/TOKEN/`, or a pool of them: several inbound webhooks of
-    one user on one portal, whose tokens each have their own operating time (`limits.md`),
-    so a pool lets a large run spend that many times the limit."""
-
-    base_url: str
-    user_id: int
-    tokens: tuple[str, ...] = field(repr=False)
-    login: Login | None = field(default=None, repr=False)
-
-    @classmethod
-    def parse(cls, text: str) -> WebhookAuth:
-        """One webhook URL, or several separated by whitespace (repeated `--webhook`, or
-        B24_WEBHOOK holding a pool): all of the same portal and user, as a pool acts as one
-        caller whose calls may go through any of them."""
-        pool = [cls._parse_one(url) for url in text.split()]
-        if not pool:
-            raise UsageError("--webhook must look like https://PORTAL/rest/USER_ID/TOKEN/")
-        first = pool[0]
-        for other in pool[1:]:
-            if (other.base_url, other.user_id, other.login) != (first.base_url, first.user_id,
-                                                                first.login):
-                raise UsageError(
-                    f"--webhook: a pool of webhooks must be one user's on one portal, got "
-                    f"{first.base_url}/rest/{first.user_id}/ and "
-                    f"{other.base_url}/rest/{other.user_id}/")
-        tokens = tuple(dict.fromkeys(token for hook in pool for token in hook.tokens))
-        return cls(first.base_url, first.user_id, tokens, first.login)
-
-    @classmethod
-    def _parse_one(cls, url: str) -> WebhookAuth:
-        parts = urlsplit(url.strip())
-        match = _WEBHOOK_PATH.match(parts.path)
-        if parts.scheme and parts.hostname:
-            _check_transport(f"{parts.scheme}://{parts.netloc}", "--webhook")
-        if not parts.hostname or not match:
-            raise UsageError("--webhook must look like https://PORTAL/rest/USER_ID/TOKEN/")
-        base_url, login = _split_login(f"{parts.scheme}://{parts.netloc}")
-        return cls(base_url, int(match.group(1)), (match.group(2),), login)
-
-
-@dataclass
-class OAuthAuth:
-    """An OAuth app's tokens for one portal; the tokens change at every refresh. Renewed pairs
-    go to `token_file` (with `replaces`, the digest of the refresh token the user gave, so a
-    later run given that same token knows the kept pair continues it); `announce` says where
-    when the user did not choose the file."""
-
-    base_url: str
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
-    client_id: str = field(repr=False)
-    client_secret: str = field(repr=False)
-    oauth_server: str = DEFAULT_OAUTH_SERVER
-    token_file: Path | None = None
-    replaces: str | None = field(default=None, repr=False)
-    announce: bool = False
-    login: Login | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        parts = urlsplit(self.base_url.strip())
-        if not parts.hostname:
-            raise UsageError("--portal must look like https://PORTAL/")
-        _check_transport(f"{parts.scheme}://{parts.netloc}", "--portal")
-        self.base_url, self.login = _split_login(f"{parts.scheme}://{parts.netloc}")
-        _check_transport(self.oauth_server, "--oauth-server")
-
-
-def token_digest(token: str) -> str:
-    """What a token file remembers of the refresh token a pair was renewed from."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _token_data(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise TypeError("not an object")
-        str(data["access_token"]), str(data["refresh_token"])
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"token file {path} cannot be read: {type(exc).__name__}") from None
-    return data
-
-
-def read_token_file(path: Path) -> tuple[str, str] | None:
-    """(access, refresh) kept by an earlier run, or None when the file does not exist yet."""
-    data = _token_data(path)
-    return None if data is None else (str(data["access_token"]), str(data["refresh_token"]))
-
-
-def kept_tokens(path: Path, given_refresh: str | None) -> tuple[str, str, str | None] | None:
-    """(access, refresh, replaces) an earlier run kept in `path`, when they continue what the
-    user gives now: no refresh token, the kept one, or the one the kept pair was renewed from
-    (the user's flags still hold the first pair after renewals). Any other refresh token is
-    a new authorisation and wins (None). A file without `replaces` always wins, as the
-    `/oauth/token/` answer saved by hand has none."""
-    data = _token_data(path)
-    if data is None:
-        return None
-    access, refresh = str(data["access_token"]), str(data["refresh_token"])
-    replaces = data.get("replaces")
-    continues = (given_refresh is None or given_refresh == refresh or replaces is None
-                 or replaces == token_digest(given_refresh))
-    return (access, refresh, str(replaces) if replaces else None) if continues else None
-
-
-def write_token_file(path: Path, access: str, refresh: str, replaces: str | None = None) -> None:
-    """Replace the token file atomically; it is created 0600 (its directory 0700) and never
-    wider."""
-    make_private_dirs(path.parent)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    kept: dict[str, str] = {"access_token": access, "refresh_token": refresh}
-    if replaces:
-        kept["replaces"] = replaces
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(kept, out)
-    os.replace(tmp, path)
-
-
-def without_login(url: str) -> str:
-    """`url` without the `user:password@` a URL may carry, which is never shown or kept."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-
-
-def _split_login(url: str) -> tuple[str, Login | None]:
-    """`url` without its `user:password@`, and that login (sent as HTTP basic auth to a
-    portal behind a proxy that asks for one), so that no address shown or kept holds it."""
-    parts = urlsplit(url)
-    login = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
-    return without_login(url), login
-
-
-def _check_transport(url: str, option: str) -> None:
-    """https://, or http:// on this machine, with a port a socket can have."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        shown = f"{parts.scheme}://" if parts.scheme else "an address without https://"
-        raise UsageError(f"{option}: a Bitrix24 portal is reached over https:// (or http:// on "
-                         f"this machine), not {shown}")
-    try:
-        port = parts.port
-    except ValueError:
-        port = 0
-    if port == 0:
-        raise UsageError(f"{option}: the port must be a number from 1 to 65535")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
-        raise UsageError(
-            f"{option}: plain http:// is refused except for loopback addresses "
-            "(a real portal requires HTTPS); use https://"
-        )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def is_write(method: str) -> bool:
@@ -333,7 +192,7 @@ class Client:
         self._session = requests.Session()
         self._verify = verify
         """Passed with each request: a session's own `verify` loses to REQUESTS_CA_BUNDLE."""
-        self._tokens = _ledger_tokens(auth)
+        self._tokens = ledger_tokens(auth)
         """Each pacer ledger this client's calls may go through → the webhook token it is
         (OAuth: one ledger, the app's, and no token here)."""
         self.pacer.choose({}, list(self._tokens))
@@ -488,9 +347,9 @@ class Client:
             self._pace(method, costs)
             try:
                 answer = self._post(method, body)
-            except _NotSent as exc:
+            except NotSent as exc:
                 self._unreached(method, exc.reason, attempt)
-            except _MaybeSent as exc:
+            except MaybeSent as exc:
                 self._unanswered(method, exc, attempt, write=write)
             else:
                 if answer.ok:
@@ -524,7 +383,7 @@ class Client:
         if attempt >= self._max_retries:
             raise TransientError("", f"{method}: cannot reach {self.base_url}: {reason}")
 
-    def _unanswered(self, method: str, exc: _MaybeSent, attempt: int, *, write: bool) -> None:
+    def _unanswered(self, method: str, exc: MaybeSent, attempt: int, *, write: bool) -> None:
         """Sent, and no answer: a write is uncertain; a read is retried, except at first
         contact with a server that never answers."""
         if write:
@@ -599,7 +458,7 @@ class Client:
                                               timeout=(min(CONNECT_TIMEOUT, self._timeout),
                                                        self._timeout),
                                               allow_redirects=False, auth=self._auth.login)
-        except (requests.RequestException, _Expired) as exc:
+        except (requests.RequestException, Expired) as exc:
             failure = self._failure(exc, deadline)
             log.info("POST %s -> %s (%.2f s)", shown, failure.reason,
                      time.monotonic() - started)
@@ -608,14 +467,14 @@ class Client:
         log.info("POST %s -> HTTP %d%s (%.2f s)", shown, response.status_code,
                  f" to {target}" if target else "", time.monotonic() - started)
         if target:
-            raise _redirected(self.base_url, target, response.status_code,
+            raise redirected(self.base_url, target, response.status_code,
                               "--webhook or --portal")
         try:
             data = response.json()
         except ValueError:
             data = None
         if data is None and response.status_code == 200 and self._answered:
-            raise _MaybeSent("the answer was not JSON")
+            raise MaybeSent("the answer was not JSON")
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
         return _Answer(response.status_code, data, content_type)
 
@@ -625,24 +484,24 @@ class Client:
             return None
         return self._redact(without_login(urljoin(response.url, response.headers["Location"])))
 
-    def _failure(self, exc: requests.RequestException | _Expired,
-                 deadline: Deadline | None = None) -> _NotSent | _MaybeSent:
+    def _failure(self, exc: requests.RequestException | Expired,
+                 deadline: Deadline | None = None) -> NotSent | MaybeSent:
         """What a failed request means: never sent, sent without an answer (also when the
         whole answer missed its deadline, whatever the exception it caused on the way), or
         a certificate that no retry will make trusted (raised at once)."""
-        if isinstance(exc, _Expired) or (deadline is not None and deadline.expired):
-            return _MaybeSent(f"no answer within {self._timeout:g} s", timed_out=True)
+        if isinstance(exc, Expired) or (deadline is not None and deadline.expired):
+            return MaybeSent(f"no answer within {self._timeout:g} s", timed_out=True)
         if isinstance(exc, requests.exceptions.SSLError):
-            raise EndpointError(_tls_problem(self.base_url, exc, self._verify)) from None
+            raise EndpointError(tls_problem(self.base_url, exc, self._verify)) from None
         if isinstance(exc, requests.ConnectTimeout):
-            return _NotSent(f"no connection within {min(CONNECT_TIMEOUT, self._timeout):g} s")
+            return NotSent(f"no connection within {min(CONNECT_TIMEOUT, self._timeout):g} s")
         if isinstance(exc, requests.ConnectionError):
-            if _never_connected(exc):
-                return _NotSent(connect_reason(exc))
-            return _MaybeSent("the connection dropped before an answer")
+            if never_connected(exc):
+                return NotSent(connect_reason(exc))
+            return MaybeSent("the connection dropped before an answer")
         if isinstance(exc, requests.Timeout):
-            return _MaybeSent(f"no answer within {self._timeout:g} s", timed_out=True)
-        return _MaybeSent(f"request failed ({type(exc).__name__})")
+            return MaybeSent(f"no answer within {self._timeout:g} s", timed_out=True)
+        return MaybeSent(f"request failed ({type(exc).__name__})")
 
     def _refresh(self) -> None:
         auth = self._auth
@@ -664,15 +523,15 @@ class Client:
                                                  min(CONNECT_TIMEOUT, self._timeout),
                                                  self._timeout), allow_redirects=False)
         except requests.exceptions.SSLError as exc:
-            raise EndpointError(_tls_problem(server, exc, self._verify)) from None
-        except (requests.RequestException, _Expired) as exc:
+            raise EndpointError(tls_problem(server, exc, self._verify)) from None
+        except (requests.RequestException, Expired) as exc:
             raise EndpointError(f"the OAuth server {server} could not renew the access token: "
                                 f"{self._failure(exc, deadline).reason}") from None
         target = self._redirect_target(response)
         log.info("GET %s/oauth/token/ -> HTTP %d%s (%.2f s)", server, response.status_code,
                  f" to {target}" if target else "", time.monotonic() - started)
         if target:
-            raise _redirected(f"the OAuth server {server}", target, response.status_code,
+            raise redirected(f"the OAuth server {server}", target, response.status_code,
                               "--oauth-server")
         try:
             data = response.json()
@@ -685,7 +544,7 @@ class Client:
                                            f"HTTP {response.status_code}"))
             raise EndpointError(f"the OAuth server {server} refused to renew the access "
                                 f"token: {code + ': ' if code else ''}{description}"
-                                + _renewal_hint(code, auth), error=code)
+                                + renewal_hint(code, auth), error=code)
         auth.access_token = str(data["access_token"])
         auth.refresh_token = str(data["refresh_token"])
         if auth.token_file is not None:
@@ -708,115 +567,6 @@ class Client:
             if secret:
                 text = text.replace(secret, "***")
         return text
-
-
-def _ledger_tokens(auth: WebhookAuth | OAuthAuth) -> dict[str, str]:
-    """The pacer's ledger names for `auth`: operating time is kept per webhook or per
-    application (`limits.md`), so one per webhook token, or the app's for OAuth. Names are
-    digests, as the pacer may be shared and is shown in no log, but holds no secret."""
-    if isinstance(auth, OAuthAuth):
-        return {f"app {token_digest(auth.client_id)[:12]}": ""}
-    return {f"webhook {token_digest(token)[:12]}": token for token in auth.tokens}
-
-
-class _Expired(TimeoutError):
-    """The whole answer did not come within the deadline. A TimeoutError, so urllib3 and
-    requests treat it as the socket timing out wherever it lands."""
-
-
-class Deadline:
-    """A deadline for one whole answer, in the main thread (where the CLI runs; signals go
-    there only): requests' timeout bounds each read of the socket, so a server that sends a
-    byte every few seconds would hold a run for as long as it keeps sending. An alarm
-    raises `_Expired` where the run waits; elsewhere, each read alone is bounded."""
-
-    def __init__(self, seconds: float) -> None:
-        self._seconds = seconds
-        self._armed = threading.current_thread() is threading.main_thread()
-        self._previous: Any = None
-        self.expired = False
-
-    def __enter__(self) -> None:
-        if self._armed:
-            self._previous = signal.signal(signal.SIGALRM, self._expire)
-            signal.setitimer(signal.ITIMER_REAL, self._seconds)
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._armed:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self._previous)
-
-    def _expire(self, signum: int, frame: FrameType | None) -> None:
-        self.expired = True
-        raise _Expired(f"no answer within {self._seconds:g} s")
-
-
-class _NotSent(Exception):
-    """The request never reached the portal: safe to send again."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class _MaybeSent(Exception):
-    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.timed_out = timed_out
-
-
-def _never_connected(exc: requests.ConnectionError) -> bool:
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, NewConnectionError)
-
-
-def connect_reason(exc: requests.ConnectionError) -> str:
-    """"connection refused", "name not resolved"… from urllib3's wrapped OSError."""
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    text = str(reason or exc)
-    for needle, said in (("refused", "connection refused (nothing listens there)"),
-                         ("Name or service not known", "the host name is not known"),
-                         ("nodename nor servname", "the host name is not known"),
-                         ("Temporary failure in name resolution", "the host name is not known"),
-                         ("unreachable", "the network is unreachable")):
-        if needle in text:
-            return said
-    return "the connection failed"
-
-
-def _redirected(source: str, target: str, status: int, option: str) -> EndpointError:
-    """A redirect is never followed: a POST sent on to another host would carry the webhook
-    token or OAuth tokens there."""
-    return EndpointError(f"{source} redirects to {target} (HTTP {status}); ics2b24 follows no "
-                         f"redirect, which would take the credentials elsewhere: give that "
-                         f"address ({option}) if it is the right one")
-
-
-def _tls_problem(base_url: str, exc: requests.exceptions.SSLError,
-                 verify: bool | str) -> str:
-    """One line about the certificate (or TLS handshake) of `base_url`, trusted through the
-    system's CAs or the `--ca-cert` file `verify` names."""
-    text = str(exc)
-    match = re.search(r"certificate verify failed: ([^(]+?)\s*\(", text)
-    if match or "CERTIFICATE_VERIFY_FAILED" in text:
-        why = match.group(1).strip() if match else "it cannot be verified"
-        if isinstance(verify, str):
-            return (f"the certificate of {base_url} is not signed by the CA in --ca-cert "
-                    f"{verify} ({why}); give the CA that signed it, or the certificate itself")
-        return (f"the certificate of {base_url} is not trusted ({why}); if it is the portal "
-                "you mean, give --ca-cert FILE with its certificate or CA")
-    return (f"the TLS handshake with {base_url} failed; is it an https:// address, and does "
-            "the server speak TLS there?")
-
-
-def _renewal_hint(code: str, auth: OAuthAuth) -> str:
-    if code not in ("invalid_grant", "invalid_client"):
-        return ""
-    if code == "invalid_client":
-        return "; check --client-id and --client-secret"
-    where = f" (ics2b24 keeps renewed pairs in {auth.token_file})" if auth.token_file else ""
-    return f"; a refresh token works once: give the latest pair{where}, or authorise the app again"
 
 
 def _as_dict(value: Any) -> dict[str, Any]:

@@ -10,18 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ics2b24.bitrix.client import (
-    DEFAULT_OAUTH_SERVER,
-    DEFAULT_TIMEOUT,
-    Client,
-    OAuthAuth,
-    WaitHook,
-    WebhookAuth,
-    kept_tokens,
-    token_digest,
-    without_login,
-)
+from ics2b24.bitrix.auth import DEFAULT_OAUTH_SERVER, OAuthAuth, WebhookAuth, without_login
+from ics2b24.bitrix.client import DEFAULT_TIMEOUT, Client, WaitHook
 from ics2b24.bitrix.limits import DEFAULT_RATE, OPERATING_LIMIT, Pacer, Rate
+from ics2b24.bitrix.tokens import kept_tokens, token_digest
 from ics2b24.errors import UsageError
 from ics2b24.paths import data_dir
 

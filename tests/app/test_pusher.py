@@ -8,7 +8,8 @@ from pathlib import Path
 import icalendar
 
 from ics2b24.app.pusher import Pusher, PushReport, reject_calendar
-from ics2b24.bitrix.client import Client, WebhookAuth
+from ics2b24.bitrix.auth import WebhookAuth
+from ics2b24.bitrix.client import Client
 from ics2b24.model import DesiredEvent, EventParams
 from ics2b24.plan.ops import Op, Plan
 from ics2b24.portal.server import Portal

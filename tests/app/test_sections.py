@@ -17,7 +17,8 @@ from ics2b24.app.sections import (
     update_section_from_ics,
 )
 from ics2b24.app.target import Target
-from ics2b24.bitrix.client import Client, WebhookAuth
+from ics2b24.bitrix.auth import WebhookAuth
+from ics2b24.bitrix.client import Client
 from ics2b24.errors import UsageError
 from ics2b24.model import Section
 from ics2b24.portal.server import Portal

@@ -9,15 +9,11 @@ from typing import Any
 
 import pytest
 
-from ics2b24.bitrix.client import (
-    Client,
-    OAuthAuth,
-    UncertainWriteError,
-    WebhookAuth,
-    read_token_file,
-)
+from ics2b24.bitrix.auth import OAuthAuth, WebhookAuth
+from ics2b24.bitrix.client import Client, UncertainWriteError
 from ics2b24.bitrix.limits import Pacer, Rate
 from ics2b24.bitrix.rows import parse_event
+from ics2b24.bitrix.tokens import read_token_file
 from ics2b24.errors import EndpointError, PortalError, UsageError
 from ics2b24.portal.faults import FaultSpec
 from ics2b24.portal.limits import LimitSettings

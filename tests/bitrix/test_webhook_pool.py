@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 import pytest
 
-from ics2b24.bitrix.client import Client, WebhookAuth
+from ics2b24.bitrix.auth import WebhookAuth
+from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.limits import Pacer, Rate
 from ics2b24.errors import UsageError
 from ics2b24.portal.limits import LimitSettings

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from ics2b24.app.sections import SectionFields
-from ics2b24.bitrix.client import Client, WebhookAuth
+from ics2b24.bitrix.auth import WebhookAuth
+from ics2b24.bitrix.client import Client
 from ics2b24.errors import UsageError
 from ics2b24.portal.server import Portal
 from tests.helpers import SAMPLES, run_on

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ics2b24.bitrix.client import Client, WebhookAuth
+from ics2b24.bitrix.auth import WebhookAuth
+from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.limits import Pacer, Rate
 from ics2b24.cli.console import Console, clock_time
 from ics2b24.portal.limits import LimitSettings
