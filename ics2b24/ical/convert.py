@@ -34,16 +34,7 @@ from ics2b24.ical.fields import (
     write_span,
 )
 from ics2b24.ical.people import load_user_map, organizer_address, people
-from ics2b24.ical.read import (
-    SourceEvent,
-    as_aware,
-    day_start,
-    normalise_event,
-    prop,
-    read_input,
-    resolve_zone,
-    zone_name,
-)
+from ics2b24.ical.read import SourceEvent, as_aware, day_start, normalise_event, prop, read_input
 from ics2b24.ical.recurrence import (
     OccurrencesPlan,
     RecurrenceContext,
@@ -54,6 +45,7 @@ from ics2b24.ical.recurrence import (
     recurrence_key,
 )
 from ics2b24.ical.section import section_of
+from ics2b24.ical.tz import resolve_zone, zone_name
 from ics2b24.model import (
     DesiredEvent,
     EventParams,

@@ -10,7 +10,8 @@ import icalendar
 from icalendar.prop import vBroken
 
 from ics2b24.ical.colors import to_hex
-from ics2b24.ical.read import prop, zone_name
+from ics2b24.ical.read import prop
+from ics2b24.ical.tz import zone_name
 
 NO_TITLE = "(no title)"
 DAY = timedelta(days=1)

@@ -27,7 +27,7 @@ from icalendar import Event, vDDDTypes
 
 from ics2b24.ical import bxrule
 from ics2b24.ical.fields import event_span, is_cancelled
-from ics2b24.ical.read import plain_reason
+from ics2b24.ical.structure import plain_reason
 from ics2b24.model import WEEKDAYS, Freq, Rrule
 
 Value = date | datetime

@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from ics2b24.ical.read import zone_instead
+from ics2b24.ical.tz import zone_instead
 from ics2b24.model import DesiredEvent, EventParams
 
 

@@ -7,13 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ics2b24.errors import ParseError
-from ics2b24.ical.read import (
-    ReadInput,
-    normalise_event,
-    plain_reason,
-    read_input,
-    resolve_zone,
-)
+from ics2b24.ical.read import ReadInput, normalise_event, read_input
+from ics2b24.ical.structure import plain_reason
+from ics2b24.ical.tz import resolve_zone
 from tests.ical.ics import calendar, vevent
 
 BERLIN = ZoneInfo("Europe/Berlin")
