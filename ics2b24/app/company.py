@@ -31,6 +31,7 @@ from ics2b24.app.session import Connection, Progress, SyncOptions
 from ics2b24.app.target import Target
 from ics2b24.app.verify import verify
 from ics2b24.bitrix.client import Client
+from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.errors import Ics2b24Error, OutputError, ParseError, PortalError
 from ics2b24.ical.scan import CalendarScan, scan_calendar
 from ics2b24.paths import data_dir
@@ -41,8 +42,6 @@ from ics2b24.plan.filters import EventFilter
 
 _ADDRESS = re.compile(r"^[^@\s/:]+@[^@\s/:]+\.[^@\s/:]+$")
 _CALENDAR_SUFFIX = re.compile(r"\.ics(\.gz)?$", re.IGNORECASE)
-_USER_LOOKUPS = 50
-"""`user.get` calls per batch request."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ def _unit(name: str, root: str) -> str:
             return member[0]
     elif rest.startswith("/"):
         first = rest[1:].split("/")[0]
-        unit = first.split(":")[0] if ":" in first else first
+        unit = first.split(":")[0]
         if unit != rest[1:]:
             return unit
     raise ParseError("a calendar outside any person's folder: the export holds one folder "
@@ -132,8 +131,8 @@ def find_owners(client: Client, people: Sequence[str]) -> dict[str, int]:
     request; a person no user has, or whose key is no address, is not in the answer."""
     addresses = [p for p in people if _ADDRESS.match(p)]
     found: dict[str, int] = {}
-    for start in range(0, len(addresses), _USER_LOOKUPS):
-        chunk = addresses[start:start + _USER_LOOKUPS]
+    for start in range(0, len(addresses), MAX_BATCH_COMMANDS):
+        chunk = addresses[start:start + MAX_BATCH_COMMANDS]
         answer = client.batch({f"u{n}": ("user.get", {"FILTER": {"EMAIL": address}})
                                for n, address in enumerate(chunk)})
         if answer.errors:

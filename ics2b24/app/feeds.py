@@ -71,16 +71,14 @@ def shown(url: str) -> str:
     return without_login(url)
 
 
-def feed_target(portal: str | None, calendar_type: str, owner: int | None,
+def feed_target(address: str, calendar_type: str, owner: int | None,
                 section_id: int | None, section_name: str | None) -> str:
     """The target a feed's validators are kept for, as the command line names it (the
-    portal's address without its path, which holds a webhook's token): it is known before
-    anything is asked of the portal, so "not modified" asks it nothing."""
-    parts = urlsplit(without_login((portal or "").strip()))
+    portal's `Credentials.address`, without the path that holds a webhook's token): it is
+    known before anything is asked of the portal, so "not modified" asks it nothing."""
     section = f"id {section_id}" if section_id is not None else (
         f"name {(section_name or '').strip()}")
-    return (f"{parts.scheme.lower()}://{parts.netloc.lower()} {calendar_type}:"
-            f"{'' if owner is None else owner}:{section}")
+    return f"{address} {calendar_type}:{'' if owner is None else owner}:{section}"
 
 
 @dataclass(frozen=True)

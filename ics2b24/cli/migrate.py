@@ -81,24 +81,29 @@ def migrate(ctx: click.Context, export: str, owners: str | None, meetings: str, 
         traits = None if dry_run else _traits(console, client)
     finally:
         client.close()
-    work = _jobs(calendars, found, meetings, conversion, _state_dir(state_dir, path))
+    states = _state_dir(state_dir, path)
+    work = _jobs(calendars, found, meetings, conversion, states)
 
-    def connect(job: Job) -> Connection:
+    def connect(job: Job, heard: Console) -> Connection:
+        """The job's connection, telling `heard` of its waits and notes: the console whose
+        bar shows the job's progress."""
         from ics2b24.app.session import Connection
 
         return Connection(account, job.target, job.state, rate=rate,
                           operating_limit=operating_limit, transport=transport,
-                          hooks=hooks_of(console), pacer=pacer, traits=traits)
+                          hooks=hooks_of(heard), pacer=pacer, traits=traits)
 
     from ics2b24.app.company import plan_company, unmoved
 
     skipped = unmoved(calendars, found)
     if dry_run:
-        _show_plan(plan_company(work, connect), skipped, backup_dir)
+        _show_plan(plan_company(work, lambda job: connect(job, console)), skipped, backup_dir)
         return
-    rows = [*skipped, *(_moved(ctx, job, connect(job), backup_dir) for job in work)]
-    _finish(ctx, rows, Path(report_stem) if report_stem else
-            _state_dir(state_dir, path) / "report")
+    rows = list(skipped)
+    for job in work:
+        own = console_of(ctx)
+        rows.append(_moved(ctx, job, connect(job, own), own, backup_dir))
+    _finish(ctx, rows, Path(report_stem) if report_stem else states / "report")
 
 
 def _check_admin(client: Client, owners: dict[str, int]) -> None:
@@ -163,13 +168,12 @@ def _show_plan(plan: CompanyPlan, skipped: list[Row], backup_dir: str | None) ->
                    "what each holds first.")
 
 
-def _moved(ctx: click.Context, job: Job, connection: Connection, backup_dir: str | None
-           ) -> Row:
+def _moved(ctx: click.Context, job: Job, connection: Connection, console: Console,
+           backup_dir: str | None) -> Row:
     from ics2b24.app.backup import default_window, save_before_push
     from ics2b24.app.company import file_part, move
     from ics2b24.cli.backup import AHEAD_YEARS, BACK_YEARS
 
-    console = console_of(ctx)
     with running(console, connection, PUSHED, False):
         if backup_dir:
             path = Path(backup_dir) / file_part(job.calendar.person)

@@ -268,7 +268,7 @@ def feeds_of(credentials: CredentialFlags, feed_auth: FeedAuthFlags,
     kept = ""
     if target is not None:
         account = credentials.credentials()
-        kept = feed_target(account.webhook or account.portal, target.calendar_type,
+        kept = feed_target(account.address, target.calendar_type,
                            target.owner, target.section_id, target.section_name)
     source = AuthSource(feed_auth.feed_auth_env, feed_auth.feed_auth_command)
     return Feeds(auth=read_auth(os.environ, source), transport=credentials.transport(),
