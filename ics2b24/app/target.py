@@ -63,10 +63,7 @@ def may_add_section(client: Client, calendar_type: CalendarType, owner: int) -> 
     `user.admin` is left to refuse by itself."""
     if calendar_type != "user" or owner == client.user_id():
         return True
-    try:
-        return client.call("user.admin") is True
-    except PortalError:
-        return True
+    return client.is_admin() is not False
 
 
 def require_section_writer(client: Client, calendar_type: CalendarType, owner: int) -> None:

@@ -198,6 +198,7 @@ class Client:
         self.pacer.choose({}, list(self._tokens))
         self._reset_at: dict[tuple[str, str], float] = {}
         self._user_id: int | None = auth.user_id if isinstance(auth, WebhookAuth) else None
+        self._admin: bool | None = None
         self._answered = False
         self.requests_sent = 0
 
@@ -213,6 +214,16 @@ class Client:
         if self._user_id is None:
             self._user_id = int(answers.user(self.call("user.current"))["ID"])
         return self._user_id
+
+    def is_admin(self) -> bool | None:
+        """Whether that user is an administrator (`user.admin`), asked once per client; None
+        when the portal cannot say (no `user` scope, no such method)."""
+        if self._admin is None:
+            try:
+                self._admin = self.call("user.admin") is True
+            except PortalError:
+                return None
+        return self._admin
 
     def close(self) -> None:
         self._session.close()

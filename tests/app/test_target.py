@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ics2b24.portal.server import Portal
-from tests.helpers import Cli, portal_rows, vcalendar, vevent, write
+from tests.helpers import Cli, MethodLog, portal_rows, vcalendar, vevent, write
 
 ONE = vevent("one@test", "20250303T090000", "One")
 TWO = vevent("two@test", "20250304T090000", "Two")
@@ -103,3 +104,18 @@ def test_a_group_calendar_still_needs_its_owner(
                        "--section", "1", "--state", str(state))
     assert code == 2
     assert "--owner GROUP_ID" in err
+
+
+def test_doctor_in_another_users_calendar_asks_user_admin_once(
+        make_portal: Callable[..., Portal], cli: Cli) -> None:
+    """The probe of the portal's calendar code and the scratch section both need to know
+    whether the credentials are an administrator's: one question per run."""
+    portal = make_portal(users={"users": [{"id": 1, "name": "Ann", "admin": True},
+                                          {"id": 2, "name": "Bob"}]})
+    before = portal.store.sections("user", 2)
+    log = MethodLog(portal)
+    code, _, err = cli("doctor", "--webhook", portal.webhook_url, "--type", "user",
+                       "--owner", "2")
+    assert code == 0, err
+    assert (log.calls + log.probed).count("user.admin") == 1
+    assert portal.store.sections("user", 2) == before
