@@ -36,8 +36,7 @@ from ics2b24.ical.write import vevent
 from ics2b24.model import DesiredEvent, parse_recurrence_id
 from ics2b24.plan.diff import sent_identity
 from ics2b24.plan.ops import Key, Op, Plan, phase_requests
-from ics2b24.plan.record import Record
-from ics2b24.store.state import StateDB, Transaction
+from ics2b24.store.target import TargetState, TargetTransaction
 
 Commands = dict[str, tuple[str, Mapping[str, Any]]]
 
@@ -67,13 +66,11 @@ class PushReport:
 class Pusher:
     """Sends plans for one target of one portal and records what the portal confirmed."""
 
-    def __init__(self, client: Client, db: StateDB, portal: str, target: str, *,
+    def __init__(self, client: Client, state: TargetState, *,
                  progress: Callable[[int], None] | None = None,
                  hold: Callable[[], AbstractContextManager[None]] = nullcontext) -> None:
         self.client = client
-        self.db = db
-        self.portal = portal
-        self.target = target
+        self.state = state
         self.progress = progress or (lambda done: None)
         self.hold = hold
         """Held from sending a request to its answer recorded and counted (`Hooks.hold`);
@@ -82,8 +79,7 @@ class Pusher:
         self.recorded: set[Key] = set()
 
     def push(self, plan: Plan, report: PushReport) -> None:
-        ids: dict[Key, int] = {r.key: r.event_id for r in self.db.records(self.portal,
-                                                                           self.target)}
+        ids = self.state.event_ids()
         self.recorded = set(ids)
         for op in plan.ops:
             if op.kind == "delete":
@@ -91,7 +87,7 @@ class Pusher:
                     ids.pop(key, None)
         state_only = [op for op in plan.ops if not op.is_write]
         if state_only:
-            with self.db.transaction() as tx:
+            with self.state.transaction() as tx:
                 for op in state_only:
                     self._apply_state(tx, op, report)
                     if op.kind == "record" and op.event_id is not None:
@@ -135,7 +131,7 @@ class Pusher:
             except PortalError as error:
                 report.failures.append(Failure(op, error))
             else:
-                with self.db.transaction() as tx:
+                with self.state.transaction() as tx:
                     self._settle(tx, op, target, result, ids, report)
             self.progress(1)
 
@@ -149,14 +145,14 @@ class Pusher:
         self.client.wait_turn(commands)
         with self.hold():
             answer = self.client.batch(commands)
-            with self.db.transaction() as tx:
+            with self.state.transaction() as tx:
                 for index, (op, target) in enumerate(chunk):
                     key = f"c{index}"
                     error = answer.errors.get(key)
                     if error is not None or key not in answer.results:
                         report.failures.append(Failure(op, error or PortalError(
                             "", "the portal gave no result for this call")))
-                        tx.settle(self.portal, self.target, op.uid, op.recurrence_id)
+                        tx.settle(op.key)
                         continue
                     self._settle(tx, op, target, answer.results[key], ids, report)
             self.progress(len(chunk))
@@ -171,17 +167,15 @@ class Pusher:
         claims = [op for op in ops if op.kind == "update" and op.key not in self.recorded]
         if not creations and not claims:
             return
-        with self.db.transaction() as tx:
+        with self.state.transaction() as tx:
             for op in creations:
-                tx.intend(self.portal, self.target, op.uid, op.recurrence_id,
-                          sent_identity(op.desired.params) if op.desired else "")
+                tx.intend(op.key, sent_identity(op.desired.params) if op.desired else "")
             for op in claims:
                 assert op.event_id is not None
-                tx.record(Record(self.portal, self.target, op.uid, op.recurrence_id,
-                                 op.event_id, "", op.created))
+                tx.record(op.key, op.event_id, "", op.created)
                 self.recorded.add(op.key)
 
-    def _settle(self, tx: Transaction, op: Op, target: int | None, result: Any,
+    def _settle(self, tx: TargetTransaction, op: Op, target: int | None, result: Any,
                 ids: dict[Key, int], report: PushReport) -> None:
         """Record what one confirmed call did."""
         if op.kind == "add":
@@ -193,7 +187,7 @@ class Pusher:
                 return
         elif op.kind == "delete":
             for key in op.forget or (op.key,):
-                tx.forget(self.portal, self.target, *key)
+                tx.forget(key)
             if target is not None:
                 self.deleted.add(target)
             report.add(op.kind)
@@ -204,18 +198,16 @@ class Pusher:
         else:
             assert target is not None
             event_id = target
-        tx.record(Record(self.portal, self.target, op.uid, op.recurrence_id, event_id,
-                         op.fingerprint, op.created))
+        tx.record(op.key, event_id, op.fingerprint, op.created)
         ids[op.key] = event_id
         report.add(op.kind)
 
-    def _apply_state(self, tx: Transaction, op: Op, report: PushReport) -> None:
+    def _apply_state(self, tx: TargetTransaction, op: Op, report: PushReport) -> None:
         if op.kind == "forget":
-            tx.forget(self.portal, self.target, op.uid, op.recurrence_id)
+            tx.forget(op.key)
             return
         assert op.event_id is not None
-        tx.record(Record(self.portal, self.target, op.uid, op.recurrence_id, op.event_id,
-                         op.fingerprint, op.created))
+        tx.record(op.key, op.event_id, op.fingerprint, op.created)
         report.add(op.kind)
 
 

@@ -115,9 +115,8 @@ class SectionOutcome:
 
 
 def _diff(session: Session, connection: Connection, options: SyncOptions) -> Plan:
-    records = session.db.records(session.portal, session.target) or _moved_here(session,
-                                                                                connection)
-    sent = session.db.pending(session.portal, session.target)
+    records = session.target_state.records() or _moved_here(session, connection)
+    sent = session.target_state.pending()
     events = session.converted.events
     if connection.hooks.status is not None:
         connection.hooks.status("reading the target's events…")
@@ -146,8 +145,8 @@ def _moved_here(session: Session, connection: Connection) -> list[Record]:
     tells it from what the target holds): moved to this address, and said, so a portal
     restarted on another port or reached under another domain is not taken for a new one."""
     events = session.converted.events
-    for other in session.db.other_addresses(session.portal, session.target):
-        theirs = session.db.records(other, session.target)
+    for other in session.target_state.other_addresses():
+        theirs = session.db.scoped(other, session.target).records()
         remote = read_remote(session.client, connection.target, session.section_id, events,
                              theirs)
         if not same_portal(theirs, remote, events):
@@ -160,7 +159,7 @@ def _moved_here(session: Session, connection: Connection) -> list[Record]:
             tx.move_portal(other, session.portal)
         connection.note(f"the target holds the events the state DB knew at {other}: the same "
                         f"portal at a new address, which the state DB now knows it by")
-        return session.db.records(session.portal, session.target)
+        return session.target_state.records()
     return []
 
 
@@ -186,8 +185,7 @@ def make_plan(inputs: list[tuple[str, bytes]], connection: Connection,
     with open_session(connection, inputs, options, PLAN) as session:
         plan = _diff(session, connection, options)
         batches = _requests(plan.writes)
-        recorded = {r.key: r.event_id for r in session.db.records(session.portal,
-                                                                  session.target)}
+        recorded = session.target_state.event_ids()
         return PlanReport(plan, [*session.converted.warnings, *plan.warnings,
                                  *_lookalikes(session, plan)],
                           session.names, len(batches), len(_adopted(plan, recorded)),
@@ -206,7 +204,7 @@ def _lookalikes(session: Session, plan: Plan) -> list[str]:
     start, end, rule) while this state DB pairs those input events with others: the mark
     of a second state DB pushing into the same section at the same time. Nothing is done
     with them: whose copy is whose cannot be told."""
-    claimed = {r.event_id for r in session.db.records(session.portal, session.target)}
+    claimed = {r.event_id for r in session.target_state.records()}
     claimed |= {op.event_id for op in plan.ops if op.event_id is not None}
     wanted = {looks(event.params) for event in session.converted.events
               if event.kind != "override"}
@@ -254,8 +252,8 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
         unchanged = plan.unchanged - recovery.recovered
         tracker = Tracker(session.client, total, progress)
         tracker.replanned(plan)
-        pusher = Pusher(session.client, session.db, session.portal, session.target,
-                        progress=tracker.step, hold=connection.hooks.hold)
+        pusher = Pusher(session.client, session.target_state, progress=tracker.step,
+                        hold=connection.hooks.hold)
         report = PushReport()
 
         def summary() -> Summary:
@@ -355,18 +353,14 @@ class _Recovery:
         self._session = session
         self.recovered = 0
 
-    def _recorded(self) -> dict[Key, int]:
-        return {r.key: r.event_id for r in self._session.db.records(self._session.portal,
-                                                                    self._session.target)}
-
     def planned(self, plan: Plan) -> None:
-        self.recovered += len(_adopted(plan, self._recorded()))
+        self.recovered += len(_adopted(plan, self._session.target_state.event_ids()))
 
     def replanned(self, previous: Plan, plan: Plan, overrides_confirmed: int) -> None:
         """`plan` is the re-read after a round of `previous` ended in doubt, in which
         `overrides_confirmed` occurrence moves were confirmed."""
         sent = {op.key: op.kind for op in previous.writes}
-        recorded = self._recorded()
+        recorded = self._session.target_state.event_ids()
         found = [op for op in plan.ops if op.kind == "record"
                  and (op.key in sent or recorded.get(op.key) != op.event_id)]
         moved = sum(1 for op in found if sent.get(op.key) == "override")
@@ -392,7 +386,7 @@ def _confirm_zones(session: Session, connection: Connection, options: SyncOption
     Like the detached copies' read, that finishes writes already counted."""
     for _ in range(ZONE_ROUNDS):
         probes = to_confirm(session.converted.events,
-                            session.db.records(session.portal, session.target),
+                            session.target_state.records(),
                             session.db.zones(session.portal))
         if not probes:
             return
@@ -439,10 +433,9 @@ def forget_vanished(session: Session, report: PushReport) -> None:
     if not failed:
         return
     present = {e.id for e in get_by_ids(session.client, [f.op.event_id or 0 for f in failed])}
-    with session.db.transaction() as tx:
+    with session.target_state.transaction() as tx:
         for failure in failed:
             if failure.op.event_id not in present:
-                tx.forget(session.portal, session.target, failure.op.uid,
-                          failure.op.recurrence_id)
+                tx.forget(failure.op.key)
                 report.failures.remove(failure)
                 report.add("delete")

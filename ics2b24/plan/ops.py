@@ -18,6 +18,7 @@ from enum import IntEnum
 from typing import Any, Literal
 
 from ics2b24.model import DesiredEvent
+from ics2b24.plan.record import Key
 
 _BATCH_REFERENCE = re.compile(r"\$(result|next|total|time|error)\S*\[", re.IGNORECASE)
 
@@ -32,7 +33,6 @@ def _holds_reference(value: Any) -> bool:
     return False
 
 OpKind = Literal["add", "update", "override", "delete", "record", "forget"]
-Key = tuple[str, "str | None"]
 
 
 
