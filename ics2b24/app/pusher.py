@@ -35,7 +35,7 @@ from ics2b24.errors import PortalError
 from ics2b24.ical.write import vevent
 from ics2b24.model import DesiredEvent, parse_recurrence_id
 from ics2b24.plan.diff import sent_identity
-from ics2b24.plan.ops import Key, Op, Plan, phase_requests
+from ics2b24.plan.ops import KINDS, Confirmed, Key, Op, Plan, phase_requests
 from ics2b24.store.target import TargetState, TargetTransaction
 
 Commands = dict[str, tuple[str, Mapping[str, Any]]]
@@ -62,6 +62,14 @@ class PushReport:
     def add(self, kind: str) -> None:
         self.done[kind] = self.done.get(kind, 0) + 1
 
+    def counted(self, word: str) -> int:
+        """How many confirmed ops the summary counts under `word` (`KindRule.counted_as`)."""
+        return sum(done for kind, done in self.done.items() if KINDS[kind].counted_as == word)
+
+    def read_back(self) -> int:
+        """How many confirmed ops only a read of the portal pairs (`KindRule.read_back`)."""
+        return sum(done for kind, done in self.done.items() if KINDS[kind].read_back)
+
 
 class Pusher:
     """Sends plans for one target of one portal and records what the portal confirmed."""
@@ -82,16 +90,14 @@ class Pusher:
         ids = self.state.event_ids()
         self.recorded = set(ids)
         for op in plan.ops:
-            if op.kind == "delete":
-                for key in op.forget or (op.key,):
+            if op.rule.deletes:
+                for key in op.forgotten_keys:
                     ids.pop(key, None)
         state_only = [op for op in plan.ops if not op.is_write]
         if state_only:
             with self.state.transaction() as tx:
                 for op in state_only:
-                    self._apply_state(tx, op, report)
-                    if op.kind == "record" and op.event_id is not None:
-                        ids[op.key] = op.event_id
+                    self._settle(tx, op, op.event_id, None, ids, report)
         for phase in sorted({op.phase for op in plan.ops if op.is_write}):
             ready = []
             for op in plan.ops:
@@ -99,7 +105,7 @@ class Pusher:
                     continue
                 target = op.event_id if op.event_id is not None else (
                     ids.get(op.parent) if op.parent else None)
-                if op.kind != "add" and target is None:
+                if not op.rule.creates and target is None:
                     report.failures.append(Failure(op, PortalError(
                         "", "its series is not in the portal (adding it failed)")))
                     self.progress(1)
@@ -163,8 +169,8 @@ class Pusher:
         row yet (a creation of a run that died, or an adopted event), recorded under its ID
         with no fingerprint before the update changes what it looks like, so the next run
         still knows it (and compares it again) instead of adding the event a second time."""
-        creations = [op for op in ops if op.kind == "add"]
-        claims = [op for op in ops if op.kind == "update" and op.key not in self.recorded]
+        creations = [op for op in ops if op.rule.creates]
+        claims = [op for op in ops if op.rule.claims and op.key not in self.recorded]
         if not creations and not claims:
             return
         with self.state.transaction() as tx:
@@ -177,38 +183,54 @@ class Pusher:
 
     def _settle(self, tx: TargetTransaction, op: Op, target: int | None, result: Any,
                 ids: dict[Key, int], report: PushReport) -> None:
-        """Record what one confirmed call did."""
-        if op.kind == "add":
-            event_id = new_id(result)
-            if event_id is None:
-                report.failures.append(Failure(op, PortalError(
-                    UNEXPECTED, f"the portal answered the add with {shown(result)} instead "
-                    "of the new event's id; re-run to pair it")))
-                return
-        elif op.kind == "delete":
-            for key in op.forget or (op.key,):
-                tx.forget(key)
-            if target is not None:
-                self.deleted.add(target)
-            report.add(op.kind)
+        """Record what one confirmed op did (`target`: the event it wrote to or names;
+        `result`: the portal's answer), as its kind's rule says (plan/ops.py `KINDS`)."""
+        try:
+            paired = _CONFIRMED[op.rule.confirmed](tx, op, target, result)
+        except PortalError as error:
+            report.failures.append(Failure(op, error))
             return
-        elif op.kind == "override":
-            report.add(op.kind)
-            return
-        else:
-            assert target is not None
-            event_id = target
-        tx.record(op.key, event_id, op.fingerprint, op.created)
-        ids[op.key] = event_id
+        if paired is not None:
+            ids[op.key] = paired
+        if op.rule.deletes and target is not None:
+            self.deleted.add(target)
         report.add(op.kind)
 
-    def _apply_state(self, tx: TargetTransaction, op: Op, report: PushReport) -> None:
-        if op.kind == "forget":
-            tx.forget(op.key)
-            return
-        assert op.event_id is not None
-        tx.record(op.key, op.event_id, op.fingerprint, op.created)
-        report.add(op.kind)
+
+Settle = Callable[[TargetTransaction, Op, "int | None", Any], "int | None"]
+"""What one `Confirmed` does to the state DB: the portal event now paired with the op's
+key, if any; a PortalError when the answer does not say what it must."""
+
+
+def _record_new(tx: TargetTransaction, op: Op, target: int | None, result: Any) -> int:
+    event_id = new_id(result)
+    if event_id is None:
+        raise PortalError(UNEXPECTED, f"the portal answered the add with {shown(result)} "
+                          "instead of the new event's id; re-run to pair it")
+    return _record_target(tx, op, event_id, result)
+
+
+def _record_target(tx: TargetTransaction, op: Op, target: int | None, result: Any) -> int:
+    assert target is not None
+    tx.record(op.key, target, op.fingerprint, op.created)
+    return target
+
+
+def _forget(tx: TargetTransaction, op: Op, target: int | None, result: Any) -> None:
+    for key in op.forgotten_keys:
+        tx.forget(key)
+
+
+def _nothing(tx: TargetTransaction, op: Op, target: int | None, result: Any) -> None:
+    return None
+
+
+_CONFIRMED: dict[Confirmed, Settle] = {
+    Confirmed.RECORD_NEW: _record_new,
+    Confirmed.RECORD: _record_target,
+    Confirmed.FORGET: _forget,
+    Confirmed.NOTHING: _nothing,
+}
 
 
 def reject_calendar(failures: list[Failure]) -> bytes:

@@ -224,7 +224,7 @@ def _adopted(plan: Plan, recorded: Mapping[Key, int]) -> set[Key]:
     """Events the plan records without a write that no state row had paired with that
     portal event: found in the portal (sent by a run that died, or by another state DB)."""
     return {op.key for op in plan.ops
-            if op.kind == "record" and recorded.get(op.key) != op.event_id}
+            if op.rule.adopts and recorded.get(op.key) != op.event_id}
 
 
 class Stopped(KeyboardInterrupt):
@@ -274,11 +274,11 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
                             f"{exc.description}; gave up after {MAX_RECOVERIES} rounds of "
                             "re-reading the portal")) from None
                     sleep(backoff(attempt))
-                    confirmed = report.count("override")
+                    confirmed = report.read_back()
                     previous, plan = plan, _diff(session, connection, options)
                     tracker.replanned(plan)
-                    recovery.replanned(previous, plan, report.count("override") - confirmed)
-            if report.count("override"):
+                    recovery.replanned(previous, plan, report.read_back() - confirmed)
+            if report.read_back():
                 _record_detached(session, connection, options, pusher, report)
             _confirm_zones(session, connection, options, pusher, report)
         except KeyboardInterrupt as stop:
@@ -306,7 +306,7 @@ def _check_access(target: Target, summary: Summary) -> None:
     not a portal that refused some of the work."""
     refused = [f.error for f in summary.failures]
     if (refused and not (summary.added or summary.updated or summary.deleted)
-            and all(f.op.kind == "add" for f in summary.failures)
+            and all(f.op.rule.creates for f in summary.failures)
             and all(access_denied(error) for error in refused)):
         raise no_access(target.type, target.owner, refused[0])
 
@@ -359,11 +359,11 @@ class _Recovery:
     def replanned(self, previous: Plan, plan: Plan, overrides_confirmed: int) -> None:
         """`plan` is the re-read after a round of `previous` ended in doubt, in which
         `overrides_confirmed` occurrence moves were confirmed."""
-        sent = {op.key: op.kind for op in previous.writes}
+        sent = {op.key: op.rule for op in previous.writes}
         recorded = self._session.target_state.event_ids()
-        found = [op for op in plan.ops if op.kind == "record"
+        found = [op for op in plan.ops if op.rule.adopts
                  and (op.key in sent or recorded.get(op.key) != op.event_id)]
-        moved = sum(1 for op in found if sent.get(op.key) == "override")
+        moved = sum(1 for op in found if op.key in sent and sent[op.key].read_back)
         self.recovered += len(found) - moved + max(0, moved - overrides_confirmed)
 
 
@@ -411,9 +411,9 @@ def _confirm_zones(session: Session, connection: Connection, options: SyncOption
 def summary_of(*, plan_unchanged: int, report: PushReport, session: Session,
              started: float) -> Summary:
     return Summary(
-        added=report.count("add"),
-        updated=report.count("update") + report.count("override"),
-        deleted=report.count("delete"),
+        added=report.counted("added"),
+        updated=report.counted("updated"),
+        deleted=report.counted("deleted"),
         unchanged=plan_unchanged,
         failed=len(report.failures),
         failures=list(report.failures),
@@ -429,7 +429,7 @@ def write_rejects(path: Path, failures: Sequence[Failure]) -> None:
 def forget_vanished(session: Session, report: PushReport) -> None:
     """A refused delete of an event that is gone already (deleted with its series, or in
     the portal by hand) is no failure: the state row goes, the event is not there."""
-    failed = [f for f in report.failures if f.op.event_id is not None]
+    failed = [f for f in report.failures if f.op.rule.deletes and f.op.event_id is not None]
     if not failed:
         return
     present = {e.id for e in get_by_ids(session.client, [f.op.event_id or 0 for f in failed])}
@@ -438,4 +438,4 @@ def forget_vanished(session: Session, report: PushReport) -> None:
             if failure.op.event_id not in present:
                 tx.forget(failure.op.key)
                 report.failures.remove(failure)
-                report.add("delete")
+                report.add(failure.op.kind)

@@ -58,7 +58,7 @@ def undo_preview(connection: Connection) -> UndoPreview:
     with open_session(connection, None, None, UNDO_PREVIEW) as session:
         plan, remote = _undo_plan(session, connection)
         series = {event.id for event in remote if event.params.rrule is not None}
-        deletes = [op for op in plan.writes if op.kind == "delete"]
+        deletes = [op for op in plan.writes if op.rule.deletes]
         in_series = sum(1 for op in deletes if op.event_id in series)
         return UndoPreview(singles=len(deletes) - in_series, series=in_series,
                            occurrences=sum(max(0, len(op.forget) - 1) for op in deletes))
