@@ -35,9 +35,8 @@ from ics2b24.errors import PortalError
 from ics2b24.ical.write import vevent
 from ics2b24.model import DesiredEvent, parse_recurrence_id
 from ics2b24.plan.diff import sent_identity
-from ics2b24.plan.ops import Key, Op, Plan, phase_requests
-from ics2b24.plan.record import Record
-from ics2b24.store.state import StateDB, Transaction
+from ics2b24.plan.ops import KINDS, Confirmed, Key, Op, Plan, phase_requests
+from ics2b24.store.target import TargetState, TargetTransaction
 
 Commands = dict[str, tuple[str, Mapping[str, Any]]]
 
@@ -63,17 +62,23 @@ class PushReport:
     def add(self, kind: str) -> None:
         self.done[kind] = self.done.get(kind, 0) + 1
 
+    def counted(self, word: str) -> int:
+        """How many confirmed ops the summary counts under `word` (`KindRule.counted_as`)."""
+        return sum(done for kind, done in self.done.items() if KINDS[kind].counted_as == word)
+
+    def read_back(self) -> int:
+        """How many confirmed ops only a read of the portal pairs (`KindRule.read_back`)."""
+        return sum(done for kind, done in self.done.items() if KINDS[kind].read_back)
+
 
 class Pusher:
     """Sends plans for one target of one portal and records what the portal confirmed."""
 
-    def __init__(self, client: Client, db: StateDB, portal: str, target: str, *,
+    def __init__(self, client: Client, state: TargetState, *,
                  progress: Callable[[int], None] | None = None,
                  hold: Callable[[], AbstractContextManager[None]] = nullcontext) -> None:
         self.client = client
-        self.db = db
-        self.portal = portal
-        self.target = target
+        self.state = state
         self.progress = progress or (lambda done: None)
         self.hold = hold
         """Held from sending a request to its answer recorded and counted (`Hooks.hold`);
@@ -82,20 +87,17 @@ class Pusher:
         self.recorded: set[Key] = set()
 
     def push(self, plan: Plan, report: PushReport) -> None:
-        ids: dict[Key, int] = {r.key: r.event_id for r in self.db.records(self.portal,
-                                                                           self.target)}
+        ids = self.state.event_ids()
         self.recorded = set(ids)
         for op in plan.ops:
-            if op.kind == "delete":
-                for key in op.forget or (op.key,):
+            if op.rule.deletes:
+                for key in op.forgotten_keys:
                     ids.pop(key, None)
         state_only = [op for op in plan.ops if not op.is_write]
         if state_only:
-            with self.db.transaction() as tx:
+            with self.state.transaction() as tx:
                 for op in state_only:
-                    self._apply_state(tx, op, report)
-                    if op.kind == "record" and op.event_id is not None:
-                        ids[op.key] = op.event_id
+                    self._settle(tx, op, op.event_id, None, ids, report)
         for phase in sorted({op.phase for op in plan.ops if op.is_write}):
             ready = []
             for op in plan.ops:
@@ -103,7 +105,7 @@ class Pusher:
                     continue
                 target = op.event_id if op.event_id is not None else (
                     ids.get(op.parent) if op.parent else None)
-                if op.kind != "add" and target is None:
+                if not op.rule.creates and target is None:
                     report.failures.append(Failure(op, PortalError(
                         "", "its series is not in the portal (adding it failed)")))
                     self.progress(1)
@@ -135,7 +137,7 @@ class Pusher:
             except PortalError as error:
                 report.failures.append(Failure(op, error))
             else:
-                with self.db.transaction() as tx:
+                with self.state.transaction() as tx:
                     self._settle(tx, op, target, result, ids, report)
             self.progress(1)
 
@@ -149,14 +151,14 @@ class Pusher:
         self.client.wait_turn(commands)
         with self.hold():
             answer = self.client.batch(commands)
-            with self.db.transaction() as tx:
+            with self.state.transaction() as tx:
                 for index, (op, target) in enumerate(chunk):
                     key = f"c{index}"
                     error = answer.errors.get(key)
                     if error is not None or key not in answer.results:
                         report.failures.append(Failure(op, error or PortalError(
                             "", "the portal gave no result for this call")))
-                        tx.settle(self.portal, self.target, op.uid, op.recurrence_id)
+                        tx.settle(op.key)
                         continue
                     self._settle(tx, op, target, answer.results[key], ids, report)
             self.progress(len(chunk))
@@ -167,56 +169,68 @@ class Pusher:
         row yet (a creation of a run that died, or an adopted event), recorded under its ID
         with no fingerprint before the update changes what it looks like, so the next run
         still knows it (and compares it again) instead of adding the event a second time."""
-        creations = [op for op in ops if op.kind == "add"]
-        claims = [op for op in ops if op.kind == "update" and op.key not in self.recorded]
+        creations = [op for op in ops if op.rule.creates]
+        claims = [op for op in ops if op.rule.claims and op.key not in self.recorded]
         if not creations and not claims:
             return
-        with self.db.transaction() as tx:
+        with self.state.transaction() as tx:
             for op in creations:
-                tx.intend(self.portal, self.target, op.uid, op.recurrence_id,
-                          sent_identity(op.desired.params) if op.desired else "")
+                tx.intend(op.key, sent_identity(op.desired.params) if op.desired else "")
             for op in claims:
                 assert op.event_id is not None
-                tx.record(Record(self.portal, self.target, op.uid, op.recurrence_id,
-                                 op.event_id, "", op.created))
+                tx.record(op.key, op.event_id, "", op.created)
                 self.recorded.add(op.key)
 
-    def _settle(self, tx: Transaction, op: Op, target: int | None, result: Any,
+    def _settle(self, tx: TargetTransaction, op: Op, target: int | None, result: Any,
                 ids: dict[Key, int], report: PushReport) -> None:
-        """Record what one confirmed call did."""
-        if op.kind == "add":
-            event_id = new_id(result)
-            if event_id is None:
-                report.failures.append(Failure(op, PortalError(
-                    UNEXPECTED, f"the portal answered the add with {shown(result)} instead "
-                    "of the new event's id; re-run to pair it")))
-                return
-        elif op.kind == "delete":
-            for key in op.forget or (op.key,):
-                tx.forget(self.portal, self.target, *key)
-            if target is not None:
-                self.deleted.add(target)
-            report.add(op.kind)
+        """Record what one confirmed op did (`target`: the event it wrote to or names;
+        `result`: the portal's answer), as its kind's rule says (plan/ops.py `KINDS`)."""
+        try:
+            paired = _CONFIRMED[op.rule.confirmed](tx, op, target, result)
+        except PortalError as error:
+            report.failures.append(Failure(op, error))
             return
-        elif op.kind == "override":
-            report.add(op.kind)
-            return
-        else:
-            assert target is not None
-            event_id = target
-        tx.record(Record(self.portal, self.target, op.uid, op.recurrence_id, event_id,
-                         op.fingerprint, op.created))
-        ids[op.key] = event_id
+        if paired is not None:
+            ids[op.key] = paired
+        if op.rule.deletes and target is not None:
+            self.deleted.add(target)
         report.add(op.kind)
 
-    def _apply_state(self, tx: Transaction, op: Op, report: PushReport) -> None:
-        if op.kind == "forget":
-            tx.forget(self.portal, self.target, op.uid, op.recurrence_id)
-            return
-        assert op.event_id is not None
-        tx.record(Record(self.portal, self.target, op.uid, op.recurrence_id, op.event_id,
-                         op.fingerprint, op.created))
-        report.add(op.kind)
+
+Settle = Callable[[TargetTransaction, Op, "int | None", Any], "int | None"]
+"""What one `Confirmed` does to the state DB: the portal event now paired with the op's
+key, if any; a PortalError when the answer does not say what it must."""
+
+
+def _record_new(tx: TargetTransaction, op: Op, target: int | None, result: Any) -> int:
+    event_id = new_id(result)
+    if event_id is None:
+        raise PortalError(UNEXPECTED, f"the portal answered the add with {shown(result)} "
+                          "instead of the new event's id; re-run to pair it")
+    return _record_target(tx, op, event_id, result)
+
+
+def _record_target(tx: TargetTransaction, op: Op, target: int | None, result: Any) -> int:
+    assert target is not None
+    tx.record(op.key, target, op.fingerprint, op.created)
+    return target
+
+
+def _forget(tx: TargetTransaction, op: Op, target: int | None, result: Any) -> None:
+    for key in op.forgotten_keys:
+        tx.forget(key)
+
+
+def _nothing(tx: TargetTransaction, op: Op, target: int | None, result: Any) -> None:
+    return None
+
+
+_CONFIRMED: dict[Confirmed, Settle] = {
+    Confirmed.RECORD_NEW: _record_new,
+    Confirmed.RECORD: _record_target,
+    Confirmed.FORGET: _forget,
+    Confirmed.NOTHING: _nothing,
+}
 
 
 def reject_calendar(failures: list[Failure]) -> bytes:

@@ -115,9 +115,8 @@ class SectionOutcome:
 
 
 def _diff(session: Session, connection: Connection, options: SyncOptions) -> Plan:
-    records = session.db.records(session.portal, session.target) or _moved_here(session,
-                                                                                connection)
-    sent = session.db.pending(session.portal, session.target)
+    records = session.target_state.records() or _moved_here(session, connection)
+    sent = session.target_state.pending()
     events = session.converted.events
     if connection.hooks.status is not None:
         connection.hooks.status("reading the target's events…")
@@ -146,8 +145,8 @@ def _moved_here(session: Session, connection: Connection) -> list[Record]:
     tells it from what the target holds): moved to this address, and said, so a portal
     restarted on another port or reached under another domain is not taken for a new one."""
     events = session.converted.events
-    for other in session.db.other_addresses(session.portal, session.target):
-        theirs = session.db.records(other, session.target)
+    for other in session.target_state.other_addresses():
+        theirs = session.db.scoped(other, session.target).records()
         remote = read_remote(session.client, connection.target, session.section_id, events,
                              theirs)
         if not same_portal(theirs, remote, events):
@@ -160,7 +159,7 @@ def _moved_here(session: Session, connection: Connection) -> list[Record]:
             tx.move_portal(other, session.portal)
         connection.note(f"the target holds the events the state DB knew at {other}: the same "
                         f"portal at a new address, which the state DB now knows it by")
-        return session.db.records(session.portal, session.target)
+        return session.target_state.records()
     return []
 
 
@@ -186,8 +185,7 @@ def make_plan(inputs: list[tuple[str, bytes]], connection: Connection,
     with open_session(connection, inputs, options, PLAN) as session:
         plan = _diff(session, connection, options)
         batches = _requests(plan.writes)
-        recorded = {r.key: r.event_id for r in session.db.records(session.portal,
-                                                                  session.target)}
+        recorded = session.target_state.event_ids()
         return PlanReport(plan, [*session.converted.warnings, *plan.warnings,
                                  *_lookalikes(session, plan)],
                           session.names, len(batches), len(_adopted(plan, recorded)),
@@ -206,7 +204,7 @@ def _lookalikes(session: Session, plan: Plan) -> list[str]:
     start, end, rule) while this state DB pairs those input events with others: the mark
     of a second state DB pushing into the same section at the same time. Nothing is done
     with them: whose copy is whose cannot be told."""
-    claimed = {r.event_id for r in session.db.records(session.portal, session.target)}
+    claimed = {r.event_id for r in session.target_state.records()}
     claimed |= {op.event_id for op in plan.ops if op.event_id is not None}
     wanted = {looks(event.params) for event in session.converted.events
               if event.kind != "override"}
@@ -226,7 +224,7 @@ def _adopted(plan: Plan, recorded: Mapping[Key, int]) -> set[Key]:
     """Events the plan records without a write that no state row had paired with that
     portal event: found in the portal (sent by a run that died, or by another state DB)."""
     return {op.key for op in plan.ops
-            if op.kind == "record" and recorded.get(op.key) != op.event_id}
+            if op.rule.adopts and recorded.get(op.key) != op.event_id}
 
 
 class Stopped(KeyboardInterrupt):
@@ -254,8 +252,8 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
         unchanged = plan.unchanged - recovery.recovered
         tracker = Tracker(session.client, total, progress)
         tracker.replanned(plan)
-        pusher = Pusher(session.client, session.db, session.portal, session.target,
-                        progress=tracker.step, hold=connection.hooks.hold)
+        pusher = Pusher(session.client, session.target_state, progress=tracker.step,
+                        hold=connection.hooks.hold)
         report = PushReport()
 
         def summary() -> Summary:
@@ -276,11 +274,11 @@ def push(inputs: list[tuple[str, bytes]], connection: Connection, options: SyncO
                             f"{exc.description}; gave up after {MAX_RECOVERIES} rounds of "
                             "re-reading the portal")) from None
                     sleep(backoff(attempt))
-                    confirmed = report.count("override")
+                    confirmed = report.read_back()
                     previous, plan = plan, _diff(session, connection, options)
                     tracker.replanned(plan)
-                    recovery.replanned(previous, plan, report.count("override") - confirmed)
-            if report.count("override"):
+                    recovery.replanned(previous, plan, report.read_back() - confirmed)
+            if report.read_back():
                 _record_detached(session, connection, options, pusher, report)
             _confirm_zones(session, connection, options, pusher, report)
         except KeyboardInterrupt as stop:
@@ -308,7 +306,7 @@ def _check_access(target: Target, summary: Summary) -> None:
     not a portal that refused some of the work."""
     refused = [f.error for f in summary.failures]
     if (refused and not (summary.added or summary.updated or summary.deleted)
-            and all(f.op.kind == "add" for f in summary.failures)
+            and all(f.op.rule.creates for f in summary.failures)
             and all(access_denied(error) for error in refused)):
         raise no_access(target.type, target.owner, refused[0])
 
@@ -355,21 +353,17 @@ class _Recovery:
         self._session = session
         self.recovered = 0
 
-    def _recorded(self) -> dict[Key, int]:
-        return {r.key: r.event_id for r in self._session.db.records(self._session.portal,
-                                                                    self._session.target)}
-
     def planned(self, plan: Plan) -> None:
-        self.recovered += len(_adopted(plan, self._recorded()))
+        self.recovered += len(_adopted(plan, self._session.target_state.event_ids()))
 
     def replanned(self, previous: Plan, plan: Plan, overrides_confirmed: int) -> None:
         """`plan` is the re-read after a round of `previous` ended in doubt, in which
         `overrides_confirmed` occurrence moves were confirmed."""
-        sent = {op.key: op.kind for op in previous.writes}
-        recorded = self._recorded()
-        found = [op for op in plan.ops if op.kind == "record"
+        sent = {op.key: op.rule for op in previous.writes}
+        recorded = self._session.target_state.event_ids()
+        found = [op for op in plan.ops if op.rule.adopts
                  and (op.key in sent or recorded.get(op.key) != op.event_id)]
-        moved = sum(1 for op in found if sent.get(op.key) == "override")
+        moved = sum(1 for op in found if op.key in sent and sent[op.key].read_back)
         self.recovered += len(found) - moved + max(0, moved - overrides_confirmed)
 
 
@@ -392,7 +386,7 @@ def _confirm_zones(session: Session, connection: Connection, options: SyncOption
     Like the detached copies' read, that finishes writes already counted."""
     for _ in range(ZONE_ROUNDS):
         probes = to_confirm(session.converted.events,
-                            session.db.records(session.portal, session.target),
+                            session.target_state.records(),
                             session.db.zones(session.portal))
         if not probes:
             return
@@ -417,9 +411,9 @@ def _confirm_zones(session: Session, connection: Connection, options: SyncOption
 def summary_of(*, plan_unchanged: int, report: PushReport, session: Session,
              started: float) -> Summary:
     return Summary(
-        added=report.count("add"),
-        updated=report.count("update") + report.count("override"),
-        deleted=report.count("delete"),
+        added=report.counted("added"),
+        updated=report.counted("updated"),
+        deleted=report.counted("deleted"),
         unchanged=plan_unchanged,
         failed=len(report.failures),
         failures=list(report.failures),
@@ -435,14 +429,13 @@ def write_rejects(path: Path, failures: Sequence[Failure]) -> None:
 def forget_vanished(session: Session, report: PushReport) -> None:
     """A refused delete of an event that is gone already (deleted with its series, or in
     the portal by hand) is no failure: the state row goes, the event is not there."""
-    failed = [f for f in report.failures if f.op.event_id is not None]
+    failed = [f for f in report.failures if f.op.rule.deletes and f.op.event_id is not None]
     if not failed:
         return
     present = {e.id for e in get_by_ids(session.client, [f.op.event_id or 0 for f in failed])}
-    with session.db.transaction() as tx:
+    with session.target_state.transaction() as tx:
         for failure in failed:
             if failure.op.event_id not in present:
-                tx.forget(session.portal, session.target, failure.op.uid,
-                          failure.op.recurrence_id)
+                tx.forget(failure.op.key)
                 report.failures.remove(failure)
-                report.add("delete")
+                report.add(failure.op.kind)

@@ -37,7 +37,10 @@ from ics2b24.model import CURRENT_PORTAL, PortalTraits
 from ics2b24.plan.filters import EventFilter
 from ics2b24.plan.remote import RemoteEvent
 from ics2b24.plan.zones import respelled
-from ics2b24.store.state import StateDB, default_state_path, portal_identity, target_key
+from ics2b24.store.files import default_state_path
+from ics2b24.store.keys import portal_identity, target_key
+from ics2b24.store.state import StateDB
+from ics2b24.store.target import TargetState
 
 Progress = Callable[[int, int, float], None]
 """Told `(done, total, seconds the limits will still add)` after every batch."""
@@ -106,6 +109,11 @@ class Session:
     writes_state: bool = False
     remote: list[RemoteEvent] = field(default_factory=list)
     """What the last read of the target found."""
+
+    @property
+    def target_state(self) -> TargetState:
+        """The state DB's rows of this run's target."""
+        return self.db.scoped(self.portal, self.target)
 
     @property
     def names(self) -> dict[int, str]:

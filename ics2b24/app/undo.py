@@ -58,15 +58,15 @@ def undo_preview(connection: Connection) -> UndoPreview:
     with open_session(connection, None, None, UNDO_PREVIEW) as session:
         plan, remote = _undo_plan(session, connection)
         series = {event.id for event in remote if event.params.rrule is not None}
-        deletes = [op for op in plan.writes if op.kind == "delete"]
+        deletes = [op for op in plan.writes if op.rule.deletes]
         in_series = sum(1 for op in deletes if op.event_id in series)
         return UndoPreview(singles=len(deletes) - in_series, series=in_series,
                            occurrences=sum(max(0, len(op.forget) - 1) for op in deletes))
 
 
 def _undo_plan(session: Session, connection: Connection) -> tuple[Plan, list[RemoteEvent]]:
-    records = session.db.records(session.portal, session.target)
-    others = [] if records else session.db.other_addresses(session.portal, session.target)
+    records = session.target_state.records()
+    others = [] if records else session.target_state.other_addresses()
     if others:
         raise UsageError(
             f"the state DB knows no event of this target at {session.portal}, but knows some "
@@ -74,7 +74,7 @@ def _undo_plan(session: Session, connection: Connection) -> tuple[Plan, list[Rem
             "the same input once here to carry them over (undo deleted nothing)")
     created = [r.event_id for r in records if r.created]
     remote = get_by_ids(session.client, created, reading(connection, "the events it created"))
-    sent = session.db.pending(session.portal, session.target)
+    sent = session.target_state.pending()
     if any(sent.values()):
         known = {event.id for event in remote}
         remote += [event for event in read_remote(session.client, connection.target,
@@ -99,8 +99,8 @@ def undo(connection: Connection, *, progress: Progress | None = None) -> Summary
         tracker = Tracker(session.client, len(plan.writes), progress)
         tracker.replanned(plan)
         try:
-            Pusher(session.client, session.db, session.portal, session.target,
-                   progress=tracker.step, hold=connection.hooks.hold).push(plan, report)
+            Pusher(session.client, session.target_state, progress=tracker.step,
+                   hold=connection.hooks.hold).push(plan, report)
             forget_vanished(session, report)
         except KeyboardInterrupt as stop:
             raise Stopped(stop, summary()) from None

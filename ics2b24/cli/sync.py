@@ -73,7 +73,7 @@ def _print_plan(report: PlanReport, as_json: bool) -> None:
                f"{limits_said(report.waits, 'them')}; {unchanged} event(s) "
                f"unchanged{recovered}.")
     show_invitations(plan.invitations)
-    deletes = sum(1 for op in writes if op.kind == "delete")
+    deletes = sum(1 for op in writes if op.rule.deletes)
     if deletes:
         click.echo(f"Before these {deletes} delete(s): push --backup FILE saves what the "
                    "section holds first (as `backup` writes it).")

@@ -2,6 +2,8 @@
 
 An `Op` is one write call or a change to the state DB alone (`record`, `forget`), which costs
 no request. Ops run in `Phase` order, because an occurrence change needs its series' ID.
+What each kind means (its call, what confirming it records, how `push` counts it) is its
+row of `KINDS`, which the pusher, the summary and recovery read instead of the kind's name.
 
 Which calls are safe on a real portal is decided here and nowhere else: `recurrence_mode` goes
 only with an update of a series (`all`, never with a new start date: the diff rebuilds such a
@@ -14,10 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import Enum, IntEnum
 from typing import Any, Literal
 
 from ics2b24.model import DesiredEvent
+from ics2b24.plan.record import Key
 
 _BATCH_REFERENCE = re.compile(r"\$(result|next|total|time|error)\S*\[", re.IGNORECASE)
 
@@ -32,7 +35,6 @@ def _holds_reference(value: Any) -> bool:
     return False
 
 OpKind = Literal["add", "update", "override", "delete", "record", "forget"]
-Key = tuple[str, "str | None"]
 
 
 
@@ -49,14 +51,60 @@ class Phase(IntEnum):
     """Deletions of events no longer wanted (`--prune`, `undo`)."""
 
 
-_METHODS: dict[str, str | None] = {
-    "add": "calendar.event.add",
-    "update": "calendar.event.update",
-    "override": "calendar.event.update",
-    "delete": "calendar.event.delete",
-    "record": None,
-    "forget": None,
+class Confirmed(Enum):
+    """What the state DB is told once an op is confirmed (app/pusher.py does it)."""
+
+    RECORD_NEW = "record the ID the portal answered"
+    RECORD = "record the event the op names"
+    FORGET = "forget the rows the op names"
+    NOTHING = "nothing: the next read of the portal pairs the event"
+
+
+@dataclass(frozen=True)
+class KindRule:
+    """What one op kind means to every part that acts on ops: the call, what confirming it
+    records, how `push` counts it, and what recovery makes of it. One row per kind in
+    `KINDS`, so a kind's meaning is read in one place rather than in each caller's branch."""
+
+    method: str | None
+    """The REST method; None for a change to the state DB alone, which costs no request."""
+    confirmed: Confirmed
+    counted_as: Literal["added", "updated", "deleted"] | None = None
+    """The word `push`'s summary counts it under (app/run.py `Summary`); None: not counted."""
+    creates: bool = False
+    """A new event: sent without `id`, noted as intended before it is sent (a run that dies
+    before the answer then adopts it); refused everywhere, the calendar is not the caller's."""
+    claims: bool = False
+    """Takes a portal event for this tool's own: recorded under its ID before the call
+    changes what it looks like, when no state row has it yet (app/pusher.py)."""
+    deletes: bool = False
+    """Deletes the portal event: nothing is sent to its ID afterwards, and its rows go."""
+    read_back: bool = False
+    """A real portal answers it with the series' id, not the detached copy's, so the copy is
+    paired by reading the portal once more (app/run.py)."""
+    adopts: bool = False
+    """Pairs an event found in the portal, with no write: recovery counts it (app/run.py)."""
+    mode_on_series: str | None = None
+    """The `recurrence_mode` sent when the event written to holds a rule."""
+    mode_on_single: str | None = None
+    """The `recurrence_mode` sent when it does not."""
+
+    @property
+    def is_write(self) -> bool:
+        return self.method is not None
+
+
+KINDS: Mapping[str, KindRule] = {
+    "add": KindRule("calendar.event.add", Confirmed.RECORD_NEW, "added", creates=True),
+    "update": KindRule("calendar.event.update", Confirmed.RECORD, "updated", claims=True,
+                       mode_on_series="all"),
+    "override": KindRule("calendar.event.update", Confirmed.NOTHING, "updated",
+                         read_back=True, mode_on_series="this", mode_on_single="this"),
+    "delete": KindRule("calendar.event.delete", Confirmed.FORGET, "deleted", deletes=True),
+    "record": KindRule(None, Confirmed.RECORD, adopts=True),
+    "forget": KindRule(None, Confirmed.FORGET),
 }
+"""Every `OpKind`'s rule (a test checks that none is missing)."""
 
 
 @dataclass(frozen=True)
@@ -91,23 +139,29 @@ class Op:
         return (self.uid, self.recurrence_id)
 
     @property
+    def rule(self) -> KindRule:
+        """What this op's kind means (`KINDS`)."""
+        return KINDS[self.kind]
+
+    @property
     def method(self) -> str | None:
         """The REST method, or None for a change to the state DB alone."""
-        return _METHODS[self.kind]
+        return self.rule.method
 
     @property
     def recurrence_mode(self) -> str | None:
         if not self.modes:
             return None
-        if self.kind == "override":
-            return "this"
-        if self.kind == "update" and self.series:
-            return "all"
-        return None
+        return self.rule.mode_on_series if self.series else self.rule.mode_on_single
 
     @property
     def is_write(self) -> bool:
-        return self.method is not None
+        return self.rule.is_write
+
+    @property
+    def forgotten_keys(self) -> tuple[Key, ...]:
+        """The keys whose state rows go once this op is confirmed, when its kind forgets."""
+        return self.forget or (self.key,)
 
     @property
     def sent_alone(self) -> bool:
@@ -121,7 +175,7 @@ class Op:
     def call_params(self, target: int | None) -> dict[str, Any]:
         """The parameters as sent, `id` and `recurrence_mode` filled in."""
         params = dict(self.params)
-        if self.kind != "add":
+        if not self.rule.creates:
             params["id"] = target
         if self.recurrence_mode is not None:
             params["recurrence_mode"] = self.recurrence_mode

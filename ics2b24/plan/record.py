@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+Key = tuple[str, "str | None"]
+"""An event of the input, as every part of the tool names it: (uid, recurrence_id)."""
+
 
 def params_fingerprint(params: Mapping[str, Any]) -> str:
     """A stable hash of the parameters last pushed, so a later run can tell whether the input
@@ -32,5 +35,5 @@ class Record:
     created: bool
 
     @property
-    def key(self) -> tuple[str, str | None]:
+    def key(self) -> Key:
         return (self.uid, self.recurrence_id)

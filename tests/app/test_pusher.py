@@ -35,7 +35,7 @@ def push(portal: Portal, tmp_path: Path, ops: list[Op]) -> tuple[Client, StateDB
     client = Client(WebhookAuth.parse(portal.webhook_url))
     db = StateDB.open(tmp_path / "state.sqlite3")
     report = PushReport()
-    Pusher(client, db, PORTAL_ID, TARGET).push(Plan(tuple(ops), 0), report)
+    Pusher(client, db.scoped(PORTAL_ID, TARGET)).push(Plan(tuple(ops), 0), report)
     return client, db, report
 
 
@@ -43,7 +43,7 @@ def test_adds_go_in_batches_of_at_most_fifty(portal: Portal, tmp_path: Path) -> 
     client, db, report = push(portal, tmp_path, [add_op(i) for i in range(120)])
     assert client.requests_sent == 3
     assert report.count("add") == 120 and report.failures == []
-    records = db.records(PORTAL_ID, TARGET)
+    records = db.scoped(PORTAL_ID, TARGET).records()
     assert len(records) == 120 and all(r.created for r in records)
     assert len({r.event_id for r in records}) == 120
 
@@ -57,7 +57,7 @@ def test_refused_command_is_reported_and_the_rest_recorded(portal: Portal,
     assert failure.op is bad
     assert failure.error.error == ""
     assert failure.error.description
-    assert {r.uid for r in db.records(PORTAL_ID, TARGET)} == {"e1@test", "e3@test"}
+    assert {r.uid for r in db.scoped(PORTAL_ID, TARGET).records()} == {"e1@test", "e3@test"}
 
 
 def test_reject_file_holds_each_refused_event_with_the_reason(portal: Portal,

@@ -19,7 +19,8 @@ import pytest
 
 from ics2b24.portal.faults import parse_faults
 from ics2b24.portal.server import Portal
-from ics2b24.store.state import StateDB, portal_identity, target_key
+from ics2b24.store.keys import portal_identity, target_key
+from ics2b24.store.state import StateDB
 from tests.helpers import (
     MEETING,
     Cli,
@@ -106,8 +107,9 @@ def test_creation_sent_but_never_recorded_is_adopted_as_the_tools_own(
         "from": "2025-04-02T10:00:00", "to": "2025-04-02T11:00:00",
         "timezone_from": "Europe/Berlin", "timezone_to": "Europe/Berlin"})
     identity = portal_identity(portal.base_url, 1)
-    with StateDB.open(state) as db, db.transaction() as tx:
-        tx.intend(identity, target_key("user", 1, 1), "lost@test", None)
+    with StateDB.open(state) as db, db.scoped(identity,
+                                              target_key("user", 1, 1)).transaction() as tx:
+        tx.intend(("lost@test", None))
     code, _, err = cli("push", str(source), *target_args(portal, state))
     assert code == 0, err
     assert sum(portal_occurrences(portal).values()) == 1

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from ics2b24.portal.server import Portal
-from ics2b24.store.state import StateDB, portal_identity, target_key
+from ics2b24.store.keys import portal_identity, target_key
+from ics2b24.store.state import StateDB
 from tests.helpers import Cli, Killer, target_args, vcalendar, vevent, write
 
 SIGNALS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
@@ -37,8 +38,8 @@ def portal_ids(portal: Portal) -> set[int]:
 
 def recorded_ids(portal: Portal, state: Path) -> set[int]:
     with StateDB.open(state, readonly=True) as db:
-        return {record.event_id for record in db.records(
-            portal_identity(portal.base_url, 1), target_key("user", 1, 1))}
+        return {record.event_id for record in db.scoped(
+            portal_identity(portal.base_url, 1), target_key("user", 1, 1)).records()}
 
 
 def last_line(err: str) -> str:

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from ics2b24.plan.record import Record
 from ics2b24.portal.server import Portal
-from ics2b24.store.state import StateDB, portal_identity, target_key
+from ics2b24.store.keys import portal_identity, target_key
+from ics2b24.store.state import StateDB
 from tests.helpers import (
     BERLIN,
     MEETING,
@@ -232,9 +232,9 @@ def _old_series_with_exclusion(portal: Portal, state: Path, *, copy_left: bool) 
     if not copy_left:
         for copy in portal.api.store.detached(series):
             portal.api.store.delete_event(int(copy["id"]))
-    with StateDB.open(state) as db, db.transaction() as tx:
-        tx.record(Record(portal_identity(portal.base_url, 1), target_key("user", 1, 1),
-                         "weekly@test", None, series, "from an earlier version", True))
+    with StateDB.open(state) as db, db.scoped(portal_identity(portal.base_url, 1),
+                                              target_key("user", 1, 1)).transaction() as tx:
+        tx.record(("weekly@test", None), series, "from an earlier version", True)
     return series
 
 

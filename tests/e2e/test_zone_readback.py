@@ -10,7 +10,8 @@ from pathlib import Path
 
 from ics2b24.portal.profile import Profile
 from ics2b24.portal.server import Portal
-from ics2b24.store.state import StateDB, portal_identity
+from ics2b24.store.keys import portal_identity
+from ics2b24.store.state import StateDB
 from tests.helpers import (
     Cli,
     MethodLog,

@@ -14,22 +14,13 @@ from pathlib import Path
 import pytest
 
 from ics2b24.errors import SafetyError, UsageError
-from ics2b24.plan.record import Record, params_fingerprint
-from ics2b24.store.state import (
-    SCHEMA_VERSION,
-    StateDB,
-    default_state_path,
-    portal_identity,
-    target_key,
-)
+from ics2b24.plan.record import params_fingerprint
+from ics2b24.store.files import default_state_path
+from ics2b24.store.schema import SCHEMA_VERSION
+from ics2b24.store.state import StateDB
 
 PORTAL = "https://example.bitrix24.com/user/1"
 TARGET = "user:1:4"
-
-
-def rec(uid: str = "a@x", rid: str | None = None, event_id: int = 10, *,
-        created: bool = True, fingerprint: str = "f1") -> Record:
-    return Record(PORTAL, TARGET, uid, rid, event_id, fingerprint, created)
 
 
 @pytest.fixture
@@ -67,84 +58,6 @@ def test_existing_world_readable_db_is_made_private(db_path: Path) -> None:
     db_path.chmod(0o644)
     StateDB.open(db_path).close()
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
-
-
-def test_recorded_rows_survive_reopening(db_path: Path) -> None:
-    with StateDB.open(db_path) as state, state.transaction() as tx:
-        tx.record(rec())
-    with StateDB.open(db_path) as state:
-        assert state.get(PORTAL, TARGET, "a@x", None) == rec()
-
-
-def test_rows_are_keyed_by_portal_target_uid_and_recurrence_id(db_path: Path) -> None:
-    other_target = Record(PORTAL, "user:1:5", "a@x", None, 11, "f", True)
-    with StateDB.open(db_path) as state:
-        with state.transaction() as tx:
-            tx.record(rec())
-            tx.record(rec(rid="2024-06-17T08:00:00Z", event_id=12))
-            tx.record(other_target)
-        assert [r.event_id for r in state.records(PORTAL, TARGET)] == [10, 12]
-        assert state.records(PORTAL, "user:1:5") == [other_target]
-
-
-def test_recording_again_replaces_the_row(db_path: Path) -> None:
-    with StateDB.open(db_path) as state:
-        with state.transaction() as tx:
-            tx.record(rec(fingerprint="f1"))
-        with state.transaction() as tx:
-            tx.record(rec(fingerprint="f2"))
-        assert state.records(PORTAL, TARGET) == [rec(fingerprint="f2")]
-
-
-def test_an_event_this_tool_created_stays_created_after_an_update(db_path: Path) -> None:
-    with StateDB.open(db_path) as state:
-        with state.transaction() as tx:
-            tx.record(rec(created=True))
-        with state.transaction() as tx:
-            tx.record(rec(created=False, fingerprint="f2"))
-        record = state.get(PORTAL, TARGET, "a@x", None)
-        assert record is not None and record.created
-
-
-def test_a_uid_paired_to_another_event_takes_that_events_origin(db_path: Path) -> None:
-    with StateDB.open(db_path) as state:
-        with state.transaction() as tx:
-            tx.record(rec(event_id=10, created=True))
-        with state.transaction() as tx:
-            tx.record(rec(event_id=99, created=False))
-        record = state.get(PORTAL, TARGET, "a@x", None)
-        assert record is not None and not record.created
-
-
-def test_forget_removes_the_row(db_path: Path) -> None:
-    with StateDB.open(db_path) as state:
-        with state.transaction() as tx:
-            tx.record(rec())
-        with state.transaction() as tx:
-            tx.forget(PORTAL, TARGET, "a@x", None)
-        assert state.records(PORTAL, TARGET) == []
-
-
-def test_an_intended_creation_stays_pending_across_runs_until_recorded(db_path: Path) -> None:
-    with StateDB.open(db_path) as state, state.transaction() as tx:
-        tx.intend(PORTAL, TARGET, "a@x", None, "sent a")
-        tx.intend(PORTAL, TARGET, "b@x", "2025-01-01")
-    with StateDB.open(db_path) as state:
-        assert state.pending(PORTAL, TARGET) == {("a@x", None): "sent a",
-                                                 ("b@x", "2025-01-01"): ""}
-        with state.transaction() as tx:
-            tx.record(rec("a@x"))
-            tx.settle(PORTAL, TARGET, "b@x", "2025-01-01")
-        assert state.pending(PORTAL, TARGET) == {}
-
-
-def test_a_failed_batch_records_nothing(db_path: Path) -> None:
-    with StateDB.open(db_path) as state:
-        with pytest.raises(RuntimeError), state.transaction() as tx:
-            tx.record(rec("a@x"))
-            tx.record(rec("b@x", event_id=11))
-            raise RuntimeError("connection dropped")
-        assert state.records(PORTAL, TARGET) == []
 
 
 def test_a_second_open_in_the_same_process_is_refused(db_path: Path) -> None:
@@ -214,19 +127,6 @@ def test_someone_elses_sqlite_file_is_left_alone(db_path: Path) -> None:
         StateDB.open(db_path)
 
 
-def test_portal_identity_keeps_no_token() -> None:
-    identity = portal_identity("https://Example.bitrix24.com/rest/1/s3cr3t/", 1)
-    assert identity == "https://example.bitrix24.com/user/1"
-
-
-def test_portal_identity_keeps_a_non_default_port() -> None:
-    assert portal_identity("http://127.0.0.1:8123/rest/", 7) == "http://127.0.0.1:8123/user/7"
-
-
-def test_target_key_is_type_owner_section() -> None:
-    assert target_key("group", 5, 12) == "group:5:12"
-
-
 def test_fingerprint_ignores_key_order_and_sees_values() -> None:
     assert params_fingerprint({"a": 1, "b": [1, 2]}) == params_fingerprint({"b": [1, 2], "a": 1})
     assert params_fingerprint({"a": 1}) != params_fingerprint({"a": 2})
@@ -250,18 +150,19 @@ def test_moving_a_portal_carries_its_rows_to_the_new_address_and_keeps_the_new_o
         db_path: Path) -> None:
     new = "http://127.0.0.1:9/user/1"
     with StateDB.open(db_path) as state:
+        with state.scoped(PORTAL, TARGET).transaction() as rows:
+            rows.record(("a@x", None), 10, "f1", True)
         with state.transaction() as tx:
-            tx.record(rec("a@x", event_id=10))
             tx.remember_zone(PORTAL, "Europe/Kyiv", "Europe/Moscow")
             tx.remember_zone(new, "Europe/Kyiv", "Europe/Kyiv")
-        assert state.other_addresses(new, TARGET) == [PORTAL]
+        assert state.scoped(new, TARGET).other_addresses() == [PORTAL]
         with state.transaction() as tx:
             tx.move_portal(PORTAL, new)
-        assert [r.event_id for r in state.records(new, TARGET)] == [10]
-        assert state.records(PORTAL, TARGET) == []
+        assert [r.event_id for r in state.scoped(new, TARGET).records()] == [10]
+        assert state.scoped(PORTAL, TARGET).records() == []
         assert state.zones(new) == {"Europe/Kyiv": "Europe/Kyiv"}
         assert state.zones(PORTAL) == {}
-        assert state.other_addresses(new, TARGET) == []
+        assert state.scoped(new, TARGET).other_addresses() == []
 
 
 def test_a_section_push_created_is_known_as_created_and_one_it_found_is_not(

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from ics2b24.portal.server import Portal
-from ics2b24.store.state import SCHEMA_VERSION, FeedValidators, StateDB
+from ics2b24.store.schema import SCHEMA_VERSION
+from ics2b24.store.state import FeedValidators, StateDB
 from tests.helpers import Cli, target_args, vcalendar, vevent, write
 
 ONE = vcalendar(vevent("one@test", "20250303T090000", "One"))
@@ -157,11 +158,11 @@ def test_a_state_db_of_schema_1_is_upgraded_and_keeps_its_rows(tmp_path: Path) -
         PRAGMA user_version = 1;""")
     old.close()
     with StateDB.open(path, readonly=True) as copy:
-        assert [r.event_id for r in copy.records("p", "t")] == [7]
+        assert [r.event_id for r in copy.scoped("p", "t").records()] == [7]
         assert copy.remembered_section("p", "user:1", "Imported") is None
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 1
     with StateDB.open(path) as state:
-        assert [r.event_id for r in state.records("p", "t")] == [7]
+        assert [r.event_id for r in state.scoped("p", "t").records()] == [7]
         with state.transaction() as tx:
             tx.remember_section("p", "user:1", "Imported", 4)
         assert state.remembered_section("p", "user:1", "Imported") == 4
@@ -187,10 +188,12 @@ def test_a_state_db_of_schema_2_loses_timestamp_x_and_keeps_its_rows(tmp_path: P
         PRAGMA user_version = 2;""")
     old.close()
     with StateDB.open(path, readonly=True) as copy:
-        assert [(r.event_id, r.created) for r in copy.records("p", "t")] == [(7, True), (8, False)]
+        assert [(r.event_id, r.created)
+                for r in copy.scoped("p", "t").records()] == [(7, True), (8, False)]
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2
     with StateDB.open(path) as state:
-        assert [(r.uid, r.recurrence_id, r.fingerprint) for r in state.records("p", "t")] == [
+        assert [(r.uid, r.recurrence_id, r.fingerprint)
+                for r in state.scoped("p", "t").records()] == [
             ("a@x", None, "f"), ("b@x", "2025-03-10", "g")]
         assert state.remembered_section("p", "user:1", "Imported") == 4
     migrated = sqlite3.connect(path)
