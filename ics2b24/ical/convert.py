@@ -117,7 +117,7 @@ class ConvertOptions:
     """With `invite_attendees`: only meetings this address organizes invite (a company
     migration writes each meeting once, from its organizer's calendar: plan/company.py)."""
     moves_detached: bool = True
-    """False for a portal that ignores `recurrence_mode` (ical/recurrence.py)."""
+    """False for a portal that ignores `recurrence_mode` (ical/recurrence/)."""
     floating: FloatingZone = field(default_factory=FloatingZone)
 
     @classmethod
