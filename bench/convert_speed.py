@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 
 from bench.gen import generate
-from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
+from ics2b24.ical.convert import ConvertResult, convert_inputs
+from ics2b24.ical.options import ConvertOptions
 
 TIME_TARGET = 1.5
 MEMORY_TARGET = 3.0

@@ -19,6 +19,7 @@ from ics2b24.app.session import Connection, SyncOptions
 from ics2b24.app.target import Target
 from ics2b24.bitrix.connect import Credentials
 from ics2b24.bitrix.limits import Pacer, Rate
+from ics2b24.ical.choices import ConvertChoices
 from ics2b24.ical.convert import ConvertResult
 from ics2b24.portal.limits import LimitSettings
 from ics2b24.portal.server import Portal, PortalConfig
@@ -58,10 +59,9 @@ def start_portal(limits: LimitSettings, **fields: Any) -> Portal:
     return Portal(PortalConfig(limits=limits, **fields)).start()
 
 
-def convert_options() -> dict[str, Any]:
-    """Fixed converter options, so every run expands the same occurrences."""
-    return {"tz": TZ, "horizon_end": HORIZON_END, "since": None, "max_occurrences": 10_000,
-            "user_map": None, "no_attendees": False, "strict": False}
+def convert_options() -> ConvertChoices:
+    """Fixed convert choices, so every run expands the same occurrences."""
+    return ConvertChoices(tz=TZ, horizon_end=HORIZON_END)
 
 
 def connection(portal: Portal, state: Path, limits: LimitSettings) -> Connection:

@@ -33,7 +33,8 @@ from typing import Any
 
 from bench.gen import Mix, generate
 from bench.harness import LIFTED, MethodLog, compare, convert_options, push, start_portal
-from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
+from ics2b24.app.conversion import convert_options as options_for
+from ics2b24.ical.convert import ConvertResult, convert_inputs
 from ics2b24.portal.limits import DEFAULT_COSTS, LimitSettings
 from ics2b24.portal.server import Counters
 
@@ -120,7 +121,7 @@ def calendar(events: int, seed: int | None = None) -> tuple[bytes, ConvertResult
     what the converter makes of it."""
     data = generate(events, seed=events if seed is None else seed, mix=MIX)
     return data, convert_inputs([("generated.ics", data)],
-                                ConvertOptions.build(**convert_options()))
+                                options_for(convert_options()))
 
 
 def ours(events: int, limits: LimitSettings, label: str) -> Run:

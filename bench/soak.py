@@ -37,8 +37,9 @@ from bench.harness import (
     push,
     start_portal,
 )
+from ics2b24.app.conversion import convert_options as options_for
 from ics2b24.errors import PortalError
-from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
+from ics2b24.ical.convert import ConvertResult, convert_inputs
 from ics2b24.portal.faults import FaultSpec
 from ics2b24.portal.server import Portal
 
@@ -47,7 +48,7 @@ MAX_RERUNS = 5
 
 
 def converted(data: bytes) -> ConvertResult:
-    return convert_inputs([("generated.ics", data)], ConvertOptions.build(**convert_options()))
+    return convert_inputs([("generated.ics", data)], options_for(convert_options()))
 
 
 @dataclass

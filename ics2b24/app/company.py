@@ -21,9 +21,8 @@ import csv
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from ics2b24.app.inputs import read_path
 from ics2b24.app.run import PlanReport, Summary, make_plan, push
@@ -33,6 +32,7 @@ from ics2b24.app.verify import verify
 from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.errors import Ics2b24Error, OutputError, ParseError, PortalError
+from ics2b24.ical.choices import ConvertChoices
 from ics2b24.ical.scan import CalendarScan, scan_calendar
 from ics2b24.paths import data_dir
 from ics2b24.plan.company import MeetingMode, PersonCalendar, left_out
@@ -161,7 +161,7 @@ class Job:
 
 
 def jobs(calendars: Sequence[ExportCalendar], owners: Mapping[str, int], mode: MeetingMode,
-         convert: Mapping[str, Any], state_dir: Path, *,
+         convert: ConvertChoices, state_dir: Path, *,
          others: Mapping[str, int] | None = None) -> list[Job]:
     """The pushes of every readable calendar of a person with a portal user. Attendees who
     are people of the company are mapped to their users (and `others`, a --user-map, maps
@@ -175,9 +175,8 @@ def jobs(calendars: Sequence[ExportCalendar], owners: Mapping[str, int], mode: M
                 **{person: user for person, user in owners.items() if _ADDRESS.match(person)}}
     out = []
     for calendar, skip in zip(movable, skipped, strict=True):
-        options = {**convert, "user_map": user_map,
-                   "invite_attendees": mode == "organizer",
-                   "invite_organizer": calendar.person if mode == "organizer" else None}
+        options = replace(convert, mapped=user_map, invite_attendees=mode == "organizer",
+                          invite_organizer=calendar.person if mode == "organizer" else None)
         state = state_dir / file_part(calendar.person) / f"{file_part(calendar.name)}.sqlite3"
         out.append(Job(calendar, Target("user", owners[calendar.person],
                                         section_name=calendar.name), state,

@@ -32,20 +32,17 @@ from typing import Any, cast
 from ics2b24.app.secret_command import printed_secret
 from ics2b24.app.target import CalendarType
 from ics2b24.errors import UsageError
-from ics2b24.model import DEFAULT_MAX_OCCURRENCES
+from ics2b24.ical.choices import CHOICE_FLAGS, ConvertChoices
 from ics2b24.paths import data_dir
 from ics2b24.plan.filters import EventFilter
 
-CONVERT_KEYS = ("tz", "since", "horizon_end", "max_occurrences", "user_map", "no_attendees",
-                "invite_attendees", "strict")
-"""The convert options a pair may set, spelled as `push`'s flags (underscores for dashes)."""
 _TYPES = ("user", "group", "company_calendar")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _KEYS = frozenset({"sources", "type", "owner", "section", "section_name", "prune",
                    "force_delete", "state", "webhook", "webhook_env", "webhook_command",
                    "include", "exclude", "categories", "skip_free", "feed_auth_env",
                    "feed_auth_command",
-                   *CONVERT_KEYS})
+                   *CHOICE_FLAGS})
 
 
 @dataclass(frozen=True)
@@ -63,7 +60,7 @@ class Pair:
     only: EventFilter | None = None
     state: Path | None = None
     """Its own state DB: by default `pairs/NAME.sqlite3` in the data dir (paths.py)."""
-    convert: Mapping[str, Any] = field(default_factory=dict)
+    convert: ConvertChoices = field(default_factory=ConvertChoices)
     webhook: str | None = None
     webhook_env: str | None = None
     webhook_command: str | None = None
@@ -210,12 +207,11 @@ def _optional(body: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
     return value
 
 
-def _convert(body: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """The convert options as `push` passes them on (dates as dates, the rest as given)."""
-    out: dict[str, Any] = {"tz": None, "horizon_end": None, "since": None,
-                           "max_occurrences": DEFAULT_MAX_OCCURRENCES, "user_map": None,
-                           "no_attendees": False, "invite_attendees": False, "strict": False}
-    for key in CONVERT_KEYS:
+def _convert(body: Mapping[str, Any], where: str) -> ConvertChoices:
+    """The convert choices a pair sets (the keys of `push`'s flags: dates as dates, the rest
+    as given); what it leaves out is as `push` without that flag."""
+    out: dict[str, Any] = {}
+    for key in CHOICE_FLAGS:
         if key not in body:
             continue
         value = body[key]
@@ -227,7 +223,7 @@ def _convert(body: Mapping[str, Any], where: str) -> dict[str, Any]:
             out[key] = _optional(body, key, int, where)
         else:
             out[key] = _optional(body, key, str, where)
-    return out
+    return ConvertChoices(**out)
 
 
 def _day(value: Any, key: str, where: str) -> date:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ics2b24.app.conversion import convert_options
 from ics2b24.app.feeds import FeedAnswer
 from ics2b24.app.sections import (
     PortalSection,
@@ -32,7 +33,8 @@ from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.connect import Credentials, Hooks, Transport, make_client
 from ics2b24.bitrix.limits import DEFAULT_RATE, OPERATING_LIMIT, Pacer
 from ics2b24.errors import EndpointError, PortalError
-from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
+from ics2b24.ical.choices import ConvertChoices
+from ics2b24.ical.convert import ConvertResult, convert_inputs
 from ics2b24.model import CURRENT_PORTAL, PortalTraits
 from ics2b24.plan.filters import EventFilter
 from ics2b24.plan.remote import RemoteEvent
@@ -82,10 +84,11 @@ class Connection:
 
 @dataclass(frozen=True)
 class SyncOptions:
-    """`convert` holds the converter's keyword arguments (tz, horizon_end, since, ...);
-    `feeds`, what each input fetched from a URL answered (app/feeds.py)."""
+    """`convert`: how the input is converted, before the portal's zone is known
+    (app/conversion.py makes the options of it); `feeds`, what each input fetched from a URL
+    answered (app/feeds.py)."""
 
-    convert: Mapping[str, Any]
+    convert: ConvertChoices
     prune: bool = False
     force: bool = False
     force_delete: bool = False
@@ -237,13 +240,6 @@ def respelled_input(converted: ConvertResult, kept: Mapping[str, str]) -> Conver
 
 def _size(count: int) -> str:
     return f"{count / 1e6:.1f} MB" if count >= 100_000 else f"{count:,} bytes"
-
-
-def convert_options(convert: Mapping[str, Any], user: Mapping[str, Any]) -> ConvertOptions:
-    """The converter's options as every run reads the input, with the portal user's zone
-    for floating times (`floating_zone` says when it counts)."""
-    return ConvertOptions.build(**convert, user_zone=user.get("TIME_ZONE") or None,
-                                portal=True)
 
 
 def current_user(client: Client) -> dict[str, Any]:

@@ -6,19 +6,21 @@ series, once more per month view the window touches (in batches of 50); the judg
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from ics2b24.app.conversion import convert_options
 from ics2b24.app.reads import event_get_params, event_rows
-from ics2b24.app.session import Connection, convert_options, current_user, section_to_read
+from ics2b24.app.session import Connection, current_user, section_to_read
 from ics2b24.app.target import Target
 from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.bitrix.rows import date_order, listed_rows, shown
 from ics2b24.errors import UsageError
+from ics2b24.ical.choices import ConvertChoices
 from ics2b24.ical.convert import convert_inputs
 from ics2b24.model import DesiredEvent
 from ics2b24.plan.compare import (
@@ -35,13 +37,13 @@ from ics2b24.plan.filters import EventFilter
 
 
 def verify(inputs: list[tuple[str, bytes]], connection: Connection,
-           convert: Mapping[str, Any], *, first: date | None = None, last: date | None = None,
+           convert: ConvertChoices, *, first: date | None = None, last: date | None = None,
            only: EventFilter | None = None) -> tuple[VerifyReport, list[str], int]:
     """The report, the input's warnings and the number of HTTP requests it took; `only`
     keeps the events a push with that filter wrote (the rest are not the section's)."""
     target = connection.target
     with closing(connection.client()) as client:
-        options = convert_options(convert, {} if convert.get("tz") else current_user(client))
+        options = convert_options(convert, {} if convert.tz else current_user(client))
         converted = convert_inputs(inputs, options)
         if only is not None:
             converted = replace(converted, events=only.apply(converted.events))

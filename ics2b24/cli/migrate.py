@@ -3,13 +3,14 @@ its own (app/company.py); `--dry-run` plans it all first, the report says how ea
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from ics2b24.cli.options import ConvertFlags, CredentialFlags, convert_options, credential_options
+from ics2b24.cli.options import CredentialFlags, convert_options, credential_options
 from ics2b24.cli.root import cli, console_of
 from ics2b24.cli.sync import (
     OPERATING_LIMIT_OPTION,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from ics2b24.app.session import Connection
     from ics2b24.bitrix.client import Client
     from ics2b24.cli.console import Console
+    from ics2b24.ical.choices import ConvertChoices
     from ics2b24.model import PortalTraits
 
 
@@ -57,13 +59,13 @@ if TYPE_CHECKING:
 def migrate(ctx: click.Context, export: str, owners: str | None, meetings: str, dry_run: bool,
             state_dir: str | None, backup_dir: str | None, report_stem: str | None,
             rate: str, operating_limit: float, credentials: CredentialFlags,
-            conversion: ConvertFlags) -> None:
+            conversion: ConvertChoices) -> None:
     """Move a company's calendars: EXPORT is a Google Workspace export or a folder of
     Takeout archives, one folder or archive per person. Each calendar goes into a section
     named after it in its person's calendar; the credentials must be an administrator's."""
     from ics2b24.app.company import find_owners, read_export
+    from ics2b24.app.conversion import read_user_map
     from ics2b24.bitrix.connect import make_client, make_pacer
-    from ics2b24.ical.people import load_user_map
 
     if conversion.invite_attendees:
         raise UsageError("migrate invites through --meetings organizer (a meeting once, from "
@@ -75,7 +77,7 @@ def migrate(ctx: click.Context, export: str, owners: str | None, meetings: str, 
     account, transport = credentials.credentials(), credentials.transport()
     client = make_client(account, transport=transport, hooks=hooks_of(console), pacer=pacer)
     try:
-        found = (load_user_map(owners) if owners
+        found = (read_user_map(owners) if owners
                  else find_owners(client, sorted({c.person for c in calendars})))
         _check_admin(client, found)
         traits = None if dry_run else _traits(console, client)
@@ -127,14 +129,14 @@ def _traits(console: Console, client: Client) -> PortalTraits:
 
 
 def _jobs(calendars: list[ExportCalendar], owners: dict[str, int], meetings: str,
-          conversion: ConvertFlags, state_dir: Path) -> list[Job]:
+          conversion: ConvertChoices, state_dir: Path) -> list[Job]:
     from ics2b24.app.company import jobs
-    from ics2b24.ical.people import load_user_map
+    from ics2b24.app.conversion import read_user_map
 
-    convert = conversion.values()
-    extra = load_user_map(convert.pop("user_map")) if convert.get("user_map") else {}
+    extra = read_user_map(conversion.user_map) if conversion.user_map else {}
     mode: MeetingMode = "organizer" if meetings == "organizer" else "copies"
-    return jobs(calendars, owners, mode, convert, state_dir, others=extra)
+    return jobs(calendars, owners, mode, replace(conversion, user_map=None), state_dir,
+                others=extra)
 
 
 def _state_dir(given: str | None, export: Path) -> Path:

@@ -1,14 +1,14 @@
 """The flags several commands share, each declared once, and the typed values a command
-receives instead of loose keyword arguments: `CredentialFlags`, `TargetFlags`, `ConvertFlags`
-and `SyncFlags`, built once when click calls the command."""
+receives instead of loose keyword arguments: `CredentialFlags`, `TargetFlags`,
+`ConvertChoices` (ical/choices.py) and `SyncFlags`, built once when click calls the command."""
 
 from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -17,6 +17,7 @@ import click
 from ics2b24.bitrix.limits import DEFAULT_RATE, OPERATING_LIMIT
 from ics2b24.cli.root import console_of
 from ics2b24.errors import UsageError
+from ics2b24.ical.choices import CHOICE_FLAGS, ConvertChoices
 from ics2b24.model import DEFAULT_MAX_OCCURRENCES
 
 if TYPE_CHECKING:
@@ -26,16 +27,16 @@ if TYPE_CHECKING:
     from ics2b24.bitrix.client import Client
     from ics2b24.bitrix.connect import Credentials, Hooks, Transport
     from ics2b24.bitrix.limits import Pacer
-    from ics2b24.ical.convert import ConvertOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 Decorator = Callable[[F], F]
 
 
-def _grouped(cls: type, name: str, options: list[Decorator[Any]]) -> Decorator[F]:
+def _grouped(cls: type, name: str, options: list[Decorator[Any]],
+             keys: Sequence[str] | None = None) -> Decorator[F]:
     """Add `options` to a command and hand it one `cls`, built from their values, as the
-    keyword argument `name`."""
-    keys = [f.name for f in fields(cls)]
+    keyword argument `name`; `keys`: the fields the options set (default: every field)."""
+    keys = list(keys) if keys is not None else [f.name for f in fields(cls)]
 
     def decorate(func: F) -> F:
         @functools.wraps(func)
@@ -81,40 +82,22 @@ STATE_OPTION: Decorator[Any] = click.option(
 """`--state`, for every command that keeps or reads the state DB."""
 
 
-@dataclass(frozen=True)
-class ConvertFlags:
-    """How an input is converted (convert, plan, push, verify)."""
-
-    tz: str | None
-    horizon_end: datetime | None
-    since: datetime | None
-    max_occurrences: int
-    user_map: str | None
-    no_attendees: bool
-    strict: bool
-    invite_attendees: bool
-
-    def values(self) -> dict[str, Any]:
-        """As `ConvertOptions.build` takes them (what a run's `SyncOptions.convert` holds)."""
-        return asdict(self)
-
-    def options(self) -> ConvertOptions:
-        from ics2b24.ical.convert import ConvertOptions
-
-        return ConvertOptions.build(**self.values())
+def _day(_ctx: click.Context, _param: click.Parameter, value: datetime | None) -> date | None:
+    """A YYYY-MM-DD option as the date it names (click reads it as a date-time)."""
+    return value.date() if value is not None else None
 
 
-convert_options: Decorator[Any] = _grouped(ConvertFlags, "conversion", [
+convert_options: Decorator[Any] = _grouped(ConvertChoices, "conversion", [
     click.option("--tz", "tz", metavar="ZONE", help="Zone of floating times (no TZID, no "
                  "Z) in a calendar without X-WR-TIMEZONE (which wins: it speaks for its own "
                  "calendar). Without --tz, plan and push take the portal user's zone, with a "
                  "warning naming it; convert, knowing no portal, refuses them. Also the zone "
                  "of TZIDs no VTIMEZONE defines (default then: the system's)."),
     click.option("--horizon-end", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-                 help="Expand rules written out as occurrences up to this date "
+                 callback=_day, help="Expand rules written out as occurrences up to this date "
                  "(default: today + 2 years)."),
     click.option("--since", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-                 help="Leave out events and occurrences that end before this date."),
+                 callback=_day, help="Leave out events and occurrences that end before this date."),
     click.option("--max-occurrences", type=click.IntRange(min=1),
                  default=DEFAULT_MAX_OCCURRENCES, show_default=True,
                  help="Cap on occurrence lines of one UID."),
@@ -126,8 +109,9 @@ convert_options: Decorator[Any] = _grouped(ConvertFlags, "conversion", [
                  "portal invites them); without it they are named in the description."),
     click.option("--strict", is_flag=True,
                  help="Fail (exit 65) instead of skipping a broken VEVENT."),
-])
-"""The options every command that reads .ics takes, as `conversion: ConvertFlags`."""
+], keys=CHOICE_FLAGS)
+"""The options every command that reads .ics takes, as `conversion: ConvertChoices` (how
+the input is converted: convert, plan, push, verify, migrate)."""
 
 
 @dataclass(frozen=True)
@@ -296,11 +280,11 @@ def connection_of(credentials: CredentialFlags, target: TargetFlags, *,
                       pacer=pacer)
 
 
-def sync_options_of(conversion: ConvertFlags, sync: SyncFlags, *, force_delete: bool = False,
+def sync_options_of(conversion: ConvertChoices, sync: SyncFlags, *, force_delete: bool = False,
                     section_from_ics: bool = False, feeds: Feeds | None = None) -> SyncOptions:
     from ics2b24.app.session import SyncOptions
 
-    return SyncOptions(convert=conversion.values(), prune=sync.prune, force=sync.force,
+    return SyncOptions(convert=conversion, prune=sync.prune, force=sync.force,
                        force_delete=force_delete, section_from_ics=section_from_ics,
                        feeds=dict(feeds.answers) if feeds is not None else {})
 

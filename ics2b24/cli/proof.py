@@ -4,17 +4,15 @@ section."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from contextlib import closing
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from ics2b24.cli.options import (
     FEED_AUTH_OPTION,
     STATE_OPTION,
-    ConvertFlags,
     CredentialFlags,
     FeedAuthFlags,
     TargetFlags,
@@ -34,6 +32,7 @@ from ics2b24.errors import Mismatch, PortalError
 if TYPE_CHECKING:
     from ics2b24.app.session import Connection
     from ics2b24.app.target import CalendarType
+    from ics2b24.ical.choices import ConvertChoices
 
 
 @cli.command()
@@ -50,18 +49,18 @@ if TYPE_CHECKING:
 @click.pass_context
 def verify(ctx: click.Context, files: tuple[str, ...], first: datetime | None,
            last: datetime | None, as_json: bool, state: str | None, feed_auth: FeedAuthFlags,
-           credentials: CredentialFlags, target: TargetFlags, conversion: ConvertFlags) -> None:
+           credentials: CredentialFlags, target: TargetFlags, conversion: ConvertChoices) -> None:
     """Compare what TARGET shows with what FILE… (or -) implies, occurrence by occurrence;
     exit 1 naming every UID that differs. Reads only (the state DB too, for the section a
     --section-name means after a rename)."""
     connection = connection_of(credentials, target, state=state)
     inputs = read_files(files, feeds_of(credentials, feed_auth))
-    verify_inputs(ctx, inputs, connection, conversion.values(), first.date() if first else None,
+    verify_inputs(ctx, inputs, connection, conversion, first.date() if first else None,
                   last.date() if last else None, as_json=as_json)
 
 
 def verify_inputs(ctx: click.Context, inputs: list[tuple[str, bytes]],
-                  connection: Connection, convert: Mapping[str, Any], first: date | None,
+                  connection: Connection, convert: ConvertChoices, first: date | None,
                   last: date | None, *, as_json: bool, warn: bool = True) -> None:
     from ics2b24.app.verify import verify as run_verify
 

@@ -16,7 +16,6 @@ from ics2b24.bitrix.limits import DEFAULT_RATE, OPERATING_LIMIT
 from ics2b24.cli.options import (
     FEED_AUTH_OPTION,
     STATE_OPTION,
-    ConvertFlags,
     CredentialFlags,
     FeedAuthFlags,
     SyncFlags,
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
     from ics2b24.app.undo import UndoPreview
     from ics2b24.bitrix.connect import Hooks
     from ics2b24.cli.console import Console
+    from ics2b24.ical.choices import ConvertChoices
 
 
 def _print_plan(report: PlanReport, as_json: bool) -> None:
@@ -110,7 +110,7 @@ OPERATING_LIMIT_OPTION = click.option(
 @FEED_AUTH_OPTION
 @click.pass_context
 def plan(ctx: click.Context, files: tuple[str, ...], as_json: bool, feed_auth: FeedAuthFlags,
-         credentials: CredentialFlags, target: TargetFlags, conversion: ConvertFlags,
+         credentials: CredentialFlags, target: TargetFlags, conversion: ConvertChoices,
          sync: SyncFlags) -> None:
     """Show what push would change in TARGET for FILE… (or -, or a URL); sends no write
     call."""
@@ -158,7 +158,7 @@ def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: boo
          reject_file: str | None, force_delete: bool, section_from_ics: bool, rate: str,
          operating_limit: float, then_verify: bool, backup_file: str | None,
          feed_auth: FeedAuthFlags, credentials: CredentialFlags, target: TargetFlags,
-         conversion: ConvertFlags, sync: SyncFlags) -> None:
+         conversion: ConvertChoices, sync: SyncFlags) -> None:
     """Make TARGET match FILE… (or -, or a URL), recording every confirmed change. A URL
     unchanged since the last push (HTTP 304) ends the run with nothing asked of the portal
     (--force fetches it whole)."""
@@ -190,7 +190,7 @@ def push(ctx: click.Context, files: tuple[str, ...], as_json: bool, dry_run: boo
         summary = run.push(inputs, connection, options, progress=console.progress)
     _finish(ctx, summary, as_json, reject_file)
     if then_verify:
-        verify_inputs(ctx, inputs, connection, conversion.values(), None, None,
+        verify_inputs(ctx, inputs, connection, conversion, None, None,
                       as_json=False, warn=False)
 
 

@@ -1,6 +1,6 @@
 """The converter: inputs → the Bitrix24 events that must exist (docs/convert-contract.md).
 
-Pure apart from reading the --user-map file in `ConvertOptions.build`, so the sync part can call
+Pure (the options arrive as values: ical/options.py), so the sync part can call
 `convert_inputs` the same way the `convert` command does.
 """
 
@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from pathlib import Path
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 import icalendar
 
@@ -33,8 +29,17 @@ from ics2b24.ical.fields import (
     seconds_note,
     write_span,
 )
-from ics2b24.ical.people import load_user_map, organizer_address, people
-from ics2b24.ical.read import SourceEvent, as_aware, day_start, normalise_event, prop, read_input
+from ics2b24.ical.identity import (
+    excludes,
+    recurrence_id_of,
+    recurrence_id_text,
+    same_instant,
+    sequence_of,
+    uid_of,
+)
+from ics2b24.ical.options import ConvertOptions
+from ics2b24.ical.people import organizer_address, people
+from ics2b24.ical.read import SourceEvent, as_aware, day_start, normalise_event, read_input
 from ics2b24.ical.recurrence import (
     OccurrencesPlan,
     RecurrenceContext,
@@ -45,7 +50,6 @@ from ics2b24.ical.recurrence import (
     recurrence_key,
 )
 from ics2b24.ical.section import section_of
-from ics2b24.ical.tz import resolve_zone, zone_name
 from ics2b24.model import (
     DesiredEvent,
     EventParams,
@@ -54,134 +58,10 @@ from ics2b24.model import (
     Reminder,
     Rrule,
     Section,
-    format_recurrence_id,
 )
 
-DEFAULT_HORIZON_DAYS = 2 * 365 + 1
 _CRITICAL = frozenset({"DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "RRULE", "RDATE",
                        "EXDATE"})
-
-
-@dataclass(frozen=True)
-class FloatingZone:
-    """Where the zone of floating times (DTSTART without TZID and without Z) came from, as
-    `floating_zone` decides it."""
-
-    source: str | None = None
-    """Why they are read in `ConvertOptions.tz`, said in a warning; None: --tz named it."""
-    refusal: str | None = None
-    """Why nothing names their zone, when nothing does: a floating time is then refused."""
-
-    @property
-    def given(self) -> bool:
-        return self.source is None and self.refusal is None
-
-
-def floating_zone(tz: str | None, user_zone: str | None, *, portal: bool) -> FloatingZone:
-    """The one rule for the zone of floating times, for convert, plan, push and verify alike
-    (README, "Floating times"): the calendar's own X-WR-TIMEZONE (applied as it is read,
-    `read_input`: it speaks for that calendar alone, where --tz speaks for every input, and
-    it is how the reference, recurring-ical-events with x-wr-timezone, reads them); else
-    `--tz`; else the portal user's zone; else none, and a floating time is refused rather
-    than read in a zone that `convert` and `push` could guess differently."""
-    if tz is not None:
-        return FloatingZone()
-    if user_zone is not None and _known_zone(user_zone):
-        return FloatingZone(source="the portal user's zone")
-    return FloatingZone(refusal="the portal does not tell its user's zone" if portal else
-                        "convert knows no portal; plan and push would take the portal "
-                        "user's zone")
-
-
-def _known_zone(name: str) -> bool:
-    try:
-        resolve_zone(name)
-    except KeyError:
-        return False
-    return True
-
-
-@dataclass(frozen=True)
-class ConvertOptions:
-    tz: ZoneInfo
-    """The zone of floating times (`floating`), and of TZIDs no one defines."""
-    tz_name: str
-    horizon_end: date
-    since: date | None
-    max_occurrences: int
-    user_map: dict[str, int]
-    no_attendees: bool
-    strict: bool
-    invite_attendees: bool = False
-    invite_organizer: str | None = None
-    """With `invite_attendees`: only meetings this address organizes invite (a company
-    migration writes each meeting once, from its organizer's calendar: plan/company.py)."""
-    moves_detached: bool = True
-    """False for a portal that ignores `recurrence_mode` (ical/recurrence.py)."""
-    floating: FloatingZone = field(default_factory=FloatingZone)
-
-    @classmethod
-    def build(cls, *, tz: str | None, horizon_end: date | None, since: date | None,
-              max_occurrences: int, user_map: str | Mapping[str, int] | None,
-              no_attendees: bool, strict: bool, invite_attendees: bool = False,
-              invite_organizer: str | None = None, user_zone: str | None = None,
-              portal: bool = False) -> ConvertOptions:
-        """Options from command-line values and, for a run against a `portal`, its user's
-        zone: resolves the zone (`floating_zone`), reads the user map (a file, or the map
-        itself). Without a zone for floating times, TZIDs no one defines are read in the
-        system's."""
-        if no_attendees and invite_attendees:
-            raise UsageError("--no-attendees and --invite-attendees contradict each other: "
-                             "leave people out, or invite them, not both")
-        floating = floating_zone(tz, user_zone, portal=portal)
-        if tz is not None:
-            name = tz
-        elif floating.source is not None and user_zone is not None:
-            name = user_zone
-        else:
-            name = system_zone_name()
-        try:
-            zone = resolve_zone(name)
-        except KeyError:
-            raise UsageError(f"--tz {name}: unknown time zone (use an IANA name such as "
-                             "Europe/Berlin)") from None
-        return cls(
-            tz=zone,
-            tz_name=zone_name(zone),
-            horizon_end=_as_date(horizon_end) or date.today() + timedelta(DEFAULT_HORIZON_DAYS),
-            since=_as_date(since),
-            max_occurrences=max_occurrences,
-            user_map=(load_user_map(user_map) if isinstance(user_map, str)
-                      else dict(user_map or {})),
-            no_attendees=no_attendees,
-            strict=strict,
-            invite_attendees=invite_attendees,
-            invite_organizer=invite_organizer,
-            floating=floating,
-        )
-
-
-def _as_date(value: date | None) -> date | None:
-    return value.date() if isinstance(value, datetime) else value
-
-
-def system_zone_name() -> str:
-    """The system's zone: $TZ, /etc/timezone, the /etc/localtime link; else UTC."""
-    candidates = [os.environ.get("TZ", "").lstrip(":")]
-    with contextlib.suppress(OSError):
-        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
-    localtime = os.path.realpath("/etc/localtime")
-    if "zoneinfo/" in localtime:
-        candidates.append(localtime.split("zoneinfo/", 1)[1])
-    for candidate in candidates:
-        if not candidate:
-            continue
-        try:
-            resolve_zone(candidate)
-        except KeyError:
-            continue
-        return candidate
-    return "UTC"
 
 
 @dataclass
@@ -242,7 +122,7 @@ def convert_inputs(inputs: list[tuple[str, bytes]], options: ConvertOptions) -> 
         for calendar in read.calendars:
             section = section or section_of(calendar)
         for source in read.events:
-            group = groups.setdefault(_uid(source.component, groups), _Group())
+            group = groups.setdefault(uid_of(source.component, groups), _Group())
             target = group.overrides if "RECURRENCE-ID" in source.component else group.masters
             target.append(source)
     if section is not None:
@@ -293,25 +173,6 @@ def _parsed_input_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _uid(event: icalendar.Component, taken: dict[str, _Group]) -> str:
-    """The UID, or a stand-in for a producer that left it out: stable while the input is, and
-    never merging two UID-less events into versions of one."""
-    value = prop(event, "UID")
-    uid = str("" if value is None else value).strip()
-    if uid:
-        return uid
-    try:
-        start = getattr(event.get("DTSTART"), "dt", "")
-    except ValueError:
-        start = ""
-    seed = f"{start}|{event.get('SUMMARY', '')}"
-    stand_in = "ics2b24-" + hashlib.sha1(seed.encode("utf-8", "replace")).hexdigest()[:20]
-    number = 1
-    candidate = stand_in
-    while candidate in taken:
-        number += 1
-        candidate = f"{stand_in}-{number}"
-    return candidate
 
 
 class _UidConverter:
@@ -372,7 +233,7 @@ class _UidConverter:
             notes = normalise_event(component, self.options.tz)
             span = event_span(component)
             if "RECURRENCE-ID" in component:
-                _recurrence_id(component)
+                recurrence_id_of(component)
         except BrokenEvent as exc:
             return str(exc)
         except (ValueError, OverflowError):
@@ -417,9 +278,9 @@ class _UidConverter:
         occurrence, so the converter writes what the reference (recurring-ical-events) reads."""
         if not sources:
             return None
-        winner = max(sources, key=_sequence)
+        winner = max(sources, key=sequence_of)
         if len(sources) > 1:
-            sequence = _sequence(winner)
+            sequence = sequence_of(winner)
             which = "no SEQUENCE" if sequence < 0 else f"SEQUENCE {sequence}"
             self._warn(winner.component, f"{len(sources)} versions of this event; the one at "
                        f"{winner.where} ({which}) is used")
@@ -429,7 +290,7 @@ class _UidConverter:
         """One version per changed occurrence, RECURRENCE-IDs matched as the reference does."""
         by_id: dict[datetime, list[SourceEvent]] = {}
         for source in sources:
-            key = recurrence_key(_recurrence_id(source.component))
+            key = recurrence_key(recurrence_id_of(source.component))
             by_id.setdefault(key, []).append(source)
         out = []
         for versions in by_id.values():
@@ -489,15 +350,15 @@ class _UidConverter:
         """A non-recurring event; an override of its only occurrence takes its place, and an
         EXDATE on its start removes it (as recurring-ical-events reads it)."""
         span = event_span(master.component)
-        if _excludes(master.component, span.start):
+        if excludes(master.component, span.start):
             self.result.cancelled.append((self.uid, None))
             return [o for o in overrides
-                    if not _same_instant(_recurrence_id(o.component), span.start,
+                    if not same_instant(recurrence_id_of(o.component), span.start,
                                          self.options.tz)]
         rest = []
         replacement = master
         for override in overrides:
-            if _same_instant(_recurrence_id(override.component), span.start, self.options.tz):
+            if same_instant(recurrence_id_of(override.component), span.start, self.options.tz):
                 replacement = override
             else:
                 rest.append(override)
@@ -511,7 +372,7 @@ class _UidConverter:
 
     def _orphan_override(self, source: SourceEvent) -> None:
         """A RECURRENCE-ID without its series: written as that one occurrence."""
-        rid = self._rid_text(_recurrence_id(source.component))
+        rid = self._rid_text(recurrence_id_of(source.component))
         if is_cancelled(source.component):
             self.result.cancelled.append((self.uid, rid))
             return
@@ -588,13 +449,6 @@ class _UidConverter:
         return recurrence_id_text(value, self.options.tz)
 
 
-def recurrence_id_text(value: date | datetime, floating: ZoneInfo) -> str:
-    """The `recurrence_id` of an occurrence, a floating one read in `floating`."""
-    if not isinstance(value, datetime):
-        return format_recurrence_id(value)
-    return format_recurrence_id(as_aware(value, floating))
-
-
 def _is_floating(start: date | datetime) -> bool:
     return isinstance(start, datetime) and start.tzinfo is None
 
@@ -602,49 +456,3 @@ def _is_floating(start: date | datetime) -> bool:
 def _is_recurring(event: icalendar.Component) -> bool:
     return "RRULE" in event or "RDATE" in event
 
-
-def _sequence(source: SourceEvent) -> int:
-    """SEQUENCE, -1 when absent or unreadable (below an explicit 0, as the reference has it)."""
-    value = prop(source.component, "SEQUENCE")
-    try:
-        return -1 if value is None else int(str(value))
-    except ValueError:
-        return -1
-
-
-def _excludes(event: icalendar.Component, start: date | datetime) -> bool:
-    """Whether an EXDATE names `start`: a date names its day, a date-time its instant (or its
-    wall-clock time, where one of the two is floating)."""
-    value = prop(event, "EXDATE")
-    for entry in value if isinstance(value, list) else [value] if value is not None else []:
-        for item in getattr(entry, "dts", []):
-            excluded = getattr(item, "dt", None)
-            if _names(excluded, start):
-                return True
-    return False
-
-
-def _names(excluded: object, start: date | datetime) -> bool:
-    if not isinstance(excluded, datetime):
-        day = start.date() if isinstance(start, datetime) else start
-        return excluded == day
-    if not isinstance(start, datetime):
-        return excluded.replace(tzinfo=None) == datetime.combine(start, datetime.min.time())
-    if (excluded.tzinfo is None) != (start.tzinfo is None):
-        return excluded.replace(tzinfo=None) == start.replace(tzinfo=None)
-    return excluded == start
-
-
-def _recurrence_id(event: icalendar.Component) -> date | datetime:
-    value = getattr(event["RECURRENCE-ID"], "dt", None)
-    if not isinstance(value, date):
-        raise BrokenEvent("its RECURRENCE-ID is not a date or date-time")
-    return value
-
-
-def _same_instant(a: date | datetime, b: date | datetime, floating: ZoneInfo) -> bool:
-    if isinstance(a, datetime) and isinstance(b, datetime):
-        return as_aware(a, floating) == as_aware(b, floating)
-    if isinstance(a, datetime) or isinstance(b, datetime):
-        return False
-    return a == b

@@ -13,11 +13,10 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import icalendar
 
-from ics2b24.errors import ParseError, UsageError
+from ics2b24.errors import ParseError
 from ics2b24.ical.read import prop
 
 
@@ -30,14 +29,9 @@ class People:
     """Portal users named in the description instead of invited."""
 
 
-def load_user_map(path: str) -> dict[str, int]:
-    """Read `email,user_id` CSV (with that header) or JSON `{email: id}`; keys lower-cased."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise UsageError(f"--user-map {path}: {exc.strerror or 'cannot be read'}") from exc
-    except UnicodeDecodeError as exc:
-        raise ParseError("the user map is not UTF-8 text", file=path) from exc
+def parse_user_map(path: str, text: str) -> dict[str, int]:
+    """`email,user_id` CSV (with that header) or JSON `{email: id}`, as the file at `path`
+    holds it (app/conversion.py reads it); keys lower-cased."""
     if text.lstrip().startswith(("{", "[")):
         return parse_json_user_map(path, text)
     return parse_csv_user_map(path, text)

@@ -1,6 +1,9 @@
 """Time zone names as calendars spell them (IANA, Windows, VTIMEZONE-defined) → zoneinfo, and
 zoneinfo → the name a portal keeps: one home for every zone rule the converter and the
 portal checks share.
+
+Its one read, zone.tab in `_portal_names`, is data of the tzdata package (as zoneinfo reads
+its zones), never a file of the user's or the machine's: ical/ stays pure.
 """
 
 from __future__ import annotations

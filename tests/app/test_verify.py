@@ -13,12 +13,11 @@ from ics2b24.app.session import Connection
 from ics2b24.app.target import Target
 from ics2b24.app.verify import verify
 from ics2b24.bitrix.connect import Credentials
+from ics2b24.ical.choices import ConvertChoices
 from ics2b24.portal.server import Portal
 from tests.helpers import portal_rows, run_cli, sample_files, target_args
 
-CONVERT: dict[str, Any] = {"tz": "Europe/Berlin", "horizon_end": date(2027, 1, 1),
-                           "since": None, "max_occurrences": 10_000, "user_map": None,
-                           "no_attendees": False, "strict": False}
+CONVERT = ConvertChoices(tz="Europe/Berlin", horizon_end=date(2027, 1, 1))
 
 
 def samples() -> list[tuple[str, bytes]]:

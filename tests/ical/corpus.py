@@ -32,8 +32,10 @@ import icalendar
 import recurring_ical_events
 
 from ics2b24.errors import ParseError
-from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
+from ics2b24.ical.choices import ConvertChoices
+from ics2b24.ical.convert import ConvertResult, convert_inputs
 from ics2b24.ical.fields import is_cancelled
+from ics2b24.ical.options import ConvertOptions
 from ics2b24.model import DesiredEvent, PortalTraits, Rrule, parse_recurrence_id
 from ics2b24.portal.recurrence import checked_rule, expand, parse_recursion, read_rule
 from ics2b24.portal.views import Viewer, views
@@ -80,9 +82,8 @@ class FileOutcome:
 
 
 def options() -> ConvertOptions:
-    return ConvertOptions.build(tz=FLOATING, horizon_end=HORIZON, since=None,
-                                max_occurrences=MAX_OCCURRENCES, user_map=None,
-                                no_attendees=False, strict=False)
+    choices = ConvertChoices(tz=FLOATING, horizon_end=HORIZON, max_occurrences=MAX_OCCURRENCES)
+    return ConvertOptions.build(choices, system_zone="UTC")
 
 
 @cache

@@ -1,34 +1,32 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from ics2b24.errors import ParseError, UsageError
-from ics2b24.ical.convert import (
-    ConvertOptions,
-    ConvertResult,
-    convert_inputs,
-    recurrence_id_text,
-    system_zone_name,
-)
+from ics2b24.ical.choices import ConvertChoices
+from ics2b24.ical.convert import ConvertResult, convert_inputs
+from ics2b24.ical.identity import recurrence_id_text
+from ics2b24.ical.options import ConvertOptions
 from ics2b24.model import PortalTraits, Section, parse_recurrence_id
 from tests.ical.ics import calendar
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-def _options(**changes: object) -> ConvertOptions:
-    values: dict[str, object] = {
-        "tz": "Europe/Berlin", "horizon_end": date(2030, 1, 1), "since": None,
-        "max_occurrences": 10_000, "user_map": None, "no_attendees": False, "strict": False}
-    values.update(changes)
-    return ConvertOptions.build(**values)  # type: ignore[arg-type]
+def _options(read_map: Mapping[str, int] | None = None, **changes: Any) -> ConvertOptions:
+    """Options for `changes` to the choices; `read_map` as if read from a --user-map file,
+    and the machine in UTC."""
+    choices = ConvertChoices(**{"tz": "Europe/Berlin", "horizon_end": date(2030, 1, 1),
+                                **changes})
+    return ConvertOptions.build(choices, system_zone="UTC", read_map=read_map)
 
 
-def _convert(*events: str, header: str = "", **changes: object) -> ConvertResult:
+def _convert(*events: str, header: str = "", **changes: Any) -> ConvertResult:
     return convert_inputs([("in.ics", calendar(*events, header=header))], _options(**changes))
 
 
@@ -176,12 +174,9 @@ def test_section_comes_from_the_first_calendar_with_metadata() -> None:
     assert result.section == Section("Second", None, None)
 
 
-def test_attendees_in_the_user_map_make_a_meeting_only_with_invite_attendees(
-        tmp_path: Path) -> None:
-    users = tmp_path / "users.csv"
-    users.write_text("email,user_id\nann@example.org,7\n")
+def test_attendees_in_the_user_map_make_a_meeting_only_with_invite_attendees() -> None:
     result = _convert("UID:a\nDTSTART:20240617T100000Z\nATTENDEE:mailto:ann@example.org",
-                      user_map=str(users), invite_attendees=True)
+                      read_map={"ann@example.org": 7}, invite_attendees=True)
     params = result.events[0].to_json()["params"]
     assert (params["is_meeting"], params["attendees"], params["meeting"]) == (
         "Y", [7], {"notify": False, "reinvite": False, "allow_invite": False,
@@ -189,11 +184,9 @@ def test_attendees_in_the_user_map_make_a_meeting_only_with_invite_attendees(
 
 
 def test_attendees_with_a_portal_user_are_named_and_the_user_told_without_invite_attendees(
-        tmp_path: Path) -> None:
-    users = tmp_path / "users.csv"
-    users.write_text("email,user_id\nann@example.org,7\n")
+) -> None:
     result = _convert("UID:a\nDTSTART:20240617T100000Z\nATTENDEE:mailto:ann@example.org",
-                      user_map=str(users))
+                      read_map={"ann@example.org": 7})
     params = result.events[0].to_json()["params"]
     assert "is_meeting" not in params and params["description"] == "Attendees: ann@example.org"
     assert result.warnings == [
@@ -252,10 +245,10 @@ def test_horizon_given_as_a_datetime_is_read_as_its_date() -> None:
     assert _options(horizon_end=datetime(2031, 5, 6)).horizon_end == date(2031, 5, 6)
 
 
-def test_default_tz_is_the_systems_zone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "America/Chicago")
-    assert system_zone_name() == "America/Chicago"
-    assert _options(tz=None).tz_name == "America/Chicago"
+def test_without_a_zone_for_floating_times_the_machines_zone_is_taken() -> None:
+    choices = ConvertChoices(horizon_end=date(2030, 1, 1))
+    assert ConvertOptions.build(choices, system_zone="America/Chicago").tz_name == (
+        "America/Chicago")
 
 
 def test_unreadable_line_is_left_out_with_a_warning_and_the_event_kept() -> None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
+from ics2b24.ical.choices import ConvertChoices
+from ics2b24.ical.convert import ConvertResult, convert_inputs
+from ics2b24.ical.options import ConvertOptions
 
 DATA = Path(__file__).parent / "data" / "ms_timezones.ics"
 
 
 def _result() -> ConvertResult:
-    options = ConvertOptions.build(tz="UTC", horizon_end=date(2030, 1, 1), since=None,
-                                   max_occurrences=10_000, user_map=None, no_attendees=False,
-                                   strict=False)
+    options = ConvertOptions.build(ConvertChoices(tz="UTC", horizon_end=date(2030, 1, 1)),
+                                   system_zone="UTC")
     return convert_inputs([("ms_timezones.ics", DATA.read_bytes())], options)
 
 

@@ -1,11 +1,6 @@
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from ics2b24.errors import ParseError, UsageError
-from ics2b24.ical.people import load_user_map, people
+from ics2b24.ical.people import people
 from tests.ical.ics import vevent
 
 MEETING = """UID:m
@@ -59,42 +54,3 @@ def test_without_invite_mapped_attendees_are_named_in_the_description_not_invite
     assert (result.attendees, result.uninvited) == ((), 2)
     assert ("Attendees: Ann <ann@example.org>, Bob Smith <bob@example.org>, carl@example.org"
             in result.description_lines)
-
-
-def test_csv_user_map_is_read(tmp_path: Path) -> None:
-    path = tmp_path / "users.csv"
-    path.write_text("email,user_id\nAnn@Example.org,7\n\nbob@example.org, 12\n")
-    assert load_user_map(str(path)) == {"ann@example.org": 7, "bob@example.org": 12}
-
-
-def test_json_user_map_is_read(tmp_path: Path) -> None:
-    path = tmp_path / "users.json"
-    path.write_text('{"ann@example.org": 7, "mailto:bob@example.org": "12"}')
-    assert load_user_map(str(path)) == {"ann@example.org": 7, "bob@example.org": 12}
-
-
-def test_csv_user_map_without_header_is_a_parse_error(tmp_path: Path) -> None:
-    path = tmp_path / "users.csv"
-    path.write_text("ann@example.org,7\n")
-    with pytest.raises(ParseError, match="header email,user_id"):
-        load_user_map(str(path))
-
-
-def test_user_map_with_a_bad_id_names_its_line(tmp_path: Path) -> None:
-    path = tmp_path / "users.csv"
-    path.write_text("email,user_id\nann@example.org,7\nbob@example.org,bob\n")
-    with pytest.raises(ParseError) as info:
-        load_user_map(str(path))
-    assert info.value.line == 3
-
-
-def test_invalid_json_user_map_is_a_parse_error(tmp_path: Path) -> None:
-    path = tmp_path / "users.json"
-    path.write_text('{"ann@example.org": 7,')
-    with pytest.raises(ParseError, match="invalid JSON"):
-        load_user_map(str(path))
-
-
-def test_missing_user_map_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="--user-map"):
-        load_user_map(str(tmp_path / "nope.csv"))

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ics2b24.ical.convert import ConvertOptions, convert_inputs
+from ics2b24.ical.convert import convert_inputs
+from ics2b24.ical.options import ConvertOptions
 from ics2b24.ical.write import calendar, vevent
 from ics2b24.model import EventParams, Reminder, Rrule
 
