@@ -36,8 +36,7 @@ from ics2b24.portal.faults import Draw, Fault, Faults, FaultSpec, parse_faults
 from ics2b24.portal.invitations import Notice
 from ics2b24.portal.limits import Clock, Limits, LimitSettings, parse_rate, parse_ratio
 from ics2b24.portal.profile import DEFAULT_USER_ZONE, Profile
-from ics2b24.portal.recurrence import PortalFault
-from ics2b24.portal.refusals import MethodError
+from ics2b24.portal.refusals import MethodError, PortalFault
 from ics2b24.portal.store import Store, User
 from ics2b24.portal.tls import Certificate, ensure_certificate
 from ics2b24.portal.wire import RestError, decode_request, method_name
