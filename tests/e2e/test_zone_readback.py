@@ -89,7 +89,7 @@ def test_a_zone_the_portal_keeps_is_read_back_once_per_portal(
 
 
 def test_portal_serve_takes_unlisted_zones() -> None:
-    from ics2b24.portal.server import config_from_cli
+    from ics2b24.portal.config import config_from_cli
     config = config_from_cli(
         host="127.0.0.1", port=0, data=None, users=None, tls=False, faults=None,
         rate="2/50", operating="480/600", time_scale=1.0, token_ttl=3600, generation=3,
