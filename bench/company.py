@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-from bench.harness import LIFTED, MethodLog, convert_options, section_equality, start_portal
+from bench.harness import LIFTED, convert_options, section_equality, start_portal
 from bench.migration import ADD, Run, calendar, measured
 from ics2b24.app import run
 from ics2b24.app.session import Connection, SyncOptions
@@ -59,6 +59,7 @@ from ics2b24.bitrix.connect import Credentials
 from ics2b24.bitrix.limits import Pacer, Rate
 from ics2b24.ical.convert import ConvertResult
 from ics2b24.portal.limits import LimitSettings
+from ics2b24.portal.method_log import MethodLog
 from ics2b24.portal.server import Portal
 
 DEFAULT_SCALE = 4.0
@@ -156,7 +157,7 @@ def migrate(people: list[Person], events: int, webhooks: int, limits: LimitSetti
             print(f"  {webhooks} webhook(s): {timeline(stamps, started, seconds)}",
                   file=sys.stderr, flush=True)
             counters = portal.counters()
-            writes = log.calls[ADD]
+            writes = log.calls.count(ADD)
             equal = failed == 0 and all_equal(portal, people, state, pacer, options)
     finally:
         portal.stop()

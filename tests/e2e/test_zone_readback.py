@@ -13,10 +13,10 @@ from ics2b24.portal.server import Portal
 from ics2b24.store.state import StateDB, portal_identity
 from tests.helpers import (
     Cli,
-    MethodLog,
     ics_occurrences,
     portal_occurrences,
     portal_rows,
+    spy_on,
     target_args,
     vcalendar,
     write,
@@ -64,7 +64,7 @@ def test_a_second_push_after_a_replaced_zone_writes_nothing(
     push(cli, portal, state, path)
     assert kept_zones(portal, state) == {"Europe/Kyiv": "Europe/Moscow",
                                          "Europe/Athens": "Europe/Athens"}
-    spy = MethodLog(portal)
+    spy = spy_on(portal)
     err = push(cli, portal, state, path)
     assert spy.writes() == {}
     assert "replaced" not in err
@@ -74,7 +74,7 @@ def test_a_zone_the_portal_keeps_is_read_back_once_per_portal(
         portal: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
     """The first push reads one event back; the second only reads what any push reads
     (the series by its id), since the zone is known."""
-    spy = MethodLog(portal)
+    spy = spy_on(portal)
     path = write(tmp_path / "a.ics", KYIV)
     err = push(cli, portal, state, path)
     assert spy.writes() == {"calendar.event.add": 2} and "replaced" not in err
