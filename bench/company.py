@@ -77,7 +77,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from bench.harness import LIFTED, Equality, MethodLog, convert_options, start_portal
+from bench.harness import LIFTED, Equality, convert_options, start_portal
 from bench.migration import ADD, Run, calendar, measured
 from ics2b24.app import run
 from ics2b24.app.company import Job, jobs, read_export
@@ -89,6 +89,7 @@ from ics2b24.ical.convert import ConvertResult
 from ics2b24.model import PortalTraits
 from ics2b24.portal.batch import MAX_COMMANDS
 from ics2b24.portal.limits import DEFAULT_COSTS, LimitSettings
+from ics2b24.portal.method_log import MethodLog
 from ics2b24.portal.server import Portal
 
 DEFAULT_SCALE = 4.0
@@ -235,7 +236,7 @@ def migrate(people: list[Person], events: int, webhooks: int, limits: LimitSetti
             print(f"  {webhooks} webhook(s): {timeline(stamps, started, seconds)}",
                   file=sys.stderr, flush=True)
             counters = portal.counters()
-            writes = log.calls[ADD]
+            writes = log.calls.count(ADD)
             equal = failed == 0 and all_equal(portal, people, work, pacer, traits)
     finally:
         portal.stop()

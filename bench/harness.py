@@ -7,7 +7,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -24,35 +24,10 @@ from ics2b24.ical.convert import ConvertResult
 from ics2b24.portal.limits import LimitSettings
 from ics2b24.portal.server import Portal, PortalConfig
 
-WRITES = frozenset({"calendar.event.add", "calendar.event.update", "calendar.event.delete"})
 TZ = "Europe/Berlin"
 HORIZON_END = date(2028, 1, 1)
 LIFTED = LimitSettings(rate=100_000, burst=100_000, operating_limit=1e9)
 """Limits nothing reaches: for runs about something else than the limits."""
-
-
-class MethodLog:
-    """Every method the portal executes, batch commands included: what the portal saw, not
-    what the client believes it sent."""
-
-    def __init__(self, portal: Portal) -> None:
-        self.calls: Counter[str] = Counter()
-        self.on_write: Callable[[int], None] | None = None
-        """Called with the running count after each write the portal carried out."""
-        original = portal.api.call
-
-        def call(user: Any, method: str, params: Any) -> Any:
-            result = original(user, method, params)
-            self.calls[method] += 1
-            if method in WRITES and self.on_write is not None:
-                self.on_write(self.writes)
-            return result
-
-        portal.api.call = call  # type: ignore[method-assign]
-
-    @property
-    def writes(self) -> int:
-        return sum(n for m, n in self.calls.items() if m in WRITES)
 
 
 def start_portal(limits: LimitSettings, **fields: Any) -> Portal:

@@ -32,10 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.gen import Mix, generate
-from bench.harness import LIFTED, MethodLog, compare, convert_options, push, start_portal
+from bench.harness import LIFTED, compare, convert_options, push, start_portal
 from ics2b24.app.conversion import convert_options as options_for
 from ics2b24.ical.convert import ConvertResult, convert_inputs
 from ics2b24.portal.limits import DEFAULT_COSTS, LimitSettings
+from ics2b24.portal.method_log import MethodLog
 from ics2b24.portal.server import Counters
 
 REAL = LimitSettings()
@@ -133,7 +134,7 @@ def ours(events: int, limits: LimitSettings, label: str) -> Run:
             state = Path(tmp) / "state.sqlite3"
             pushed = push(portal, data, state, limits)
             counters = portal.counters()
-            writes = log.writes
+            writes = log.writes().total()
             equal = compare(portal, converted, data, state, limits).equal
     finally:
         portal.stop()
@@ -165,7 +166,7 @@ def fast_bitrix24(events: int, limits: LimitSettings, label: str) -> Run:
         equal = stored == len(items) and len(set(ids)) == len(items)
     finally:
         portal.stop()
-    return measured("fast-bitrix24", label, events, log.writes, counters, seconds, limits,
+    return measured("fast-bitrix24", label, events, log.writes().total(), counters, seconds, limits,
                     equal)
 
 

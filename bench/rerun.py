@@ -12,10 +12,12 @@ the full mix: series with EXDATEs and moved occurrences, rules written out as oc
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 
 from bench.gen import generate
-from bench.harness import MethodLog, filled_portal, push
+from bench.harness import filled_portal, push
 from ics2b24.portal.limits import LimitSettings
+from ics2b24.portal.method_log import MethodLog
 
 REAL = LimitSettings()
 
@@ -29,12 +31,13 @@ def main() -> None:
         log = MethodLog(portal)
         again = push(portal, data, state, REAL)
         counters = portal.counters()
-    reads = {m: n for m, n in sorted(log.calls.items()) if n}
+    reads = dict(sorted(Counter(log.calls).items()))
+    writes = log.writes().total()
     print("\n## Unchanged re-run\n")
     print(f"- first push: {first.summary.line()}")
     print(f"- re-run (real limits, unscaled): {again.summary.line()}")
-    print(f"- write calls executed by the portal on the re-run: **{log.writes}** "
-          f"({'ok' if log.writes == 0 else 'NOT 0'})")
+    print(f"- write calls executed by the portal on the re-run: **{writes}** "
+          f"({'ok' if writes == 0 else 'NOT 0'})")
     print(f"- HTTP requests: {counters.requests}; 503/429: {counters.query_limit_exceeded}/"
           f"{counters.operation_time_limit}; methods executed: {reads}")
     print(f"- seconds: {again.seconds:.1f} (first push: {first.seconds:.1f})")

@@ -31,7 +31,6 @@ from bench.harness import (
     LIFTED,
     TZ,
     Equality,
-    MethodLog,
     compare,
     convert_options,
     push,
@@ -41,6 +40,7 @@ from ics2b24.app.conversion import convert_options as options_for
 from ics2b24.errors import PortalError
 from ics2b24.ical.convert import ConvertResult, convert_inputs
 from ics2b24.portal.faults import FaultSpec
+from ics2b24.portal.method_log import MethodLog
 from ics2b24.portal.server import Portal
 
 FAULTS = "rate=0.1,error=0.02,reset=0.01"
@@ -171,7 +171,7 @@ def crash_resume(runs: int, events: int, *, seed: int = 0,
                     child.send_signal(signal.SIGKILL)
                     child.wait()
                 log.on_write = None
-                _count_kill(report, log.writes, expected)
+                _count_kill(report, log.writes().total(), expected)
                 finished = subprocess.run(command, env=env, capture_output=True, text=True,
                                           check=False)
                 report.rerun_exits[finished.returncode] += 1

@@ -13,7 +13,7 @@ import pytest
 
 from ics2b24.portal.limits import LimitSettings
 from ics2b24.portal.server import Portal, PortalConfig
-from tests.helpers import Cli, Feed, MethodLog, run_cli
+from tests.helpers import Cli, Feed, MethodLog, run_cli, spy_on
 
 FAST_LIMITS = LimitSettings(rate=100_000, burst=100_000, operating_limit=1e9)
 """Limits no ordinary test reaches; tests about limits pass their own."""
@@ -55,7 +55,7 @@ def state(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def spy(portal: Portal) -> Iterator[MethodLog]:
-    yield MethodLog(portal)
+    yield spy_on(portal)
 
 
 @pytest.fixture

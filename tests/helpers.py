@@ -13,7 +13,7 @@ import sys
 import time
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -30,61 +30,20 @@ from ics2b24.app.traits import PROBE
 from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.rows import date_order, parse_event
 from ics2b24.cli import main
+from ics2b24.portal.hooks import Call
+from ics2b24.portal.method_log import WRITES, MethodLog
 from ics2b24.portal.server import Portal
+from ics2b24.portal.store import User
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 BERLIN = ZoneInfo("Europe/Berlin")
-WRITES = ("calendar.event.add", "calendar.event.update", "calendar.event.delete")
 
 
-class MethodLog:
-    """Every method the portal executes (batch commands included), in order: what the
-    portal saw, not what the client believes it sent. The one-time generation probe in its
-    scratch section (ics2b24/app/traits.py) is kept apart in `probed`, since the tests count
-    what push writes to the user's calendar."""
-
-    def __init__(self, portal: Portal) -> None:
-        self.calls: list[str] = []
-        self.params: list[dict[str, Any]] = []
-        self.probed: list[str] = []
-        probe_sections: set[int] = set()
-        original = portal.api.call
-
-        def call(user: Any, method: str, params: Any) -> Any:
-            if _in_probe(method, dict(params), probe_sections):
-                self.probed.append(method)
-                result = original(user, method, params)
-                if method == "calendar.section.add":
-                    probe_sections.add(int(result))
-                return result
-            self.calls.append(method)
-            self.params.append(dict(params))
-            return original(user, method, params)
-
-        portal.api.call = call  # type: ignore[method-assign]
-
-    def writes(self) -> Counter[str]:
-        return Counter(m for m in self.calls if m in WRITES)
-
-    def sent(self, method: str) -> list[dict[str, Any]]:
-        """The parameters of every call of `method`, as the portal received them."""
-        return [p for m, p in zip(self.calls, self.params, strict=True) if m == method]
-
-    def clear(self) -> None:
-        self.calls.clear()
-        self.params.clear()
-        self.probed.clear()
-
-
-def _in_probe(method: str, params: dict[str, Any], probe_sections: set[int]) -> bool:
-    """Whether a call names the probe or acts on its section."""
-    if str(params.get("name", "")).startswith(PROBE):
-        return True
-    ours = {str(section) for section in probe_sections}
-    section = params.get("section")
-    if any(str(s) in ours for s in (section if isinstance(section, list) else [section])):
-        return True
-    return method == "calendar.section.delete" and str(params.get("id")) in ours
+def spy_on(portal: Portal) -> MethodLog:
+    """The portal's method log with the one-time generation probe in its scratch section
+    (ics2b24/app/traits.py) kept apart in `probed`, since the tests count what push writes to
+    the user's calendar."""
+    return MethodLog(portal, apart=PROBE)
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -281,20 +240,20 @@ class Killer:
         self.kill: Callable[[], None] | None = None
         self.writes_left = 0
         self.out = self.err = ""
-        original = portal.api.call
-
-        def call(user: Any, method: str, params: Any) -> Any:
-            result = original(user, method, params)
-            if self.kill is not None and method in WRITES:
-                self.writes_left -= 1
-                if self.writes_left <= 0:
-                    self.kill()
-                    self.kill = None
-                    time.sleep(pause)
-            return result
-
-        portal.api.call = call  # type: ignore[method-assign]
         self._signum = signum
+        self._pause = pause
+        portal.api.hook(self._kill_after_write)
+
+    def _kill_after_write(self, call_next: Call, user: User, method: str,
+                          params: Mapping[str, Any]) -> Any:
+        result = call_next(user, method, params)
+        if self.kill is not None and method in WRITES:
+            self.writes_left -= 1
+            if self.writes_left <= 0:
+                self.kill()
+                self.kill = None
+                time.sleep(self._pause)
+        return result
 
     def run(self, args: Sequence[str], after: int) -> int:
         """The child's exit status (negative: killed)."""

@@ -21,7 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 from ics2b24.portal.limits import LimitSettings
 from ics2b24.portal.profile import Profile
 from ics2b24.portal.server import Portal, PortalConfig
-from tests.helpers import Killer, MethodLog
+from tests.helpers import Killer, spy_on
 from tests.sync_model import (
     COLORS,
     DAYS,
@@ -82,7 +82,7 @@ class SyncMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.portal = Portal(PortalConfig(limits=LIMITS, profile=self.profile)).start()
-        self.log = MethodLog(self.portal)
+        self.log = spy_on(self.portal)
         self.dir = Path(tempfile.mkdtemp(prefix="ics2b24-sync-"))
         self.events: list[Event] = []
         self.own: dict[int, Occurrence] = {}

@@ -53,6 +53,6 @@ def portal() -> None:
               "limit (all share the request rate); one URL a line on stdout.")
 def portal_serve(**kwargs: object) -> None:
     """Start the test portal and print its webhook URLs (one line each on stdout)."""
-    from ics2b24.portal.server import serve_from_cli
+    from ics2b24.portal.serve import serve_from_cli
 
     serve_from_cli(**kwargs)

@@ -20,6 +20,7 @@ from typing import Any
 
 from ics2b24.portal.events import EventMethods
 from ics2b24.portal.groups import sonet_group_get
+from ics2b24.portal.hooks import Hook, Hooked, Hooks
 from ics2b24.portal.invitations import Invitations, Notice
 from ics2b24.portal.profile import Profile
 from ics2b24.portal.refusals import MethodError
@@ -45,6 +46,7 @@ class CalendarApi:
         self._events = EventMethods(SeriesEdit(store, self.profile, host, self._invitations))
         self._settings = SettingsMethods(store)
         self._users = UserMethods(store)
+        self._hooks = Hooks()
         self._handlers: dict[str, Handler] = {
             "calendar.section.get": self._sections.get,
             "calendar.section.add": self._sections.add,
@@ -71,7 +73,15 @@ class CalendarApi:
         """The methods this portal answers: exactly those it has a handler for."""
         return frozenset(self._handlers)
 
+    def hook(self, hook: Hook) -> Hooked:
+        """Run `hook` around every method call from now on (`hooks.py`): the tests' and the
+        benchmarks' one way to watch or change what the portal executes."""
+        return self._hooks.add(hook)
+
     def call(self, user: User, method: str, params: Mapping[str, Any]) -> Any:
+        return self._hooks.run(self._dispatch, user, method, params)
+
+    def _dispatch(self, user: User, method: str, params: Mapping[str, Any]) -> Any:
         handler = self._handlers.get(method.lower())
         if handler is None:
             raise MethodError("ERROR_METHOD_NOT_FOUND", "Method not found!", 404)

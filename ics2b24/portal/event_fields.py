@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from ics2b24.portal import columns, dates, recurrence, zones
+from ics2b24.portal import columns, dates, stored_rule, zones
 from ics2b24.portal.dates import as_datetime, day_of
 from ics2b24.portal.params import as_int, as_list, bitrix_color, empty
 from ics2b24.portal.profile import Profile
@@ -65,11 +65,11 @@ def apply_params(store: Store, profile: Profile, user: User, p: Mapping[str, Any
     end = wall(event["to"])
     if p.get("rrule") is not None:
         # CCalendarEvent::checkRecurringRuleField (calendar_event.php), see
-        # recurrence.checked_rule: a rule the portal cannot read is no rule, not an error.
-        event["rrule"] = recurrence.checked_rule(p["rrule"], end,
+        # stored_rule.checked_rule: a rule the portal cannot read is no rule, not an error.
+        event["rrule"] = stored_rule.checked_rule(p["rrule"], end,
                                                  current=profile.current)
     elif event.get("rrule"):
-        event["rrule"] = recurrence.reparsed(event["rrule"], end)
+        event["rrule"] = stored_rule.reparsed(event["rrule"], end)
     if isinstance(p.get("name"), str):
         event["name"] = columns.cut(p["name"].strip() or NEW_EVENT_NAME)
     if p.get("description") is not None:
@@ -266,8 +266,8 @@ def settle_rule(event: dict[str, Any]) -> None:
     (CCalendarEvent::checkRecurringRuleField): UNTIL not before the first end, EXDATE after
     UNTIL dropped (CCalendarEvent::SetExDate), no EXDATE without rule."""
     if event.get("rrule"):
-        event["rrule"] = recurrence.reparsed(event["rrule"], wall(event["to"]))
-    rule = recurrence.read_rule(event["rrule"]) if event.get("rrule") else None
+        event["rrule"] = stored_rule.reparsed(event["rrule"], wall(event["to"]))
+    rule = stored_rule.read_rule(event["rrule"]) if event.get("rrule") else None
     if rule is None:
         event["rrule"] = None
         event["exdate"] = []

@@ -1,6 +1,6 @@
 """Which occurrences of a stored event fall in a window or on a day: the expansion as
 `calendar.event.get` lists it and as a series edit finds the occurrence it was asked about,
-over `recurrence.py`'s two generations. Pure.
+over the two generations' walks (`recurrence.py`, `recurrence_current.py`). Pure.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from ics2b24.portal import dates, recurrence
+from ics2b24.portal import dates, php_time, recurrence, recurrence_current, stored_rule
 from ics2b24.portal.dates import day_of
 from ics2b24.portal.params import empty
 from ics2b24.portal.render import event_end, event_length, wall
@@ -38,10 +38,10 @@ def starts(event: Mapping[str, Any], before_ts: int, *, current: bool,
            window_start: date | None) -> Iterator[tuple[int | None, date | datetime]]:
     """(RINDEX, start) of every occurrence up to the window's end; (None, start) for an event
     without rule (CCalendarEvent::HandleEvent adds no RINDEX). The current generation starts
-    from the window's first day (`recurrence.parse_recursion_current`), generation 1 walks
+    from the window's first day (`recurrence_current.parse_recursion_current`), generation 1 walks
     from the series start (`recurrence.parse_recursion`)."""
     first = wall(event["from"])
-    rule = recurrence.read_rule(event["rrule"]) if event.get("rrule") else None
+    rule = stored_rule.read_rule(event["rrule"]) if event.get("rrule") else None
     if rule is None:
         yield None, first
         return
@@ -49,7 +49,7 @@ def starts(event: Mapping[str, Any], before_ts: int, *, current: bool,
     yield from _expanded(event, rule, limit, current=current, window_start=window_start)
 
 
-def _expanded(event: Mapping[str, Any], rule: recurrence.BitrixRule, before: date | datetime,
+def _expanded(event: Mapping[str, Any], rule: stored_rule.BitrixRule, before: date | datetime,
               *, current: bool, window_start: date | None
               ) -> Iterator[tuple[int, date | datetime]]:
     first = wall(event["from"])
@@ -64,8 +64,8 @@ def _expanded(event: Mapping[str, Any], rule: recurrence.BitrixRule, before: dat
         tz_from = dates.zone(event["tz_from"])
         offset, from_ts = dates.offset_seconds(first, tz_from), dates.timestamp(first, tz_from)
     else:
-        offset, from_ts = 0, recurrence.naive_ts(first)
-    yield from recurrence.parse_recursion_current(
+        offset, from_ts = 0, php_time.naive_ts(first)
+    yield from recurrence_current.parse_recursion_current(
         first, wall(event["to"]), rule, timezone=event["tz_from"], from_ts_utc=from_ts,
         offset_from=offset, length=event_length(event), window_start=window_start,
         exdates=exdates, before=before)
@@ -84,7 +84,7 @@ def occurrence_on(event: Mapping[str, Any], day: date, *,
                   current: bool) -> date | datetime | None:
     """The series' start on `day`, if the series has one there (excluded days have none):
     the expansion with a window that starts before the series, so from its first start."""
-    rule = recurrence.read_rule(event["rrule"])
+    rule = stored_rule.read_rule(event["rrule"])
     if rule is None:
         return None
     for _, start in _expanded(event, rule, day + timedelta(days=1), current=current,

@@ -1,4 +1,5 @@
-"""How a method says no: the error a handler raises and the texts it raises it with.
+"""How a method says no: the error a handler raises and the texts it raises it with, and the
+fault where the portal's own PHP code would fail instead of answering.
 
 Apart from the methods so that the server (which turns a refusal into an HTTP answer), every
 method module and the tests share one type without importing one another.
@@ -17,6 +18,11 @@ class MethodError(Exception):
         self.description = description
         self.status = status
         super().__init__(f"{error}: {description}" if error else description)
+
+
+class PortalFault(RuntimeError):
+    """A PHP error (TypeError, DivisionByZeroError) in the portal's own code: the request fails
+    with an internal server error instead of an answer."""
 
 
 @dataclass(frozen=True)

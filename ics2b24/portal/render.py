@@ -22,8 +22,9 @@ from ics2b24.portal.dates import (
     timestamp,
     zone,
 )
-from ics2b24.portal.recurrence import MAX_DATE, BitrixRule, read_rule, stored_count_end
+from ics2b24.portal.recurrence_current import stored_count_end
 from ics2b24.portal.store import User
+from ics2b24.portal.stored_rule import MAX_DATE, BitrixRule, read_rule
 
 _DAY_NAMES = {"MO": "Mon", "TU": "Tue", "WE": "Wed", "TH": "Thu", "FR": "Fri", "SA": "Sat",
               "SU": "Sun"}
@@ -65,7 +66,7 @@ def series_to_ts(event: Mapping[str, Any], *, current: bool) -> int:
     (GetMaxDate, 2038, for a series without end) plus one day; an UNTIL before the first end
     counts as that end. The test portal reads dates as the server would in UTC. On the current
     generation a COUNT series stores calculateUntilForCountRRule instead
-    (`recurrence.stored_count_end`, a function of the stored rule and dates)."""
+    (`recurrence_current.stored_count_end`, a function of the stored rule and dates)."""
     if current:
         count_end = stored_count_end(event["rrule"], wall(event["from"]), wall(event["to"]))
         if count_end is not None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from ics2b24.portal import dates, recurrence
+from ics2b24.portal import dates, recurrence, stored_rule
 from ics2b24.portal.dates import as_datetime, day_of
 from ics2b24.portal.event_fields import (
     UPDATE_TEXTS,
@@ -120,7 +120,7 @@ class SeriesEdit:
         _place_instance(later, series_first, start, this_mode=False)
         if isinstance(raw_rule, Mapping):
             raw_rule = _following_rule(raw_rule, series, later, day_of(start))
-        later["rrule"] = recurrence.checked_rule(raw_rule, wall(later["to"]),
+        later["rrule"] = stored_rule.checked_rule(raw_rule, wall(later["to"]),
                                                  current=self.profile.current)
         later["exdate"] = list(series.get("exdate", [])) if later["rrule"] else []
         root = (series.get("relations") or {}).get("ORIGINAL_RECURSION_ID", int(series["id"]))
@@ -223,7 +223,7 @@ def _ended_before(series: Mapping[str, Any], day: date, p: Mapping[str, Any]) ->
     old_rule["UNTIL"] = dates.display_date(day - timedelta(days=1))
     old_rule.pop("~UNTIL", None)
     old_rule.pop("COUNT", None)
-    ended = {**series, "rrule": recurrence.checked_rule(old_rule, wall(series["to"]))}
+    ended = {**series, "rrule": stored_rule.checked_rule(old_rule, wall(series["to"]))}
     if not empty(p.get("section")):
         ended["section_id"] = as_int(p["section"]) or series["section_id"]
     settle_rule(ended)
@@ -251,7 +251,7 @@ def _place_instance(event: dict[str, Any], series_first: date | datetime,
 
 
 def _parsed_rule_array(series: Mapping[str, Any]) -> dict[str, Any]:
-    rule = recurrence.read_rule(series["rrule"])
+    rule = stored_rule.read_rule(series["rrule"])
     return rule.as_array() if rule else {}
 
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from ics2b24.portal.calendar import CalendarApi
 from ics2b24.portal.profile import Profile
-from ics2b24.portal.recurrence import MAX_DATE
 from ics2b24.portal.store import Store, User
+from ics2b24.portal.stored_rule import MAX_DATE
 
 Window = tuple[date, date]
 FIRST_MONTHS = 24

@@ -16,9 +16,11 @@ from ics2b24.app.doctor import DoctorReport, Finding, run_doctor
 from ics2b24.bitrix.connect import Credentials, make_client
 from ics2b24.model import EventParams, Rrule
 from ics2b24.portal.faults import parse_faults
+from ics2b24.portal.hooks import Call
 from ics2b24.portal.profile import Profile
 from ics2b24.portal.server import Portal
-from tests.helpers import MethodLog, before_batch
+from ics2b24.portal.store import User
+from tests.helpers import before_batch, spy_on
 
 
 def sections(portal: Portal) -> list[str]:
@@ -56,7 +58,7 @@ def test_doctor_names_the_generation_it_found(make_portal: Callable[..., Portal]
 def test_on_an_older_portal_doctor_tries_the_forms_push_sends_there(
         make_portal: Callable[..., Portal]) -> None:
     older = make_portal(profile=Profile(generation=1))
-    spy = MethodLog(older)
+    spy = spy_on(older)
     findings = doctor(older)
     assert [(f.behaviour, f.seen) for f in findings if not f.held] == []
     assert any("ignores recurrence_mode" in f.behaviour for f in findings)
@@ -87,17 +89,14 @@ def test_a_form_the_current_portal_shows_wrongly_in_a_later_view_is_named(
     assert finding.seen.startswith(view)
 
 
-def test_a_portal_that_keeps_a_single_events_old_date_is_named(
-        portal: Portal, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_portal_that_keeps_a_single_events_old_date_is_named(portal: Portal) -> None:
     """As a real portal would if its handler took every update as recurrence_mode all."""
-    original = portal.api.call
-
-    def keeps_dates(user: Any, method: str, params: Any) -> Any:
+    def keeps_dates(call_next: Call, user: User, method: str, params: Any) -> Any:
         if method == "calendar.event.update" and "recurrence_mode" not in params:
             params = {**params, "recurrence_mode": "all"}
-        return original(user, method, params)
+        return call_next(user, method, params)
 
-    monkeypatch.setattr(portal.api, "call", keeps_dates)
+    portal.api.hook(keeps_dates)
     findings = {f.behaviour: f for f in doctor(portal)}
     moved = findings["a single event updated to another day moves there"]
     assert not moved.held and "missing" in moved.seen

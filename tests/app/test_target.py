@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ics2b24.portal.server import Portal
-from tests.helpers import Cli, MethodLog, portal_rows, vcalendar, vevent, write
+from tests.helpers import Cli, portal_rows, spy_on, vcalendar, vevent, write
 
 ONE = vevent("one@test", "20250303T090000", "One")
 TWO = vevent("two@test", "20250304T090000", "Two")
@@ -113,7 +113,7 @@ def test_doctor_in_another_users_calendar_asks_user_admin_once(
     portal = make_portal(users={"users": [{"id": 1, "name": "Ann", "admin": True},
                                           {"id": 2, "name": "Bob"}]})
     before = portal.store.sections("user", 2)
-    log = MethodLog(portal)
+    log = spy_on(portal)
     code, _, err = cli("doctor", "--webhook", portal.webhook_url, "--type", "user",
                        "--owner", "2")
     assert code == 0, err

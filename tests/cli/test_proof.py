@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from ics2b24.portal.hooks import Call
 from ics2b24.portal.server import Portal
+from ics2b24.portal.store import User
 from tests.helpers import portal_rows, run_cli, sample_files, vcalendar, vevent, write
 
 TARGET = ["--type", "user", "--owner", "1", "--section", "1", "--tz", "Europe/Berlin"]
@@ -99,18 +101,15 @@ def test_doctor_prints_the_generation_and_one_line_per_behaviour_and_exits_0_whe
 
 
 def test_doctor_exits_1_naming_the_behaviour_that_differs(
-        portal: Portal, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        portal: Portal, capsys: pytest.CaptureFixture[str]) -> None:
     """As a portal would whose handler took every update of a single event as one to a
     series (`all`): the moved single event keeps its old day."""
-    original = portal.api.call
-
-    def keeps_dates(user: Any, method: str, params: Any) -> Any:
+    def keeps_dates(call_next: Call, user: User, method: str, params: Any) -> Any:
         if method == "calendar.event.update" and "recurrence_mode" not in params:
             params = {**params, "recurrence_mode": "all"}
-        return original(user, method, params)
+        return call_next(user, method, params)
 
-    monkeypatch.setattr(portal.api, "call", keeps_dates)
+    portal.api.hook(keeps_dates)
     code, out, err = cli(capsys, portal, "doctor")
     assert code == 1
     different = [line.split(":")[0] for line in out.splitlines()

@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
+from ics2b24.portal.hooks import Call
 from ics2b24.portal.server import Portal
+from ics2b24.portal.store import User
 from ics2b24.store.keys import portal_identity, target_key
 from ics2b24.store.state import StateDB
 from tests.helpers import Cli, Killer, target_args, vcalendar, vevent, write
@@ -85,16 +87,15 @@ def sections(portal: Portal) -> list[str]:
 
 @pytest.mark.parametrize(("signum", "code"), SIGNALS)
 def test_a_signal_mid_doctor_leaves_no_scratch_section(
-        portal: Portal, monkeypatch: pytest.MonkeyPatch, signum: int, code: int) -> None:
+        portal: Portal, signum: int, code: int) -> None:
     """The signal arrives while the portal holds doctor's second add (after the generation
     probe's two): its scratch section exists then."""
     before = sections(portal)
     reached, release = threading.Event(), threading.Event()
     adds = 0
     during: list[str] = []
-    original = portal.api.call
 
-    def hold(user: Any, method: str, params: Any) -> Any:
+    def hold(call_next: Call, user: User, method: str, params: Any) -> Any:
         nonlocal adds
         if method == "calendar.event.add":
             adds += 1
@@ -102,9 +103,9 @@ def test_a_signal_mid_doctor_leaves_no_scratch_section(
                 during.extend(sections(portal))  # here: the portal's lock is this thread's
                 reached.set()
                 release.wait(30)
-        return original(user, method, params)
+        return call_next(user, method, params)
 
-    monkeypatch.setattr(portal.api, "call", hold)
+    portal.api.hook(hold)
     process = subprocess.Popen(
         [sys.executable, "-m", "ics2b24", "doctor", "--webhook", portal.webhook_url],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

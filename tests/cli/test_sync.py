@@ -24,6 +24,7 @@ from tests.helpers import (
     portal_rows,
     run_on_a_terminal,
     sample_files,
+    spy_on,
     target_args,
     vcalendar,
     vevent,
@@ -38,7 +39,7 @@ def state(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def spy(portal: Portal) -> MethodLog:
-    return MethodLog(portal)
+    return spy_on(portal)
 
 
 ONE = vevent("one@test", "20250303T090000", "One")

@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 
+from ics2b24.portal.hooks import Call
 from ics2b24.portal.server import Portal
+from ics2b24.portal.store import User
 from tests.helpers import WRITES, target_args, vcalendar, vevent, write
 
 ONE = vcalendar(vevent("one@test", "20250303T090000", "One"))
@@ -68,16 +70,15 @@ def surprise() -> Iterator[str]:
 def answering(portal: Portal, method: str, shape: Any) -> list[str]:
     """The portal runs every call, and answers `method` with `shape` instead; the list
     returned fills with the writes it ran."""
-    original = portal.api.call
     writes: list[str] = []
 
-    def odd(user: Any, called: str, params: Any) -> Any:
-        result = original(user, called, params)
+    def odd(call_next: Call, user: User, called: str, params: Any) -> Any:
+        result = call_next(user, called, params)
         if called in WRITES:
             writes.append(called)
         return shape if called == method else result
 
-    portal.api.call = odd  # type: ignore[method-assign]
+    portal.api.hook(odd)
     return writes
 
 

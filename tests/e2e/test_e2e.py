@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from ics2b24.portal.hooks import Call
 from ics2b24.portal.refusals import MethodError
 from ics2b24.portal.server import Portal
+from ics2b24.portal.store import User
 from tests.helpers import (
     BERLIN,
     MEETING,
@@ -282,24 +284,21 @@ def test_series_the_tool_did_not_create_is_left_as_it_is_with_a_warning(
 
 
 def test_rebuild_whose_delete_the_portal_refuses_adds_nothing_and_a_rerun_finishes(
-        portal: Portal, tmp_path: Path, state: Path, cli: Cli,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        portal: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
     source = write(tmp_path / "meeting.ics", MEETING)
     cli("push", str(source), *target_args(portal, state))
     write(source, meeting(moved=False))
-    original = portal.api.call
 
-    def refuse_deletes(user: Any, method: str, params: Any) -> Any:
+    def refuse_deletes(call_next: Call, user: User, method: str, params: Any) -> Any:
         if method == "calendar.event.delete":
             raise MethodError("", "An error occurred while deleting the event")
-        return original(user, method, params)
+        return call_next(user, method, params)
 
-    monkeypatch.setattr(portal.api, "call", refuse_deletes)
-    code, _, err = cli("push", str(source), *target_args(portal, state))
-    assert code == 1
-    assert "not added again" in err
-    assert portal_occurrences(portal) == meeting_expected()
-    monkeypatch.undo()
+    with portal.api.hook(refuse_deletes):
+        code, _, err = cli("push", str(source), *target_args(portal, state))
+        assert code == 1
+        assert "not added again" in err
+        assert portal_occurrences(portal) == meeting_expected()
     code, _, err = cli("push", str(source), *target_args(portal, state))
     assert code == 0, err
     assert portal_occurrences(portal) == meeting_expected(meeting(moved=False))
@@ -307,8 +306,7 @@ def test_rebuild_whose_delete_the_portal_refuses_adds_nothing_and_a_rerun_finish
 
 @pytest.mark.parametrize("recorded", [True, False], ids=["delete-recorded", "answer-lost"])
 def test_push_killed_between_deleting_and_adding_a_rebuilt_series_adds_it_on_rerun(
-        portal: Portal, tmp_path: Path, state: Path, cli: Cli,
-        monkeypatch: pytest.MonkeyPatch, recorded: bool) -> None:
+        portal: Portal, tmp_path: Path, state: Path, cli: Cli, recorded: bool) -> None:
     """The run is SIGKILLed while the portal holds its next call: either the add (the
     delete's answer was recorded) or the rebuild's delete (the part gone, the answer never
     read)."""
@@ -318,22 +316,21 @@ def test_push_killed_between_deleting_and_adding_a_rebuilt_series_adds_it_on_rer
     write(source, edited)
     reached, release = threading.Event(), threading.Event()
     deletes = 0
-    original = portal.api.call
 
-    def hold(user: Any, method: str, params: Any) -> Any:
+    def hold(call_next: Call, user: User, method: str, params: Any) -> Any:
         nonlocal deletes
         if recorded and method == "calendar.event.add":
             reached.set()
             release.wait(30)
             raise MethodError("", "the client is gone")
-        result = original(user, method, params)
+        result = call_next(user, method, params)
         deletes += method == "calendar.event.delete"
         if not recorded and deletes == 1:
             reached.set()
             release.wait(30)
         return result
 
-    monkeypatch.setattr(portal.api, "call", hold)
+    held = portal.api.hook(hold)
     process = subprocess.Popen(
         [sys.executable, "-m", "ics2b24", "push", str(source), *target_args(portal, state)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -343,7 +340,7 @@ def test_push_killed_between_deleting_and_adding_a_rebuilt_series_adds_it_on_rer
         process.wait()
     finally:
         release.set()
-    monkeypatch.undo()
+    held.remove()
     assert standup_at(17) not in portal_occurrences(portal)
     code, _, err = cli("push", str(source), *target_args(portal, state))
     assert code == 0, err

@@ -13,9 +13,9 @@ from ics2b24.portal.profile import Profile
 from ics2b24.portal.server import Portal
 from tests.helpers import (
     Cli,
-    MethodLog,
     ics_occurrences,
     portal_occurrences,
+    spy_on,
     target_args,
     vcalendar,
     write,
@@ -53,7 +53,7 @@ def test_a_series_with_a_moved_occurrence_is_shown_exactly_on_an_older_portal(
 def test_an_older_portal_gets_count_and_no_recurrence_mode(
         make_portal: Callable[..., Portal], tmp_path: Path, state: Path, cli: Cli) -> None:
     portal = older_portal(make_portal)
-    spy = MethodLog(portal)
+    spy = spy_on(portal)
     push(cli, portal, state, write(tmp_path / "a.ics", SERIES))
     written = spy.sent("calendar.event.add") + spy.sent("calendar.event.update")
     assert written
@@ -72,7 +72,7 @@ def test_the_generation_is_found_once_per_portal(
         make_portal: Callable[..., Portal], tmp_path: Path, state: Path, cli: Cli) -> None:
     portal = older_portal(make_portal)
     path = write(tmp_path / "a.ics", SERIES)
-    spy = MethodLog(portal)
+    spy = spy_on(portal)
     push(cli, portal, state, path)
     assert spy.probed
     spy.clear()
@@ -85,7 +85,7 @@ def test_the_generation_is_found_once_per_portal(
 def test_plan_before_any_push_says_which_generation_it_assumes(
         make_portal: Callable[..., Portal], tmp_path: Path, state: Path, cli: Cli) -> None:
     portal = older_portal(make_portal)
-    spy = MethodLog(portal)
+    spy = spy_on(portal)
     code, _, err = cli("plan", str(write(tmp_path / "a.ics", SERIES)),
                        *target_args(portal, state))
     assert code == 0, err
@@ -97,7 +97,7 @@ def test_plan_before_any_push_says_which_generation_it_assumes(
 def test_a_calendar_without_series_needs_no_probe(
         make_portal: Callable[..., Portal], tmp_path: Path, state: Path, cli: Cli) -> None:
     portal = older_portal(make_portal)
-    spy = MethodLog(portal)
+    spy = spy_on(portal)
     single = vcalendar("BEGIN:VEVENT\nUID:one\nDTSTAMP:20250101T000000Z\n"
                        "DTSTART;TZID=Europe/Berlin:20250304T100000\n"
                        "DTEND;TZID=Europe/Berlin:20250304T110000\nSUMMARY:One\nEND:VEVENT\n")

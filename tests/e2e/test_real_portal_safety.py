@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
+from ics2b24.portal.hooks import Call
 from ics2b24.portal.server import Portal
+from ics2b24.portal.store import User
 from ics2b24.store.keys import portal_identity, target_key
 from ics2b24.store.state import StateDB
 from tests.helpers import (
@@ -181,15 +183,12 @@ def test_an_unchanged_description_is_not_rewritten(
 
 @pytest.mark.parametrize("answer", [{"id": 5}, [7], "ok", None, True])
 def test_an_add_answered_in_an_unexpected_shape_is_one_line_and_exit_1(
-        portal: Portal, tmp_path: Path, state: Path, cli: Cli,
-        monkeypatch: pytest.MonkeyPatch, answer: Any) -> None:
-    original = portal.api.call
-
-    def odd(user: Any, method: str, params: Any) -> Any:
-        result = original(user, method, params)
+        portal: Portal, tmp_path: Path, state: Path, cli: Cli, answer: Any) -> None:
+    def odd(call_next: Call, user: User, method: str, params: Any) -> Any:
+        result = call_next(user, method, params)
         return answer if method == "calendar.event.add" else result
 
-    monkeypatch.setattr(portal.api, "call", odd)
+    portal.api.hook(odd)
     source = write(tmp_path / "a.ics", vcalendar(vevent("one@test", "20250305T140000", "One")))
     code, _, err = cli("push", str(source), *target_args(portal, state))
     assert code == 1
@@ -197,17 +196,15 @@ def test_an_add_answered_in_an_unexpected_shape_is_one_line_and_exit_1(
 
 
 def test_an_update_answered_in_an_unexpected_shape_still_counts_as_done(
-        portal: Portal, tmp_path: Path, state: Path, cli: Cli,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        portal: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
     source = write(tmp_path / "a.ics", vcalendar(vevent("one@test", "20250305T140000", "One")))
     push(cli, portal, state, source)
-    original = portal.api.call
 
-    def odd(user: Any, method: str, params: Any) -> Any:
-        result = original(user, method, params)
+    def odd(call_next: Call, user: User, method: str, params: Any) -> Any:
+        result = call_next(user, method, params)
         return {"unexpected": [result]} if method == "calendar.event.update" else result
 
-    monkeypatch.setattr(portal.api, "call", odd)
+    portal.api.hook(odd)
     write(source, vcalendar(vevent("one@test", "20250305T140000", "One (renamed)")))
     push(cli, portal, state, source)
     assert {row["NAME"] for row in portal_rows(portal)} == {"One (renamed)"}
@@ -321,21 +318,19 @@ def test_plan_says_how_many_invitations_invite_attendees_causes(
 @pytest.mark.parametrize("method", ["calendar.event.get", "calendar.event.getbyid"])
 def test_a_read_answered_in_an_unexpected_shape_stops_before_any_write(
         portal: Portal, spy: MethodLog, tmp_path: Path, state: Path, cli: Cli,
-        monkeypatch: pytest.MonkeyPatch, method: str) -> None:
+        method: str) -> None:
     """Read as "no events", an odd answer would make every event be added again."""
     source = write(tmp_path / "a.ics", weekly("RRULE:FREQ=WEEKLY;COUNT=3"))
     push(cli, portal, state, source)
     before = portal_occurrences(portal)
-    original = portal.api.call
 
-    def odd(user: Any, call: str, params: Any) -> Any:
-        result = original(user, call, params)
+    def odd(call_next: Call, user: User, call: str, params: Any) -> Any:
+        result = call_next(user, call, params)
         return {"rows": result} if call == method else result
 
-    monkeypatch.setattr(portal.api, "call", odd)
     spy.clear()
-    code, _, err = cli("push", str(source), *target_args(portal, state))
-    monkeypatch.undo()
+    with portal.api.hook(odd):
+        code, _, err = cli("push", str(source), *target_args(portal, state))
     assert code == 1
     assert len(err.strip().splitlines()) == 1 and "instead of" in err
     assert spy.writes() == Counter()

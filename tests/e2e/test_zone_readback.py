@@ -14,10 +14,10 @@ from ics2b24.store.keys import portal_identity
 from ics2b24.store.state import StateDB
 from tests.helpers import (
     Cli,
-    MethodLog,
     ics_occurrences,
     portal_occurrences,
     portal_rows,
+    spy_on,
     target_args,
     vcalendar,
     write,
@@ -65,7 +65,7 @@ def test_a_second_push_after_a_replaced_zone_writes_nothing(
     push(cli, portal, state, path)
     assert kept_zones(portal, state) == {"Europe/Kyiv": "Europe/Moscow",
                                          "Europe/Athens": "Europe/Athens"}
-    spy = MethodLog(portal)
+    spy = spy_on(portal)
     err = push(cli, portal, state, path)
     assert spy.writes() == {}
     assert "replaced" not in err
@@ -75,7 +75,7 @@ def test_a_zone_the_portal_keeps_is_read_back_once_per_portal(
         portal: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
     """The first push reads one event back; the second only reads what any push reads
     (the series by its id), since the zone is known."""
-    spy = MethodLog(portal)
+    spy = spy_on(portal)
     path = write(tmp_path / "a.ics", KYIV)
     err = push(cli, portal, state, path)
     assert spy.writes() == {"calendar.event.add": 2} and "replaced" not in err
@@ -90,7 +90,7 @@ def test_a_zone_the_portal_keeps_is_read_back_once_per_portal(
 
 
 def test_portal_serve_takes_unlisted_zones() -> None:
-    from ics2b24.portal.server import config_from_cli
+    from ics2b24.portal.config import config_from_cli
     config = config_from_cli(
         host="127.0.0.1", port=0, data=None, users=None, tls=False, faults=None,
         rate="2/50", operating="480/600", time_scale=1.0, token_ttl=3600, generation=3,

@@ -2,7 +2,7 @@
 make them in a portal, against those `recurring-ical-events` reads from the same file.
 
 Our side expands every part of a series (each `series` line, with or without recurrence id)
-with the test portal's own expander (`ics2b24.portal.recurrence.expand`), written apart from
+with the test portal's own expander (`ics2b24.portal.rrule_contract.expand`), written apart from
 the converter, so that a wrong proof in the converter cannot hide behind itself; overrides move
 occurrences of the part that holds them. The same lines expanded the way a real portal's
 source expands them (`checked_rule` → `read_rule` → `parse_recursion`) must give the same
@@ -37,7 +37,9 @@ from ics2b24.ical.convert import ConvertResult, convert_inputs
 from ics2b24.ical.fields import is_cancelled
 from ics2b24.ical.options import ConvertOptions
 from ics2b24.model import DesiredEvent, PortalTraits, Rrule, parse_recurrence_id
-from ics2b24.portal.recurrence import checked_rule, expand, parse_recursion, read_rule
+from ics2b24.portal.recurrence import parse_recursion
+from ics2b24.portal.rrule_contract import expand
+from ics2b24.portal.stored_rule import checked_rule, read_rule
 from ics2b24.portal.views import Viewer, views
 
 HORIZON = date(2030, 1, 1)

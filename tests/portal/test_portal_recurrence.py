@@ -14,7 +14,8 @@ from dateutil import rrule as du
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ics2b24.portal.recurrence import WEEKDAYS, expand, parse_rule
+from ics2b24.portal.rrule_contract import expand, parse_rule
+from ics2b24.portal.rrule_terms import WEEKDAYS
 
 FAR = date(2100, 1, 1)
 
