@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
-from ics2b24.app import doctor as doctor_module
 from ics2b24.app.doctor import DoctorReport, Finding, run_doctor
+from ics2b24.app.doctor_push import Calendar, Pushing
 from ics2b24.bitrix.connect import Credentials, make_client
-from ics2b24.model import EventParams, Rrule
+from ics2b24.ical.convert import ConvertResult
+from ics2b24.model import Rrule
+from ics2b24.plan.ops import Op
 from ics2b24.portal.faults import parse_faults
 from ics2b24.portal.hooks import Call
 from ics2b24.portal.profile import Profile
@@ -68,25 +70,49 @@ def test_on_an_older_portal_doctor_tries_the_forms_push_sends_there(
     assert rules and all("UNTIL" not in r for r in rules)
 
 
-@pytest.mark.parametrize(("step", "naive", "view"), [
-    ("every two weeks on two days",
+@pytest.mark.parametrize(("step", "summary", "naive", "view"), [
+    ("every two weeks on two days", "Doctor every other week",
      Rrule("WEEKLY", interval=2, count=14, until=date(2030, 3, 28), byday=("TU", "TH")),
      "the view of 2030-02"),
-    ("a monthly rule", Rrule("MONTHLY"), "the view of 2037-11"),
+    ("a monthly rule", "Doctor monthly", Rrule("MONTHLY"), "the view of 2037-11"),
 ])
 def test_a_form_the_current_portal_shows_wrongly_in_a_later_view_is_named(
-        portal: Portal, monkeypatch: pytest.MonkeyPatch, step: str, naive: Rrule,
-        view: str) -> None:
-    """As doctor would find it if push wrote the rule in one piece."""
-    as_pushed = doctor_module._as_pushed
+        portal: Portal, monkeypatch: pytest.MonkeyPatch, step: str, summary: str,
+        naive: Rrule, view: str) -> None:
+    """As doctor would find it if push's converter wrote the rule in one piece."""
+    converted = Pushing.converted
 
-    def in_one_piece(vevent: str) -> list[EventParams]:
-        return [replace(as_pushed(vevent)[0], rrule=naive)]
+    def in_one_piece(self: Pushing, calendar: Calendar) -> ConvertResult:
+        result = converted(self, calendar)
+        ours = [event for event in result.events if event.params.name == summary]
+        if not ours:
+            return result
+        one = replace(ours[0], params=replace(ours[0].params, rrule=naive))
+        return replace(result, events=[one, *(e for e in result.events if e not in ours)])
 
-    monkeypatch.setattr(doctor_module, "_as_pushed", in_one_piece)
+    monkeypatch.setattr(Pushing, "converted", in_one_piece)
     [finding] = [f for f in doctor(portal) if step in f.behaviour]
     assert not finding.held
     assert finding.seen.startswith(view)
+
+
+def test_what_doctor_writes_follows_what_push_sends(
+        portal: Portal, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Were push to send its series without their rule, doctor would try that and find the
+    series showing one day."""
+    call_params = Op.call_params
+
+    def without_rule(self: Op, target: int | None) -> dict[str, Any]:
+        params = call_params(self, target)
+        params.pop("rrule", None)
+        return params
+
+    monkeypatch.setattr(Op, "call_params", without_rule)
+    findings = {f.behaviour: f for f in doctor(portal)}
+    series = findings["a series bounded as push bounds it, weekly on its days, shows exactly "
+                      "its occurrences"]
+    assert not series.held
+    assert series.seen.startswith("missing 2030-01-14T08:00:00Z")
 
 
 def test_a_portal_that_keeps_a_single_events_old_date_is_named(portal: Portal) -> None:
