@@ -3,13 +3,12 @@
 Doctor's steps are changes of an input calendar (app/doctor_steps.py). Each change is pushed
 as `push --prune` would push it: the VEVENTs converted by push's converter, the scratch
 section read as push reads a target (app/reads.py), the diff push makes (plan/diff.py), and
-its ops sent in push's phase order and wire form (`Op.method`, `Op.call_params`,
-`phase_requests`, as app/pusher.py sends them), each confirmed write kept as the `Record`
-push would keep in its state DB. So a change to how push writes anything changes what doctor
-tries, and doctor never writes a form push does not.
+its ops sent by push's own pusher (app/pusher.py) over a state DB in memory, so each
+confirmed write is kept as push keeps it. So a change to how push writes anything changes
+what doctor tries, and doctor never writes a form push does not.
 
-Unlike push, the first refusal raises: a step the portal refused is a finding, and what
-follows it in the step would start from a state push never reaches.
+A refusal is raised once the pusher is done with the step (push would go on to the next
+pass): a step the portal refused is a finding.
 """
 
 from __future__ import annotations
@@ -17,20 +16,18 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from ics2b24.app.pusher import Pusher, PushReport
 from ics2b24.app.reads import read_remote
 from ics2b24.app.target import Target
-from ics2b24.bitrix.answers import new_id, shown
 from ics2b24.bitrix.client import Client
-from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
-from ics2b24.errors import PortalError
 from ics2b24.ical.convert import ConvertOptions, ConvertResult, convert_inputs
 from ics2b24.model import PortalTraits
 from ics2b24.plan.diff import DiffOptions, diff
-from ics2b24.plan.ops import Key, Op, Plan, phase_requests
+from ics2b24.plan.ops import Key, Plan
 from ics2b24.plan.record import Record
+from ics2b24.store.state import StateDB
 
 ZONE = "Europe/Berlin"
 """The zone doctor's input is read in, as `--tz` would say it."""
@@ -82,55 +79,16 @@ class Pushing:
         self._send(plan, records)
 
     def _send(self, plan: Plan, records: Records) -> None:
-        """The plan's ops as the pusher sends them: state-only ops first, then each phase's
-        write requests in order, an op on a series added in this plan sent to the id its
-        add answered."""
-        for op in plan.ops:
-            if not op.is_write:
-                _settle(op, op.event_id, None, records)
-        for phase in sorted({op.phase for op in plan.writes}):
-            ops = [op for op in plan.writes if op.phase == phase]
-            for request in phase_requests(ops, MAX_BATCH_COMMANDS):
-                ids = {key: record.event_id for key, record in records.items()}
-                sent = [(op, op.event_id if op.event_id is not None
-                         else ids.get(op.parent) if op.parent else None) for op in request]
-                for (op, target), result in zip(sent, self._results(sent), strict=True):
-                    _settle(op, target, result, records)
-
-    def _results(self, sent: list[tuple[Op, int | None]]) -> list[Any]:
-        """One request's answers in order; a refusal raises. A call that must not go
-        through `batch` (`Op.sent_alone`) is sent alone as JSON, as the pusher sends it."""
-        for op, target in sent:
-            if op.kind != "add" and target is None:
-                raise ValueError(f"the {op.kind} of {op.uid} has no event to write to")
-        if len(sent) == 1 and sent[0][0].sent_alone:
-            op, target = sent[0]
-            assert op.method is not None
-            return [self.client.call(op.method, op.call_params(target))]
-        commands = {}
-        for index, (op, target) in enumerate(sent):
-            assert op.method is not None
-            commands[f"c{index}"] = (op.method, op.call_params(target))
-        answer = self.client.batch(commands)
-        for key in commands:
-            if key in answer.errors:
-                raise answer.errors[key]
-            if key not in answer.results:
-                raise PortalError("", "the portal gave no result for this call")
-        return [answer.results[key] for key in commands]
-
-
-def _settle(op: Op, target: int | None, result: Any, records: Records) -> None:
-    """What push records of one confirmed op (app/pusher.py, `_settle` and `_apply_state`):
-    nothing of a moved occurrence, whose answer is its series' id."""
-    if op.kind in ("delete", "forget"):
-        for key in op.forget or (op.key,):
-            records.pop(key, None)
-        return
-    if op.kind == "override":
-        return
-    event_id = new_id(result) if op.kind == "add" else target
-    if event_id is None:
-        raise ValueError(f"the add answered {shown(result)}, not the new event's id")
-    records[op.key] = Record("doctor", "doctor", op.uid, op.recurrence_id, event_id,
-                             op.fingerprint, op.created)
+        """The plan sent by push's own pusher, over a state DB in memory holding `records`;
+        what it confirmed becomes `records`, and the first refusal is raised after."""
+        with StateDB.in_memory() as db:
+            state = db.scoped("doctor", "doctor")
+            with state.transaction() as tx:
+                for record in records.values():
+                    tx.record(record.key, record.event_id, record.fingerprint, record.created)
+            report = PushReport()
+            Pusher(self.client, state).push(plan, report)
+            records.clear()
+            records.update({record.key: record for record in state.records()})
+        if report.failures:
+            raise report.failures[0].error

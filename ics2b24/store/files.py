@@ -65,6 +65,11 @@ def in_memory_copy(db_path: Path) -> sqlite3.Connection:
     return _ours(sqlite3.connect(":memory:", isolation_level=None), db_path, copy=True)
 
 
+def in_memory() -> sqlite3.Connection:
+    """An empty state DB that lives in memory only: no file, so nothing to lock or leave."""
+    return _ours(sqlite3.connect(":memory:", isolation_level=None), Path(":memory:"))
+
+
 def _copy_into(db_path: Path, memory: sqlite3.Connection) -> None:
     """The file's content, read without writing anything (not even a journal)."""
     uri = f"{db_path.resolve().as_uri()}?mode=ro"

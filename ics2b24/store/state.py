@@ -39,6 +39,7 @@ from ics2b24.store.files import (
     acquire_lock,
     connect,
     default_state_path,
+    in_memory,
     in_memory_copy,
     make_private_dir,
 )
@@ -141,6 +142,12 @@ class StateDB:
             lock.close()
             raise
         return cls(db_path, connection, lock, created_dirs=created)
+
+    @classmethod
+    def in_memory(cls) -> StateDB:
+        """A state DB of one run's own, gone when closed: what doctor keeps of the events it
+        writes into its scratch section, as push keeps them (app/doctor_push.py)."""
+        return cls(Path(":memory:"), in_memory(), None)
 
     @classmethod
     def _open_copy(cls, db_path: Path) -> StateDB:

@@ -176,3 +176,15 @@ def test_a_section_push_created_is_known_as_created_and_one_it_found_is_not(
         with db.transaction() as tx:
             tx.forget_section(PORTAL, "user:1", 4)
         assert db.remembered_section(PORTAL, "user:1", "Imported") is None
+
+
+def test_a_state_db_in_memory_keeps_records_and_leaves_no_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with StateDB.in_memory() as db:
+        state = db.scoped("portal", "target")
+        with state.transaction() as tx:
+            tx.record(("uid", None), 7, "print", True)
+        assert [(r.key, r.event_id, r.created) for r in state.records()] == [
+            (("uid", None), 7, True)]
+    assert list(tmp_path.iterdir()) == []
