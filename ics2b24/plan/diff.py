@@ -38,6 +38,7 @@ from ics2b24.errors import SafetyError
 from ics2b24.ical import bxrule
 from ics2b24.model import (
     CURRENT_PORTAL,
+    PLAIN_FIELDS,
     DesiredEvent,
     EventParams,
     PortalTraits,
@@ -110,15 +111,15 @@ def normalised(params: EventParams, *, description: bool = True) -> EventParams:
     carry no zones, the end zone defaults to the start's, reminders are a set, rules are the
     days they yield. `description=False` leaves the description out of the comparison (a
     `calendar.event.get` row does not carry it)."""
+    plain: dict[str, Any] = {
+        f.name: f.normal(getattr(params, f.name)) if f.listed or description else None
+        for f in PLAIN_FIELDS}
     return replace(
         params,
         name=params.name.strip(),
-        description=(params.description or "").strip() or None if description else None,
-        location=(params.location or "").strip() or None,
-        color=(params.color or "").lower() or None,
         timezone_from=None if params.skip_time else params.timezone_from,
         timezone_to=None if params.skip_time else (params.timezone_to or params.timezone_from),
-        remind=tuple(sorted(set(params.remind), key=lambda r: (r.type, r.count))),
+        **plain,
         attendees=tuple(sorted(params.attendees)) if params.is_meeting else (),
         meeting=None,
         rrule=canonical_rule(params),
@@ -678,15 +679,9 @@ def _clearing(wanted: EventParams, current: RemoteEvent) -> dict[str, Any]:
     """Fields the portal holds and the input no longer has: an update that leaves a key out
     keeps the old value, so these are sent empty. A description the read could not see is
     cleared whenever the input has none."""
-    out: dict[str, Any] = {}
-    if not wanted.description and (current.params.description
-                                   or not current.description_known):
-        out["description"] = ""
-    if current.params.location and not wanted.location:
-        out["location"] = ""
-    if current.params.remind and not wanted.remind:
-        out["remind"] = []
-    return out
+    return {f.wire: f.empty for f in PLAIN_FIELDS
+            if f.cleared and not getattr(wanted, f.name) and (
+                getattr(current.params, f.name) or not (f.listed or current.description_known))}
 
 
 def pair(desired: Sequence[DesiredEvent], remote: Sequence[RemoteEvent],
