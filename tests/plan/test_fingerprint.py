@@ -4,7 +4,7 @@ version must stay the same, or every recorded event looks changed after an upgra
 from __future__ import annotations
 
 from ics2b24.model import DesiredEvent, EventParams, Meeting, Reminder, Rrule
-from ics2b24.plan.diff import fingerprint
+from ics2b24.plan.identity import fingerprint
 
 FULL = EventParams(
     name="Review", date_from="2025-03-03T09:00:00", date_to="2025-03-03T10:00:00",
