@@ -2,11 +2,14 @@
 
 `EventParams` mirrors the `calendar.event.add` parameters (less `type`, `ownerId`, `section`)
 so that the converter's output, the diff engine's comparison and the pusher's payload are one
-structure, and `to_params()` is the only place that spells the wire names.
+structure, and `to_params()` with `PLAIN_FIELDS` (the table of plain fields it, the portal-row
+reader, the diff's comparison and its clearing all go through) are the only places that spell
+the wire names.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -124,6 +127,62 @@ class Meeting:
         }
 
 
+FieldKind = Literal["text", "choice", "flag", "reminders"]
+
+
+@dataclass(frozen=True)
+class PlainField:
+    """One plain field of `EventParams`: a value sent as it is, with no bearing on dates or
+    rules. Its `kind` says how it is sent (`wire_value`), read back from a portal row
+    (bitrix/rows.py, under the wire name in capitals), compared (`normal`) and cleared
+    (`empty`), so a new Bitrix24 field is a row of `PLAIN_FIELDS` and an `EventParams`
+    attribute of the same name. `shape` makes two texts comparable; `cleared` says an update
+    must send the field empty when the input drops it (an update that leaves a key out keeps
+    the old value); `listed` is false for the field a `calendar.event.get` row leaves out."""
+
+    name: str
+    wire: str
+    kind: FieldKind
+    shape: Callable[[str], str] = str.strip
+    cleared: bool = False
+    listed: bool = True
+
+    def wire_value(self, value: Any) -> Any:
+        """The value as `to_params` sends it; None leaves the key out."""
+        if self.kind == "flag":
+            return "Y" if value else "N"
+        if self.kind == "reminders":
+            return [r.to_params() for r in value] or None
+        if self.kind == "text":
+            return value or None
+        return value
+
+    def normal(self, value: Any) -> Any:
+        """The value as both sides can hold it: empty text is no text, reminders a set."""
+        if self.kind == "text":
+            return self.shape(value or "") or None
+        if self.kind == "reminders":
+            return tuple(sorted(set(value), key=lambda r: (r.type, r.count)))
+        return value
+
+    @property
+    def empty(self) -> Any:
+        """What an update sends to clear the field."""
+        return [] if self.kind == "reminders" else ""
+
+
+PLAIN_FIELDS = (
+    PlainField("description", "description", "text", cleared=True, listed=False),
+    PlainField("location", "location", "text", cleared=True),
+    PlainField("color", "color", "text", shape=str.lower),
+    PlainField("remind", "remind", "reminders", cleared=True),
+    PlainField("accessibility", "accessibility", "choice"),
+    PlainField("importance", "importance", "choice"),
+    PlainField("private_event", "private_event", "flag"),
+)
+"""In the order `to_params` writes them (the order of `convert`'s output)."""
+
+
 @dataclass(frozen=True)
 class EventParams:
     """`date_from`/`date_to` are wall-clock `YYYY-MM-DDTHH:MM:SS`, or `YYYY-MM-DD` with
@@ -158,17 +217,10 @@ class EventParams:
             if self.timezone_to:
                 out["timezone_to"] = self.timezone_to
         out["skip_time"] = "Y" if self.skip_time else "N"
-        if self.description:
-            out["description"] = self.description
-        if self.location:
-            out["location"] = self.location
-        if self.color:
-            out["color"] = self.color
-        if self.remind:
-            out["remind"] = [r.to_params() for r in self.remind]
-        out["accessibility"] = self.accessibility
-        out["importance"] = self.importance
-        out["private_event"] = "Y" if self.private_event else "N"
+        for plain in PLAIN_FIELDS:
+            value = plain.wire_value(getattr(self, plain.name))
+            if value is not None:
+                out[plain.wire] = value
         if self.rrule is not None:
             out["rrule"] = self.rrule.to_params(traits)
         if self.is_meeting:

@@ -34,7 +34,7 @@ from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.errors import PortalError
 from ics2b24.ical.write import vevent
 from ics2b24.model import DesiredEvent, parse_recurrence_id
-from ics2b24.plan.diff import sent_identity
+from ics2b24.plan.identity import sent_identity
 from ics2b24.plan.ops import KINDS, Confirmed, Key, Op, Plan, phase_requests
 from ics2b24.store.target import TargetState, TargetTransaction
 

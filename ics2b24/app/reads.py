@@ -16,7 +16,7 @@ from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.rows import listed_rows, parse_event, parse_events
 from ics2b24.model import DesiredEvent
 from ics2b24.plan.compare import shifted
-from ics2b24.plan.diff import sent_days
+from ics2b24.plan.identity import sent_days
 from ics2b24.plan.ops import Key
 from ics2b24.plan.record import Record
 from ics2b24.plan.remote import RemoteEvent

@@ -42,7 +42,9 @@ from ics2b24.app.zones import read_kept, to_confirm
 from ics2b24.bitrix.client import Client, UncertainWriteError, backoff
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.errors import PortalError
-from ics2b24.plan.diff import DiffOptions, diff, looks
+from ics2b24.plan.diff import diff
+from ics2b24.plan.given import DiffOptions
+from ics2b24.plan.identity import looks
 from ics2b24.plan.moved import same_portal
 from ics2b24.plan.ops import Key, Op, Plan, write_requests
 from ics2b24.plan.record import Record

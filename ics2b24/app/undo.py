@@ -28,7 +28,7 @@ from ics2b24.app.session import (
 )
 from ics2b24.app.target import Target
 from ics2b24.errors import UsageError
-from ics2b24.plan.diff import undo_plan
+from ics2b24.plan.deletions import undo_plan
 from ics2b24.plan.ops import Plan
 from ics2b24.plan.remote import RemoteEvent
 

@@ -16,7 +16,7 @@ from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.errors import PortalError
 from ics2b24.model import DesiredEvent
-from ics2b24.plan.diff import fingerprint
+from ics2b24.plan.identity import fingerprint
 from ics2b24.plan.record import Record
 
 Probe = tuple[int, str]

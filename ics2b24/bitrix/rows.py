@@ -33,14 +33,23 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from ics2b24.bitrix import answers
 from ics2b24.errors import PortalError
-from ics2b24.model import WEEKDAYS, EventParams, Freq, Meeting, Reminder, ReminderUnit, Rrule
+from ics2b24.model import (
+    PLAIN_FIELDS,
+    WEEKDAYS,
+    EventParams,
+    Freq,
+    Meeting,
+    Reminder,
+    ReminderUnit,
+    Rrule,
+)
 from ics2b24.plan.compare import Occurrence, Window, occurrence_of
 from ics2b24.plan.remote import RemoteEvent
 
@@ -54,6 +63,7 @@ _DOTS = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]+(\d{2}):(\d{2})(?::(\d{2}))?)?")
 _DAY_SECONDS = 86400
 _UNITS = frozenset({"min", "hour", "day"})
+_DEFAULTS = {f.name: f.default for f in fields(EventParams)}
 
 
 def parse_event(row: Mapping[str, Any], order: DateOrder | None = None) -> RemoteEvent:
@@ -157,13 +167,7 @@ def _parse(row: Mapping[str, Any], given: DateOrder | None) -> RemoteEvent:
         skip_time=skip_time,
         timezone_from=None if skip_time else tz_from,
         timezone_to=None if skip_time else tz_to,
-        description=_text(row.get("DESCRIPTION")),
-        location=_text(row.get("LOCATION")),
-        color=_text(row.get("COLOR")),
-        remind=_reminders(row.get("REMIND")),
-        accessibility=_text(row.get("ACCESSIBILITY")) or "busy",
-        importance=_text(row.get("IMPORTANCE")) or "normal",
-        private_event=_flag(row.get("PRIVATE_EVENT")),
+        **_plain(row),
         rrule=rrule,
         is_meeting=is_meeting,
         attendees=_attendees(row.get("ATTENDEE_LIST")) if is_meeting else (),
@@ -188,6 +192,23 @@ def _parse(row: Mapping[str, Any], given: DateOrder | None) -> RemoteEvent:
         exdate=_exdates(row.get("EXDATE"), order),
         occurrences=(date_from,),
     )
+
+
+def _plain(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The plain fields (model.py `PLAIN_FIELDS`), each under its wire name in capitals; a
+    choice the row leaves empty is `EventParams`' default."""
+    out: dict[str, Any] = {}
+    for plain in PLAIN_FIELDS:
+        value = row.get(plain.wire.upper())
+        if plain.kind == "choice":
+            out[plain.name] = _text(value) or _DEFAULTS[plain.name]
+        elif plain.kind == "flag":
+            out[plain.name] = _flag(value)
+        elif plain.kind == "reminders":
+            out[plain.name] = _reminders(value)
+        else:
+            out[plain.name] = _text(value)
+    return out
 
 
 def _text(value: Any) -> str | None:

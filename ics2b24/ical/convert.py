@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
 import icalendar
@@ -393,13 +393,11 @@ class _UidConverter:
               rrule: Rrule | None = None) -> None:
         static = self._static(component)
         dates = date_params(start, end, self.options.tz)
-        d = static.details
         params = EventParams(
-            name=d.name, date_from=dates.date_from, date_to=dates.date_to,
+            # Each of `Details`' fields is the `EventParams` field of the same name.
+            **asdict(static.details), date_from=dates.date_from, date_to=dates.date_to,
             skip_time=dates.skip_time, timezone_from=dates.timezone_from,
-            timezone_to=dates.timezone_to, description=d.description, location=d.location,
-            color=d.color, remind=static.remind, accessibility=d.accessibility,
-            importance=d.importance, private_event=d.private_event, rrule=rrule,
+            timezone_to=dates.timezone_to, remind=static.remind, rrule=rrule,
             is_meeting=bool(static.attendees), attendees=static.attendees,
             meeting=Meeting() if static.attendees else None,
         )

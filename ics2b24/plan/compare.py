@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from ics2b24.errors import UsageError
 from ics2b24.ical import bxrule
 from ics2b24.model import DesiredEvent, EventParams
-from ics2b24.plan.diff import holder, occurrence_day
+from ics2b24.plan.days import holder, occurrence_day
 
 
 @dataclass(frozen=True, order=True)

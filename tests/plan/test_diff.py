@@ -10,16 +10,13 @@ import pytest
 
 from ics2b24.errors import SafetyError
 from ics2b24.model import DesiredEvent, EventParams, Kind, Reminder, Rrule
-from ics2b24.plan.diff import (
-    DiffOptions,
-    delete_op,
-    diff,
-    fingerprint,
-    occurrence_day,
-    pair,
-    undo_plan,
-)
+from ics2b24.plan.days import occurrence_day
+from ics2b24.plan.deletions import delete_op, undo_plan
+from ics2b24.plan.diff import diff
+from ics2b24.plan.given import DiffOptions
+from ics2b24.plan.identity import fingerprint
 from ics2b24.plan.ops import Plan
+from ics2b24.plan.pairing import pair
 from ics2b24.plan.record import Record
 from ics2b24.plan.remote import RemoteEvent
 
