@@ -283,7 +283,7 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def user_edits_a_pushed_event(self, data: st.DataObject) -> None:
         """The user moves a pushed event to another room in the portal: the edit stays until
-        the input changes that event (README, "Sends only changes")."""
+        the input changes that event (docs/push.md, "Sends only changes")."""
         singles = [e for e in self.events if e.rule is None]
         event = data.draw(st.sampled_from(singles))
         if self.pushed.get(event.uid) != event.ics():

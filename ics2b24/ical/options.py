@@ -36,7 +36,7 @@ class FloatingZone:
 
 def floating_zone(tz: str | None, user_zone: str | None, *, portal: bool) -> FloatingZone:
     """The one rule for the zone of floating times, for convert, plan, push and verify alike
-    (README, "Floating times"): the calendar's own X-WR-TIMEZONE (applied as it is read,
+    (docs/convert.md, "Floating times"): the calendar's own X-WR-TIMEZONE (applied as it is read,
     `read_input`: it speaks for that calendar alone, where --tz speaks for every input, and
     it is how the reference, recurring-ical-events with x-wr-timezone, reads them); else
     `--tz`; else the portal user's zone; else none, and a floating time is refused rather

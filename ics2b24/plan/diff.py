@@ -16,7 +16,7 @@ differs from the state row) and the portal's copy differs in a managed field, so
 made in the portal survives until the input changes that event; `force` overrides that.
 
 What a real portal's own code does decides the calls (docs/test-portal.md, "Behaviours that differ
-from the reference"; the README's "Safe on a real portal" says it for users):
+from the reference"; docs/real-portal.md says it for users):
 deleting a detached occurrence deletes its whole series, an update with `all` keeps a series'
 old date and rewrites every detached occurrence, and the answer to a `this` update is the
 series' id. So a uid's series parts are kept in place only while each keeps its start date

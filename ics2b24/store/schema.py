@@ -94,7 +94,7 @@ DROP TABLE events_v2;
 with DROP COLUMN, which an older SQLite does not know."""
 
 _PENDING_IDENTITY = "ALTER TABLE pending ADD COLUMN identity TEXT NOT NULL DEFAULT '';\n"
-"""Version 6 keeps what each unanswered creation sent (plan/diff.py `sent_identity`)."""
+"""Version 6 keeps what each unanswered creation sent (plan/identity.py `sent_identity`)."""
 
 _MIGRATIONS = {1: _SECTIONS, 2: _DROP_TIMESTAMP_X, 3: _PORTALS, 4: _ZONES,
                5: _PENDING_IDENTITY, 6: _SECTION_CREATED, 7: _FEEDS}

@@ -85,7 +85,7 @@ def test_a_used_up_refresh_token_says_what_to_do(
 
 def test_oauth_can_be_rehearsed_end_to_end_on_the_test_portal(
         portal: Portal, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """As the README shows it: authorize, exchange the code, save the answer as the token
+    """As docs/connect.md shows it: authorize, exchange the code, save the answer as the token
     file, push — with a webhook still in the environment, which the --portal flag wins
     over."""
     monkeypatch.setenv("B24_WEBHOOK", portal.webhook_url)

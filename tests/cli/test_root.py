@@ -1,5 +1,5 @@
 """What the `ics2b24` group itself offers every user: its version, and the completion script
-a shell loads (README, "Shell completion")."""
+a shell loads (docs/install.md, shell completion)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The options a target needs are spelled as `push` spells them on every command that takes a
-target (README: "It takes the target options `push` takes"), and the credentials on every
+target (docs/proof.md: "It takes the target options `push` takes"), and the credentials on every
 command that talks to a portal: a user who learnt them once need not look them up again, and
 a command added later cannot drift, since the commands are found from the CLI itself."""
 

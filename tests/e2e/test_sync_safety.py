@@ -193,7 +193,7 @@ def test_a_series_moved_from_utc_to_tokyo_keeps_every_occurrence(
 
 def test_the_same_portal_at_another_port_is_recognised_and_its_events_stay_managed(
         make_portal: Callable[..., Portal], tmp_path: Path, state: Path, cli: Cli) -> None:
-    """The README's `portal serve --data` portal restarted on another port: every event was
+    """docs/test-portal.md's `portal serve --data` portal restarted on another port: every event was
     "recovered", new EXDATEs and moves were not applied, --prune deleted nothing."""
     data = str(tmp_path / "portal.sqlite3")
     first = make_portal(data=data)
