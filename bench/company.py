@@ -69,7 +69,6 @@ import math
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -77,7 +76,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from bench.harness import LIFTED, Equality, convert_options, start_portal
+from bench.harness import LIFTED, convert_options, section_equality, start_portal
 from bench.migration import ADD, Run, calendar, measured
 from ics2b24.app import run
 from ics2b24.app.company import Job, jobs, read_export
@@ -278,7 +277,8 @@ def all_equal(portal: Portal, people: list[Person], work: list[Job], pacer: Pace
             equal = False
             continue
         plan = run.make_plan(job.inputs, connection(portal, job, pacer, traits), job.options)
-        found = section_equality(portal, person, section, len(plan.plan.writes))
+        found = section_equality(portal, person.converted, section, len(plan.plan.writes),
+                                 owner=person.user)
         if not found.equal:
             print(f"  {where}: {found}", file=sys.stderr)
             equal = False
@@ -294,20 +294,6 @@ def section_of(portal: Portal, job: Job) -> int | None:
     """The id of the section the job's push made in its person's calendar."""
     return next((int(s["id"]) for s in portal.store.sections("user", job.target.owner)
                  if s["name"] == job.target.section_name), None)
-
-
-def section_equality(portal: Portal, person: Person, section: int, planned: int) -> Equality:
-    """`bench.harness.section_equality` for a section of the person's own calendar (that
-    one reads user 1's)."""
-    wanted = Counter(_key(e.params.to_params()) for e in person.converted.events)
-    stored = Counter(_key(row) for row in portal.store.events("user", person.user, [section]))
-    return Equality(expected=sum(wanted.values()), stored=sum(stored.values()),
-                    duplicates=sum(n - 1 for n in stored.values() if n > 1),
-                    missing=sum((wanted - stored).values()), planned_writes=planned)
-
-
-def _key(event: dict[str, Any]) -> tuple[str, str, str]:
-    return (event["name"], event["from"], event["to"])
 
 
 def stored_events(portal: Portal) -> int:

@@ -99,10 +99,11 @@ def compare(portal: Portal, converted: ConvertResult, data: bytes, state: Path,
 
 
 def section_equality(portal: Portal, converted: ConvertResult, section: int,
-                     planned: int) -> Equality:
-    """`compare` for one section of user 1, given the writes a fresh plan for it still has."""
+                     planned: int, *, owner: int = 1) -> Equality:
+    """`compare` for one section of a user's calendar (user 1's unless `owner`), given the
+    writes a fresh plan for it still has."""
     wanted = Counter(_desired_key(e.params.to_params()) for e in converted.events)
-    stored = Counter(_stored_key(row) for row in portal.store.events("user", 1, [section]))
+    stored = Counter(_stored_key(row) for row in portal.store.events("user", owner, [section]))
     return Equality(
         expected=sum(wanted.values()),
         stored=sum(stored.values()),
