@@ -12,7 +12,10 @@ person's calendar, with a state DB of its own; the portal's calendar code is fou
 for the run, as migrate does. Each push is `run.push`, the push of migrate's `move`, without
 the `verify` that follows it there: on the test portal that read-back takes about 20 s per
 400-event person on this 2-CPU machine (the portal expanding every month view), which would
-measure the portal's calendar code, not the pacing; the equality check below stands in.
+measure the portal's calendar code, not the pacing; the equality check below stands in. As
+in migrate, the calendars after the one being pushed are converted in a background thread
+(ics2b24/app/read_ahead.py), so the wait for a window is not followed by seconds of
+converting the calendars still to come.
 
 The pool and the one pacer. The request bucket is the portal's (and the source address's):
 every push of the run fills the same one; operating time is kept per method per webhook. So
@@ -79,8 +82,9 @@ from typing import Any
 from bench.harness import LIFTED, convert_options, section_equality, start_portal
 from bench.migration import ADD, Run, calendar, measured
 from ics2b24.app import run
-from ics2b24.app.company import Job, jobs, read_export
-from ics2b24.app.session import Connection
+from ics2b24.app.company import Job, jobs, read_ahead, read_export
+from ics2b24.app.read_ahead import ReadAhead
+from ics2b24.app.session import Connection, current_user
 from ics2b24.app.traits import probe_traits
 from ics2b24.bitrix.connect import Credentials, make_client
 from ics2b24.bitrix.limits import Pacer, Rate
@@ -140,10 +144,12 @@ def shared_pacer(limits: LimitSettings) -> Pacer:
                  window=limits.operating_window / scale)
 
 
-def connection(portal: Portal, job: Job, pacer: Pacer, traits: PortalTraits) -> Connection:
+def connection(portal: Portal, job: Job, pacer: Pacer, traits: PortalTraits,
+               ahead: ReadAhead | None = None) -> Connection:
     """The job's section of its person's calendar, through the whole pool, paced by the
-    shared pacer."""
-    return Connection(pool(portal), job.target, job.state, pacer=pacer, traits=traits)
+    shared pacer; its input converted ahead (app/read_ahead.py), as migrate does."""
+    return Connection(pool(portal), job.target, job.state, pacer=pacer, traits=traits,
+                      read_ahead=ahead)
 
 
 def pool(portal: Portal) -> Credentials:
@@ -151,11 +157,12 @@ def pool(portal: Portal) -> Credentials:
     return Credentials(webhook=" ".join(portal.webhook_urls))
 
 
-def portal_traits(portal: Portal, pacer: Pacer) -> PortalTraits:
+def portal_traits(portal: Portal, pacer: Pacer) -> tuple[PortalTraits, dict[str, Any]]:
     """The portal's calendar code, found out once in the administrator's calendar for every
-    state DB of the run, as cli/migrate.py does (each would otherwise probe on its own)."""
+    state DB of the run, as cli/migrate.py does (each would otherwise probe on its own), and
+    the administrator's `user.current` (its zone reads the calendars ahead)."""
     with closing(make_client(pool(portal), pacer=pacer)) as client:
-        return probe_traits(client, "user", ADMIN)
+        return probe_traits(client, "user", ADMIN), current_user(client)
 
 
 def refill_bound(writes: int, webhooks: int, limits: LimitSettings) -> float:
@@ -223,14 +230,21 @@ def migrate(people: list[Person], events: int, webhooks: int, limits: LimitSetti
             work = migration_jobs(people, Path(tmp))
             failed = 0
             started = time.monotonic()
-            traits = portal_traits(portal, pacer)
-            for done, job in enumerate(work, 1):
-                summary = run.push(job.inputs, connection(portal, job, pacer, traits),
-                                   job.options)
-                failed += summary.failed
-                if done % 10 == 0 or done == len(work):
-                    print(f"  {webhooks} webhook(s): {done}/{len(work)} people pushed, "
-                          f"{time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+            traits, user = portal_traits(portal, pacer)
+            ahead = ReadAhead()
+            try:
+                for done, job in enumerate(work, 1):
+                    read_ahead(ahead, work, done - 1, user, traits)
+                    summary = run.push(job.inputs, connection(portal, job, pacer, traits, ahead),
+                                       job.options)
+                    ahead.done(job.inputs)
+                    failed += summary.failed
+                    if done % 10 == 0 or done == len(work):
+                        print(f"  {webhooks} webhook(s): {done}/{len(work)} people pushed, "
+                              f"{time.monotonic() - started:.0f} s", file=sys.stderr,
+                              flush=True)
+            finally:
+                ahead.close()
             seconds = time.monotonic() - started
             print(f"  {webhooks} webhook(s): {timeline(stamps, started, seconds)}",
                   file=sys.stderr, flush=True)

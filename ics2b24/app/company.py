@@ -23,10 +23,12 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from ics2b24.app.inputs import read_path
+from ics2b24.app.read_ahead import ReadAhead
 from ics2b24.app.run import PlanReport, Summary, make_plan, push
-from ics2b24.app.session import Connection, Progress, SyncOptions
+from ics2b24.app.session import Connection, Progress, SyncOptions, input_options
 from ics2b24.app.target import Target
 from ics2b24.app.verify import verify
 from ics2b24.bitrix.client import Client
@@ -34,6 +36,7 @@ from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.errors import Ics2b24Error, OutputError, ParseError, PortalError
 from ics2b24.ical.choices import ConvertChoices
 from ics2b24.ical.scan import CalendarScan, scan_calendar
+from ics2b24.model import PortalTraits
 from ics2b24.paths import data_dir
 from ics2b24.plan.company import MeetingMode, PersonCalendar, left_out
 
@@ -269,10 +272,30 @@ def plan_company(work: Sequence[Job], connect: Callable[[Job], Connection]) -> C
     return CompanyPlan(plans, seconds)
 
 
+def read_ahead(ahead: ReadAhead, work: Sequence[Job], start: int, user: Mapping[str, Any],
+               traits: PortalTraits) -> None:
+    """The calendars from `work[start]` on converted in the background, as many as the read
+    ahead holds, with the options their pushes will ask for (`input_options`)."""
+    for job in work[start:]:
+        options = input_options(job.options, user, traits.honours_recurrence_mode)
+        events = job.calendar.scan.events if job.calendar.scan else 0
+        if not ahead.ahead(job.inputs, options, events):
+            return
+
+
 def move(job: Job, connection: Connection, *, progress: Progress | None = None
          ) -> tuple[Row, Summary | None]:
     """One calendar pushed, then verified; a failure is the row's, never the run's (a stop,
-    Ctrl-C, is the run's)."""
+    Ctrl-C, is the run's). What was read ahead of it is let go however it ends."""
+    try:
+        return _pushed_and_verified(job, connection, progress)
+    finally:
+        if connection.read_ahead is not None:
+            connection.read_ahead.done(job.inputs)
+
+
+def _pushed_and_verified(job: Job, connection: Connection, progress: Progress | None
+                         ) -> tuple[Row, Summary | None]:
     scan = job.calendar.scan
     row = Row(job.calendar.person, job.calendar.name, job.target.owner,
               scan.events if scan else 0)

@@ -19,6 +19,7 @@ from typing import Any
 
 from ics2b24.app.conversion import convert_options
 from ics2b24.app.feeds import FeedAnswer
+from ics2b24.app.read_ahead import ReadAhead
 from ics2b24.app.sections import (
     PortalSection,
     choose_section,
@@ -35,6 +36,7 @@ from ics2b24.bitrix.limits import DEFAULT_RATE, OPERATING_LIMIT, Pacer
 from ics2b24.errors import EndpointError, PortalError
 from ics2b24.ical.choices import ConvertChoices
 from ics2b24.ical.convert import ConvertResult, convert_inputs
+from ics2b24.ical.options import ConvertOptions
 from ics2b24.model import CURRENT_PORTAL, PortalTraits
 from ics2b24.plan.filters import EventFilter
 from ics2b24.plan.remote import RemoteEvent
@@ -66,6 +68,9 @@ class Connection:
     traits: PortalTraits | None = None
     """What the run already found out about the portal's calendar code (`migrate` asks
     once for all its calendars), when the state DB does not know it yet."""
+    read_ahead: ReadAhead | None = None
+    """Conversions a `migrate` made ahead, which this connection's push and verify take
+    instead of converting (app/read_ahead.py)."""
 
     @property
     def state_path(self) -> Path:
@@ -76,6 +81,13 @@ class Connection:
         return make_client(self.credentials, rate=self.rate,
                            operating_limit=self.operating_limit, transport=self.transport,
                            hooks=self.hooks, pacer=self.pacer)
+
+    def convert(self, inputs: list[tuple[str, bytes]], options: ConvertOptions
+                ) -> ConvertResult:
+        """The input converted, or the conversion made ahead of it."""
+        if self.read_ahead is not None:
+            return self.read_ahead.convert(inputs, options)
+        return convert_inputs(inputs, options)
 
     def note(self, text: str) -> None:
         if self.hooks.notify is not None:
@@ -162,8 +174,9 @@ def open_session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
         try:
             user = current_user(client)
             converted = ConvertResult()
+            detached = (connection.traits or CURRENT_PORTAL).honours_recurrence_mode
             if inputs is not None and options is not None:
-                converted = _convert(inputs, options, user, connection)
+                converted = _convert(inputs, options, user, connection, moves_detached=detached)
             portal = portal_identity(client.base_url, client.user_id())
             if mode.checks_group:
                 check_group(client, connection.target.type, connection.target.owner,
@@ -171,7 +184,8 @@ def open_session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
             section_id = _section(client, db, portal, connection, converted, options, mode)
             tkey = target_key(connection.target.type, connection.target.owner, section_id)
             traits = _traits(client, db, portal, connection, converted, mode)
-            if not traits.honours_recurrence_mode and inputs is not None and options:
+            if not traits.honours_recurrence_mode and detached and inputs is not None \
+                    and options:
                 converted = _convert(inputs, options, user, connection, moves_detached=False)
             converted = respelled_input(converted, db.zones(portal))
             if options is not None and options.prune and converted.truncated:
@@ -215,6 +229,14 @@ def _traits(client: Client, db: StateDB, portal: str, connection: Connection,
     return traits
 
 
+def input_options(options: SyncOptions, user: Mapping[str, Any],
+                  moves_detached: bool = True) -> ConvertOptions:
+    """How a push reads its input for this portal user (its zone decides floating times),
+    and whether moved occurrences become events of their own (a portal that ignores
+    `recurrence_mode`: app/traits.py)."""
+    return replace(convert_options(options.convert, user), moves_detached=moves_detached)
+
+
 def _convert(inputs: list[tuple[str, bytes]], options: SyncOptions, user: Mapping[str, Any],
              connection: Connection, *, moves_detached: bool = True) -> ConvertResult:
     """The input as the portal user's zone reads floating times; says so when it holds no
@@ -223,8 +245,7 @@ def _convert(inputs: list[tuple[str, bytes]], options: SyncOptions, user: Mappin
         size = sum(len(data) for _, data in inputs)
         names = inputs[0][0] if len(inputs) == 1 else f"{len(inputs)} files"
         connection.hooks.status(f"reading {names} ({_size(size)})…")
-    converted = convert_inputs(inputs, replace(convert_options(options.convert, user),
-                                               moves_detached=moves_detached))
+    converted = connection.convert(inputs, input_options(options, user, moves_detached))
     if options.only is not None:
         converted = replace(converted, events=options.only.apply(converted.events))
     if not converted.events and not converted.cancelled:

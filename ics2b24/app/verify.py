@@ -21,7 +21,6 @@ from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.bitrix.rows import date_order, listed_rows, shown
 from ics2b24.errors import UsageError
 from ics2b24.ical.choices import ConvertChoices
-from ics2b24.ical.convert import convert_inputs
 from ics2b24.model import DesiredEvent
 from ics2b24.plan.compare import (
     VerifyReport,
@@ -44,7 +43,7 @@ def verify(inputs: list[tuple[str, bytes]], connection: Connection,
     target = connection.target
     with closing(connection.client()) as client:
         options = convert_options(convert, {} if convert.tz else current_user(client))
-        converted = convert_inputs(inputs, options)
+        converted = connection.convert(inputs, options)
         if only is not None:
             converted = replace(converted, events=only.apply(converted.events))
         window = default_window(converted.events, options.horizon_end)

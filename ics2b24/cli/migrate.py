@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,7 +24,10 @@ from ics2b24.cli.sync import (
 from ics2b24.errors import PortalError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ics2b24.app.company import CompanyPlan, ExportCalendar, Job, MeetingMode, Row
+    from ics2b24.app.read_ahead import ReadAhead
     from ics2b24.app.session import Connection
     from ics2b24.bitrix.client import Client
     from ics2b24.cli.console import Console
@@ -65,6 +68,7 @@ def migrate(ctx: click.Context, export: str, owners: str | None, meetings: str, 
     named after it in its person's calendar; the credentials must be an administrator's."""
     from ics2b24.app.company import find_owners, read_export
     from ics2b24.app.conversion import read_user_map
+    from ics2b24.app.session import current_user
     from ics2b24.bitrix.connect import make_client, make_pacer
 
     if conversion.invite_attendees:
@@ -81,19 +85,20 @@ def migrate(ctx: click.Context, export: str, owners: str | None, meetings: str, 
                  else find_owners(client, sorted({c.person for c in calendars})))
         _check_admin(client, found)
         traits = None if dry_run else _traits(console, client)
+        user = {} if dry_run else current_user(client)
     finally:
         client.close()
     states = _state_dir(state_dir, path)
     work = _jobs(calendars, found, meetings, conversion, states)
 
-    def connect(job: Job, heard: Console) -> Connection:
+    def connect(job: Job, heard: Console, ahead: ReadAhead | None = None) -> Connection:
         """The job's connection, telling `heard` of its waits and notes: the console whose
         bar shows the job's progress."""
         from ics2b24.app.session import Connection
 
         return Connection(account, job.target, job.state, rate=rate,
                           operating_limit=operating_limit, transport=transport,
-                          hooks=hooks_of(heard), pacer=pacer, traits=traits)
+                          hooks=hooks_of(heard), pacer=pacer, traits=traits, read_ahead=ahead)
 
     from ics2b24.app.company import plan_company, unmoved
 
@@ -101,11 +106,29 @@ def migrate(ctx: click.Context, export: str, owners: str | None, meetings: str, 
     if dry_run:
         _show_plan(plan_company(work, lambda job: connect(job, console)), skipped, backup_dir)
         return
-    rows = list(skipped)
-    for job in work:
-        own = console_of(ctx)
-        rows.append(_moved(ctx, job, connect(job, own), own, backup_dir))
+    assert traits is not None
+    rows = [*skipped, *_move_all(ctx, work, connect, user, traits, backup_dir)]
     _finish(ctx, rows, Path(report_stem) if report_stem else states / "report")
+
+
+def _move_all(ctx: click.Context, work: list[Job],
+              connect: Callable[[Job, Console, ReadAhead], Connection], user: dict[str, Any],
+              traits: PortalTraits, backup_dir: str | None) -> list[Row]:
+    """Every calendar moved in turn, the next ones read while the portal's limits hold this
+    one's writes (app/read_ahead.py)."""
+    from ics2b24.app.company import read_ahead
+    from ics2b24.app.read_ahead import ReadAhead
+
+    rows = []
+    ahead = ReadAhead()
+    try:
+        for index, job in enumerate(work):
+            read_ahead(ahead, work, index, user, traits)
+            own = console_of(ctx)
+            rows.append(_moved(ctx, job, connect(job, own, ahead), own, backup_dir))
+    finally:
+        ahead.close()
+    return rows
 
 
 def _check_admin(client: Client, owners: dict[str, int]) -> None:
