@@ -13,9 +13,9 @@ for the run, as migrate does. Each push is `run.push`, the push of migrate's `mo
 the `verify` that follows it there: on the test portal that read-back takes about 20 s per
 400-event person on this 2-CPU machine (the portal expanding every month view), which would
 measure the portal's calendar code, not the pacing; the equality check below stands in. As
-in migrate, the calendars after the one being pushed are converted in a background thread
-(ics2b24/app/read_ahead.py), so the wait for a window is not followed by seconds of
-converting the calendars still to come.
+in migrate, the calendars after the one being pushed are read ahead
+(ics2b24/app/read_ahead.py): in each wait for a window the calendars still to come are
+converted, so the wait is not followed by seconds of converting them.
 
 The pool and the one pacer. The request bucket is the portal's (and the source address's):
 every push of the run fills the same one; operating time is kept per method per webhook. So
@@ -86,7 +86,7 @@ from ics2b24.app.company import Job, jobs, read_ahead, read_export
 from ics2b24.app.read_ahead import ReadAhead
 from ics2b24.app.session import Connection, current_user
 from ics2b24.app.traits import probe_traits
-from ics2b24.bitrix.connect import Credentials, make_client
+from ics2b24.bitrix.connect import Credentials, Hooks, make_client
 from ics2b24.bitrix.limits import Pacer, Rate
 from ics2b24.ical.convert import ConvertResult
 from ics2b24.model import PortalTraits
@@ -145,11 +145,14 @@ def shared_pacer(limits: LimitSettings) -> Pacer:
 
 
 def connection(portal: Portal, job: Job, pacer: Pacer, traits: PortalTraits,
-               ahead: ReadAhead | None = None) -> Connection:
+               user: dict[str, Any] | None = None, ahead: ReadAhead | None = None
+               ) -> Connection:
     """The job's section of its person's calendar, through the whole pool, paced by the
-    shared pacer; its input converted ahead (app/read_ahead.py), as migrate does."""
+    shared pacer; its input converted ahead (app/read_ahead.py), the administrator's
+    `user.current` and `user.admin` known, as migrate does."""
     return Connection(pool(portal), job.target, job.state, pacer=pacer, traits=traits,
-                      read_ahead=ahead)
+                      read_ahead=ahead, hooks=Hooks(idle=ahead.use if ahead else None),
+                      user=user, admin=True)
 
 
 def pool(portal: Portal) -> Credentials:
@@ -160,7 +163,7 @@ def pool(portal: Portal) -> Credentials:
 def portal_traits(portal: Portal, pacer: Pacer) -> tuple[PortalTraits, dict[str, Any]]:
     """The portal's calendar code, found out once in the administrator's calendar for every
     state DB of the run, as cli/migrate.py does (each would otherwise probe on its own), and
-    the administrator's `user.current` (its zone reads the calendars ahead)."""
+    the administrator's `user.current`, which migrate also asks once."""
     with closing(make_client(pool(portal), pacer=pacer)) as client:
         return probe_traits(client, "user", ADMIN), current_user(client)
 
@@ -232,19 +235,16 @@ def migrate(people: list[Person], events: int, webhooks: int, limits: LimitSetti
             started = time.monotonic()
             traits, user = portal_traits(portal, pacer)
             ahead = ReadAhead()
-            try:
-                for done, job in enumerate(work, 1):
-                    read_ahead(ahead, work, done - 1, user, traits)
-                    summary = run.push(job.inputs, connection(portal, job, pacer, traits, ahead),
-                                       job.options)
-                    ahead.done(job.inputs)
-                    failed += summary.failed
-                    if done % 10 == 0 or done == len(work):
-                        print(f"  {webhooks} webhook(s): {done}/{len(work)} people pushed, "
-                              f"{time.monotonic() - started:.0f} s", file=sys.stderr,
-                              flush=True)
-            finally:
-                ahead.close()
+            read_ahead(ahead, work, user, traits)
+            for done, job in enumerate(work, 1):
+                summary = run.push(job.inputs,
+                                   connection(portal, job, pacer, traits, user, ahead),
+                                   job.options)
+                ahead.done(job.inputs)
+                failed += summary.failed
+                if done % 10 == 0 or done == len(work):
+                    print(f"  {webhooks} webhook(s): {done}/{len(work)} people pushed, "
+                          f"{time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
             seconds = time.monotonic() - started
             print(f"  {webhooks} webhook(s): {timeline(stamps, started, seconds)}",
                   file=sys.stderr, flush=True)

@@ -272,15 +272,14 @@ def plan_company(work: Sequence[Job], connect: Callable[[Job], Connection]) -> C
     return CompanyPlan(plans, seconds)
 
 
-def read_ahead(ahead: ReadAhead, work: Sequence[Job], start: int, user: Mapping[str, Any],
+def read_ahead(ahead: ReadAhead, work: Sequence[Job], user: Mapping[str, Any],
                traits: PortalTraits) -> None:
-    """The calendars from `work[start]` on converted in the background, as many as the read
-    ahead holds, with the options their pushes will ask for (`input_options`)."""
-    for job in work[start:]:
-        options = input_options(job.options, user, traits.honours_recurrence_mode)
+    """Every calendar told to the read ahead, with the options its push will ask for
+    (`input_options`), so that the pushes' waits convert the ones to come."""
+    for job in work:
         events = job.calendar.scan.events if job.calendar.scan else 0
-        if not ahead.ahead(job.inputs, options, events):
-            return
+        ahead.expect(job.inputs, input_options(job.options, user,
+                                               traits.honours_recurrence_mode), events)
 
 
 def move(job: Job, connection: Connection, *, progress: Progress | None = None

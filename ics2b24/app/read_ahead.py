@@ -1,22 +1,24 @@
-"""A company's next calendars converted while the current one is written (`migrate`).
+"""A company's calendars converted in the waits of the ones before them (`migrate`).
 
-A migration pushes one calendar after another through one pacer. Once the webhooks' operating
-time is spent, a push waits for the portal's window and the machine idles; every calendar
-after it was then converted only when its turn came, seconds of CPU each on the path after
-the wait (bench/RESULTS.md, bench/company.py). So the calendars ahead are converted in one
-background thread while the current one is written: during a wait the thread has the machine,
-and a calendar's turn finds its events ready.
+A migration pushes one calendar after another through one pacer. Once the webhooks'
+operating time is spent, a push waits for the portal's window and the machine idles; every
+calendar after it was then converted only when its turn came, seconds of CPU each on the path
+after the wait (bench/RESULTS.md, bench/company.py). So the client hands each long wait to
+`ReadAhead.use` (`Hooks.idle`), which converts the calendars to come in it, as many as fit,
+and the client sleeps what is left. The work runs on the client's own thread, inside its
+wait: a thread of its own would share the interpreter with the run's HTTP round trips and
+slow the writes it is meant to leave alone (measured: bench/RESULTS.md).
 
-Converting is pure (ical/), so the thread shares nothing with the push but the result. What
-is held ahead is bounded by events, so a company of large calendars does not fill memory. A
-conversion is looked up by its inputs and its options: a push, or verify, that asks with
+A conversion is looked up by its inputs and its options, so a push, or verify, that asks with
 other options converts anew, as it would without this module; push and verify of one calendar
-share one conversion.
+share one conversion. What is held converted ahead is bounded by events, so a company of large
+calendars does not fill memory.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ics2b24.ical.convert import ConvertResult, convert_inputs
@@ -25,60 +27,78 @@ from ics2b24.ical.options import ConvertOptions
 Inputs = list[tuple[str, bytes]]
 
 DEFAULT_BUDGET = 20_000
-"""Events held converted ahead at most (tens of megabytes), beyond the calendar being written."""
+"""Events held converted ahead at most (tens of megabytes)."""
+FIRST_GUESS = 0.005
+"""Seconds per event a conversion is taken to need before one has been timed."""
+MARGIN = 0.8
+"""The share of a wait that conversions may fill: the estimate is of the last calendars."""
 
 
-@dataclass(frozen=True)
-class _Ahead:
+@dataclass
+class _Entry:
     inputs: Inputs
     options: ConvertOptions
     events: int
-    result: Future[ConvertResult]
+    result: ConvertResult | None = None
 
 
 class ReadAhead:
-    """Conversions made ahead in one background thread, each kept until `done`."""
+    """The calendars to come, converted in the client's waits, each kept until `done`."""
 
-    def __init__(self, budget: int = DEFAULT_BUDGET) -> None:
+    def __init__(self, budget: int = DEFAULT_BUDGET,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._budget = budget
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ics2b24-read-ahead")
-        self._held: list[_Ahead] = []
+        self._clock = clock
+        self._entries: list[_Entry] = []
+        self._per_event = FIRST_GUESS
         self.conversions = 0
-        """Conversions made, ahead or not: one per calendar when every lookup finds its own."""
+        """Conversions made: one per calendar when every lookup finds its own."""
 
-    def ahead(self, inputs: Inputs, options: ConvertOptions, events: int) -> bool:
-        """Convert this input in the background, unless it is already; False, and nothing
-        started, when it would hold more than the budget (the first one is always taken)."""
-        if self._find(inputs, options) is not None:
-            return True
-        if self._held and sum(a.events for a in self._held) + events > self._budget:
-            return False
-        self.conversions += 1
-        self._held.append(_Ahead(inputs, options, events,
-                                 self._pool.submit(convert_inputs, inputs, options)))
-        return True
+    def expect(self, inputs: Inputs, options: ConvertOptions, events: int) -> None:
+        """A calendar to come, with the options its push will convert it with."""
+        if self._find(inputs, options) is None:
+            self._entries.append(_Entry(inputs, options, events))
+
+    def use(self, seconds: float) -> float:
+        """Convert calendars to come, in order, as long as the next one is expected to end
+        within `seconds` and the budget holds it; the seconds it took."""
+        started = self._clock()
+        for entry in self._entries:
+            if entry.result is not None:
+                continue
+            spent = self._clock() - started
+            if (spent + entry.events * self._per_event > seconds * MARGIN
+                    or self._held() + entry.events > self._budget):
+                break
+            self._convert(entry)
+        return self._clock() - started
 
     def convert(self, inputs: Inputs, options: ConvertOptions) -> ConvertResult:
-        """The conversion made ahead (waiting for it if it is under way; its error raised
-        here, as converting now would), else one made now."""
-        found = self._find(inputs, options)
-        if found is not None:
-            return found.result.result()
-        self.conversions += 1
-        return convert_inputs(inputs, options)
+        """The conversion made ahead, else one made now (and kept for the calendar's verify)."""
+        entry = self._find(inputs, options)
+        if entry is None:
+            entry = _Entry(inputs, options, 0)
+            self._entries.append(entry)
+        return entry.result if entry.result is not None else self._convert(entry)
 
     def done(self, inputs: Inputs) -> None:
         """The calendar is written and verified: what was converted of it is let go."""
-        self._held = [a for a in self._held if not _same(a.inputs, inputs)]
+        self._entries = [e for e in self._entries if not _same(e.inputs, inputs)]
 
-    def close(self) -> None:
-        """Stop what has not started; a conversion under way ends on its own."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        self._held = []
+    def _convert(self, entry: _Entry) -> ConvertResult:
+        started = self._clock()
+        entry.result = convert_inputs(entry.inputs, entry.options)
+        self.conversions += 1
+        if entry.events:
+            self._per_event = (self._clock() - started) / entry.events
+        return entry.result
 
-    def _find(self, inputs: Inputs, options: ConvertOptions) -> _Ahead | None:
-        return next((a for a in self._held
-                     if _same(a.inputs, inputs) and a.options == options), None)
+    def _held(self) -> int:
+        return sum(e.events for e in self._entries if e.result is not None)
+
+    def _find(self, inputs: Inputs, options: ConvertOptions) -> _Entry | None:
+        return next((e for e in self._entries
+                     if _same(e.inputs, inputs) and e.options == options), None)
 
 
 def _same(one: Inputs, other: Inputs) -> bool:

@@ -48,6 +48,7 @@ from ics2b24.plan.identity import looks
 from ics2b24.plan.moved import same_portal
 from ics2b24.plan.ops import Key, Op, Plan, write_requests
 from ics2b24.plan.record import Record
+from ics2b24.plan.remote import RemoteEvent
 
 MAX_RECOVERIES = 5
 
@@ -120,10 +121,8 @@ def _diff(session: Session, connection: Connection, options: SyncOptions) -> Pla
     records = session.target_state.records() or _moved_here(session, connection)
     sent = session.target_state.pending()
     events = session.converted.events
-    if connection.hooks.status is not None:
-        connection.hooks.status("reading the target's events…")
-    remote = read_remote(session.client, connection.target, session.section_id, events, records,
-                         sent)
+    remote = [] if session.empty else _read(session, connection, records, sent)
+    session.empty = False
     session.remote = remote
     return diff(events, session.converted.cancelled, remote, records, DiffOptions(
         calendar_type=connection.target.type, owner=connection.target.owner,
@@ -131,6 +130,15 @@ def _diff(session: Session, connection: Connection, options: SyncOptions) -> Pla
         force=options.force, force_delete=options.force_delete, sent=sent,
         today=date.today(), traits=session.traits, since=_left_before(session, options),
     ))
+
+
+def _read(session: Session, connection: Connection, records: list[Record],
+          sent: dict[Key, str]) -> list[RemoteEvent]:
+    """What the target holds (a section this run has just added is not read: `empty`)."""
+    if connection.hooks.status is not None:
+        connection.hooks.status("reading the target's events…")
+    return read_remote(session.client, connection.target, session.section_id,
+                       session.converted.events, records, sent)
 
 
 def _left_before(session: Session, options: SyncOptions) -> date | None:

@@ -68,6 +68,11 @@ class Connection:
     traits: PortalTraits | None = None
     """What the run already found out about the portal's calendar code (`migrate` asks
     once for all its calendars), when the state DB does not know it yet."""
+    user: Mapping[str, Any] | None = None
+    """The caller's `user.current`, when the run asked it already (`migrate`, once for all
+    its calendars)."""
+    admin: bool | None = None
+    """Whether the caller is an administrator (`user.admin`), when the run asked already."""
     read_ahead: ReadAhead | None = None
     """Conversions a `migrate` made ahead, which this connection's push and verify take
     instead of converting (app/read_ahead.py)."""
@@ -80,7 +85,11 @@ class Connection:
         """A client paced for the portal's limits, reporting to the user's hooks."""
         return make_client(self.credentials, rate=self.rate,
                            operating_limit=self.operating_limit, transport=self.transport,
-                           hooks=self.hooks, pacer=self.pacer)
+                           hooks=self.hooks, pacer=self.pacer, admin=self.admin)
+
+    def caller(self, client: Client) -> dict[str, Any]:
+        """`user.current` of the credentials, asked unless the run knows it."""
+        return dict(self.user) if self.user is not None else current_user(client)
 
     def convert(self, inputs: list[tuple[str, bytes]], options: ConvertOptions
                 ) -> ConvertResult:
@@ -122,6 +131,9 @@ class Session:
     converted: ConvertResult
     traits: PortalTraits = CURRENT_PORTAL
     writes_state: bool = False
+    empty: bool = False
+    """The section was added by this run and nothing has been written to it yet: the first
+    diff need not read it."""
     remote: list[RemoteEvent] = field(default_factory=list)
     """What the last read of the target found."""
 
@@ -172,7 +184,7 @@ def open_session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
         if connection.hooks.status is not None:
             connection.hooks.status("asking the portal who we are…")
         try:
-            user = current_user(client)
+            user = connection.caller(client)
             converted = ConvertResult()
             detached = (connection.traits or CURRENT_PORTAL).honours_recurrence_mode
             if inputs is not None and options is not None:
@@ -181,7 +193,8 @@ def open_session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
             if mode.checks_group:
                 check_group(client, connection.target.type, connection.target.owner,
                             connection.note)
-            section_id = _section(client, db, portal, connection, converted, options, mode)
+            section_id, created = _section(client, db, portal, connection, converted, options,
+                                           mode)
             tkey = target_key(connection.target.type, connection.target.owner, section_id)
             traits = _traits(client, db, portal, connection, converted, mode)
             if not traits.honours_recurrence_mode and detached and inputs is not None \
@@ -196,7 +209,7 @@ def open_session(connection: Connection, inputs: list[tuple[str, bytes]] | None,
                                 "(a download or pipe cut short?): --prune deletes nothing in "
                                 "this run")
             yield Session(db, client, portal, tkey, section_id, converted, traits,
-                           mode.writes_state)
+                          mode.writes_state, empty=created)
         finally:
             client.close()
     finally:
@@ -277,12 +290,13 @@ def current_user(client: Client) -> dict[str, Any]:
 
 
 def _section(client: Client, db: StateDB, portal: str, connection: Connection,
-             converted: ConvertResult, options: SyncOptions | None, mode: Mode) -> int:
+             converted: ConvertResult, options: SyncOptions | None, mode: Mode
+             ) -> tuple[int, bool]:
     """The target section's id, found the same way by every command (`choose_section`), so
     `plan` and `undo` refuse what `push` refuses. Only `push` creates a section, names it
     from the input with `--section-from-ics`, and remembers in the state DB which section a
     `--section-name` means, so a renamed section stays the target. Without a section yet,
-    `plan` and `undo` see an empty target (0)."""
+    `plan` and `undo` see an empty target (0). Also whether this run added it."""
     target = connection.target
     name = (target.section_name or "").strip()
     remembered = remembered_section(db, portal, target)
@@ -292,7 +306,7 @@ def _section(client: Client, db: StateDB, portal: str, connection: Connection,
                                remembered)
         if found is None and options is not None:
             connection.note(f"no section is named {name!r} yet: push creates it")
-        return found.id if found is not None else 0
+        return (found.id if found is not None else 0), False
     section = resolve_section(client, target, create=converted.section if from_ics else None,
                               remembered=remembered)
     if name and section.id != remembered:
@@ -301,7 +315,7 @@ def _section(client: Client, db: StateDB, portal: str, connection: Connection,
                                 created=section.created)
     if from_ics:
         update_section_from_ics(client, target, section.id, converted.section)
-    return section.id
+    return section.id, section.created
 
 
 def remembered_section(db: StateDB, portal: str, target: Target) -> int | None:

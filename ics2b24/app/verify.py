@@ -14,7 +14,7 @@ from typing import Any
 
 from ics2b24.app.conversion import convert_options
 from ics2b24.app.reads import event_get_params, event_rows
-from ics2b24.app.session import Connection, current_user, section_to_read
+from ics2b24.app.session import Connection, section_to_read
 from ics2b24.app.target import Target
 from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
@@ -42,7 +42,7 @@ def verify(inputs: list[tuple[str, bytes]], connection: Connection,
     keeps the events a push with that filter wrote (the rest are not the section's)."""
     target = connection.target
     with closing(connection.client()) as client:
-        options = convert_options(convert, {} if convert.tz else current_user(client))
+        options = convert_options(convert, {} if convert.tz else connection.caller(client))
         converted = connection.convert(inputs, options)
         if only is not None:
             converted = replace(converted, events=only.apply(converted.events))

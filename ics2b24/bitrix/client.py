@@ -163,8 +163,11 @@ WaitHook = Callable[[float, str], None]
 class Client:
     """Calls one portal as one user. `sleep` and `pacer` are injectable for tests; `timeout`
     bounds each whole answer (`Deadline`); `verify` is True or a CA file (`--ca-cert`);
-    `on_wait` hears of long waits (and `on_tick` of the seconds left, every `TICK` of them)
-    and `notify` gets the lines a user should read (where renewed tokens are kept)."""
+    `on_wait` hears of long waits (and `on_tick` of the seconds left, every `TICK` of them),
+    `idle` may spend a long wait's seconds on other work and says how many it took (migrate
+    converts the calendars to come: app/read_ahead.py), and `notify` gets the lines a user
+    should read (where renewed tokens are kept); `admin` is what the run knows already of
+    `user.admin`."""
 
     def __init__(
         self,
@@ -177,6 +180,8 @@ class Client:
         sleep: Callable[[float], None] = time.sleep,
         on_wait: WaitHook | None = None,
         on_tick: Callable[[float], None] | None = None,
+        idle: Callable[[float], float] | None = None,
+        admin: bool | None = None,
         notify: Callable[[str], None] | None = None,
     ) -> None:
         if not timeout > 0:
@@ -188,6 +193,7 @@ class Client:
         self._sleep = sleep
         self._on_wait = on_wait
         self._on_tick = on_tick
+        self._idle = idle
         self._notify = notify or (lambda text: None)
         self._session = requests.Session()
         self._verify = verify
@@ -198,7 +204,7 @@ class Client:
         self.pacer.choose({}, list(self._tokens))
         self._reset_at: dict[tuple[str, str], float] = {}
         self._user_id: int | None = auth.user_id if isinstance(auth, WebhookAuth) else None
-        self._admin: bool | None = None
+        self._admin = admin
         self._answered = False
         self.requests_sent = 0
 
@@ -339,11 +345,15 @@ class Client:
         soonest, telling `on_wait` of a wait for the operating-time limit."""
         self.pacer.choose(costs, list(self._tokens))
         wait: Wait = self.pacer.wait(costs)
-        if not (wait.operating and wait.seconds >= NOTICE_WAIT and self._on_wait is not None):
-            self._sleep(wait.seconds)
-            return
-        self._on_wait(wait.seconds, wait.method or method)
+        long = wait.operating and wait.seconds >= NOTICE_WAIT
+        if long and self._on_wait is not None:
+            self._on_wait(wait.seconds, wait.method or method)
         left = wait.seconds
+        if long and self._idle is not None:
+            left = max(0.0, left - self._idle(left))
+        if not (long and self._on_wait is not None):
+            self._sleep(left)
+            return
         while left > 0:
             self._sleep(min(left, TICK))
             left = max(0.0, left - TICK)

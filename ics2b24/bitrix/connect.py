@@ -153,13 +153,15 @@ class Hooks:
     are kept (a line each), and `status`, what it is busy with before there is progress to
     show ("reading FILE…"; on a terminal only). Each defaults to silence. `hold` is the block
     in which a write is sent and its answer recorded: the CLI lets no signal cut it short.
-    `on_tick` hears, about every second of a long wait, how many seconds are left."""
+    `on_tick` hears, about every second of a long wait, how many seconds are left; `idle` is
+    given a long wait's seconds for other work and says how many it took."""
 
     on_wait: WaitHook | None = None
     on_tick: Callable[[float], None] | None = None
     notify: Callable[[str], None] | None = None
     status: Callable[[str], None] | None = None
     hold: Callable[[], AbstractContextManager[None]] = nullcontext
+    idle: Callable[[float], float] | None = None
 
 
 def make_pacer(rate: str = DEFAULT_RATE, operating_limit: float = OPERATING_LIMIT) -> Pacer:
@@ -171,7 +173,7 @@ def make_client(
     credentials: Credentials, *, rate: str = DEFAULT_RATE,
     operating_limit: float = OPERATING_LIMIT,
     transport: Transport | None = None, hooks: Hooks | None = None,
-    pacer: Pacer | None = None,
+    pacer: Pacer | None = None, admin: bool | None = None,
 ) -> Client:
     """A client paced for the portal's two limits: by its own pacer, or by `pacer` when
     several runs share the portal's limits (every pair of one `sync`)."""
@@ -180,7 +182,7 @@ def make_client(
     hooks = hooks or Hooks()
     return Client(credentials.auth(), pacer=pacer, timeout=transport.timeout,
                   verify=transport.verify(), on_wait=hooks.on_wait, on_tick=hooks.on_tick,
-                  notify=hooks.notify)
+                  idle=hooks.idle, notify=hooks.notify, admin=admin)
 
 
 def caller_id(credentials: Credentials, transport: Transport | None = None,

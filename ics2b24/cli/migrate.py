@@ -86,6 +86,7 @@ def migrate(ctx: click.Context, export: str, owners: str | None, meetings: str, 
         _check_admin(client, found)
         traits = None if dry_run else _traits(console, client)
         user = {} if dry_run else current_user(client)
+        admin = client.is_admin()
     finally:
         client.close()
     states = _state_dir(state_dir, path)
@@ -98,7 +99,9 @@ def migrate(ctx: click.Context, export: str, owners: str | None, meetings: str, 
 
         return Connection(account, job.target, job.state, rate=rate,
                           operating_limit=operating_limit, transport=transport,
-                          hooks=hooks_of(heard), pacer=pacer, traits=traits, read_ahead=ahead)
+                          hooks=replace(hooks_of(heard), idle=ahead.use if ahead else None),
+                          pacer=pacer, traits=traits, read_ahead=ahead,
+                          user=user or None, admin=admin)
 
     from ics2b24.app.company import plan_company, unmoved
 
@@ -114,20 +117,17 @@ def migrate(ctx: click.Context, export: str, owners: str | None, meetings: str, 
 def _move_all(ctx: click.Context, work: list[Job],
               connect: Callable[[Job, Console, ReadAhead], Connection], user: dict[str, Any],
               traits: PortalTraits, backup_dir: str | None) -> list[Row]:
-    """Every calendar moved in turn, the next ones read while the portal's limits hold this
-    one's writes (app/read_ahead.py)."""
+    """Every calendar moved in turn, the next ones converted while the portal's limits hold
+    this one's writes (app/read_ahead.py)."""
     from ics2b24.app.company import read_ahead
     from ics2b24.app.read_ahead import ReadAhead
 
     rows = []
     ahead = ReadAhead()
-    try:
-        for index, job in enumerate(work):
-            read_ahead(ahead, work, index, user, traits)
-            own = console_of(ctx)
-            rows.append(_moved(ctx, job, connect(job, own, ahead), own, backup_dir))
-    finally:
-        ahead.close()
+    read_ahead(ahead, work, user, traits)
+    for job in work:
+        own = console_of(ctx)
+        rows.append(_moved(ctx, job, connect(job, own, ahead), own, backup_dir))
     return rows
 
 

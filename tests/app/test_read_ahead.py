@@ -1,6 +1,6 @@
-"""Converting a company's next calendars ahead (app/read_ahead.py): each calendar converted
-once for its push and its verify, within the budget of events held, with what the session
-would have converted itself."""
+"""Converting a company's calendars in the waits of the ones before (app/read_ahead.py): each
+calendar converted once for its push and its verify, within the wait and the budget of events
+held, with what the session would have converted itself."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from ics2b24.ical.choices import ConvertChoices
 from ics2b24.ical.options import ConvertOptions
 from ics2b24.ical.read import read_input
 from ics2b24.portal.server import Portal
+from tests.clock import FakeClock
 from tests.helpers import COMPANY_USERS, company_export, vcalendar, vevent
 
 OPTIONS = ConvertOptions.build(ConvertChoices(tz="America/New_York"), system_zone="UTC",
@@ -34,30 +35,34 @@ def calendar(name: str) -> list[tuple[str, bytes]]:
     return [(f"{name}.ics", text.encode())]
 
 
-def test_a_calendar_read_ahead_is_not_converted_again() -> None:
+def test_a_calendar_converted_in_a_wait_is_not_converted_again_by_its_push() -> None:
     ahead = ReadAhead()
     one = calendar("one")
-    try:
-        assert ahead.ahead(one, OPTIONS, 1)
-        assert ahead.ahead(one, OPTIONS, 1)
-        first, second = ahead.convert(one, OPTIONS), ahead.convert(one, OPTIONS)
-    finally:
-        ahead.close()
+    ahead.expect(one, OPTIONS, 1)
+    ahead.use(60.0)
+    first, second = ahead.convert(one, OPTIONS), ahead.convert(one, OPTIONS)
     assert first is second
     assert [e.params.name for e in first.events] == ["one"]
     assert ahead.conversions == 1
 
 
-def test_no_more_than_the_budget_is_held_ahead_beyond_the_first() -> None:
+def test_a_wait_too_short_for_the_next_calendar_converts_nothing() -> None:
+    clock = FakeClock()
+    ahead = ReadAhead(clock=clock)
+    ahead.expect(calendar("one"), OPTIONS, 400)
+    assert ahead.use(1.0) == 0.0
+    assert ahead.conversions == 0
+
+
+def test_no_more_than_the_budget_is_held_converted_ahead() -> None:
     ahead = ReadAhead(budget=15)
     one, two = calendar("one"), calendar("two")
-    try:
-        assert ahead.ahead(one, OPTIONS, 10)
-        assert not ahead.ahead(two, OPTIONS, 10)
-        ahead.done(one)
-        assert ahead.ahead(two, OPTIONS, 10)
-    finally:
-        ahead.close()
+    ahead.expect(one, OPTIONS, 10)
+    ahead.expect(two, OPTIONS, 10)
+    ahead.use(60.0)
+    assert ahead.conversions == 1
+    ahead.done(one)
+    ahead.use(60.0)
     assert ahead.conversions == 2
 
 
@@ -66,11 +71,9 @@ def test_other_options_convert_anew() -> None:
     one = calendar("one")
     other = ConvertOptions.build(ConvertChoices(tz="Asia/Tokyo"), system_zone="UTC",
                                  read_map=None, user_zone=None, portal=False)
-    try:
-        ahead.ahead(one, OPTIONS, 1)
-        converted = ahead.convert(one, other)
-    finally:
-        ahead.close()
+    ahead.expect(one, OPTIONS, 1)
+    ahead.use(60.0)
+    converted = ahead.convert(one, other)
     assert converted.events[0].params.timezone_from == "Asia/Tokyo"
     assert ahead.conversions == 2
 
@@ -95,14 +98,9 @@ def test_a_migration_converts_each_calendar_once_for_its_push_and_its_verify(
 
     monkeypatch.setattr(convert, "read_input", counted)
     ahead = ReadAhead()
-    try:
-        rows = []
-        for index, job in enumerate(work):
-            read_ahead(ahead, work, index, user, traits)
-            rows.append(move(job, Connection(account, job.target, job.state, traits=traits,
-                                             read_ahead=ahead))[0])
-    finally:
-        ahead.close()
+    read_ahead(ahead, work, user, traits)
+    rows = [move(job, Connection(account, job.target, job.state, traits=traits,
+                                 read_ahead=ahead))[0] for job in work]
     assert [(row.person, row.verdict) for row in rows] == [
         (job.calendar.person, "equal") for job in work]
     assert all(row.written == row.events for row in rows)

@@ -18,6 +18,7 @@ from ics2b24.errors import EndpointError, PortalError, UsageError
 from ics2b24.portal.faults import FaultSpec
 from ics2b24.portal.limits import LimitSettings
 from ics2b24.portal.server import Portal
+from tests.clock import FakeClock
 
 
 def no_sleep(seconds: float) -> None:
@@ -248,3 +249,41 @@ def test_a_paced_client_meets_no_operation_time_limit(make_portal: Any) -> None:
     for _ in range(3):
         client.call("calendar.event.add", add_params(section))
     assert portal.counters().operation_time_limit == 0
+
+
+def test_a_long_wait_is_lent_to_idle_work_and_only_what_is_left_is_slept() -> None:
+    """migrate converts the calendars to come in such a wait (app/read_ahead.py)."""
+    clock = FakeClock()
+    pacer = Pacer(clock=clock)
+    slept: list[float] = []
+    lent: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.now += seconds
+
+    def idle(seconds: float) -> float:
+        lent.append(seconds)
+        clock.now += 20.0
+        return 20.0
+
+    client = Client(WebhookAuth("http://127.0.0.1:1", 1, ("token",)), pacer=pacer, sleep=sleep,
+                    idle=idle)
+    pacer.operation_limited("calendar.event.add", None)
+    client.wait_turn({"c": ("calendar.event.add", {})})
+    assert lent == [60.0]
+    assert slept == [40.0]
+
+
+def test_a_short_wait_is_slept_without_idle_work() -> None:
+    clock = FakeClock()
+    slept: list[float] = []
+    lent: list[float] = []
+    client = Client(WebhookAuth("http://127.0.0.1:1", 1, ("token",)),
+                    pacer=Pacer(Rate(1, 1), clock=clock), sleep=slept.append,
+                    idle=lambda seconds: lent.append(seconds) or 0.0)
+    for _ in range(2):
+        client.wait_turn({})
+        client.pacer.sent()
+    assert lent == []
+    assert slept and max(slept) < 2
