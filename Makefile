@@ -32,7 +32,7 @@ typecheck: $(VENV)/.installed-test
 
 # Four workers on two cores: the suite mostly waits on loopback HTTP and on the processes it
 # starts, so they cut its time about 2.5 times (8.5 min to 3.5). The corpus tests keep to one
-# worker (tests/ical/test_corpus.py says why).
+# worker (tests/ical/test_corpus.py says why; it needs pytest<9.2, setup.cfg).
 pytest: $(VENV)/.installed-test
 	$(BIN)/pytest -n 4 --dist loadgroup
 

@@ -88,7 +88,7 @@ def test_utf16_file_without_bom_is_read(capsys: pytest.CaptureFixture[str],
                           "an unsupported format)"),
     (_zip({"notes.txt": b"x"}), "a zip archive with no .ics file in it"),
     (b"\x1f\x8bbroken", "a gzip file that cannot be unpacked (damaged or cut short)"),
-])
+], ids=["damaged zip", "zip without .ics", "damaged gzip"])
 def test_archive_that_cannot_be_read_is_one_line_naming_it(
         capsys: pytest.CaptureFixture[str], tmp_path: Path, data: bytes, message: str) -> None:
     path = tmp_path / "export.zip"
