@@ -85,7 +85,7 @@ def migrate(ctx: click.Context, export: str, owners: str | None, meetings: str, 
                  else find_owners(client, sorted({c.person for c in calendars})))
         _check_admin(client, found)
         traits = None if dry_run else _traits(console, client)
-        user = {} if dry_run else current_user(client)
+        user = current_user(client)
         admin = client.is_admin()
     finally:
         client.close()
@@ -101,7 +101,7 @@ def migrate(ctx: click.Context, export: str, owners: str | None, meetings: str, 
                           operating_limit=operating_limit, transport=transport,
                           hooks=replace(hooks_of(heard), idle=ahead.use if ahead else None),
                           pacer=pacer, traits=traits, read_ahead=ahead,
-                          user=user or None, admin=admin)
+                          user=user, admin=admin)
 
     from ics2b24.app.company import plan_company, unmoved
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ics2b24.portal.method_log import MethodLog
 from ics2b24.portal.server import Portal
 from tests.helpers import COMPANY_MEETINGS, COMPANY_USERS, Cli, company_export, write
 
@@ -94,6 +95,16 @@ def test_the_plan_counts_people_calendars_and_invitations_and_writes_nothing(
     assert "The portal would send 2 invitation(s)" in out
     assert all(len(sections(company, p)) == 1 for p in (ANN, BOB, CY))
     assert company.api.invitations() == []
+
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["plan", "migration"])
+def test_the_caller_is_asked_who_it_is_once_for_the_whole_company(
+        company: Portal, export: Path, tmp_path: Path, cli: Cli, dry_run: bool) -> None:
+    log = MethodLog(company)
+    code, _, err = migrate(cli, company, export, tmp_path, *(["--dry-run"] if dry_run else []))
+    assert code == 0, err
+    assert (log.calls.count("user.current"), log.calls.count("user.admin")) == (1, 1)
 
 
 def test_the_report_says_per_calendar_what_was_written_and_that_verify_found_it_equal(
