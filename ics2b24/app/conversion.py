@@ -29,12 +29,13 @@ def convert_options(choices: ConvertChoices,
         user_zone=(user or {}).get("TIME_ZONE") or None, portal=user is not None)
 
 
-def read_user_map(path: str) -> dict[str, int]:
-    """The user map in the file at `path` (ical/people.py, `parse_user_map`)."""
+def read_user_map(path: str, option: str = "--user-map") -> dict[str, int]:
+    """The user map in the file at `path` (ical/people.py, `parse_user_map`); a file that
+    cannot be read is named with the `option` that gave it."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise UsageError(f"--user-map {path}: {exc.strerror or 'cannot be read'}") from exc
+        raise UsageError(f"{option} {path}: {exc.strerror or 'cannot be read'}") from exc
     except UnicodeDecodeError as exc:
         raise ParseError("the user map is not UTF-8 text", file=path) from exc
     return parse_user_map(path, text)

@@ -81,7 +81,7 @@ def migrate(ctx: click.Context, export: str, owners: str | None, meetings: str, 
     account, transport = credentials.credentials(), credentials.transport()
     client = make_client(account, transport=transport, hooks=hooks_of(console), pacer=pacer)
     try:
-        found = (read_user_map(owners) if owners
+        found = (read_user_map(owners, "--owners") if owners
                  else find_owners(client, sorted({c.person for c in calendars})))
         _check_admin(client, found)
         traits = None if dry_run else _traits(console, client)

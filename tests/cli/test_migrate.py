@@ -107,6 +107,16 @@ def test_the_caller_is_asked_who_it_is_once_for_the_whole_company(
     assert (log.calls.count("user.current"), log.calls.count("user.admin")) == (1, 1)
 
 
+
+def test_an_owners_file_that_cannot_be_read_is_one_line_naming_the_option(
+        company: Portal, export: Path, tmp_path: Path, cli: Cli) -> None:
+    missing = tmp_path / "owners.csv"
+    code, _, err = migrate(cli, company, export, tmp_path, "--owners", str(missing))
+    assert code == 2
+    assert err.strip().splitlines() == [f"ics2b24: --owners {missing}: No such file or directory"]
+    assert all(len(sections(company, p)) == 1 for p in (ANN, BOB, CY))
+
+
 def test_the_report_says_per_calendar_what_was_written_and_that_verify_found_it_equal(
         company: Portal, export: Path, tmp_path: Path, cli: Cli) -> None:
     migrate(cli, company, export, tmp_path)
