@@ -38,14 +38,17 @@ _CALENDAR_SUFFIXES = (".ics", ".ics.gz", ".zip")
 Input = tuple[str, bytes]
 
 
-def read_inputs(paths: Iterable[str], stdin: BinaryIO,
+def read_inputs(paths: Iterable[str], stdin: BinaryIO | None,
                 feeds: Feeds | None = None) -> list[Input]:
-    """Every calendar in `paths` (`-`: standard input; a URL: fetched by `feeds`, by default
-    with the credentials in ICS2B24_FEED_AUTH), read up front so that a missing file fails
-    before any work; ParseError names the path that cannot be read."""
+    """Every calendar in `paths` (`-`: standard input, None when it is closed; a URL:
+    fetched by `feeds`, by default with the credentials in ICS2B24_FEED_AUTH), read up front
+    so that a missing file fails before any work; ParseError names the path that cannot be
+    read."""
     inputs: list[Input] = []
     for path in paths:
         if path == "-":
+            if stdin is None:
+                raise ParseError("standard input is closed: nothing to read", file=STDIN_NAME)
             inputs += unpacked(STDIN_NAME, stdin.read())
         elif is_feed(path):
             feeds = feeds or Feeds(auth=feed_auth(os.environ))

@@ -24,7 +24,13 @@ def read_files(paths: tuple[str, ...], feeds: Feeds | None = None) -> list[tuple
 
     if not paths:
         raise UsageError("no input: give one or more .ics files, or - for standard input")
-    return read_inputs(paths, sys.stdin.buffer, feeds)
+    return read_inputs(paths, sys.stdin.buffer if sys.stdin is not None else None, feeds)
+
+
+def stdin_is_terminal() -> bool:
+    """Whether someone can answer a question on standard input; a closed one (`<&-`), which
+    Python gives as None, is no terminal."""
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def read_one(path: str) -> tuple[str, bytes]:

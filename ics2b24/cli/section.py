@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from contextlib import closing
 from typing import TYPE_CHECKING
 
@@ -15,7 +14,7 @@ from ics2b24.cli.options import (
     credential_options,
     owner_id,
 )
-from ics2b24.cli.root import cli, console_of, read_one
+from ics2b24.cli.root import cli, console_of, read_one, stdin_is_terminal
 from ics2b24.errors import UsageError
 
 if TYPE_CHECKING:
@@ -147,7 +146,7 @@ def section_delete(calendar_type: CalendarType, owner: int | None, section_id: i
         count = events_in_section(client, calendar_type, owner_, section_id)
         what = f"section {section_id} ({found.name!r}) and the {count} event(s) in it"
         if not yes:
-            if not sys.stdin.isatty():
+            if not stdin_is_terminal():
                 raise UsageError(f"delete {what}? add --yes to confirm (no terminal to ask)")
             if not click.confirm(f"Delete {what}?", err=True):
                 click.echo("nothing deleted", err=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -29,7 +28,14 @@ from ics2b24.cli.options import (
     target_options,
 )
 from ics2b24.cli.proof import verify_inputs
-from ics2b24.cli.root import cli, console_of, one_calendar, read_files, show_warnings
+from ics2b24.cli.root import (
+    cli,
+    console_of,
+    one_calendar,
+    read_files,
+    show_warnings,
+    stdin_is_terminal,
+)
 from ics2b24.cli.signals import hold, interruption
 from ics2b24.errors import PortalError, UsageError
 
@@ -277,7 +283,7 @@ def _confirm_undo(preview: UndoPreview) -> bool:
     """Ask at a terminal, naming what would go; without one, refuse (exit 2), since no one
     can answer and deleting unasked is not for a script to assume."""
     what = f"{preview.total} event(s) ics2b24 created in this target ({preview.line()})"
-    if not sys.stdin.isatty():
+    if not stdin_is_terminal():
         raise UsageError(f"undo would delete {what}; there is no terminal to ask: add --yes "
                          "to delete them")
     return click.confirm(f"Delete {what}?", err=True)

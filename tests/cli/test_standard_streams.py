@@ -1,8 +1,9 @@
-"""Whatever the shell gives as standard output and error, a run does its work and ends with
-its documented code: a closed stdout (`>&-`) is output that cannot be written (exit 74, one
-line on stderr), a closed stderr (`2>&-`) a quiet run, and an encoding that cannot write
-every character (`PYTHONIOENCODING=ascii`) still gets all of the output, JSON kept valid.
-The CLI runs in a subprocess, as the shell starts it."""
+"""Whatever the shell gives as standard streams, a run does its work and ends with its
+documented code: a closed stdout (`>&-`) is output that cannot be written (exit 74, one line
+on stderr), a closed stderr (`2>&-`) a quiet run, a closed stdin (`<&-`) no input to read
+(exit 65) and no terminal to ask, and an encoding that cannot write every character
+(`PYTHONIOENCODING=ascii`) still gets all of the output, JSON kept valid. The CLI runs in a
+subprocess, as the shell starts it."""
 
 from __future__ import annotations
 
@@ -53,6 +54,24 @@ def test_push_with_stderr_closed_pushes_and_exits_0(portal: Portal, tmp_path: Pa
     again = in_shell(push_args(portal, tmp_path), "")
     assert again.returncode == 0
     assert "0 added, 0 updated, 0 deleted, 1 unchanged" in again.stderr
+
+
+
+def test_reading_a_closed_stdin_is_one_line_and_exit_65() -> None:
+    done = in_shell(["convert", "-"], "<&-")
+    assert (done.returncode, done.stderr) == (
+        65, "ics2b24: <stdin>: standard input is closed: nothing to read\n")
+
+
+def test_undo_with_stdin_closed_has_no_terminal_to_ask_and_deletes_nothing(
+        portal: Portal, tmp_path: Path) -> None:
+    assert in_shell(push_args(portal, tmp_path), "").returncode == 0
+    undo = ["undo", *target_args(portal, tmp_path / "state.sqlite3")]
+    done = in_shell(undo, "<&-")
+    assert done.returncode == 2
+    assert done.stderr.startswith("ics2b24: undo would delete 1 event(s)")
+    assert done.stderr.count("\n") == 1
+    assert [row["NAME"] for row in portal_rows(portal)] == ["Party 🎉 café"]
 
 
 def test_convert_to_an_ascii_only_stdout_writes_valid_json(tmp_path: Path) -> None:
