@@ -438,7 +438,8 @@ def write_rejects(path: Path, failures: Sequence[Failure]) -> None:
 
 def forget_vanished(session: Session, report: PushReport) -> None:
     """A refused delete of an event that is gone already (deleted with its series, or in
-    the portal by hand) is no failure: the state row goes, the event is not there."""
+    the portal by hand) is no failure: the event is not there, so the state rows go that a
+    confirmed delete would forget (its moved occurrences' with a series)."""
     failed = [f for f in report.failures if f.op.rule.deletes and f.op.event_id is not None]
     if not failed:
         return
@@ -446,6 +447,7 @@ def forget_vanished(session: Session, report: PushReport) -> None:
     with session.target_state.transaction() as tx:
         for failure in failed:
             if failure.op.event_id not in present:
-                tx.forget(failure.op.key)
+                for key in failure.op.forgotten_keys:
+                    tx.forget(key)
                 report.failures.remove(failure)
                 report.add(failure.op.kind)

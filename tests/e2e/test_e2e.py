@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -100,6 +101,31 @@ def test_undo_then_push_creates_everything_again(portal: Portal, state: Path,
     code, _, err = cli("push", *sample_files(), *target_args(portal, state))
     assert code == 0, err
     assert portal_occurrences(portal) == first
+
+
+
+def test_undo_of_a_series_deleted_meanwhile_forgets_its_moved_occurrences_too(
+        portal: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
+    """The series goes from the portal between undo's read and its delete: the delete is
+    refused, the series is gone, and every state row that went with it goes as well, so the
+    next push writes the whole meeting again."""
+    source = write(tmp_path / "meeting.ics", MEETING)
+    assert cli("push", str(source), *target_args(portal, state))[0] == 0
+
+    def deleted_meanwhile(call_next: Call, user: User, method: str,
+                          params: dict[str, Any]) -> Any:
+        if method == "calendar.event.delete":
+            call_next(user, method, params)
+        return call_next(user, method, params)
+
+    with portal.api.hook(deleted_meanwhile):
+        code, _, err = cli("undo", *target_args(portal, state), "--yes")
+    assert code == 0, err
+    assert portal_rows(portal) == []
+    with sqlite3.connect(state) as db:
+        assert db.execute("SELECT uid, recurrence_id FROM events").fetchall() == []
+    assert cli("push", str(source), *target_args(portal, state))[0] == 0
+    assert portal_occurrences(portal) == meeting_expected()
 
 
 def test_recurring_meeting_with_moved_cancelled_and_later_change_matches_the_input(
