@@ -15,7 +15,8 @@ the `verify` that follows it there: on the test portal that read-back takes abou
 measure the portal's calendar code, not the pacing; the equality check below stands in. As
 in migrate, the calendars after the one being pushed are read ahead
 (ics2b24/app/read_ahead.py): in each wait for a window the calendars still to come are
-converted, so the wait is not followed by seconds of converting them.
+converted, so the wait is not followed by seconds of converting them; and every person's
+section is found or made before the first push, in batches (ics2b24/app/company_sections.py).
 
 The pool and the one pacer. The request bucket is the portal's (and the source address's):
 every push of the run fills the same one; operating time is kept per method per webhook. So
@@ -74,7 +75,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,7 @@ from bench.harness import LIFTED, convert_options, section_equality, start_porta
 from bench.migration import ADD, Run, calendar, measured
 from ics2b24.app import run
 from ics2b24.app.company import Job, jobs, read_ahead, read_export
+from ics2b24.app.company_sections import sections_ahead
 from ics2b24.app.read_ahead import ReadAhead
 from ics2b24.app.session import Connection, current_user
 from ics2b24.app.traits import probe_traits
@@ -236,9 +238,12 @@ def migrate(people: list[Person], events: int, webhooks: int, limits: LimitSetti
             traits, user = portal_traits(portal, pacer)
             ahead = ReadAhead()
             read_ahead(ahead, work, user, traits)
+            with closing(make_client(pool(portal), pacer=pacer)) as client:
+                sections = sections_ahead(client, work)
             for done, job in enumerate(work, 1):
                 summary = run.push(job.inputs,
-                                   connection(portal, job, pacer, traits, user, ahead),
+                                   replace(connection(portal, job, pacer, traits, user, ahead),
+                                           section=sections.get(job.state)),
                                    job.options)
                 ahead.done(job.inputs)
                 failed += summary.failed

@@ -28,7 +28,10 @@ def default_window(today: date, years_back: int, years_ahead: int) -> tuple[date
 def save_before_push(connection: Connection, path: Path,
                      window: tuple[date, date]) -> SectionBackup | None:
     """`push --backup FILE`: what the target section holds, written to `path` before push
-    changes anything; None (and no file) when the section does not exist yet."""
+    changes anything; None (and no file) when the section does not exist yet, or this run
+    made it (`Connection.section`: it holds nothing to save)."""
+    if connection.section is not None and connection.section.created:
+        return None
     with closing(connection.client()) as client:
         found = section_to_read(client, connection)
         if found is None:

@@ -181,14 +181,26 @@ def calendar_params(cal_type: CalendarType, owner: int) -> dict[str, Any]:
     return {"type": cal_type, "ownerId": owner}
 
 
+def new_section_params(cal_type: CalendarType, owner: int, fields: SectionFields) -> dict[str, Any]:
+    """calendar.section.add's parameters for a new section of the calendar."""
+    return {**calendar_params(cal_type, owner), **fields.add_params()}
+
+
 def list_sections(client: Client, cal_type: CalendarType, owner: int) -> list[PortalSection]:
     """The calendar's sections, ordered by id."""
-    method = "calendar.section.get"
-    result = client.call(method, calendar_params(cal_type, owner))
+    return sections_in(client.call(LIST_SECTIONS, calendar_params(cal_type, owner)))
+
+
+LIST_SECTIONS = "calendar.section.get"
+
+
+def sections_in(result: Any) -> list[PortalSection]:
+    """calendar.section.get's answer as sections, ordered by id."""
     try:
-        sections = [PortalSection.from_row(row) for row in answers.rows(method, result, _SECTIONS)]
+        sections = [PortalSection.from_row(row)
+                    for row in answers.rows(LIST_SECTIONS, result, _SECTIONS)]
     except (KeyError, TypeError, ValueError):
-        raise answers.unexpected(method, result, _SECTIONS) from None
+        raise answers.unexpected(LIST_SECTIONS, result, _SECTIONS) from None
     return sorted(sections, key=lambda s: s.id)
 
 
@@ -265,9 +277,8 @@ def add_section(client: Client, cal_type: CalendarType, owner: int,
     if not fields.name:
         raise UsageError("a new section needs a name (--name)")
     require_section_writer(client, cal_type, owner)
-    params = {**calendar_params(cal_type, owner), **fields.add_params()}
     try:
-        answer = client.call("calendar.section.add", params)
+        answer = client.call("calendar.section.add", new_section_params(cal_type, owner, fields))
     except PortalError as error:
         if access_denied(error):
             raise no_access(cal_type, owner, error) from None

@@ -22,6 +22,7 @@ from ics2b24.app.feeds import FeedAnswer
 from ics2b24.app.read_ahead import ReadAhead
 from ics2b24.app.sections import (
     PortalSection,
+    Resolved,
     choose_section,
     list_sections,
     resolve_section,
@@ -76,6 +77,9 @@ class Connection:
     read_ahead: ReadAhead | None = None
     """Conversions a `migrate` made ahead, which this connection's push and verify take
     instead of converting (app/read_ahead.py)."""
+    section: Resolved | None = None
+    """The target section, when the run found or made it already (`migrate`, in batches
+    for every calendar: app/company_sections.py)."""
 
     @property
     def state_path(self) -> Path:
@@ -307,8 +311,12 @@ def _section(client: Client, db: StateDB, portal: str, connection: Connection,
         if found is None and options is not None:
             connection.note(f"no section is named {name!r} yet: push creates it")
         return (found.id if found is not None else 0), False
-    section = resolve_section(client, target, create=converted.section if from_ics else None,
-                              remembered=remembered)
+    if connection.section is not None and not from_ics:
+        section = connection.section
+    else:
+        section = resolve_section(client, target,
+                                  create=converted.section if from_ics else None,
+                                  remembered=remembered)
     if name and section.id != remembered:
         with db.transaction() as tx:
             tx.remember_section(portal, calendar_key(target), name, section.id,

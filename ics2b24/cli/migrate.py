@@ -3,6 +3,7 @@ its own (app/company.py); `--dry-run` plans it all first, the report says how ea
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -118,16 +119,23 @@ def _move_all(ctx: click.Context, work: list[Job],
               connect: Callable[[Job, Console, ReadAhead], Connection], user: dict[str, Any],
               traits: PortalTraits, backup_dir: str | None) -> list[Row]:
     """Every calendar moved in turn, the next ones converted while the portal's limits hold
-    this one's writes (app/read_ahead.py)."""
+    this one's writes (app/read_ahead.py), the sections found and made first, in batches
+    for all of them (app/company_sections.py)."""
     from ics2b24.app.company import read_ahead
+    from ics2b24.app.company_sections import sections_ahead
     from ics2b24.app.read_ahead import ReadAhead
 
     rows = []
     ahead = ReadAhead()
     read_ahead(ahead, work, user, traits)
+    sections = {}
+    if work:
+        with closing(connect(work[0], console_of(ctx), ahead).client()) as client:
+            sections = sections_ahead(client, work)
     for job in work:
         own = console_of(ctx)
-        rows.append(_moved(ctx, job, connect(job, own, ahead), own, backup_dir))
+        connection = replace(connect(job, own, ahead), section=sections.get(job.state))
+        rows.append(_moved(ctx, job, connection, own, backup_dir))
     return rows
 
 
