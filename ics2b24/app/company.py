@@ -42,6 +42,7 @@ from ics2b24.plan.company import MeetingMode, PersonCalendar, left_out
 
 __all__ = ["MeetingMode"]
 from ics2b24.plan.filters import EventFilter
+from ics2b24.store.files import make_private_dir
 
 _ADDRESS = re.compile(r"^[^@\s/:]+@[^@\s/:]+\.[^@\s/:]+$")
 _CALENDAR_SUFFIX = re.compile(r"\.ics(\.gz)?$", re.IGNORECASE)
@@ -185,6 +186,12 @@ def jobs(calendars: Sequence[ExportCalendar], owners: Mapping[str, int], mode: M
                                         section_name=calendar.name), state,
                        SyncOptions(convert=options, only=EventFilter(left_out=skip))))
     return out
+
+
+def make_state_dirs(work: Sequence[Job]) -> list[Path]:
+    """Every calendar's state DB folder (0700), made before the first push; those made. Said
+    once by migrate: each push would otherwise say it for its person, a line per person."""
+    return [made for job in work for made in make_private_dir(job.state.parent)]
 
 
 def default_state_dir(export: Path) -> Path:

@@ -104,13 +104,16 @@ def migrate(ctx: click.Context, export: str, owners: str | None, meetings: str, 
                           pacer=pacer, traits=traits, read_ahead=ahead,
                           user=user, admin=admin)
 
-    from ics2b24.app.company import plan_company, unmoved
+    from ics2b24.app.company import make_state_dirs, plan_company, unmoved
 
     skipped = unmoved(calendars, found)
     if dry_run:
         _show_plan(plan_company(work, lambda job: connect(job, console)), skipped, backup_dir)
         return
     assert traits is not None
+    made = make_state_dirs(work)
+    if made:
+        console.note(f"created {len(made)} folder(s) (0700) for the state DBs in {states}")
     rows = [*skipped, *_move_all(ctx, work, connect, user, traits, backup_dir)]
     _finish(ctx, rows, Path(report_stem) if report_stem else states / "report")
 

@@ -117,6 +117,20 @@ def test_an_owners_file_that_cannot_be_read_is_one_line_naming_the_option(
     assert all(len(sections(company, p)) == 1 for p in (ANN, BOB, CY))
 
 
+
+def test_the_state_db_folders_are_made_up_front_and_said_once(
+        company: Portal, export: Path, tmp_path: Path, cli: Cli) -> None:
+    code, _, err = migrate(cli, company, export, tmp_path)
+    assert code == 0, err
+    created = [line for line in err.splitlines() if "created" in line and "0700" in line]
+    assert created == [f"ics2b24: created 4 folder(s) (0700) for the state DBs in "
+                       f"{tmp_path / 'state'}"]
+    assert sorted(p.name for p in (tmp_path / "state").iterdir() if p.is_dir()) == [
+        "ann@example.com", "bob@example.com", "cy@example.com"]
+    assert all((tmp_path / "state" / p).stat().st_mode & 0o777 == 0o700
+               for p in ("", "ann@example.com", "bob@example.com", "cy@example.com"))
+
+
 def test_the_report_says_per_calendar_what_was_written_and_that_verify_found_it_equal(
         company: Portal, export: Path, tmp_path: Path, cli: Cli) -> None:
     migrate(cli, company, export, tmp_path)
