@@ -591,5 +591,8 @@ class Client:
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
-    """`result`, `result_error`, `result_time` are `[]` in JSON when empty."""
+    """`result`, `result_error`, `result_time` by command key. PHP writes an array keyed
+    exactly 0, 1, 2… as a JSON list (`[]` when empty), so a list's positions are its keys."""
+    if isinstance(value, list):
+        return {str(index): item for index, item in enumerate(value)}
     return {str(k): v for k, v in value.items()} if isinstance(value, Mapping) else {}

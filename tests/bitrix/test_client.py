@@ -66,6 +66,22 @@ def test_batch_returns_each_commands_result(portal: Portal) -> None:
     assert set(outcome.times) == {"a", "b"}
 
 
+
+def test_batch_keys_0_1_2_keep_their_results_though_the_portal_answers_them_as_a_list(
+        portal: Portal) -> None:
+    client = webhook_client(portal)
+    section = section_id(client)
+    outcome = client.batch({
+        "0": ("calendar.event.add", add_params(section)),
+        "1": ("calendar.event.add", add_params(section, name="Second")),
+        "2": ("calendar.event.delete", {"id": 999_999}),
+    })
+    assert set(outcome.results) == {"0", "1"}
+    assert all(isinstance(outcome.results[key], int) for key in ("0", "1"))
+    assert set(outcome.times) == {"0", "1"}
+    assert set(outcome.errors) == {"2"}
+
+
 def test_nested_params_survive_the_batch_wire_form(portal: Portal) -> None:
     client = webhook_client(portal)
     section = section_id(client)
