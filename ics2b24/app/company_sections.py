@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from ics2b24.app.company import Job
 from ics2b24.app.sections import (
+    ADD_SECTION,
     LIST_SECTIONS,
     PortalSection,
     Resolved,
@@ -36,8 +37,6 @@ from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.errors import PortalError, UsageError
 
 T = TypeVar("T")
-
-ADD_SECTION = "calendar.section.add"
 
 
 def sections_ahead(client: Client, work: Sequence[Job]) -> dict[Path, Resolved]:
@@ -101,8 +100,7 @@ def _added(client: Client, jobs: Sequence[Job]) -> dict[Path, Resolved]:
 def _batch(client: Client, commands: Mapping[str, tuple[str, Mapping[str, Any]]]
            ) -> dict[str, Any]:
     """The commands that succeeded, with their results; nothing when the request failed
-    (an add whose answer was lost is found by its push, by name). The keys start with a
-    letter: a portal answers keys 0, 1, 2… as a JSON list, which names no command."""
+    (an add whose answer was lost is found by its push, by name)."""
     try:
         return client.batch(commands).results
     except PortalError:

@@ -186,12 +186,13 @@ def new_section_params(cal_type: CalendarType, owner: int, fields: SectionFields
     return {**calendar_params(cal_type, owner), **fields.add_params()}
 
 
+LIST_SECTIONS = "calendar.section.get"
+ADD_SECTION = "calendar.section.add"
+
+
 def list_sections(client: Client, cal_type: CalendarType, owner: int) -> list[PortalSection]:
     """The calendar's sections, ordered by id."""
     return sections_in(client.call(LIST_SECTIONS, calendar_params(cal_type, owner)))
-
-
-LIST_SECTIONS = "calendar.section.get"
 
 
 def sections_in(result: Any) -> list[PortalSection]:
@@ -278,12 +279,12 @@ def add_section(client: Client, cal_type: CalendarType, owner: int,
         raise UsageError("a new section needs a name (--name)")
     require_section_writer(client, cal_type, owner)
     try:
-        answer = client.call("calendar.section.add", new_section_params(cal_type, owner, fields))
+        answer = client.call(ADD_SECTION, new_section_params(cal_type, owner, fields))
     except PortalError as error:
         if access_denied(error):
             raise no_access(cal_type, owner, error) from None
         raise
-    return answers.an_id("calendar.section.add", answer, "the new section's id")
+    return answers.an_id(ADD_SECTION, answer, "the new section's id")
 
 
 def events_in_section(client: Client, cal_type: CalendarType, owner: int,
