@@ -97,7 +97,6 @@ def test_the_plan_counts_people_calendars_and_invitations_and_writes_nothing(
     assert company.api.invitations() == []
 
 
-
 @pytest.mark.parametrize("dry_run", [True, False], ids=["plan", "migration"])
 def test_the_caller_is_asked_who_it_is_once_for_the_whole_company(
         company: Portal, export: Path, tmp_path: Path, cli: Cli, dry_run: bool) -> None:
@@ -107,7 +106,6 @@ def test_the_caller_is_asked_who_it_is_once_for_the_whole_company(
     assert (log.calls.count("user.current"), log.calls.count("user.admin")) == (1, 1)
 
 
-
 def test_an_owners_file_that_cannot_be_read_is_one_line_naming_the_option(
         company: Portal, export: Path, tmp_path: Path, cli: Cli) -> None:
     missing = tmp_path / "owners.csv"
@@ -115,7 +113,6 @@ def test_an_owners_file_that_cannot_be_read_is_one_line_naming_the_option(
     assert code == 2
     assert err.strip().splitlines() == [f"ics2b24: --owners {missing}: No such file or directory"]
     assert all(len(sections(company, p)) == 1 for p in (ANN, BOB, CY))
-
 
 
 def test_the_state_db_folders_are_made_up_front_and_said_once(

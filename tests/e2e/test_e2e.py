@@ -103,7 +103,6 @@ def test_undo_then_push_creates_everything_again(portal: Portal, state: Path,
     assert portal_occurrences(portal) == first
 
 
-
 def test_undo_of_a_series_deleted_meanwhile_forgets_its_moved_occurrences_too(
         portal: Portal, tmp_path: Path, state: Path, cli: Cli) -> None:
     """The series goes from the portal between undo's read and its delete: the delete is

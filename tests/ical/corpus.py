@@ -118,7 +118,6 @@ def compare_file(path: Path) -> FileOutcome:
     return FileOutcome(True, len(uids), mismatched, tuple(_views_differ(result)))
 
 
-
 def _margin(occurrences: Occurrences) -> timedelta:
     """How far past a capped series' last written occurrence recurring-ical-events is asked
     to read. It compares a floating start with the stop as if it were UTC, and FLOATING
