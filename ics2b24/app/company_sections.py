@@ -8,8 +8,8 @@ in batches of 50 and adds the missing ones the same way, before the first push. 
 is push's own (`choose_section`); it is made here only for a calendar that has no state DB
 yet (one that has may remember a renamed section, which its push follows). A calendar whose
 section cannot be decided here (a lookup or add that fails, a name two sections carry, two
-calendars of one person with one name) is left to its push, which finds or makes its section
-and reports as it would alone.
+calendars of one person with one name, a name holding a batch reference) is left to its
+push, which finds or makes its section and reports as it would alone.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from ics2b24.bitrix import answers
 from ics2b24.bitrix.client import Client
 from ics2b24.bitrix.encoding import MAX_BATCH_COMMANDS
 from ics2b24.errors import PortalError, UsageError
+from ics2b24.plan.ops import holds_batch_reference
 
 T = TypeVar("T")
 
@@ -82,18 +83,22 @@ def _listed(client: Client, owners: Sequence[int]) -> dict[int, list[PortalSecti
 
 
 def _added(client: Client, jobs: Sequence[Job]) -> dict[Path, Resolved]:
-    """The sections added for these calendars, each as push would add it (its name alone)."""
+    """The sections added for these calendars, each as push would add it (its name alone).
+    A name a real portal would read as a batch reference (`$result[…]`) is left to its
+    push, which adds the section alone, not through `batch`."""
     out: dict[Path, Resolved] = {}
-    for chunk in _chunks(jobs):
-        commands = {f"s{index}": (ADD_SECTION, new_section_params(
-            "user", job.target.owner, SectionFields(name=_name(job))))
-            for index, job in enumerate(chunk)}
+    adds = [(job, new_section_params("user", job.target.owner, SectionFields(name=_name(job))))
+            for job in jobs]
+    batchable = [(job, params) for job, params in adds if not holds_batch_reference(params)]
+    for chunk in _chunks(batchable):
+        commands = {f"s{index}": (ADD_SECTION, params)
+                    for index, (_, params) in enumerate(chunk)}
         for key, result in _batch(client, commands).items():
             try:
                 section = answers.an_id(ADD_SECTION, result, "the new section's id")
             except PortalError:
                 continue
-            out[chunk[int(key[1:])].state] = Resolved(section, created=True)
+            out[chunk[int(key[1:])][0].state] = Resolved(section, created=True)
     return out
 
 

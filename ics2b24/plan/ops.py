@@ -25,13 +25,15 @@ from ics2b24.plan.record import Key
 _BATCH_REFERENCE = re.compile(r"\$(result|next|total|time|error)\S*\[", re.IGNORECASE)
 
 
-def _holds_reference(value: Any) -> bool:
+def holds_batch_reference(value: Any) -> bool:
+    """Whether a value holds text a real portal would read as a batch reference (`$result[`
+    and its kin) inside `batch`: such a call goes alone (docs/test-portal.md, behaviour 3)."""
     if isinstance(value, str):
         return _BATCH_REFERENCE.search(value) is not None
     if isinstance(value, Mapping):
-        return any(_holds_reference(v) for v in value.values())
+        return any(holds_batch_reference(v) for v in value.values())
     if isinstance(value, (list, tuple)):
-        return any(_holds_reference(v) for v in value)
+        return any(holds_batch_reference(v) for v in value)
     return False
 
 OpKind = Literal["add", "update", "override", "delete", "record", "forget"]
@@ -170,7 +172,7 @@ class Op:
         empty item, a reminder at the start; and a text holding a batch reference such as
         `$result[c0]`, which a real portal substitutes inside any value of a batched call
         (docs/test-portal.md, behaviour 3)."""
-        return any(value == [] or _holds_reference(value) for value in self.params.values())
+        return any(value == [] or holds_batch_reference(value) for value in self.params.values())
 
     def call_params(self, target: int | None) -> dict[str, Any]:
         """The parameters as sent, `id` and `recurrence_mode` filled in."""

@@ -18,9 +18,11 @@ from ics2b24.bitrix.connect import Credentials, make_client
 from ics2b24.ical.choices import ConvertChoices
 from ics2b24.portal.method_log import MethodLog
 from ics2b24.portal.server import Portal
-from tests.helpers import COMPANY_USERS, company_export
+from tests.helpers import COMPANY_USERS, company_export, vevent, write
 
 ANN, BOB, CY = 2, 3, 4
+REFERENCE = "Pay $result[s0] now"
+"""A calendar name a real portal would rewrite inside `batch` (docs/test-portal.md, 3)."""
 
 
 @pytest.fixture
@@ -30,9 +32,13 @@ def company(make_portal: Callable[..., Portal]) -> Portal:
 
 @pytest.fixture
 def work(tmp_path: Path) -> list[Job]:
+    return company_jobs(company_export(tmp_path / "export"), tmp_path / "state")
+
+
+def company_jobs(export: Path, state: Path) -> list[Job]:
     owners = {"ann@example.com": ANN, "bob@example.com": BOB, "cy@example.com": CY}
-    return jobs(read_export(company_export(tmp_path / "export")), owners, "copies",
-                ConvertChoices(tz="Europe/Berlin"), tmp_path / "state")
+    return jobs(read_export(export), owners, "copies", ConvertChoices(tz="Europe/Berlin"),
+                state)
 
 
 def ahead(portal: Portal, work: list[Job]) -> tuple[dict[Path, Resolved], Client]:
@@ -86,3 +92,18 @@ def test_a_name_two_sections_carry_is_left_to_its_push(
     found, _ = ahead(company, work)
     assert {job.target.owner for job in work if job.state in found} == {ANN, CY}
     assert every_name(company, BOB) == ["Bob", "bob@example.com", "bob@example.com"]
+
+
+def test_a_name_a_portal_reads_as_a_batch_reference_is_left_to_its_push(
+        company: Portal, tmp_path: Path) -> None:
+    export = company_export(tmp_path / "export")
+    write(export / "ann@example.com" / "Calendar" / "pay.ics",
+          "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//t//EN\nX-WR-CALNAME:" + REFERENCE
+          + "\n" + vevent("pay@x", "20250303T090000", "Pay") + "END:VCALENDAR\n")
+    work = company_jobs(export, tmp_path / "state")
+    found, _ = ahead(company, work)
+    (pay,) = [job for job in work if job.target.section_name == REFERENCE]
+    assert pay.state not in found
+    assert len(found) == len(work) - 1
+    assert REFERENCE not in every_name(company, ANN)
+    assert not any(name.startswith("Pay ") for name in every_name(company, ANN))

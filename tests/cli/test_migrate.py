@@ -13,7 +13,14 @@ import pytest
 
 from ics2b24.portal.method_log import MethodLog
 from ics2b24.portal.server import Portal
-from tests.helpers import COMPANY_MEETINGS, COMPANY_USERS, Cli, company_export, write
+from tests.helpers import (
+    COMPANY_MEETINGS,
+    COMPANY_USERS,
+    Cli,
+    company_export,
+    vevent,
+    write,
+)
 
 ANN, BOB, CY = 2, 3, 4
 
@@ -126,6 +133,18 @@ def test_the_state_db_folders_are_made_up_front_and_said_once(
         "ann@example.com", "bob@example.com", "cy@example.com"]
     assert all((tmp_path / "state" / p).stat().st_mode & 0o777 == 0o700
                for p in ("", "ann@example.com", "bob@example.com", "cy@example.com"))
+
+
+
+def test_a_calendar_named_like_a_batch_reference_keeps_its_name(
+        company: Portal, export: Path, tmp_path: Path, cli: Cli) -> None:
+    name = "Pay $result[s0] now"
+    write(export / "ann@example.com" / "Calendar" / "pay.ics",
+          "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//t//EN\nX-WR-CALNAME:" + name + "\n"
+          + vevent("pay@x", "20250303T090000", "Pay") + "END:VCALENDAR\n")
+    code, _, err = migrate(cli, company, export, tmp_path)
+    assert code == 0, err
+    assert sections(company, ANN)[name] == ["Pay"]
 
 
 def test_the_report_says_per_calendar_what_was_written_and_that_verify_found_it_equal(
